@@ -1,0 +1,44 @@
+/*
+ * fsm_queue.c: the FIFO of follow-up events. Actions push, the caller's
+ * loop pops; nothing here fires an event.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fsm.h"
+
+int fsm_queue_push(struct fsm_queue *q, int target, int event)
+{
+	if (q->len == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 16;
+		struct fsm_qitem *v = malloc(cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		for (size_t i = 0; i < q->len; i++)
+			v[i] = q->v[(q->head + i) % q->cap];
+		free(q->v);
+		q->v = v;
+		q->cap = cap;
+		q->head = 0;
+	}
+	q->v[(q->head + q->len) % q->cap] = (struct fsm_qitem){ target, event };
+	q->len++;
+	return 0;
+}
+
+bool fsm_queue_pop(struct fsm_queue *q, struct fsm_qitem *out)
+{
+	if (!q->len)
+		return false;
+	*out = q->v[q->head];
+	q->head = (q->head + 1) % q->cap;
+	q->len--;
+	return true;
+}
+
+void fsm_queue_release(struct fsm_queue *q)
+{
+	free(q->v);
+	memset(q, 0, sizeof(*q));
+}

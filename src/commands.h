@@ -1,0 +1,12 @@
+/* commands.h: exec functions of the commands listed in commands.c. */
+#ifndef AU_COMMANDS_H
+#define AU_COMMANDS_H
+
+int cmd_validate_exec(int argc, char **argv);
+int cmd_fsm_exec(int argc, char **argv);
+int cmd_normalize_key_exec(int argc, char **argv);
+
+/* The version string compiled in. */
+const char *automator_version(void);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * diag.h: positioned error messages. Loaders collect every error they find
+ * into a struct diags; only the command layer prints them. A message reads
+ * `file:line:col: what is wrong 'subject'` (1-based, lowercase, no period).
+ */
+#ifndef AU_DIAG_H
+#define AU_DIAG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct diag {
+	char *file; /* owned */
+	int line;   /* 1-based; 0 when the error has no position */
+	int col;    /* 1-based */
+	char *msg;  /* owned, without the position prefix */
+};
+
+struct diags {
+	struct diag *v;
+	size_t n;
+	size_t cap;
+};
+#define DIAGS_INIT { NULL, 0, 0 }
+
+void diags_release(struct diags *d);
+void diags_add(struct diags *d, const char *file, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+/* Moves every entry of src to the end of dst; src is left empty. */
+void diags_move(struct diags *dst, struct diags *src);
+/* "file:line:col: msg" of entry i, newly allocated. */
+char *diag_format(const struct diag *dg);
+/*
+ * Prints every entry, one line each. With caret, each line is followed by
+ * the source line (read from the file again) and a caret under the column.
+ */
+void diags_print(const struct diags *d, FILE *out, bool caret);
+/* Returns -1 (so error paths read `return diag_error(...)`). */
+int diag_error(struct diags *d, const char *file, int line, int col, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+#endif

@@ -1,0 +1,93 @@
+/*
+ * util.h: allocation, growable strings and small helpers shared by all of
+ * src/. Allocation failure aborts (the only abort-class exit besides broken
+ * invariants); nothing here prints except xdie().
+ */
+#ifndef AU_UTIL_H
+#define AU_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit codes shared by automator and orchestrator-helper (docs/cli.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_NEGATIVE = 1,
+	EXIT_PAUSED = 3,
+	EXIT_USAGE = 64,
+	EXIT_DATAERR = 65,
+	EXIT_UNAVAILABLE = 69,
+	EXIT_SOFTWARE = 70,
+	EXIT_TEMPFAIL = 75,
+};
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* Returns a newly allocated formatted string. */
+char *xstrfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void xdie(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Grow *v (of *cap elements of size sz) so it holds at least n elements. */
+void *grow_array(void *v, size_t *cap, size_t n, size_t sz);
+#define ALLOC_GROW(v, n, cap) ((v) = grow_array((v), &(cap), (n), sizeof(*(v))))
+
+/*
+ * A growable, always NUL-terminated string. BUF_INIT or buf_init() before use,
+ * buf_release() after; buf_detach() hands the string to the caller.
+ */
+struct buf {
+	char *s;
+	size_t len;
+	size_t cap;
+};
+#define BUF_INIT { NULL, 0, 0 }
+void buf_init(struct buf *b);
+void buf_release(struct buf *b);
+char *buf_detach(struct buf *b);
+void buf_reset(struct buf *b);
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_adds(struct buf *b, const char *s);
+void buf_addc(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+/* Returns "" for a buffer that was never written. */
+const char *buf_str(const struct buf *b);
+
+/* A NULL-terminated, owned vector of owned strings. */
+struct strvec {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+#define STRVEC_INIT { NULL, 0, 0 }
+void strvec_push(struct strvec *sv, const char *s);
+void strvec_push_nodup(struct strvec *sv, char *s);
+void strvec_release(struct strvec *sv);
+
+bool str_starts_with(const char *s, const char *prefix);
+bool str_ends_with(const char *s, const char *suffix);
+/* Levenshtein distance, capped at limit + 1 (for did-you-mean hints). */
+size_t str_distance(const char *a, const char *b, size_t limit);
+
+/*
+ * Reads a whole file into a NUL-terminated buffer. Returns 0, or -1 with
+ * errno set; *out untouched on failure.
+ */
+int read_file(const char *path, char **out, size_t *len);
+/* Writes data to path atomically: temp file in the same directory, fsync, rename. */
+int write_file_atomic(const char *path, const void *data, size_t len, int mode);
+
+/* Directory part of path (newly allocated; "." when there is none). */
+char *path_dirname(const char *path);
+/* dir + "/" + name, or name when it is absolute. */
+char *path_join(const char *dir, const char *name);
+
+#include "banned.h"
+#endif

@@ -1,0 +1,353 @@
+/*
+ * ydoc.c: libyaml events to a ynode tree with positions. This file is the
+ * only one that includes <yaml.h>. It must not know about sprints, workflows
+ * or any other schema: it checks YAML-level rules only.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#include "util.h"
+#include "ydoc.h"
+
+struct builder {
+	yaml_parser_t parser;
+	const char *file;
+	const char *text;
+	size_t len;
+	struct diags *d;
+	int depth;
+};
+
+static void ynode_free(struct ynode *n)
+{
+	if (!n)
+		return;
+	free(n->str);
+	for (size_t i = 0; n->kind == YN_MAP && i < n->n; i++) {
+		ynode_free(n->pairs[i].key);
+		ynode_free(n->pairs[i].val);
+	}
+	for (size_t i = 0; n->kind == YN_SEQ && i < n->n; i++)
+		ynode_free(n->items[i]);
+	free(n->pairs);
+	free(n->items);
+	free(n);
+}
+
+void ydoc_release(struct ydoc *doc)
+{
+	ynode_free(doc->root);
+	free(doc->file);
+	free(doc->text);
+	memset(doc, 0, sizeof(*doc));
+}
+
+static struct ynode *ynode_new(enum ynode_kind kind, const yaml_event_t *ev)
+{
+	struct ynode *n = xcalloc(1, sizeof(*n));
+
+	n->kind = kind;
+	n->line = (int)ev->start_mark.line + 1;
+	n->col = (int)ev->start_mark.column + 1;
+	n->start = ev->start_mark.index;
+	n->end = ev->end_mark.index;
+	return n;
+}
+
+/* Position (1-based line and column) of byte offset off in the text. */
+static void text_position(const char *text, size_t off, int *line, int *col)
+{
+	int l = 1, c = 1;
+
+	for (size_t i = 0; i < off && text[i]; i++) {
+		if (text[i] == '\n') {
+			l++;
+			c = 1;
+		} else if (((unsigned char)text[i] & 0xc0) != 0x80) {
+			c++;
+		}
+	}
+	*line = l;
+	*col = c;
+}
+
+static int parser_error(struct builder *b)
+{
+	yaml_parser_t *p = &b->parser;
+	size_t off = p->problem_mark.index;
+	const char *problem = p->problem ? p->problem : "unknown error";
+	int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
+
+	/* libyaml's word for a tab in indentation is not helpful; say so plainly. */
+	if (off < b->len && b->text[off] == '\t')
+		return diag_error(b->d, b->file, line, col,
+				  "tab character in indentation (use spaces)");
+	for (size_t i = off; i > 0 && b->text[i - 1] != '\n'; i--) {
+		if (b->text[i - 1] == '\t' && strstr(problem, "cannot start any token"))
+			return diag_error(b->d, b->file, line, col,
+					  "tab character in indentation (use spaces)");
+	}
+	if (p->error == YAML_READER_ERROR) {
+		text_position(b->text, p->problem_offset, &line, &col);
+		return diag_error(b->d, b->file, line, col, "not valid UTF-8 text (%s)", problem);
+	}
+	if (p->context)
+		return diag_error(b->d, b->file, line, col, "yaml syntax error: %s %s", problem,
+				  p->context);
+	return diag_error(b->d, b->file, line, col, "yaml syntax error: %s", problem);
+}
+
+static int next_event(struct builder *b, yaml_event_t *ev)
+{
+	if (!yaml_parser_parse(&b->parser, ev))
+		return parser_error(b);
+	return 0;
+}
+
+static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out);
+
+static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t end)
+{
+	yaml_event_t ev;
+	struct ynode *child;
+	size_t cap = 0;
+
+	for (;;) {
+		if (next_event(b, &ev) < 0)
+			return -1;
+		if (ev.type == end) {
+			n->end = ev.end_mark.index;
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		if (build_node(b, &ev, &child) < 0)
+			return -1;
+		if (n->kind == YN_SEQ) {
+			ALLOC_GROW(n->items, n->n + 1, cap);
+			n->items[n->n++] = child;
+			continue;
+		}
+		/* a mapping: child is the key; the value follows */
+		ALLOC_GROW(n->pairs, n->n + 1, cap);
+		n->pairs[n->n].key = child;
+		n->pairs[n->n].val = NULL;
+		n->n++;
+		if (child->kind != YN_SCALAR)
+			return diag_error(b->d, b->file, child->line, child->col,
+					  "a mapping key must be a plain value, not %s",
+					  ynode_kind_name(child));
+		for (size_t i = 0; i + 1 < n->n; i++) {
+			const struct ynode *k = n->pairs[i].key;
+
+			if (k->len == child->len && !memcmp(k->str, child->str, k->len))
+				return diag_error(b->d, b->file, child->line, child->col,
+						  "duplicate key '%s' (first at line %d)",
+						  child->str, k->line);
+		}
+		if (next_event(b, &ev) < 0)
+			return -1;
+		if (build_node(b, &ev, &n->pairs[n->n - 1].val) < 0)
+			return -1;
+	}
+}
+
+/* Consumes ev (deleted on every path). */
+static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out)
+{
+	struct ynode *n;
+	int ret = 0;
+
+	*out = NULL;
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT:
+		n = ynode_new(YN_SCALAR, ev);
+		n->str = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+		n->len = ev->data.scalar.length;
+		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+		*out = n;
+		if (ev->data.scalar.anchor)
+			ret = diag_error(b->d, b->file, n->line, n->col,
+					 "anchors are not supported '&%s'",
+					 (const char *)ev->data.scalar.anchor);
+		break;
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT: {
+		bool map = ev->type == YAML_MAPPING_START_EVENT;
+		const yaml_char_t *anchor =
+			map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
+
+		n = ynode_new(map ? YN_MAP : YN_SEQ, ev);
+		*out = n;
+		if (anchor) {
+			ret = diag_error(b->d, b->file, n->line, n->col,
+					 "anchors are not supported '&%s'", (const char *)anchor);
+			break;
+		}
+		if (++b->depth > 64) {
+			ret = diag_error(b->d, b->file, n->line, n->col, "nesting deeper than 64 levels");
+			break;
+		}
+		yaml_event_delete(ev);
+		ret = build_children(b, n, map ? YAML_MAPPING_END_EVENT : YAML_SEQUENCE_END_EVENT);
+		b->depth--;
+		return ret;
+	}
+	case YAML_ALIAS_EVENT:
+		ret = diag_error(b->d, b->file, (int)ev->start_mark.line + 1,
+				 (int)ev->start_mark.column + 1, "aliases are not supported '*%s'",
+				 (const char *)ev->data.alias.anchor);
+		break;
+	default:
+		ret = diag_error(b->d, b->file, (int)ev->start_mark.line + 1,
+				 (int)ev->start_mark.column + 1, "unexpected yaml event");
+		break;
+	}
+	yaml_event_delete(ev);
+	return ret;
+}
+
+/*
+ * Byte-level checks libyaml would report less clearly: NUL bytes (binary
+ * files) and invalid UTF-8 are refused with their position.
+ */
+static int check_text(const char *file, const char *text, size_t len, struct diags *d)
+{
+	int line, col;
+	const char *nul = memchr(text, '\0', len);
+
+	if (nul) {
+		text_position(text, (size_t)(nul - text), &line, &col);
+		return diag_error(d, file, line, col, "binary data (NUL byte) in a text file");
+	}
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)text[i];
+		size_t need = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
+			      : (c & 0xf8) == 0xf0 ? 3 : 4;
+		bool bad = need == 4 || (need == 1 && c < 0xc2) || i + need >= len + (need ? 0 : 1);
+
+		for (size_t k = 1; !bad && k <= need; k++)
+			bad = ((unsigned char)text[i + k] & 0xc0) != 0x80;
+		if (bad) {
+			text_position(text, i, &line, &col);
+			return diag_error(d, file, line, col, "not valid UTF-8 text (byte 0x%02x)", c);
+		}
+		i += need + 1;
+	}
+	return 0;
+}
+
+int ydoc_parse(struct ydoc *doc, const char *name, const char *text, size_t len, struct diags *d)
+{
+	struct builder b = { .file = name, .text = text, .len = len, .d = d };
+	yaml_event_t ev;
+	struct ynode *root = NULL;
+	int ret = -1;
+
+	memset(doc, 0, sizeof(*doc));
+	doc->file = xstrdup(name);
+	doc->text = xstrndup(text, len);
+	doc->textlen = len;
+	if (check_text(name, text, len, d) < 0)
+		goto out;
+	if (!yaml_parser_initialize(&b.parser))
+		xdie("cannot initialise the yaml parser");
+	yaml_parser_set_input_string(&b.parser, (const unsigned char *)doc->text, len);
+	yaml_parser_set_encoding(&b.parser, YAML_UTF8_ENCODING);
+
+	for (;;) {
+		if (next_event(&b, &ev) < 0)
+			goto out_parser;
+		if (ev.type == YAML_STREAM_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		if (ev.type == YAML_STREAM_START_EVENT || ev.type == YAML_DOCUMENT_END_EVENT) {
+			yaml_event_delete(&ev);
+			continue;
+		}
+		if (ev.type == YAML_DOCUMENT_START_EVENT) {
+			if (root) {
+				diag_error(d, name, (int)ev.start_mark.line + 1,
+					   (int)ev.start_mark.column + 1,
+					   "more than one yaml document in the file");
+				yaml_event_delete(&ev);
+				goto out_parser;
+			}
+			yaml_event_delete(&ev);
+			if (next_event(&b, &ev) < 0)
+				goto out_parser;
+			if (build_node(&b, &ev, &root) < 0)
+				goto out_parser;
+			continue;
+		}
+		yaml_event_delete(&ev);
+	}
+	doc->root = root;
+	root = NULL;
+	ret = 0;
+out_parser:
+	yaml_parser_delete(&b.parser);
+out:
+	ynode_free(root);
+	if (ret < 0) {
+		char *file = doc->file;
+
+		doc->file = NULL;
+		ydoc_release(doc);
+		free(file);
+	}
+	return ret;
+}
+
+int ydoc_load(struct ydoc *doc, const char *path, struct diags *d)
+{
+	char *text;
+	size_t len;
+	int ret;
+
+	memset(doc, 0, sizeof(*doc));
+	if (read_file(path, &text, &len) < 0) {
+		const char *why = errno == ENOENT ? "no such file" :
+				  errno == EISDIR ? "is a directory" :
+				  errno == EACCES ? "permission denied" : strerror(errno);
+
+		return diag_error(d, path, 0, 0, "cannot read file: %s", why);
+	}
+	ret = ydoc_parse(doc, path, text, len, d);
+	free(text);
+	return ret;
+}
+
+const struct ynode *ynode_get(const struct ynode *map, const char *key)
+{
+	if (!map || map->kind != YN_MAP)
+		return NULL;
+	for (size_t i = 0; i < map->n; i++)
+		if (!strcmp(map->pairs[i].key->str, key))
+			return map->pairs[i].val;
+	return NULL;
+}
+
+const char *ynode_kind_name(const struct ynode *n)
+{
+	if (!n)
+		return "nothing";
+	switch (n->kind) {
+	case YN_MAP:
+		return "a mapping";
+	case YN_SEQ:
+		return "a list";
+	default:
+		return ynode_is_null(n) ? "an empty value" : "a plain value";
+	}
+}
+
+bool ynode_is_null(const struct ynode *n)
+{
+	if (!n || n->kind != YN_SCALAR || n->quoted)
+		return false;
+	return n->len == 0 || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
+	       !strcmp(n->str, "Null") || !strcmp(n->str, "NULL");
+}

@@ -1,0 +1,66 @@
+/*
+ * ydoc.h: YAML documents as a small tree with source positions. The only
+ * module that talks to libyaml; no libyaml type appears here.
+ *
+ * Loading checks what holds for every file we read: one document, UTF-8 text
+ * without NUL bytes, no tabs in indentation, no anchors or aliases, no
+ * duplicate keys in a mapping. Schema checks belong to the callers.
+ */
+#ifndef AU_YDOC_H
+#define AU_YDOC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "diag.h"
+
+enum ynode_kind { YN_SCALAR, YN_MAP, YN_SEQ };
+
+struct ynode;
+
+struct ypair {
+	struct ynode *key; /* always a scalar */
+	struct ynode *val;
+};
+
+struct ynode {
+	enum ynode_kind kind;
+	int line;     /* 1-based */
+	int col;      /* 1-based */
+	size_t start; /* byte offsets of the node in the source */
+	size_t end;
+	/* YN_SCALAR */
+	char *str;   /* owned, NUL-terminated */
+	size_t len;  /* may be less than strlen when the value holds NUL */
+	bool quoted; /* single- or double-quoted, or a block scalar */
+	/* YN_MAP */
+	struct ypair *pairs;
+	/* YN_SEQ */
+	struct ynode **items;
+	size_t n; /* pairs or items */
+};
+
+struct ydoc {
+	char *file; /* owned: the name used in messages */
+	char *text; /* owned: the whole source */
+	size_t textlen;
+	struct ynode *root; /* NULL for an empty document */
+};
+
+/*
+ * Reads and parses path. Returns 0, or -1 with the errors added to d (the
+ * document is then released and empty). Errors carry file:line:col.
+ */
+int ydoc_load(struct ydoc *doc, const char *path, struct diags *d);
+/* Same, from memory; name is used in messages. text is copied. */
+int ydoc_parse(struct ydoc *doc, const char *name, const char *text, size_t len, struct diags *d);
+void ydoc_release(struct ydoc *doc);
+
+/* The value of key in map, or NULL (map may be NULL or not a map). */
+const struct ynode *ynode_get(const struct ynode *map, const char *key);
+/* "a string", "a mapping", "a list": for messages. */
+const char *ynode_kind_name(const struct ynode *n);
+/* A plain scalar that YAML reads as null: empty, ~, null. */
+bool ynode_is_null(const struct ynode *n);
+
+#endif
