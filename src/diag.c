@@ -64,6 +64,40 @@ void diags_move(struct diags *dst, struct diags *src)
 	src->n = src->cap = 0;
 }
 
+static size_t file_rank(const struct diags *d, const char *file)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->v[i].file, file))
+			return i;
+	return d->n;
+}
+
+static bool diag_before(const struct diags *d, const struct diag *a, const struct diag *b)
+{
+	size_t ra = file_rank(d, a->file), rb = file_rank(d, b->file);
+
+	if (ra != rb)
+		return ra < rb;
+	if (a->line != b->line)
+		return a->line < b->line;
+	return a->col < b->col;
+}
+
+void diags_sort(struct diags *d)
+{
+	/* insertion sort: stable, and lists are short */
+	for (size_t i = 1; i < d->n; i++) {
+		struct diag cur = d->v[i];
+		size_t j = i;
+
+		while (j > 0 && diag_before(d, &cur, &d->v[j - 1])) {
+			d->v[j] = d->v[j - 1];
+			j--;
+		}
+		d->v[j] = cur;
+	}
+}
+
 char *diag_format(const struct diag *dg)
 {
 	if (dg->line <= 0)

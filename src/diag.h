@@ -28,6 +28,11 @@ void diags_add(struct diags *d, const char *file, int line, int col, const char 
 	__attribute__((format(printf, 5, 6)));
 /* Moves every entry of src to the end of dst; src is left empty. */
 void diags_move(struct diags *dst, struct diags *src);
+/*
+ * Orders entries by position within each file (stable); files keep the
+ * order in which they first appear.
+ */
+void diags_sort(struct diags *d);
 /* "file:line:col: msg" of entry i, newly allocated. */
 char *diag_format(const struct diag *dg);
 /*

@@ -1,0 +1,148 @@
+/*
+ * bmad.c: reading BMAD sprint-status.yaml. Parses YAML (never regexes), so
+ * quoted values, comments and nested {status: x} forms all work. Must not
+ * write files; editing a value belongs to the run loop.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "bmad.h"
+#include "schema.h"
+#include "storykey.h"
+#include "util.h"
+#include "ydoc.h"
+
+void bmad_status_free(struct bmad_status *s)
+{
+	if (!s)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].key);
+		free(s->v[i].epic);
+		free(s->v[i].status);
+	}
+	free(s->v);
+	free(s->file);
+	free(s);
+}
+
+bool bmad_status_is_done(const char *status)
+{
+	return status && !strcasecmp(status, "done");
+}
+
+/* The status scalar of an entry's value: the value itself, or its status: key. */
+static const struct ynode *status_node(struct lctx *cx, const struct ynode *key,
+				       const struct ynode *val, bool *nested)
+{
+	const struct ynode *st;
+
+	*nested = false;
+	if (val && val->kind == YN_MAP) {
+		*nested = true;
+		st = ynode_get(val, "status");
+		if (!st) {
+			lctx_error(cx, val, "missing required key 'status' in '%s'", key->str);
+			return NULL;
+		}
+		val = st;
+	}
+	if (!val || val->kind != YN_SCALAR || ynode_is_null(val)) {
+		lctx_error(cx, val ? val : key, "expected a status value for '%s', got %s",
+			   key->str, ynode_kind_name(val));
+		return NULL;
+	}
+	return val;
+}
+
+int bmad_status_load(const char *path, struct bmad_status **out, struct diags *d)
+{
+	struct ydoc doc;
+	struct lctx cx = { .file = path, .d = d };
+	const struct ynode *dev;
+	struct bmad_status *s;
+	size_t cap = 0;
+
+	if (ydoc_load(&doc, path, d) < 0)
+		return -1;
+	if (!doc.root) {
+		lctx_error(&cx, NULL, "empty file");
+		goto fail;
+	}
+	dev = ynode_get(doc.root, "development_status");
+	if (doc.root->kind != YN_MAP || !dev) {
+		lctx_error(&cx, doc.root, "missing required key 'development_status'");
+		goto fail;
+	}
+	if (dev->kind != YN_MAP && !ynode_is_null(dev)) {
+		lctx_error(&cx, dev, "expected a mapping for development_status, got %s",
+			   ynode_kind_name(dev));
+		goto fail;
+	}
+	s = xcalloc(1, sizeof(*s));
+	s->file = xstrdup(path);
+	for (size_t i = 0; dev->kind == YN_MAP && i < dev->n; i++) {
+		const struct ynode *k = dev->pairs[i].key, *st;
+		char epic[72] = "";
+		struct bmad_entry *e;
+		struct storykey sk;
+		bool nested;
+		int kind = storykey_classify(k->str, epic, sizeof(epic));
+
+		if (kind < 0) {
+			lctx_error(&cx, k, "invalid story key '%s'", k->str);
+			continue;
+		}
+		st = status_node(&cx, k, dev->pairs[i].val, &nested);
+		if (!st)
+			continue;
+		ALLOC_GROW(s->v, s->n + 1, cap);
+		e = &s->v[s->n++];
+		memset(e, 0, sizeof(*e));
+		e->key = xstrdup(k->str);
+		e->kind = kind == 1 ? BMAD_EPIC : kind == 2 ? BMAD_RETRO : BMAD_STORY;
+		if (kind == 0 && storykey_parse(k->str, &sk) == 0)
+			e->epic = xstrdup(sk.epic);
+		else
+			e->epic = xstrdup(epic);
+		e->status = xstrdup(st->str);
+		e->line = k->line;
+		e->col = k->col;
+		e->vstart = st->start;
+		e->vend = st->end;
+		e->nested = nested;
+	}
+	/* two keys naming the same story ("1-2" and "1-2-reset") are ambiguous */
+	for (size_t i = 0; i < s->n; i++) {
+		for (size_t j = 0; j < i; j++) {
+			if (s->v[i].kind != BMAD_STORY || s->v[j].kind != BMAD_STORY ||
+			    !storykey_same(s->v[i].key, s->v[j].key))
+				continue;
+			diags_add(d, path, s->v[i].line, s->v[i].col,
+				  "story '%s' is listed twice (also as '%s' at line %d)", s->v[i].key,
+				  s->v[j].key, s->v[j].line);
+			cx.errors++;
+			break;
+		}
+	}
+	if (cx.errors) {
+		bmad_status_free(s);
+		goto fail;
+	}
+	ydoc_release(&doc);
+	*out = s;
+	return 0;
+fail:
+	ydoc_release(&doc);
+	return -1;
+}
+
+const struct bmad_entry *bmad_status_find(const struct bmad_status *s, const char *story)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].kind == BMAD_STORY &&
+		    (!strcmp(s->v[i].key, story) || storykey_same(s->v[i].key, story)))
+			return &s->v[i];
+	return NULL;
+}

@@ -1,0 +1,200 @@
+/*
+ * config.h: the typed, immutable configuration: agent presets, workflows,
+ * the trigger catalogue and sprints. Loaders read YAML through ydoc and the
+ * schema tables, compile every pattern, check every cross-reference, and
+ * either return a complete object or add every error found to a diags list
+ * and return -1 (nothing is returned then). Free with the matching _free;
+ * _free(NULL) is a no-op.
+ */
+#ifndef AU_CONFIG_H
+#define AU_CONFIG_H
+
+#include <stdbool.h>
+
+#include "diag.h"
+#include "match.h"
+#include "util.h"
+
+/* ---- agents (data/agents.yaml, or a sprint's agents:) ---- */
+struct agent {
+	char *name;
+	char *description;
+	struct strvec command; /* argv template; {prompt} etc. are substituted per word */
+	struct strvec env;     /* "NAME=value" templates */
+	char *output;          /* "text" | "claude-stream-json" | "codex-json" */
+	char *fallback;        /* another agent's name, or NULL */
+	struct patlist success, failure, prompt_wait, rate_limit, unavailable;
+	char *file; /* where it was defined */
+	int line, col;
+};
+
+struct agent_set {
+	struct agent *v;
+	size_t n;
+};
+
+/* Loads an agents file (top-level 'agents:' map). */
+int agents_load(const char *path, struct agent_set **out, struct diags *d);
+void agents_free(struct agent_set *s);
+const struct agent *agents_find(const struct agent_set *s, const char *name);
+
+/* ---- workflows (workflows/<name>.yaml) ---- */
+enum step_kind { STEP_SESSION, STEP_REVIEW, STEP_COMMIT, STEP_VERIFY };
+enum verifier_kind {
+	VERIFIER_NONE,
+	VERIFIER_SESSION_EXIT,
+	VERIFIER_REVIEW_COMPLETION,
+	VERIFIER_STORY_ARTIFACT,
+	VERIFIER_COMMAND,
+	VERIFIER_EPIC_COMPLETE,
+};
+
+struct verifier {
+	enum verifier_kind kind;
+	char *glob;         /* story_artifact: project-relative glob (a template) */
+	int expect;         /* story_artifact: expected number of matches */
+	struct strvec argv; /* command: argv templates */
+};
+
+struct step {
+	char *name;
+	enum step_kind kind;
+	char *prompt;      /* template text: inline, or read from prompt_file */
+	char *prompt_file; /* as written, or NULL */
+	char *agent;       /* NULL: the story's or sprint's agent */
+	char *message;     /* commit: message template */
+	struct patlist success, failure, prompt_wait;
+	struct strvec result; /* required keys of the AUTOMATOR_RESULT object */
+	struct verifier verifier;
+	long timeout;      /* seconds; 0 = the sprint's step_timeout */
+	long idle_timeout; /* seconds; 0 = the sprint's idle_timeout */
+	int retries;       /* -1 = the sprint's crash_retries */
+	bool optional;
+	bool skip_if_artifact; /* session: skipped when the verifier already passes */
+	int line, col;
+};
+
+struct workflow {
+	char *name;
+	char *description;
+	char *file;
+	struct step *steps;
+	size_t nsteps;
+};
+
+/*
+ * Loads a workflow file. When agents is given, every step's agent must be
+ * in it. Prompt files are read relative to the workflow file.
+ */
+int workflow_load(const char *path, const struct agent_set *agents, struct workflow **out,
+		  struct diags *d);
+void workflow_free(struct workflow *w);
+const char *step_kind_name(enum step_kind k);
+
+/* ---- escalation triggers (data/triggers.yaml) ---- */
+enum trigger_category { CATEGORY_CRITICAL, CATEGORY_PREFERENCE };
+enum severity { SEVERITY_MEDIUM, SEVERITY_HIGH, SEVERITY_CRITICAL };
+
+#define TRIGGER_ACTIONS(X)                                                                   \
+	X(retry) X(retry_fallback) X(skip_step) X(skip_story) X(abort_story) X(abort_run)  \
+	X(pause) X(mark_success) X(mark_failure) X(view_output) X(send_reply) X(attach) \
+	X(sequential) X(continue)
+#define TRIGGER_ACTION_ENUM(n) TA_##n,
+enum trigger_action { TRIGGER_ACTIONS(TRIGGER_ACTION_ENUM) TA__COUNT };
+extern const char *const trigger_action_names[];
+
+struct trigger_option {
+	char *key; /* "1".."9" or "X" */
+	char *label;
+	enum trigger_action action;
+};
+
+struct trigger {
+	int id;
+	char *key; /* e.g. "code-review-loop-exceeded" */
+	char *title;
+	enum trigger_category category;
+	enum severity severity;
+	char *message; /* template */
+	struct trigger_option *options;
+	size_t noptions;
+};
+
+struct trigger_set {
+	struct trigger *v;
+	size_t n;
+};
+
+/* The trigger keys every catalogue must define. */
+extern const char *const required_triggers[];
+
+int triggers_load(const char *path, struct trigger_set **out, struct diags *d);
+void triggers_free(struct trigger_set *s);
+const struct trigger *triggers_find(const struct trigger_set *s, const char *key);
+
+/* ---- sprints (sprint.yaml, or a BMAD sprint-status.yaml) ---- */
+struct limits {
+	int review_cycles;
+	int crash_retries;
+	long idle_timeout; /* seconds */
+	long step_timeout; /* seconds */
+};
+
+struct story {
+	char *id;     /* as written in the sprint ("1.2") or the BMAD key */
+	char *key;    /* the full key when known ("1-2-password-reset"), else the prefix */
+	char *prefix; /* "1-2" */
+	char *epic;   /* "1", or "" */
+	char *title;
+	char *agent;           /* NULL: the sprint's agent */
+	struct strvec depends; /* story ids as written */
+	size_t *dep_index;     /* resolved: indexes into sprint->stories */
+	char *status;          /* BMAD: the sprint-status value; NULL for sprint.yaml */
+	int line, col;         /* of the id (or the BMAD key) */
+	size_t item;           /* index in the file's stories: list */
+};
+
+struct sprint {
+	char *file;     /* the file loaded */
+	bool bmad;      /* loaded from a sprint-status.yaml */
+	char *project;  /* project name (default: the root directory's name) */
+	char *root;     /* absolute project root */
+	char *workflow_name;
+	char *agent;
+	int max_parallel;
+	char *status_file; /* relative to root, or NULL */
+	struct limits limits;
+	struct agent_set *agents; /* shipped presets merged with the sprint's own */
+	struct workflow *workflow;
+	struct story *stories;
+	size_t nstories;
+};
+
+/* Loads a sprint with its workflow and agents, checking every reference. */
+int sprint_load(const char *path, struct sprint **out, struct diags *d);
+void sprint_free(struct sprint *s);
+/* Index of the story named by any of its key forms, or -1. */
+int sprint_find_story(const struct sprint *s, const char *name);
+
+/* ---- shipped files ---- */
+/*
+ * The directory holding workflows/ and data/: $AUTOMATOR_DATA_DIR, else
+ * <bindir>/../share/automator, else the source tree this binary was built
+ * from, else the configured install directory. Borrowed, never NULL.
+ */
+const char *config_datadir(void);
+/* Newly allocated path of a shipped file, e.g. "data/agents.yaml". */
+char *config_shipped(const char *relpath);
+
+/* What a YAML file is, judged by its top-level keys. */
+enum file_kind {
+	FILE_UNKNOWN,
+	FILE_SPRINT,
+	FILE_BMAD_STATUS,
+	FILE_WORKFLOW,
+	FILE_AGENTS,
+	FILE_TRIGGERS
+};
+const char *file_kind_name(enum file_kind k);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * match.c: the pcre2 adapter, the only file that includes pcre2.h. Compiles
+ * with PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, tries JIT and falls back to the
+ * interpreter quietly. Must never compile inside a matching loop.
+ */
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdlib.h>
+
+#include "match.h"
+#include "util.h"
+
+struct pattern {
+	char *src;
+	pcre2_code *code;
+	pcre2_match_data *md;
+	bool jit;
+};
+
+struct pattern *pattern_compile(const char *src, size_t *erroffset, char **cause)
+{
+	PCRE2_UCHAR msg[256];
+	PCRE2_SIZE off = 0;
+	struct pattern *p;
+	pcre2_code *code;
+	int err = 0;
+
+	code = pcre2_compile((PCRE2_SPTR)src, PCRE2_ZERO_TERMINATED,
+			     PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &err, &off, NULL);
+	if (!code) {
+		pcre2_get_error_message(err, msg, sizeof(msg));
+		*erroffset = off;
+		*cause = xstrdup((const char *)msg);
+		return NULL;
+	}
+	p = xcalloc(1, sizeof(*p));
+	p->src = xstrdup(src);
+	p->code = code;
+	p->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+	p->md = pcre2_match_data_create_from_pattern(code, NULL);
+	if (!p->md)
+		xdie("out of memory (pcre2 match data)");
+	return p;
+}
+
+void pattern_free(struct pattern *p)
+{
+	if (!p)
+		return;
+	pcre2_match_data_free(p->md);
+	pcre2_code_free(p->code);
+	free(p->src);
+	free(p);
+}
+
+int pattern_match(struct pattern *p, const char *s, size_t len)
+{
+	int rc;
+
+	if (p->jit)
+		rc = pcre2_jit_match(p->code, (PCRE2_SPTR)s, len, 0, 0, p->md, NULL);
+	else
+		rc = pcre2_match(p->code, (PCRE2_SPTR)s, len, 0, 0, p->md, NULL);
+	if (rc >= 0)
+		return 1;
+	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+}
+
+const char *pattern_source(const struct pattern *p)
+{
+	return p->src;
+}
+
+bool pattern_jitted(const struct pattern *p)
+{
+	return p->jit;
+}
+
+void patlist_release(struct patlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		pattern_free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int patlist_match(const struct patlist *l, const char *s, size_t len)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (pattern_match(l->v[i], s, len) == 1)
+			return (int)i;
+	return -1;
+}
