@@ -11,6 +11,17 @@
 
 const char *progname = "automator";
 
+void cmd_print_list(FILE *out)
+{
+	const struct cmd *t = strcmp(progname, "orchestrator-helper") ? automator_cmds : helper_cmds;
+
+	fprintf(out, "usage: %s COMMAND [ARGS...]\n\ncommands:\n", progname);
+	for (; t->name; t++)
+		fprintf(out, "  %-20s %s\n", t->name, t->summary);
+	fprintf(out, "\nRun '%s help COMMAND' or '%s COMMAND --help' for details.\n", progname,
+		progname);
+}
+
 void cmd_print_help(const struct cmd *c, FILE *out)
 {
 	fprintf(out, "usage: %s %s%s%s\n\n%s\n", progname, c->name, c->usage[0] ? " " : "",

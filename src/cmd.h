@@ -23,6 +23,8 @@ extern const struct cmd helper_cmds[];
 /* The program name used in messages: "automator" or "orchestrator-helper". */
 extern const char *progname;
 
+/* Prints the program's usage line and its list of commands. */
+void cmd_print_list(FILE *out);
 /* Prints "usage: PROG NAME USAGE" and the help text. */
 void cmd_print_help(const struct cmd *c, FILE *out);
 /*

@@ -22,16 +22,16 @@ static int cmd_help_exec(int argc, char **argv)
 {
 	const struct cmd *c;
 
+	if (argc > 2)
+		return cmd_usage_error(cmd_lookup("help"), "takes at most one command name");
 	if (argc < 2) {
-		printf("usage: %s COMMAND [ARGS...]\n\ncommands:\n", progname);
-		for (c = strcmp(progname, "orchestrator-helper") ? automator_cmds : helper_cmds;
-		     c->name; c++)
-			printf("  %-20s %s\n", c->name, c->summary);
+		cmd_print_list(stdout);
 		return EXIT_OK;
 	}
 	c = cmd_lookup(argv[1]);
 	if (!c) {
 		fprintf(stderr, "%s: unknown command '%s'\n", progname, argv[1]);
+		cmd_print_list(stderr);
 		return EXIT_USAGE;
 	}
 	cmd_print_help(c, stdout);

@@ -10,20 +10,6 @@
 #include "cmd.h"
 #include "util.h"
 
-static const struct cmd *table(void)
-{
-	return strcmp(progname, "orchestrator-helper") ? automator_cmds : helper_cmds;
-}
-
-static void print_usage(FILE *out)
-{
-	fprintf(out, "usage: %s COMMAND [ARGS...]\n\ncommands:\n", progname);
-	for (const struct cmd *c = table(); c->name; c++)
-		fprintf(out, "  %-20s %s\n", c->name, c->summary);
-	fprintf(out, "\nRun '%s help COMMAND' or '%s COMMAND --help' for details.\n", progname,
-		progname);
-}
-
 static int wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -44,33 +30,17 @@ int main(int argc, char **argv)
 	progname = strcmp(base, "orchestrator-helper") ? "automator" : "orchestrator-helper";
 
 	if (argc < 2) {
-		print_usage(stderr);
+		cmd_print_list(stderr);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		print_usage(stdout);
-		return EXIT_OK;
-	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+		argv[1] = "help";
 	if (!strcmp(argv[1], "--version"))
 		argv[1] = "version";
-	if (!strcmp(argv[1], "help")) {
-		if (argc == 2) {
-			print_usage(stdout);
-			return EXIT_OK;
-		}
-		c = cmd_lookup(argv[2]);
-		if (!c) {
-			fprintf(stderr, "%s: unknown command '%s'\n", progname, argv[2]);
-			print_usage(stderr);
-			return EXIT_USAGE;
-		}
-		cmd_print_help(c, stdout);
-		return EXIT_OK;
-	}
 	c = cmd_lookup(argv[1]);
 	if (!c) {
 		fprintf(stderr, "%s: unknown command '%s'\n", progname, argv[1]);
-		print_usage(stderr);
+		cmd_print_list(stderr);
 		return EXIT_USAGE;
 	}
 	if (wants_help(argc - 1, argv + 1)) {
