@@ -96,7 +96,8 @@
 	X(CRASH_RETRIES_LEFT, "the step has crash retries left")               \
 	X(CYCLES_LEFT, "the review has cycles left")                           \
 	X(RESTARTS_LEFT, "the restart budget is not spent")                    \
-	X(HAS_DEPENDENTS, "other stories depend on this one")
+	X(HAS_DEPENDENTS, "other stories depend on this one")                  \
+	X(IS_REVIEW_STEP, "the current step is a review step")
 
 #define STORY_ACTIONS(X)                                                               \
 	X(BEGIN_STORY, "record the story's base commit; queue the first step")       \
@@ -122,7 +123,6 @@
 	X(ESCALATE_COMMIT_FAILURE, "raise git-commit-failure (CRITICAL)")             \
 	X(ESCALATE_NEEDS_INPUT, "raise agent-needs-input (PREFERENCE)")               \
 	X(ESCALATE_RESTART_LOOP, "raise restart-loop (CRITICAL)")                     \
-	X(ESCALATE_UNAVAILABLE, "raise agent-unavailable (CRITICAL)")                 \
-	X(ESCALATE_UNEXPECTED, "raise unexpected-error (CRITICAL)")
+	X(ESCALATE_UNAVAILABLE, "raise agent-unavailable (CRITICAL)")
 
 #endif

@@ -55,11 +55,14 @@ const struct cmd automator_cmds[] = {
 	  "source line and a caret.\n\n"
 	  "Exit status: 0 all files good, 65 some file has errors, 64 usage.\n",
 	  cmd_validate_exec },
-	{ "fsm", "[--table|--dot] [run|story]", "print a state machine's transition table",
+	{ "fsm", "[--table|--dot|--doc] [run|story]", "print a state machine's transition table",
 	  "Prints the transition table of the run or story machine (default: both)\n"
 	  "as aligned text (--table, the default) or as a Graphviz digraph (--dot,\n"
-	  "one machine). docs/fsm.md is generated from this output.\n\n"
-	  "Exit status: 0, 64 usage.\n",
+	  "one machine). --doc prints the names and doc strings as markdown (used\n"
+	  "by scripts/gen-fsm-doc.sh to generate docs/fsm.md).\n\n"
+	  "The tables are validated first (reachability, no exits from terminal\n"
+	  "states, no shadowed rows).\n\n"
+	  "Exit status: 0, 64 usage, 70 the tables are broken.\n",
 	  cmd_fsm_exec },
 	VERSION_CMD,
 	HELP_CMD,

@@ -1,0 +1,157 @@
+/*
+ * fsm_story.c: the story machine's transition table and names. One story
+ * walks its workflow's steps: each step's kind (session, review, commit,
+ * verify) is entered through an ENTER_* follow-up event queued by the
+ * action that picked the step, so the step pipeline lives in the workflow
+ * and this table only says how each kind of step ends. Data only: no code,
+ * no side effects; the actions are implemented by the run loop.
+ */
+#include "fsm.h"
+
+#define X_NAME(n, d) #n,
+#define X_DOC(n, d) d,
+#define X_TERMINAL(n) [SS_##n] = true,
+
+static const char *const state_names[] = { STORY_STATES(X_NAME) };
+static const char *const state_docs[] = { STORY_STATES(X_DOC) };
+static const char *const event_names[] = { STORY_EVENTS(X_NAME) };
+static const char *const event_docs[] = { STORY_EVENTS(X_DOC) };
+static const char *const guard_names[] = { "-", STORY_GUARDS(X_NAME) };
+static const char *const guard_docs[] = { "always holds", STORY_GUARDS(X_DOC) };
+static const char *const action_names[] = { "-", STORY_ACTIONS(X_NAME) };
+static const char *const action_docs[] = { "nothing to do", STORY_ACTIONS(X_DOC) };
+static const bool terminal[SS__COUNT] = { STORY_TERMINAL(X_TERMINAL) };
+
+#define ANY FSM_ANY
+#define NO_GUARD FSM_NO_GUARD
+
+/*
+ * First match wins: guarded rows before the unguarded fallback for the same
+ * (state, event), and an ANY row after any specific row for its event. An
+ * action that queues an ENTER_* event keeps the state: the follow-up moves
+ * the story into the step's state.
+ */
+/* clang-format off */
+static const struct fsm_row rows[] = {
+/*	state			event			guard			action				next */
+	/* scheduling and entering steps */
+	{ SS_PENDING,		SE_START,		NO_GUARD,		SA_BEGIN_STORY,			SS_PENDING },
+	{ ANY,			SE_ENTER_SESSION,	NO_GUARD,		SA_RUN_SESSION,			SS_SPAWN },
+	{ ANY,			SE_ENTER_REVIEW,	NO_GUARD,		SA_RUN_SESSION,			SS_REVIEW },
+	{ ANY,			SE_ENTER_COMMIT,	NO_GUARD,		SA_RUN_COMMIT,			SS_COMMIT },
+	{ ANY,			SE_ENTER_VERIFY,	NO_GUARD,		SA_RUN_VERIFY,			SS_VERIFY },
+	{ ANY,			SE_STEPS_DONE,		NO_GUARD,		SA_MARK_DONE,			SS_DONE },
+
+	/* a session step */
+	{ SS_SPAWN,		SE_OUTPUT_SUCCESS,	NO_GUARD,		SA_VERIFY_STEP,			SS_SPAWN },
+	{ SS_SPAWN,		SE_RESULT,		NO_GUARD,		SA_VERIFY_STEP,			SS_SPAWN },
+	{ SS_SPAWN,		SE_VERIFIED,		NO_GUARD,		SA_NEXT_STEP,			SS_SPAWN },
+	{ SS_SPAWN,		SE_NOT_VERIFIED,	SG_RETRIES_LEFT,	SA_RETRY_STEP,			SS_SPAWN },
+	{ SS_SPAWN,		SE_NOT_VERIFIED,	SG_HAS_DEPENDENTS,	SA_ESCALATE_IMPL_BLOCKING,	SS_BLOCKED },
+	{ SS_SPAWN,		SE_NOT_VERIFIED,	NO_GUARD,		SA_ESCALATE_IMPL_FAILURE,	SS_AWAITING_DECISION },
+	{ SS_SPAWN,		SE_OUTPUT_FAILURE,	SG_RETRIES_LEFT,	SA_RETRY_STEP,			SS_SPAWN },
+	{ SS_SPAWN,		SE_OUTPUT_FAILURE,	SG_HAS_DEPENDENTS,	SA_ESCALATE_IMPL_BLOCKING,	SS_BLOCKED },
+	{ SS_SPAWN,		SE_OUTPUT_FAILURE,	NO_GUARD,		SA_ESCALATE_IMPL_FAILURE,	SS_AWAITING_DECISION },
+	{ SS_SPAWN,		SE_EXITED,		SG_CRASH_RETRIES_LEFT,	SA_RETRY_STEP,			SS_SPAWN },
+	{ SS_SPAWN,		SE_EXITED,		SG_HAS_DEPENDENTS,	SA_ESCALATE_IMPL_BLOCKING,	SS_BLOCKED },
+	{ SS_SPAWN,		SE_EXITED,		NO_GUARD,		SA_ESCALATE_IMPL_FAILURE,	SS_AWAITING_DECISION },
+	{ SS_SPAWN,		SE_NO_RESULT,		NO_GUARD,		SA_ESCALATE_CANNOT_PARSE,	SS_AWAITING_DECISION },
+	{ SS_SPAWN,		SE_SPAWN_FAILED,	SG_RETRIES_LEFT,	SA_RETRY_STEP,			SS_SPAWN },
+	{ SS_SPAWN,		SE_SPAWN_FAILED,	NO_GUARD,		SA_ESCALATE_SPAWN_FAILURE,	SS_BLOCKED },
+	{ SS_SPAWN,		SE_WAITING_INPUT,	NO_GUARD,		SA_ESCALATE_NEEDS_INPUT,	SS_AWAITING_DECISION },
+	{ SS_SPAWN,		SE_RATE_LIMITED,	NO_GUARD,		SA_BACKOFF_RETRY,		SS_SPAWN },
+	{ SS_SPAWN,		SE_UNAVAILABLE,		SG_RETRIES_LEFT,	SA_BACKOFF_RETRY,		SS_SPAWN },
+	{ SS_SPAWN,		SE_UNAVAILABLE,		NO_GUARD,		SA_ESCALATE_UNAVAILABLE,	SS_BLOCKED },
+	{ SS_SPAWN,		SE_IDLE,		SG_RESTARTS_LEFT,	SA_RESTART_STEP,		SS_SPAWN },
+	{ SS_SPAWN,		SE_IDLE,		NO_GUARD,		SA_ESCALATE_RESTART_LOOP,	SS_BLOCKED },
+	{ SS_SPAWN,		SE_TIMEOUT,		SG_RESTARTS_LEFT,	SA_RESTART_STEP,		SS_SPAWN },
+	{ SS_SPAWN,		SE_TIMEOUT,		NO_GUARD,		SA_ESCALATE_RESTART_LOOP,	SS_BLOCKED },
+
+	/* a review step: repeated until its verifier passes */
+	{ SS_REVIEW,		SE_OUTPUT_SUCCESS,	NO_GUARD,		SA_VERIFY_STEP,			SS_REVIEW },
+	{ SS_REVIEW,		SE_RESULT,		NO_GUARD,		SA_VERIFY_STEP,			SS_REVIEW },
+	{ SS_REVIEW,		SE_VERIFIED,		NO_GUARD,		SA_NEXT_STEP,			SS_REVIEW },
+	{ SS_REVIEW,		SE_NOT_VERIFIED,	SG_CYCLES_LEFT,		SA_NEW_CYCLE,			SS_REVIEW },
+	{ SS_REVIEW,		SE_NOT_VERIFIED,	NO_GUARD,		SA_ESCALATE_REVIEW_LOOP,	SS_BLOCKED },
+	{ SS_REVIEW,		SE_OUTPUT_FAILURE,	SG_CRASH_RETRIES_LEFT,	SA_RETRY_STEP,			SS_REVIEW },
+	{ SS_REVIEW,		SE_OUTPUT_FAILURE,	NO_GUARD,		SA_ESCALATE_INCOMPLETE,		SS_BLOCKED },
+	{ SS_REVIEW,		SE_EXITED,		SG_CRASH_RETRIES_LEFT,	SA_RETRY_STEP,			SS_REVIEW },
+	{ SS_REVIEW,		SE_EXITED,		NO_GUARD,		SA_ESCALATE_INCOMPLETE,		SS_BLOCKED },
+	{ SS_REVIEW,		SE_NO_RESULT,		NO_GUARD,		SA_ESCALATE_CANNOT_PARSE,	SS_AWAITING_DECISION },
+	{ SS_REVIEW,		SE_SPAWN_FAILED,	SG_RETRIES_LEFT,	SA_RETRY_STEP,			SS_REVIEW },
+	{ SS_REVIEW,		SE_SPAWN_FAILED,	NO_GUARD,		SA_ESCALATE_SPAWN_FAILURE,	SS_BLOCKED },
+	{ SS_REVIEW,		SE_WAITING_INPUT,	NO_GUARD,		SA_ESCALATE_NEEDS_INPUT,	SS_AWAITING_DECISION },
+	{ SS_REVIEW,		SE_RATE_LIMITED,	NO_GUARD,		SA_BACKOFF_RETRY,		SS_REVIEW },
+	{ SS_REVIEW,		SE_UNAVAILABLE,		SG_RETRIES_LEFT,	SA_BACKOFF_RETRY,		SS_REVIEW },
+	{ SS_REVIEW,		SE_UNAVAILABLE,		NO_GUARD,		SA_ESCALATE_UNAVAILABLE,	SS_BLOCKED },
+	{ SS_REVIEW,		SE_IDLE,		SG_RESTARTS_LEFT,	SA_RESTART_STEP,		SS_REVIEW },
+	{ SS_REVIEW,		SE_IDLE,		NO_GUARD,		SA_ESCALATE_RESTART_LOOP,	SS_BLOCKED },
+	{ SS_REVIEW,		SE_TIMEOUT,		SG_RESTARTS_LEFT,	SA_RESTART_STEP,		SS_REVIEW },
+	{ SS_REVIEW,		SE_TIMEOUT,		NO_GUARD,		SA_ESCALATE_RESTART_LOOP,	SS_BLOCKED },
+
+	/* a commit step */
+	{ SS_COMMIT,		SE_COMMITTED,		NO_GUARD,		SA_NEXT_STEP,			SS_COMMIT },
+	{ SS_COMMIT,		SE_COMMIT_FAILED,	NO_GUARD,		SA_ESCALATE_COMMIT_FAILURE,	SS_BLOCKED },
+
+	/* a verify step */
+	{ SS_VERIFY,		SE_VERIFIED,		NO_GUARD,		SA_NEXT_STEP,			SS_VERIFY },
+	{ SS_VERIFY,		SE_NOT_VERIFIED,	SG_RETRIES_LEFT,	SA_RETRY_STEP,			SS_VERIFY },
+	{ SS_VERIFY,		SE_NOT_VERIFIED,	SG_HAS_DEPENDENTS,	SA_ESCALATE_IMPL_BLOCKING,	SS_BLOCKED },
+	{ SS_VERIFY,		SE_NOT_VERIFIED,	NO_GUARD,		SA_ESCALATE_IMPL_FAILURE,	SS_AWAITING_DECISION },
+
+	/* a PREFERENCE escalation is answered */
+	{ SS_AWAITING_DECISION,	SE_CHOSE_RETRY,		NO_GUARD,		SA_RETRY_STEP,			SS_AWAITING_DECISION },
+	{ SS_AWAITING_DECISION,	SE_CHOSE_RETRY_FALLBACK, NO_GUARD,		SA_FALLBACK_RETRY,		SS_AWAITING_DECISION },
+	{ SS_AWAITING_DECISION,	SE_CHOSE_CONTINUE,	NO_GUARD,		SA_NEXT_STEP,			SS_AWAITING_DECISION },
+	{ SS_AWAITING_DECISION,	SE_CHOSE_REPLY,		SG_IS_REVIEW_STEP,	SA_RESUME_SESSION,		SS_REVIEW },
+	{ SS_AWAITING_DECISION,	SE_CHOSE_REPLY,		NO_GUARD,		SA_RESUME_SESSION,		SS_SPAWN },
+	{ SS_AWAITING_DECISION,	SE_CHOSE_MARK_SUCCESS,	NO_GUARD,		SA_NEXT_STEP,			SS_AWAITING_DECISION },
+	{ SS_AWAITING_DECISION,	SE_CHOSE_MARK_FAILURE,	SG_RETRIES_LEFT,	SA_RETRY_STEP,			SS_AWAITING_DECISION },
+	{ SS_AWAITING_DECISION,	SE_CHOSE_MARK_FAILURE,	NO_GUARD,		SA_CLOSE_STORY,			SS_FAILED },
+	{ SS_AWAITING_DECISION,	SE_CHOSE_SKIP_STEP,	NO_GUARD,		SA_NEXT_STEP,			SS_AWAITING_DECISION },
+	{ SS_AWAITING_DECISION,	SE_CHOSE_SKIP_STORY,	NO_GUARD,		SA_CLOSE_STORY,			SS_SKIPPED },
+	{ SS_AWAITING_DECISION,	SE_CHOSE_ABORT_STORY,	NO_GUARD,		SA_CLOSE_STORY,			SS_ABORTED },
+
+	/* a CRITICAL escalation is answered */
+	{ SS_BLOCKED,		SE_CHOSE_RETRY,		NO_GUARD,		SA_RETRY_STEP,			SS_BLOCKED },
+	{ SS_BLOCKED,		SE_CHOSE_RETRY_FALLBACK, NO_GUARD,		SA_FALLBACK_RETRY,		SS_BLOCKED },
+	{ SS_BLOCKED,		SE_CHOSE_CONTINUE,	NO_GUARD,		SA_NEXT_STEP,			SS_BLOCKED },
+	{ SS_BLOCKED,		SE_CHOSE_REPLY,		SG_IS_REVIEW_STEP,	SA_RESUME_SESSION,		SS_REVIEW },
+	{ SS_BLOCKED,		SE_CHOSE_REPLY,		NO_GUARD,		SA_RESUME_SESSION,		SS_SPAWN },
+	{ SS_BLOCKED,		SE_CHOSE_MARK_SUCCESS,	NO_GUARD,		SA_NEXT_STEP,			SS_BLOCKED },
+	{ SS_BLOCKED,		SE_CHOSE_MARK_FAILURE,	SG_RETRIES_LEFT,	SA_RETRY_STEP,			SS_BLOCKED },
+	{ SS_BLOCKED,		SE_CHOSE_MARK_FAILURE,	NO_GUARD,		SA_CLOSE_STORY,			SS_FAILED },
+	{ SS_BLOCKED,		SE_CHOSE_SKIP_STEP,	NO_GUARD,		SA_NEXT_STEP,			SS_BLOCKED },
+	{ SS_BLOCKED,		SE_CHOSE_SKIP_STORY,	NO_GUARD,		SA_CLOSE_STORY,			SS_SKIPPED },
+	{ SS_BLOCKED,		SE_CHOSE_ABORT_STORY,	NO_GUARD,		SA_CLOSE_STORY,			SS_ABORTED },
+
+	/* the run is aborted */
+	{ ANY,			SE_ABORT,		NO_GUARD,		SA_CLOSE_STORY,			SS_ABORTED },
+};
+/* clang-format on */
+
+const struct fsm_def fsm_story = {
+	.name = "story",
+	.rows = rows,
+	.nrows = sizeof(rows) / sizeof(rows[0]),
+	.initial = SS_PENDING,
+	.nstates = SS__COUNT,
+	.nevents = SE__COUNT,
+	.nguards = SG__COUNT,
+	.nactions = SA__COUNT,
+	.state_names = state_names,
+	.state_docs = state_docs,
+	.event_names = event_names,
+	.event_docs = event_docs,
+	.guard_names = guard_names,
+	.guard_docs = guard_docs,
+	.action_names = action_names,
+	.action_docs = action_docs,
+	.terminal = terminal,
+};
+
+/* The name lists and the enums come from the same X-macros. */
+_Static_assert(sizeof(state_names) / sizeof(state_names[0]) == SS__COUNT, "story states");
+_Static_assert(sizeof(event_names) / sizeof(event_names[0]) == SE__COUNT, "story events");
+_Static_assert(sizeof(guard_names) / sizeof(guard_names[0]) == SG__COUNT, "story guards");
+_Static_assert(sizeof(action_names) / sizeof(action_names[0]) == SA__COUNT, "story actions");
