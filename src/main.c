@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "runner.h"
 #include "util.h"
 
 static int wants_help(int argc, char **argv)
@@ -29,6 +30,9 @@ int main(int argc, char **argv)
 	base = base ? base + 1 : argv[0];
 	progname = strcmp(base, "orchestrator-helper") ? "automator" : "orchestrator-helper";
 
+	/* the in-pane runner is internal: not a listed command */
+	if (argc >= 2 && !strcmp(argv[1], "__runner"))
+		return runner_main(argc - 1, argv + 1);
 	if (argc < 2) {
 		cmd_print_list(stderr);
 		return EXIT_USAGE;

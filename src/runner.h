@@ -1,0 +1,40 @@
+/*
+ * runner.h: the small process that runs an agent inside a tmux pane. The
+ * orchestrator writes a spec file (argv, env, directory, log and exit file
+ * paths) and starts `automator __runner SPEC` in the pane; the runner waits
+ * until the pane's output is being logged, runs the agent with no shell,
+ * and records how it ended in the exit file (written atomically), so the
+ * outcome survives the orchestrator dying.
+ */
+#ifndef AU_RUNNER_H
+#define AU_RUNNER_H
+
+#include <stdbool.h>
+
+struct runner_spec {
+	const char *const *argv; /* NULL-terminated */
+	const char *const *env;  /* "K=V", NULL-terminated; may be NULL */
+	const char *cwd;
+	const char *log_file;  /* waited for before the agent starts */
+	const char *exit_file; /* {"status":N,"signal":S,...} */
+};
+
+/* Writes the spec as JSON to path (atomically, 0600). Returns 0 or -1 (errno). */
+int runner_write_spec(const char *path, const struct runner_spec *s);
+
+struct runner_exit {
+	int status; /* exit status, or -1 when killed by a signal */
+	int signal; /* the signal, or 0 */
+	long long ended_at; /* unix seconds */
+};
+
+/*
+ * Reads an exit file. Returns 1 when it exists and is complete, 0 when it
+ * does not exist yet, -1 when it is unreadable (*cause).
+ */
+int runner_read_exit(const char *path, struct runner_exit *out, char **cause);
+
+/* `automator __runner SPEC`: never returns to the command table. */
+int runner_main(int argc, char **argv);
+
+#endif
