@@ -1,0 +1,249 @@
+/*
+ * store.h: the state store. Runs, stories, agent sessions and the
+ * transition journal live in one sqlite database (.automator/state.db); a
+ * state change and the intent of its side effect are committed together,
+ * before the side effect runs, so a crash or kill -9 loses nothing.
+ *
+ * Conventions for every function below:
+ * - Returns 0 on success and -1 on failure; a few return 1 for a named,
+ *   expected outcome ("not found", "already exists"), documented with them.
+ * - *cause is set if and only if -1 is returned: a newly allocated message
+ *   (lowercase, no trailing period) that the caller frees. cause may be NULL.
+ * - Out-parameters are untouched unless 0 is returned.
+ * - Strings passed in are borrowed: bound or copied, never kept.
+ * - Times are ISO 8601 UTC text ("2024-05-01T12:00:00.123Z"); a NULL time
+ *   passed in means "now".
+ * - A struct store is one database connection; use it from one thread. Other
+ *   processes (or stores) may use the same file at once: writers wait up to
+ *   the busy timeout (5000 ms unless set) for each other, readers never wait.
+ * - State names are the fsm's ("IN_PROGRESS", "SPAWN"); the store does not
+ *   interpret them, except that a run in COMPLETE or ABORTED is finished.
+ */
+#ifndef AU_STORE_H
+#define AU_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct store;
+
+/*
+ * Opens (creating when missing) the database at path, sets WAL, synchronous
+ * NORMAL, a 5000 ms busy timeout and foreign keys, and migrates the schema to
+ * the latest version, one transaction per migration. A database whose schema
+ * is newer than this program is refused ("database schema version N is newer
+ * than this automator (M)"). The directory must exist. On success *out is a
+ * new store for store_close().
+ */
+int store_open(const char *path, struct store **out, char **cause);
+/* Closes the connection and frees the store. store_close(NULL) is a no-op. */
+void store_close(struct store *s);
+/* How long a write waits for another writer before failing (milliseconds). */
+void store_set_busy_timeout(struct store *s, int ms);
+/* The schema version of the open database (PRAGMA user_version). */
+int store_schema_version(struct store *s, int *version, char **cause);
+/* The schema version this program migrates to (the number of migrations). */
+int store_schema_latest(void);
+
+/*
+ * A run. Filled by store_run_get(), where every string is owned by the struct
+ * (free with store_run_release()); read-only input to store_run_create().
+ */
+struct store_run {
+	char *id;
+	char *sprint_file;
+	char *project;
+	char *root;
+	char *state;
+	char *started_at;  /* NULL on create: now */
+	char *updated_at;  /* NULL on create: started_at */
+	char *finished_at; /* NULL while the run is unfinished */
+	int64_t pid;       /* 0 when unknown */
+};
+void store_run_release(struct store_run *r);
+
+/* Records a new run; id, sprint_file, project, root and state are required. */
+int store_run_create(struct store *s, const struct store_run *r, char **cause);
+/* Reads run id into *out. Returns 1 (out untouched) when there is no such run. */
+int store_run_get(struct store *s, const char *id, struct store_run *out, char **cause);
+/* Records the pid of the process now driving the run (0: none). */
+int store_run_set_pid(struct store *s, const char *id, int64_t pid, char **cause);
+/*
+ * The id of the most recently started run whose state is neither COMPLETE
+ * nor ABORTED, newly allocated into *id_out. Returns 1 when there is none.
+ */
+int store_run_latest_unfinished(struct store *s, char **id_out, char **cause);
+
+/*
+ * A story of a run. Filled by store_story_get() and passed to
+ * store_stories_foreach() callbacks, with owned strings (store_story_release()
+ * for the former; the store frees the latter after the callback); read-only
+ * input to store_story_add().
+ */
+struct store_story {
+	char *story_id;
+	char *story_key;
+	int position; /* dispatch order, unique in the run */
+	char *state;
+	int step_index;
+	char *step_name; /* NULL before the first step */
+	int attempt;
+	int cycle;
+	int retries_used;
+	int crash_retries_used;
+	char *base_commit; /* NULL until recorded */
+	char *updated_at;  /* NULL on add: now */
+};
+void store_story_release(struct store_story *st);
+
+/* Adds a story to run_id; story_id, story_key and state are required. */
+int store_story_add(struct store *s, const char *run_id, const struct store_story *st,
+		    char **cause);
+/* Reads one story into *out. Returns 1 (out untouched) when there is no such story. */
+int store_story_get(struct store *s, const char *run_id, const char *story_id,
+		    struct store_story *out, char **cause);
+
+/*
+ * Walks the stories of run_id in position order. All rows are read before
+ * the first call, so the callback may call any store function. A callback
+ * returns 0 to go on; any other value stops the walk and is returned as is
+ * (*cause untouched). Otherwise returns 0, or -1 with *cause on a store error.
+ */
+typedef int (*store_story_fn)(const struct store_story *st, void *arg);
+int store_stories_foreach(struct store *s, const char *run_id, store_story_fn fn, void *arg,
+			  char **cause);
+
+/* Which story counters a transition sets (bits of store_transition.set). */
+enum {
+	STORE_SET_STEP_INDEX = 1 << 0,
+	STORE_SET_STEP_NAME = 1 << 1,
+	STORE_SET_ATTEMPT = 1 << 2,
+	STORE_SET_CYCLE = 1 << 3,
+	STORE_SET_RETRIES_USED = 1 << 4,
+	STORE_SET_CRASH_RETRIES_USED = 1 << 5,
+	STORE_SET_BASE_COMMIT = 1 << 6,
+};
+
+/*
+ * One transition to journal. story_id NULL means the run machine (machine
+ * must then be "run"; otherwise "story", as fsm_def.name spells them). guard,
+ * action and intent may be NULL. The story fields named in set are written
+ * with the state (a story transition only); the others are left alone.
+ */
+struct store_transition {
+	const char *run_id;
+	const char *machine;
+	const char *story_id;
+	const char *from_state;
+	const char *event;
+	const char *guard;
+	const char *action;
+	const char *to_state;
+	const char *intent; /* JSON of the side effect about to run, or NULL */
+	const char *at;     /* NULL: now */
+	unsigned set;       /* STORE_SET_* bits */
+	int step_index;
+	const char *step_name;
+	int attempt;
+	int cycle;
+	int retries_used;
+	int crash_retries_used;
+	const char *base_commit;
+};
+
+/*
+ * Applies t in one BEGIN IMMEDIATE transaction: checks that the run's or
+ * story's current state is t->from_state (else fails with "state of story
+ * 'X' is Y, not Z", or "state of run ..."; this catches a transition applied
+ * twice), sets the state to t->to_state (and the counters in t->set; a run
+ * entering COMPLETE or ABORTED gets finished_at), and appends the journal row
+ * with the intent, 'pending' when t->intent is set. On any failure nothing
+ * is written. *seq_out (may be NULL) gets the journal row's seq.
+ */
+int store_transition(struct store *s, const struct store_transition *t, int64_t *seq_out,
+		     char **cause);
+
+enum store_intent_status {
+	STORE_INTENT_NONE,    /* the transition has no side effect */
+	STORE_INTENT_PENDING, /* journaled; not known to have finished */
+	STORE_INTENT_DONE,
+	STORE_INTENT_FAILED,
+};
+
+/*
+ * A journal row, as passed to the journal walks' callbacks. Every string is
+ * owned by the store and valid during the callback only.
+ */
+struct store_journal_entry {
+	int64_t seq;
+	char *run_id;
+	char *machine;  /* "run" or "story" */
+	char *story_id; /* NULL for the run machine */
+	char *from_state;
+	char *event;
+	char *guard;  /* may be NULL */
+	char *action; /* may be NULL */
+	char *to_state;
+	char *at;
+	char *intent; /* NULL when intent_status is STORE_INTENT_NONE */
+	enum store_intent_status intent_status;
+	char *intent_result; /* NULL until finished with a result */
+};
+/* Callback for the journal walks; returns as for store_story_fn. */
+typedef int (*store_journal_fn)(const struct store_journal_entry *e, void *arg);
+
+/*
+ * Marks the pending intent of journal row seq done (ok) or failed, with an
+ * optional JSON result. Fails when the row has no intent or it already
+ * finished.
+ */
+int store_intent_finish(struct store *s, int64_t seq, bool ok, const char *result_json,
+			char **cause);
+/*
+ * Walks the intents of run_id still pending, in seq order: the side effects
+ * resume must redo (idempotently). Returns as store_stories_foreach().
+ */
+int store_pending_intents(struct store *s, const char *run_id, store_journal_fn fn, void *arg,
+			  char **cause);
+/* Walks the whole journal of run_id in seq order (for replay); as above. */
+int store_journal_foreach(struct store *s, const char *run_id, store_journal_fn fn, void *arg,
+			  char **cause);
+
+/*
+ * An agent session of one step attempt. Filled by store_session_get() with
+ * owned strings (store_session_release()); read-only input to
+ * store_session_add(), which ignores id, exit_*, ended_at and log_offset.
+ */
+struct store_session {
+	int64_t id;
+	char *run_id;
+	char *story_id;
+	char *step;
+	int attempt;
+	char *tmux_name;
+	char *log_path;
+	int64_t log_offset; /* bytes of the log already judged */
+	int exit_status;    /* -1 while running, or when it ended on a signal */
+	int exit_signal;    /* 0 when none */
+	char *started_at;   /* NULL on add: now */
+	char *ended_at;     /* NULL while running */
+};
+void store_session_release(struct store_session *ss);
+
+/*
+ * Records a session about to be spawned; *id_out (may be NULL) gets its id.
+ * Returns 1 (nothing written, *cause untouched) when a session for the same
+ * run, story, step and attempt exists: that attempt was already spawned.
+ */
+int store_session_add(struct store *s, const struct store_session *ss, int64_t *id_out,
+		      char **cause);
+/* Reads the session of one step attempt. Returns 1 when there is none. */
+int store_session_get(struct store *s, const char *run_id, const char *story_id, const char *step,
+		      int attempt, struct store_session *out, char **cause);
+/* Records how session id ended (exit_status -1 / exit_signal 0: none); ended_at NULL: now. */
+int store_session_update_exit(struct store *s, int64_t id, int exit_status, int exit_signal,
+			      const char *ended_at, char **cause);
+/* Records how far the session's log has been read. */
+int store_session_set_offset(struct store *s, int64_t id, int64_t offset, char **cause);
+
+#endif
