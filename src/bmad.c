@@ -91,7 +91,11 @@ int bmad_status_load(const char *path, struct bmad_status **out, struct diags *d
 		int kind = storykey_classify(k->str, epic, sizeof(epic));
 
 		if (kind < 0) {
-			lctx_error(&cx, k, "invalid story key '%s'", k->str);
+			char *why = storykey_problem(k->str);
+
+			lctx_error(&cx, k, "invalid story key '%s' (%s)", k->str,
+				   why ? why : "not a valid key");
+			free(why);
 			continue;
 		}
 		st = status_node(&cx, k, dev->pairs[i].val, &nested);

@@ -21,6 +21,9 @@ static enum file_kind kind_of(const struct ynode *root)
 		return FILE_UNKNOWN;
 	if (ynode_get(root, "development_status"))
 		return FILE_BMAD_STATUS;
+	/* BMAD's own metadata keys: a sprint-status that lost its map */
+	if (ynode_get(root, "story_location") || ynode_get(root, "tracking_system"))
+		return FILE_BMAD_STATUS;
 	if (ynode_get(root, "stories"))
 		return FILE_SPRINT;
 	if (ynode_get(root, "steps"))
@@ -41,7 +44,7 @@ static int validate_one(const char *path, struct diags *d)
 
 	if (ydoc_load(&doc, path, d) < 0)
 		return -1;
-	if (!doc.root) {
+	if (!doc.root || ynode_is_null(doc.root)) {
 		diags_add(d, path, 1, 1, "empty file");
 		ydoc_release(&doc);
 		return -1;

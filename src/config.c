@@ -56,6 +56,22 @@ static bool dir_exists(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* path_join, except that "." adds nothing: messages then name files as the user does. */
+static char *join_rel(const char *dir, const char *name)
+{
+	return strcmp(dir, ".") ? path_join(dir, name) : xstrdup(name);
+}
+
+/* Adds "invalid WHAT 'name' (why)" at n; returns -1. */
+static int name_error(struct lctx *cx, const struct ynode *n, const char *what, const char *name)
+{
+	char *why = storykey_problem(name);
+
+	lctx_error(cx, n, "invalid %s '%s' (%s)", what, name, why ? why : "not a valid name");
+	free(why);
+	return -1;
+}
+
 /* Placeholders a trigger message may use: the text ones plus what went wrong. */
 static const char *const message_names[] = {
 	"story.id", "story.key", "story.prefix", "story.title", "story.epic", "step",
@@ -219,7 +235,7 @@ static int read_agents_map(struct lctx *cx, const struct ynode *n, struct agent_
 		char *what;
 
 		if (!storykey_valid(k->str)) {
-			lctx_error(cx, k, "invalid agent name '%s'", k->str);
+			name_error(cx, k, "agent name", k->str);
 			continue;
 		}
 		what = xstrfmt("agent '%s'", k->str);
@@ -275,7 +291,7 @@ static int load_doc(const char *path, struct ydoc *doc, struct diags *d)
 {
 	if (ydoc_load(doc, path, d) < 0)
 		return -1;
-	if (!doc->root) {
+	if (!doc->root || ynode_is_null(doc->root)) {
 		diags_add(d, path, 1, 1, "empty file");
 		ydoc_release(doc);
 		return -1;
@@ -507,6 +523,29 @@ static const struct field step_fields[] = {
 	{ "skip_if_verified", FT_BOOL, offsetof(struct step, skip_if_artifact), 0, NULL, 0, 0 },
 };
 
+/* Reports an unknown agent name at n, with a did-you-mean among set. */
+static void check_agent_name(struct lctx *cx, const struct ynode *n, const struct agent_set *set,
+			     const char *name)
+{
+	const char *hint = NULL;
+	size_t best = 3;
+
+	if (agents_find(set, name))
+		return;
+	for (size_t i = 0; i < set->n; i++) {
+		size_t dist = str_distance(name, set->v[i].name, 2);
+
+		if (dist < best) {
+			hint = set->v[i].name;
+			best = dist;
+		}
+	}
+	if (hint)
+		lctx_error(cx, n, "unknown agent '%s' (did you mean '%s'?)", name, hint);
+	else
+		lctx_error(cx, n, "unknown agent '%s'", name);
+}
+
 /* Cross-field checks of one step, after its fields were read. */
 static void check_step(struct lctx *cx, const struct ynode *n, struct step *s,
 		       const char *wfdir, const struct agent_set *agents)
@@ -515,7 +554,7 @@ static void check_step(struct lctx *cx, const struct ynode *n, struct step *s,
 	bool runs_agent = s->kind == STEP_SESSION || s->kind == STEP_REVIEW;
 
 	if (s->name && !storykey_valid(s->name))
-		lctx_error(cx, ynode_get(n, "name"), "invalid step name '%s'", s->name);
+		name_error(cx, ynode_get(n, "name"), "step name", s->name);
 	if (s->prompt && s->prompt_file)
 		lctx_error(cx, pf, "a step takes prompt or prompt_file, not both");
 	if (runs_agent && !s->prompt && !s->prompt_file)
@@ -536,7 +575,7 @@ static void check_step(struct lctx *cx, const struct ynode *n, struct step *s,
 		lctx_error(cx, ynode_get(n, "skip_if_verified"),
 			   "skip_if_verified needs a verifier");
 	if (s->prompt_file && !s->prompt) {
-		char *path = path_join(wfdir, s->prompt_file);
+		char *path = join_rel(wfdir, s->prompt_file);
 		size_t len;
 
 		if (read_file(path, &s->prompt, &len) < 0) {
@@ -545,16 +584,18 @@ static void check_step(struct lctx *cx, const struct ynode *n, struct step *s,
 			s->prompt = NULL;
 		} else if (strlen(s->prompt) != len) {
 			lctx_error(cx, pf, "prompt file holds a NUL byte '%s'", s->prompt_file);
+		} else {
+			/* a bad placeholder is reported where it is: in the prompt file */
+			schema_template_file(cx, path, s->prompt, text_names);
 		}
 		free(path);
+	} else if (s->prompt) {
+		schema_template(cx, ynode_get(n, "prompt"), s->prompt, text_names);
 	}
-	if (s->prompt)
-		schema_template(cx, ynode_get(n, s->prompt_file ? "prompt_file" : "prompt"),
-				s->prompt, text_names);
 	if (s->message)
 		schema_template(cx, ynode_get(n, "message"), s->message, text_names);
-	if (s->agent && agents && !agents_find(agents, s->agent))
-		lctx_error(cx, ynode_get(n, "agent"), "unknown agent '%s'", s->agent);
+	if (s->agent && agents)
+		check_agent_name(cx, ynode_get(n, "agent"), agents, s->agent);
 }
 
 static int read_workflow(struct lctx *cx, const struct ynode *root, const char *path,
@@ -670,9 +711,11 @@ const struct trigger *triggers_find(const struct trigger_set *s, const char *key
 	return NULL;
 }
 
+/* Reads one of names (NULL-terminated); the error lists them all. */
 static int parse_enum(struct lctx *cx, const struct ynode *n, const char *const *names,
 		      const char *what, int *out)
 {
+	struct buf expected = BUF_INIT;
 	char *v;
 
 	if (schema_str(cx, n, &v) < 0)
@@ -684,7 +727,10 @@ static int parse_enum(struct lctx *cx, const struct ynode *n, const char *const 
 			return 0;
 		}
 	}
-	lctx_error(cx, n, "unknown %s '%s'", what, v);
+	for (int i = 0; names[i]; i++)
+		buf_addf(&expected, "%s%s", i == 0 ? "" : names[i + 1] ? ", " : " or ", names[i]);
+	lctx_error(cx, n, "unknown %s '%s' (expected %s)", what, v, buf_str(&expected));
+	buf_release(&expected);
 	free(v);
 	return -1;
 }
@@ -695,7 +741,7 @@ static int parse_category(struct lctx *cx, const struct ynode *n, void *obj)
 	struct trigger *t = obj;
 	int v;
 
-	if (parse_enum(cx, n, names, "category (expected CRITICAL or PREFERENCE)", &v) < 0)
+	if (parse_enum(cx, n, names, "category", &v) < 0)
 		return -1;
 	t->category = v;
 	return 0;
@@ -707,7 +753,7 @@ static int parse_severity(struct lctx *cx, const struct ynode *n, void *obj)
 	struct trigger *t = obj;
 	int v;
 
-	if (parse_enum(cx, n, names, "severity (expected MEDIUM, HIGH or CRITICAL)", &v) < 0)
+	if (parse_enum(cx, n, names, "severity", &v) < 0)
 		return -1;
 	t->severity = v;
 	return 0;
@@ -749,9 +795,13 @@ static int parse_options(struct lctx *cx, const struct ynode *n, void *obj)
 		kn = ynode_get(n->items[i], "key");
 		if (strcmp(o->key, "X") && (strlen(o->key) != 1 || o->key[0] < '1' || o->key[0] > '9'))
 			lctx_error(cx, kn, "option key must be a digit 1-9 or X '%s'", o->key);
-		for (size_t j = 0; j + 1 < t->noptions; j++)
-			if (t->options[j].key && !strcmp(t->options[j].key, o->key))
-				lctx_error(cx, kn, "duplicate option key '%s'", o->key);
+		for (size_t j = 0; j + 1 < t->noptions; j++) {
+			if (t->options[j].key && !strcmp(t->options[j].key, o->key)) {
+				lctx_error(cx, kn, "duplicate option key '%s' (first at line %d)",
+					   o->key, ynode_get(n->items[j], "key")->line);
+				break;
+			}
+		}
 	}
 	return cx->errors > before ? -1 : 0;
 }
@@ -831,6 +881,7 @@ static void story_release(struct story *s)
 	free(s->title);
 	free(s->agent);
 	strvec_release(&s->depends);
+	strvec_release(&s->fake);
 	free(s->dep_index);
 	free(s->status);
 }
@@ -884,11 +935,34 @@ static int parse_sprint_agents(struct lctx *cx, const struct ynode *n, void *obj
 	return read_agents_map(cx, n, s->agents);
 }
 
+/* fake: {STEP: BEHAVIOUR}: what the fake agent does in each step of the story. */
+static int parse_story_fake(struct lctx *cx, const struct ynode *n, void *obj)
+{
+	struct story *st = obj;
+	int ret = 0;
+
+	if (!n || n->kind != YN_MAP)
+		return lctx_error(cx, n, "expected a mapping of step names to fake-agent behaviours, "
+					 "got %s", ynode_kind_name(n));
+	for (size_t i = 0; i < n->n; i++) {
+		char *v;
+
+		if (schema_str(cx, n->pairs[i].val, &v) < 0) {
+			ret = -1;
+			continue;
+		}
+		strvec_push_nodup(&st->fake, xstrfmt("%s=%s", n->pairs[i].key->str, v));
+		free(v);
+	}
+	return ret;
+}
+
 static const struct field story_fields[] = {
 	{ "id", FT_STR, offsetof(struct story, id), F_REQUIRED, NULL, 0, 0 },
 	{ "title", FT_STR, offsetof(struct story, title), 0, NULL, 0, 0 },
 	{ "depends_on", FT_STRLIST, offsetof(struct story, depends), 0, NULL, 0, 0 },
 	{ "agent", FT_STR, offsetof(struct story, agent), 0, NULL, 0, 0 },
+	{ "fake", FT_CUSTOM, 0, 0, parse_story_fake, 0, 0 },
 };
 
 static int fill_story_keys(struct story *st)
@@ -928,8 +1002,7 @@ static int parse_stories(struct lctx *cx, const struct ynode *n, void *obj)
 		st->line = idn->line;
 		st->col = idn->col;
 		if (fill_story_keys(st) < 0) {
-			lctx_error(cx, idn, "invalid story id '%s' (letters, digits, '.', '_' and "
-					    "'-', up to 64)", st->id);
+			name_error(cx, idn, "story id", st->id);
 			story_release(st);
 			memset(st, 0, sizeof(*st));
 			continue;
@@ -1094,27 +1167,11 @@ static char *workflow_path(const char *sprint_dir, const char *name)
 	char *rel;
 
 	if (strchr(name, '/') || str_ends_with(name, ".yaml") || str_ends_with(name, ".yml"))
-		return path_join(sprint_dir, name);
+		return join_rel(sprint_dir, name);
 	rel = xstrfmt("workflows/%s.yaml", name);
 	char *p = config_shipped(rel);
 	free(rel);
 	return p;
-}
-
-static void check_agent_name(struct lctx *cx, const struct ynode *n, const struct agent_set *set,
-			     const char *name)
-{
-	const char *hint = NULL;
-
-	if (agents_find(set, name))
-		return;
-	for (size_t i = 0; i < set->n; i++)
-		if (str_distance(name, set->v[i].name, 2) <= 2)
-			hint = set->v[i].name;
-	if (hint)
-		lctx_error(cx, n, "unknown agent '%s' (did you mean '%s'?)", name, hint);
-	else
-		lctx_error(cx, n, "unknown agent '%s'", name);
 }
 
 /* Stories from a BMAD sprint-status: every story key not done, in file order. */
@@ -1156,7 +1213,7 @@ int sprint_load(const char *path, struct sprint **out, struct diags *d)
 	struct lctx cx = { .file = path, .d = d };
 	struct sprint *s;
 	struct ydoc doc;
-	char *agents_path, *sprint_dir, *wf;
+	char *agents_path, *sprint_dir, *wf, *given_root;
 	struct diags sub = DIAGS_INIT;
 
 	if (load_doc(path, &doc, d) < 0)
@@ -1184,7 +1241,9 @@ int sprint_load(const char *path, struct sprint **out, struct diags *d)
 	if (doc.root->kind != YN_MAP)
 		goto out;
 
-	s->root = find_root(&cx, doc.root, path, s->bmad ? NULL : s->root);
+	given_root = s->root; /* root: as written, replaced by the absolute path */
+	s->root = find_root(&cx, doc.root, path, s->bmad ? NULL : given_root);
+	free(given_root);
 	if (!s->root)
 		goto out;
 	if (!s->project) {
@@ -1192,8 +1251,7 @@ int sprint_load(const char *path, struct sprint **out, struct diags *d)
 
 		s->project = xstrdup(base && base[1] ? base + 1 : "project");
 	} else if (!storykey_valid(s->project)) {
-		lctx_error(&cx, ynode_get(doc.root, "project"), "invalid project name '%s'",
-			   s->project);
+		name_error(&cx, ynode_get(doc.root, "project"), "project name", s->project);
 	}
 	if (!s->bmad)
 		resolve_deps(&cx, s, ynode_get(doc.root, "stories"));

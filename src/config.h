@@ -149,6 +149,7 @@ struct story {
 	char *agent;           /* NULL: the sprint's agent */
 	struct strvec depends; /* story ids as written */
 	size_t *dep_index;     /* resolved: indexes into sprint->stories */
+	struct strvec fake;    /* "STEP=BEHAVIOUR" for the fake agent (AUTOMATOR_FAKE) */
 	char *status;          /* BMAD: the sprint-status value; NULL for sprint.yaml */
 	int line, col;         /* of the id (or the BMAD key) */
 	size_t item;           /* index in the file's stories: list */

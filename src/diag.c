@@ -19,6 +19,29 @@ void diags_release(struct diags *d)
 	d->n = d->cap = 0;
 }
 
+/*
+ * s with control characters escaped (\n, \t, \xNN): a message stays on one
+ * line, and text quoted from a file cannot drive the terminal.
+ */
+static char *escape_controls(const char *s)
+{
+	struct buf b = BUF_INIT;
+
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			buf_adds(&b, "\\n");
+		else if (c == '\t')
+			buf_adds(&b, "\\t");
+		else if (c < 0x20 || c == 0x7f)
+			buf_addf(&b, "\\x%02x", c);
+		else
+			buf_addc(&b, (char)c);
+	}
+	return buf_detach(&b);
+}
+
 static void diags_vadd(struct diags *d, const char *file, int line, int col, const char *fmt,
 		       va_list ap)
 {
@@ -31,7 +54,8 @@ static void diags_vadd(struct diags *d, const char *file, int line, int col, con
 	dg->file = xstrdup(file ? file : "-");
 	dg->line = line;
 	dg->col = col;
-	dg->msg = buf_detach(&b);
+	dg->msg = escape_controls(buf_str(&b));
+	buf_release(&b);
 }
 
 void diags_add(struct diags *d, const char *file, int line, int col, const char *fmt, ...)
@@ -100,9 +124,14 @@ void diags_sort(struct diags *d)
 
 char *diag_format(const struct diag *dg)
 {
+	char *file = escape_controls(dg->file), *s;
+
 	if (dg->line <= 0)
-		return xstrfmt("%s: %s", dg->file, dg->msg);
-	return xstrfmt("%s:%d:%d: %s", dg->file, dg->line, dg->col, dg->msg);
+		s = xstrfmt("%s: %s", file, dg->msg);
+	else
+		s = xstrfmt("%s:%d:%d: %s", file, dg->line, dg->col, dg->msg);
+	free(file);
+	return s;
 }
 
 /* The 1-based line of text, without its newline; NULL when there is none. */

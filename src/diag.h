@@ -13,7 +13,7 @@ struct diag {
 	char *file; /* owned */
 	int line;   /* 1-based; 0 when the error has no position */
 	int col;    /* 1-based */
-	char *msg;  /* owned, without the position prefix */
+	char *msg;  /* owned, without the position prefix; control characters escaped */
 };
 
 struct diags {

@@ -13,7 +13,7 @@
 
 const char *const template_names[] = {
 	"story.id", "story.key", "story.prefix", "story.title", "story.epic", "step",
-	"cycle",    "attempt",   "root",         "prompt",      NULL,
+	"cycle",    "attempt",   "root",         "prompt",      "datadir",    NULL,
 };
 
 int lctx_error(struct lctx *cx, const struct ynode *n, const char *fmt, ...)
@@ -50,9 +50,10 @@ int schema_int(struct lctx *cx, const struct ynode *n, long min, long max, int *
 	char *end;
 	long v;
 
-	if (!is_scalar(n) || n->quoted)
-		return lctx_error(cx, n, "expected an integer, got %s",
-				  is_scalar(n) ? "a quoted string" : ynode_kind_name(n));
+	if (is_scalar(n) && n->quoted)
+		return lctx_error(cx, n, "expected an integer, got a quoted string '%s'", n->str);
+	if (!is_scalar(n))
+		return lctx_error(cx, n, "expected an integer, got %s", ynode_kind_name(n));
 	errno = 0;
 	v = strtol(n->str, &end, 10);
 	if (errno || end == n->str || *end)
@@ -82,6 +83,9 @@ int schema_bool(struct lctx *cx, const struct ynode *n, bool *out)
 			}
 		}
 	}
+	if (is_scalar(n) && n->quoted)
+		return lctx_error(cx, n, "expected true or false, got a quoted string '%s'",
+				  n->str);
 	if (is_scalar(n))
 		return lctx_error(cx, n, "expected true or false '%s'", n->str);
 	return lctx_error(cx, n, "expected true or false, got %s", ynode_kind_name(n));
@@ -198,8 +202,27 @@ int schema_patterns(struct lctx *cx, const struct ynode *n, struct patlist *out)
 	return compile_one(cx, n, out);
 }
 
-int schema_template(struct lctx *cx, const struct ynode *n, const char *text,
-		    const char *const *allowed)
+/* 1-based line and column (in characters) of p in text. */
+static void text_pos(const char *text, const char *p, int *line, int *col)
+{
+	*line = 1;
+	*col = 1;
+	for (const char *q = text; q < p; q++) {
+		if (*q == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if (((unsigned char)*q & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+/*
+ * Checks the placeholders of text; each error is placed at node n, or, when
+ * file is given, at the placeholder's own position in text (a prompt file).
+ */
+static int check_template(struct lctx *cx, const struct ynode *n, const char *file,
+			  const char *text, const char *const *allowed)
 {
 	const char *p = text;
 	int ret = 0;
@@ -215,11 +238,32 @@ int schema_template(struct lctx *cx, const struct ynode *n, const char *text,
 		for (const char *const *a = allowed; *a; a++)
 			if (strlen(*a) == len && !strncmp(*a, p + 1, len))
 				ok = true;
-		if (!ok)
+		if (!ok && file) {
+			int line, col;
+
+			text_pos(text, p, &line, &col);
+			diags_add(cx->d, file, line, col, "unknown placeholder '{%.*s}'", (int)len,
+				  p + 1);
+			cx->errors++;
+			ret = -1;
+		} else if (!ok) {
 			ret = lctx_error(cx, n, "unknown placeholder '{%.*s}'", (int)len, p + 1);
+		}
 		p += len + 2;
 	}
 	return ret;
+}
+
+int schema_template(struct lctx *cx, const struct ynode *n, const char *text,
+		    const char *const *allowed)
+{
+	return check_template(cx, n, NULL, text, allowed);
+}
+
+int schema_template_file(struct lctx *cx, const char *file, const char *text,
+			 const char *const *allowed)
+{
+	return check_template(cx, NULL, file, text, allowed);
 }
 
 static const struct field *find_field(const struct field *fields, size_t nfields, const char *key)

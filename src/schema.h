@@ -64,6 +64,9 @@ int schema_patterns(struct lctx *cx, const struct ynode *n, struct patlist *out)
 /* Checks {name} placeholders in a template against the allowed names. */
 int schema_template(struct lctx *cx, const struct ynode *n, const char *text,
 		    const char *const *allowed);
+/* Same for the text of a file (a prompt file): errors carry file:line:col in it. */
+int schema_template_file(struct lctx *cx, const char *file, const char *text,
+			 const char *const *allowed);
 
 /* Parses a duration; returns 0 or -1. */
 int parse_duration(const char *s, long *out);

@@ -23,6 +23,28 @@ bool storykey_valid(const char *s)
 	return true;
 }
 
+char *storykey_problem(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0)
+		return xstrdup("empty");
+	if (n > 64)
+		return xstrfmt("%zu characters, at most 64", n);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c > 127)
+			return xstrdup("non-ASCII character");
+		if (i == 0 && !isalnum(c))
+			return xstrdup("must start with a letter or digit");
+		if (!(isalnum(c) || c == '.' || c == '_' || c == '-'))
+			return isprint(c) ? xstrfmt("character '%c' not allowed", c)
+					  : xstrfmt("control character 0x%02x not allowed", c);
+	}
+	return NULL;
+}
+
 /* Length of a "digits[letter]" part at s, or 0. */
 static size_t numeric_part(const char *s)
 {

@@ -19,6 +19,11 @@ struct storykey {
 /* True when s matches the id pattern. */
 bool storykey_valid(const char *s);
 /*
+ * Why s does not match the id pattern, for messages ("must start with a
+ * letter or digit"); newly allocated, or NULL when s is valid.
+ */
+char *storykey_problem(const char *s);
+/*
  * Splits s into its forms. Returns 0, or -1 when s is not a valid id.
  * A numeric key is EPIC[.-]STORY[-slug] where EPIC and STORY are digits
  * with an optional lowercase letter suffix, or a single such part ('5a').

@@ -93,6 +93,15 @@ static int parser_error(struct builder *b)
 		text_position(b->text, p->problem_offset, &line, &col);
 		return diag_error(b->d, b->file, line, col, "not valid UTF-8 text (%s)", problem);
 	}
+	/* the usual cause of libyaml's most puzzling message */
+	if (!strcmp(problem, "mapping values are not allowed in this context"))
+		return diag_error(b->d, b->file, line, col,
+				  "yaml syntax error: %s (quote a value that holds ': ')", problem);
+	/* name the line where the unfinished collection began when it is another one */
+	if (p->context && p->context_mark.line != p->problem_mark.line)
+		return diag_error(b->d, b->file, line, col,
+				  "yaml syntax error: %s %s started at line %d", problem,
+				  p->context, (int)p->context_mark.line + 1);
 	if (p->context)
 		return diag_error(b->d, b->file, line, col, "yaml syntax error: %s %s", problem,
 				  p->context);
@@ -122,8 +131,10 @@ static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t 
 			yaml_event_delete(&ev);
 			return 0;
 		}
-		if (build_node(b, &ev, &child) < 0)
+		if (build_node(b, &ev, &child) < 0) {
+			ynode_free(child); /* not attached to n yet */
 			return -1;
+		}
 		if (n->kind == YN_SEQ) {
 			ALLOC_GROW(n->items, n->n + 1, cap);
 			n->items[n->n++] = child;
