@@ -35,6 +35,7 @@ enum stmt {
 	ST_RUN_SET_STATE,
 	ST_RUN_SET_PID,
 	ST_RUN_LATEST_UNFINISHED,
+	ST_RUN_LATEST,
 	ST_STORY_INSERT,
 	ST_STORY_GET,
 	ST_STORY_LIST,
@@ -91,6 +92,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_RUN_LATEST_UNFINISHED] =
 		"SELECT id FROM runs WHERE state NOT IN ('COMPLETE', 'ABORTED') "
 		"ORDER BY started_at DESC, rowid DESC LIMIT 1",
+	[ST_RUN_LATEST] =
+		"SELECT id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1",
 	[ST_STORY_INSERT] =
 		"INSERT INTO stories (run_id, " STORY_COLUMNS ") VALUES "
 		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
@@ -570,13 +573,12 @@ int store_run_set_pid(struct store *s, const char *id, int64_t pid, char **cause
 	return changes ? 0 : fail(cause, "cannot %s: no run '%s'", what, id);
 }
 
-int store_run_latest_unfinished(struct store *s, char **id_out, char **cause)
+static int run_latest(struct store *s, int which, const char *what, char **id_out, char **cause)
 {
-	const char *what = "find an unfinished run";
 	sqlite3_stmt *st;
 	int rc, ret;
 
-	if (!(st = prep(s, ST_RUN_LATEST_UNFINISHED, what, cause)))
+	if (!(st = prep(s, which, what, cause)))
 		return -1;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -587,6 +589,16 @@ int store_run_latest_unfinished(struct store *s, char **id_out, char **cause)
 	}
 	done(st);
 	return ret;
+}
+
+int store_run_latest_unfinished(struct store *s, char **id_out, char **cause)
+{
+	return run_latest(s, ST_RUN_LATEST_UNFINISHED, "find an unfinished run", id_out, cause);
+}
+
+int store_run_latest(struct store *s, char **id_out, char **cause)
+{
+	return run_latest(s, ST_RUN_LATEST, "find the latest run", id_out, cause);
 }
 
 /* ---- stories ---- */

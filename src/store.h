@@ -73,6 +73,8 @@ int store_run_set_pid(struct store *s, const char *id, int64_t pid, char **cause
  * nor ABORTED, newly allocated into *id_out. Returns 1 when there is none.
  */
 int store_run_latest_unfinished(struct store *s, char **id_out, char **cause);
+/* The id of the most recently started run, finished or not; 1 when there is none. */
+int store_run_latest(struct store *s, char **id_out, char **cause);
 
 /*
  * A story of a run. Filled by store_story_get() and passed to
