@@ -17,9 +17,9 @@
 
 #include "fsm_names.h"
 
-#define FSM_ANY (-1)     /* state column: any non-terminal state */
-#define FSM_NO_GUARD 0   /* guard column: always holds */
-#define FSM_NO_ACTION 0  /* action column: nothing to do */
+#define FSM_ANY (-1)    /* state column: any non-terminal state */
+#define FSM_NO_GUARD 0  /* guard column: always holds */
+#define FSM_NO_ACTION 0 /* action column: nothing to do */
 
 #define FSM_X_ENUM_RS(n, d) RS_##n,
 #define FSM_X_ENUM_RE(n, d) RE_##n,
@@ -89,8 +89,8 @@ struct fsm_impl {
  * row matches (an unknown event in that state: the caller reports it). impl
  * may be NULL only when no matching row has a guard.
  */
-const struct fsm_row *fsm_lookup(const struct fsm_def *def, const struct fsm_impl *impl,
-				 void *ctx, int state, int event);
+const struct fsm_row *fsm_lookup(const struct fsm_def *def, const struct fsm_impl *impl, void *ctx,
+				 int state, int event);
 
 /*
  * The whole step for callers that need nothing between lookup and action
@@ -126,7 +126,10 @@ struct fsm_queue {
 	struct fsm_qitem *v;
 	size_t head, len, cap;
 };
-#define FSM_QUEUE_INIT { NULL, 0, 0, 0 }
+#define FSM_QUEUE_INIT        \
+	{                     \
+		NULL, 0, 0, 0 \
+	}
 /* Returns 0, or -1 when memory is exhausted. */
 int fsm_queue_push(struct fsm_queue *q, int target, int event);
 /* Returns false when empty. */

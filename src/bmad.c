@@ -124,8 +124,8 @@ int bmad_status_load(const char *path, struct bmad_status **out, struct diags *d
 			    !storykey_same(s->v[i].key, s->v[j].key))
 				continue;
 			diags_add(d, path, s->v[i].line, s->v[i].col,
-				  "story '%s' is listed twice (also as '%s' at line %d)", s->v[i].key,
-				  s->v[j].key, s->v[j].line);
+				  "story '%s' is listed twice (also as '%s' at line %d)",
+				  s->v[i].key, s->v[j].key, s->v[j].line);
 			cx.errors++;
 			break;
 		}

@@ -15,13 +15,13 @@
 enum bmad_kind { BMAD_STORY, BMAD_EPIC, BMAD_RETRO };
 
 struct bmad_entry {
-	char *key;    /* as written: "1-2-password-reset", "epic-1" */
+	char *key; /* as written: "1-2-password-reset", "epic-1" */
 	enum bmad_kind kind;
-	char *epic;   /* "1" */
-	char *status; /* the value ("done"), from the nested status: when nested */
-	int line, col;             /* of the key */
-	size_t vstart, vend;       /* byte span of the status scalar in the file */
-	bool nested;               /* written as key: {status: x} */
+	char *epic;          /* "1" */
+	char *status;        /* the value ("done"), from the nested status: when nested */
+	int line, col;       /* of the key */
+	size_t vstart, vend; /* byte span of the status scalar in the file */
+	bool nested;         /* written as key: {status: x} */
 };
 
 struct bmad_status {

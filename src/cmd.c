@@ -13,7 +13,8 @@ const char *progname = "automator";
 
 void cmd_print_list(FILE *out)
 {
-	const struct cmd *t = strcmp(progname, "orchestrator-helper") ? automator_cmds : helper_cmds;
+	const struct cmd *t =
+		strcmp(progname, "orchestrator-helper") ? automator_cmds : helper_cmds;
 
 	fprintf(out, "usage: %s COMMAND [ARGS...]\n\ncommands:\n", progname);
 	for (; t->name; t++)
@@ -45,7 +46,8 @@ int cmd_usage_error(const struct cmd *c, const char *fmt, ...)
 
 const struct cmd *cmd_lookup(const char *name)
 {
-	const struct cmd *t = strcmp(progname, "orchestrator-helper") ? automator_cmds : helper_cmds;
+	const struct cmd *t =
+		strcmp(progname, "orchestrator-helper") ? automator_cmds : helper_cmds;
 
 	for (; t->name; t++)
 		if (!strcmp(t->name, name))

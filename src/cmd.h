@@ -31,7 +31,8 @@ void cmd_print_help(const struct cmd *c, FILE *out);
  * Prints "PROG NAME: message" and the usage line to stderr; returns
  * EXIT_USAGE so callers write `return cmd_usage_error(...)`.
  */
-int cmd_usage_error(const struct cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cmd_usage_error(const struct cmd *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 /* The table entry for name in the current program's table. */
 const struct cmd *cmd_lookup(const char *name);
 
@@ -43,7 +44,7 @@ const struct cmd *cmd_lookup(const char *name);
  * positional). Returns 0, or EXIT_USAGE after printing the error.
  */
 struct cmd_opt {
-	const char *name;  /* without dashes */
+	const char *name; /* without dashes */
 	int takes_value;
 	const char *value; /* set when seen: the value, or "" for a switch */
 	int seen;

@@ -79,7 +79,8 @@ static int validate_one(const char *path, struct diags *d)
 		struct agent_set *agents = NULL;
 		struct workflow *w;
 
-		if (agents_load(ap, &agents, d) == 0 && (ret = workflow_load(path, agents, &w, d)) == 0)
+		if (agents_load(ap, &agents, d) == 0 &&
+		    (ret = workflow_load(path, agents, &w, d)) == 0)
 			workflow_free(w);
 		agents_free(agents);
 		free(ap);

@@ -38,10 +38,14 @@ static int cmd_help_exec(int argc, char **argv)
 	return EXIT_OK;
 }
 
-#define VERSION_CMD { "version", "", "print the version", "", cmd_version_exec }
-#define HELP_CMD                                                                 \
-	{ "help", "[COMMAND]", "show the commands, or one command's help", "", \
-	  cmd_help_exec }
+#define VERSION_CMD                                                      \
+	{                                                                \
+		"version", "", "print the version", "", cmd_version_exec \
+	}
+#define HELP_CMD                                                                                   \
+	{                                                                                          \
+		"help", "[COMMAND]", "show the commands, or one command's help", "", cmd_help_exec \
+	}
 
 const struct cmd automator_cmds[] = {
 	{ "validate", "FILE...", "check sprint, sprint-status, workflow, agents and triggers files",

@@ -22,18 +22,12 @@
 const char *const trigger_action_names[] = { TRIGGER_ACTIONS(TRIGGER_ACTION_NAME) NULL };
 
 const char *const required_triggers[] = {
-	"code-review-loop-exceeded",
-	"cannot-parse-output",
-	"session-spawn-failure",
-	"git-commit-failure",
-	"unexpected-error",
-	"dependency-conflict",
-	"dev-implementation-failure",
-	"session-incomplete",
-	"agent-needs-input",
-	"restart-loop",
-	"agent-unavailable",
-	NULL,
+	"code-review-loop-exceeded",  "cannot-parse-output",
+	"session-spawn-failure",      "git-commit-failure",
+	"unexpected-error",           "dependency-conflict",
+	"dev-implementation-failure", "session-incomplete",
+	"agent-needs-input",          "restart-loop",
+	"agent-unavailable",          NULL,
 };
 
 /* Placeholders a prompt or message may use (everything but {prompt}). */
@@ -123,7 +117,7 @@ char *config_shipped(const char *relpath)
 
 const char *file_kind_name(enum file_kind k)
 {
-	static const char *const names[] = { "unknown", "sprint",   "BMAD sprint-status",
+	static const char *const names[] = { "unknown",  "sprint", "BMAD sprint-status",
 					     "workflow", "agents", "triggers" };
 
 	return names[k];
@@ -204,8 +198,10 @@ static int parse_agent_output(struct lctx *cx, const struct ynode *n, void *obj)
 	for (const char *const *k = kinds; *k; k++)
 		if (!strcmp(*k, a->output))
 			return 0;
-	return lctx_error(cx, n, "unknown output format '%s' (expected text, claude-stream-json "
-				 "or codex-json)", a->output);
+	return lctx_error(cx, n,
+			  "unknown output format '%s' (expected text, claude-stream-json "
+			  "or codex-json)",
+			  a->output);
 }
 
 static const struct field agent_fields[] = {
@@ -241,7 +237,8 @@ static int read_agents_map(struct lctx *cx, const struct ynode *n, struct agent_
 		what = xstrfmt("agent '%s'", k->str);
 		if (schema_map(cx, v, agent_fields, ARRAY_SIZE(agent_fields), &a, what) == 0) {
 			if (!a.command.n)
-				lctx_error(cx, ynode_get(v, "command"), "empty command in %s", what);
+				lctx_error(cx, ynode_get(v, "command"), "empty command in %s",
+					   what);
 			for (size_t j = 0; j < a.command.n; j++)
 				schema_template(cx, ynode_get(v, "command"), a.command.v[j],
 						template_names);
@@ -432,8 +429,9 @@ static int verifier_kind_of(struct lctx *cx, const struct ynode *n, enum verifie
 			return 0;
 		}
 	}
-	return lctx_error(cx, n, "unknown verifier '%s' (expected session_exit, "
-				 "review_completion, story_artifact, command or epic_complete)",
+	return lctx_error(cx, n,
+			  "unknown verifier '%s' (expected session_exit, "
+			  "review_completion, story_artifact, command or epic_complete)",
 			  n->str);
 }
 
@@ -463,22 +461,25 @@ static int parse_verifier(struct lctx *cx, const struct ynode *n, void *obj)
 			return -1;
 		v->expect = 1;
 		if (v->kind == VERIFIER_STORY_ARTIFACT || v->kind == VERIFIER_COMMAND)
-			return lctx_error(cx, n, "verifier '%s' needs arguments: write it as a "
-						 "mapping with type: and %s",
+			return lctx_error(cx, n,
+					  "verifier '%s' needs arguments: write it as a "
+					  "mapping with type: and %s",
 					  n->str, v->kind == VERIFIER_COMMAND ? "argv:" : "glob:");
 		return 0;
 	}
-	if (schema_map(cx, n, verifier_fields, ARRAY_SIZE(verifier_fields), &spec,
-		       "a verifier") == 0) {
+	if (schema_map(cx, n, verifier_fields, ARRAY_SIZE(verifier_fields), &spec, "a verifier") ==
+	    0) {
 		const struct ynode *tn = ynode_get(n, "type");
 
 		if (verifier_kind_of(cx, tn, &v->kind) == 0) {
 			if (v->kind == VERIFIER_STORY_ARTIFACT && !spec.glob)
-				lctx_error(cx, n, "missing required key 'glob' in a story_artifact "
-						  "verifier");
+				lctx_error(cx, n,
+					   "missing required key 'glob' in a story_artifact "
+					   "verifier");
 			if (v->kind == VERIFIER_COMMAND && !spec.argv.n)
-				lctx_error(cx, n, "missing required key 'argv' in a command "
-						  "verifier");
+				lctx_error(cx, n,
+					   "missing required key 'argv' in a command "
+					   "verifier");
 			if (spec.glob && v->kind != VERIFIER_STORY_ARTIFACT)
 				lctx_error(cx, ynode_get(n, "glob"),
 					   "key 'glob' applies to story_artifact verifiers only");
@@ -547,8 +548,8 @@ static void check_agent_name(struct lctx *cx, const struct ynode *n, const struc
 }
 
 /* Cross-field checks of one step, after its fields were read. */
-static void check_step(struct lctx *cx, const struct ynode *n, struct step *s,
-		       const char *wfdir, const struct agent_set *agents)
+static void check_step(struct lctx *cx, const struct ynode *n, struct step *s, const char *wfdir,
+		       const struct agent_set *agents)
 {
 	const struct ynode *pf = ynode_get(n, "prompt_file");
 	bool runs_agent = s->kind == STEP_SESSION || s->kind == STEP_REVIEW;
@@ -558,7 +559,8 @@ static void check_step(struct lctx *cx, const struct ynode *n, struct step *s,
 	if (s->prompt && s->prompt_file)
 		lctx_error(cx, pf, "a step takes prompt or prompt_file, not both");
 	if (runs_agent && !s->prompt && !s->prompt_file)
-		lctx_error(cx, n, "a %s step needs a prompt or prompt_file", step_kind_name(s->kind));
+		lctx_error(cx, n, "a %s step needs a prompt or prompt_file",
+			   step_kind_name(s->kind));
 	if (!runs_agent && (s->prompt || s->prompt_file))
 		lctx_error(cx, ynode_get(n, s->prompt ? "prompt" : "prompt_file"),
 			   "a %s step runs no agent and takes no prompt", step_kind_name(s->kind));
@@ -566,7 +568,8 @@ static void check_step(struct lctx *cx, const struct ynode *n, struct step *s,
 		lctx_error(cx, ynode_get(n, "agent"), "a %s step runs no agent",
 			   step_kind_name(s->kind));
 	if (s->message && s->kind != STEP_COMMIT)
-		lctx_error(cx, ynode_get(n, "message"), "key 'message' applies to commit steps only");
+		lctx_error(cx, ynode_get(n, "message"),
+			   "key 'message' applies to commit steps only");
 	if (s->kind == STEP_REVIEW && s->verifier.kind == VERIFIER_NONE)
 		lctx_error(cx, n, "a review step needs a verifier");
 	if (s->kind == STEP_VERIFY && s->verifier.kind == VERIFIER_NONE)
@@ -793,7 +796,8 @@ static int parse_options(struct lctx *cx, const struct ynode *n, void *obj)
 			       "an option") < 0)
 			continue;
 		kn = ynode_get(n->items[i], "key");
-		if (strcmp(o->key, "X") && (strlen(o->key) != 1 || o->key[0] < '1' || o->key[0] > '9'))
+		if (strcmp(o->key, "X") &&
+		    (strlen(o->key) != 1 || o->key[0] < '1' || o->key[0] > '9'))
 			lctx_error(cx, kn, "option key must be a digit 1-9 or X '%s'", o->key);
 		for (size_t j = 0; j + 1 < t->noptions; j++) {
 			if (t->options[j].key && !strcmp(t->options[j].key, o->key)) {
@@ -843,8 +847,8 @@ int triggers_load(const char *path, struct trigger_set **out, struct diags *d)
 		const struct ynode *n = list->items[i];
 		struct trigger *t = &set->v[set->n++];
 
-		if (schema_map(&cx, n, trigger_fields, ARRAY_SIZE(trigger_fields), t,
-			       "a trigger") < 0)
+		if (schema_map(&cx, n, trigger_fields, ARRAY_SIZE(trigger_fields), t, "a trigger") <
+		    0)
 			continue;
 		schema_template(&cx, ynode_get(n, "message"), t->message, message_names);
 		for (size_t j = 0; j + 1 < set->n; j++) {
@@ -918,10 +922,14 @@ int sprint_find_story(const struct sprint *s, const char *name)
 static int parse_limits(struct lctx *cx, const struct ynode *n, void *obj)
 {
 	static const struct field fields[] = {
-		{ "review_cycles", FT_INT, offsetof(struct limits, review_cycles), 0, NULL, 1, 100 },
-		{ "crash_retries", FT_INT, offsetof(struct limits, crash_retries), 0, NULL, 0, 100 },
-		{ "idle_timeout", FT_DURATION, offsetof(struct limits, idle_timeout), 0, NULL, 0, 0 },
-		{ "step_timeout", FT_DURATION, offsetof(struct limits, step_timeout), 0, NULL, 0, 0 },
+		{ "review_cycles", FT_INT, offsetof(struct limits, review_cycles), 0, NULL, 1,
+		  100 },
+		{ "crash_retries", FT_INT, offsetof(struct limits, crash_retries), 0, NULL, 0,
+		  100 },
+		{ "idle_timeout", FT_DURATION, offsetof(struct limits, idle_timeout), 0, NULL, 0,
+		  0 },
+		{ "step_timeout", FT_DURATION, offsetof(struct limits, step_timeout), 0, NULL, 0,
+		  0 },
 	};
 	struct sprint *s = obj;
 
@@ -942,8 +950,10 @@ static int parse_story_fake(struct lctx *cx, const struct ynode *n, void *obj)
 	int ret = 0;
 
 	if (!n || n->kind != YN_MAP)
-		return lctx_error(cx, n, "expected a mapping of step names to fake-agent behaviours, "
-					 "got %s", ynode_kind_name(n));
+		return lctx_error(cx, n,
+				  "expected a mapping of step names to fake-agent behaviours, "
+				  "got %s",
+				  ynode_kind_name(n));
 	for (size_t i = 0; i < n->n; i++) {
 		char *v;
 
@@ -1011,8 +1021,9 @@ static int parse_stories(struct lctx *cx, const struct ynode *n, void *obj)
 			st->title = xstrdup(st->id);
 		for (size_t j = 0; j < s->nstories; j++)
 			if (!strcmp(s->stories[j].prefix, st->prefix))
-				lctx_error(cx, idn, "duplicate story '%s' (same as '%s' at line %d)",
-					   st->id, s->stories[j].id, s->stories[j].line);
+				lctx_error(cx, idn,
+					   "duplicate story '%s' (same as '%s' at line %d)", st->id,
+					   s->stories[j].id, s->stories[j].line);
 		s->nstories++;
 	}
 	return cx->errors > before ? -1 : 0;
@@ -1129,8 +1140,8 @@ static char *find_root(struct lctx *cx, const struct ynode *top, const char *spr
 		cand = path_join(dir, root);
 		abs = realpath(cand, NULL);
 		if (!abs || !dir_exists(abs))
-			lctx_error(cx, ynode_get(top, "root"), "project root is not a directory '%s'",
-				   root);
+			lctx_error(cx, ynode_get(top, "root"),
+				   "project root is not a directory '%s'", root);
 		free(cand);
 		free(dir);
 		return abs;
@@ -1260,15 +1271,16 @@ int sprint_load(const char *path, struct sprint **out, struct diags *d)
 
 	if (!s->agent)
 		s->agent = xstrdup("claude");
-	check_agent_name(&cx, ynode_get(doc.root, "agent") ? ynode_get(doc.root, "agent") : doc.root,
+	check_agent_name(&cx,
+			 ynode_get(doc.root, "agent") ? ynode_get(doc.root, "agent") : doc.root,
 			 s->agents, s->agent);
 	for (size_t i = 0; i < s->nstories; i++) {
 		const struct ynode *stories = ynode_get(doc.root, "stories");
 
 		if (s->stories[i].agent && stories)
-			check_agent_name(&cx, ynode_get(stories->items[s->stories[i].item], "agent"),
-					 s->agents,
-					 s->stories[i].agent);
+			check_agent_name(&cx,
+					 ynode_get(stories->items[s->stories[i].item], "agent"),
+					 s->agents, s->stories[i].agent);
 	}
 
 	if (!s->workflow_name)
@@ -1277,7 +1289,9 @@ int sprint_load(const char *path, struct sprint **out, struct diags *d)
 	wf = workflow_path(sprint_dir, s->workflow_name);
 	free(sprint_dir);
 	if (!file_exists(wf)) {
-		lctx_error(&cx, ynode_get(doc.root, "workflow") ? ynode_get(doc.root, "workflow") : doc.root,
+		lctx_error(&cx,
+			   ynode_get(doc.root, "workflow") ? ynode_get(doc.root, "workflow")
+							   : doc.root,
 			   "unknown workflow '%s'", s->workflow_name);
 	} else if (workflow_load(wf, s->agents, &s->workflow, d) < 0) {
 		cx.errors++;

@@ -21,7 +21,10 @@ struct diags {
 	size_t n;
 	size_t cap;
 };
-#define DIAGS_INIT { NULL, 0, 0 }
+#define DIAGS_INIT         \
+	{                  \
+		NULL, 0, 0 \
+	}
 
 void diags_release(struct diags *d);
 void diags_add(struct diags *d, const char *file, int line, int col, const char *fmt, ...)

@@ -45,8 +45,8 @@ bool proc_exists(const char *prog)
 	return found;
 }
 
-static void child_exec(const char *const *argv, const struct proc_opts *o, int in, int out,
-		       int err, int errpipe)
+static void child_exec(const char *const *argv, const struct proc_opts *o, int in, int out, int err,
+		       int errpipe)
 {
 	int e;
 
@@ -115,7 +115,8 @@ int proc_run(const char *const *argv, const struct proc_opts *opts, struct proc_
 		fcntl(inp[1], F_SETFL, O_NONBLOCK);
 
 	for (int open_fds = 2 + (o->input ? 1 : 0); open_fds > 0;) {
-		struct pollfd pfd[3] = { { outp[0], POLLIN, 0 }, { errp[0], POLLIN, 0 },
+		struct pollfd pfd[3] = { { outp[0], POLLIN, 0 },
+					 { errp[0], POLLIN, 0 },
 					 { o->input ? inp[1] : -1, POLLOUT, 0 } };
 		long left = deadline - now_ms();
 		char chunk[8192];
@@ -220,6 +221,7 @@ char *proc_describe(const struct proc_result *r)
 	if (r->timed_out)
 		return xstrfmt("timed out");
 	if (r->signal)
-		return xstrfmt("killed by signal %d%s%.*s", r->signal, len ? ": " : "", (int)len, e);
+		return xstrfmt("killed by signal %d%s%.*s", r->signal, len ? ": " : "", (int)len,
+			       e);
 	return xstrfmt("exit %d%s%.*s", r->status, len ? ": " : "", (int)len, e);
 }

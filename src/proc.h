@@ -13,12 +13,12 @@
 #include "util.h"
 
 struct proc_result {
-	int status;      /* exit status when exited, else -1 */
-	int signal;      /* terminating signal, else 0 */
-	bool timed_out;  /* killed because the timeout passed */
-	bool not_found;  /* the program could not be executed (ENOENT) */
-	struct buf out;  /* captured stdout */
-	struct buf err;  /* captured stderr */
+	int status;     /* exit status when exited, else -1 */
+	int signal;     /* terminating signal, else 0 */
+	bool timed_out; /* killed because the timeout passed */
+	bool not_found; /* the program could not be executed (ENOENT) */
+	struct buf out; /* captured stdout */
+	struct buf err; /* captured stderr */
 };
 
 struct proc_opts {
@@ -26,7 +26,7 @@ struct proc_opts {
 	const char *const *env; /* extra "K=V" entries, NULL-terminated; may be NULL */
 	const char *input;      /* written to stdin; NULL: /dev/null */
 	size_t input_len;
-	long timeout_ms;        /* 0: 30 s */
+	long timeout_ms; /* 0: 30 s */
 };
 
 /*

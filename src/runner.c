@@ -30,8 +30,8 @@ static json_t *strarray(const char *const *v)
 int runner_write_spec(const char *path, const struct runner_spec *s)
 {
 	json_t *o = json_pack("{s:o,s:o,s:s,s:s,s:s}", "argv", strarray(s->argv), "env",
-			      strarray(s->env), "cwd", s->cwd, "log_file", s->log_file,
-			      "exit_file", s->exit_file);
+			      strarray(s->env), "cwd", s->cwd, "log_file", s->log_file, "exit_file",
+			      s->exit_file);
 	char *text;
 	int ret;
 
@@ -89,7 +89,8 @@ static int spec_strings(json_t *spec, const char *key, struct strvec *out)
 
 	if (!json_is_array(a))
 		return -1;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (!json_is_string(v))
 			return -1;
 		strvec_push(out, json_string_value(v));

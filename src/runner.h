@@ -23,8 +23,8 @@ struct runner_spec {
 int runner_write_spec(const char *path, const struct runner_spec *s);
 
 struct runner_exit {
-	int status; /* exit status, or -1 when killed by a signal */
-	int signal; /* the signal, or 0 */
+	int status;         /* exit status, or -1 when killed by a signal */
+	int signal;         /* the signal, or 0 */
 	long long ended_at; /* unix seconds */
 };
 

@@ -40,7 +40,8 @@ char *template_render(const char *tpl, const struct tvars *v)
 		close = open + 1 + len;
 		if (len && *close == '}') {
 			for (i = 0; i < v->n; i++)
-				if (strlen(v->name[i]) == len && !strncmp(v->name[i], open + 1, len))
+				if (strlen(v->name[i]) == len &&
+				    !strncmp(v->name[i], open + 1, len))
 					break;
 			if (i < v->n) {
 				buf_adds(&b, v->value[i]);

@@ -65,7 +65,8 @@ static int tmx_run(struct tmx *t, const char *const *args, struct proc_result *r
 	}
 	if (proc_run((const char *const *)argv.v, &o, r) < 0) {
 		if (cause)
-			*cause = xstrdup(r->not_found ? "tmux is not installed" : "cannot run tmux");
+			*cause =
+				xstrdup(r->not_found ? "tmux is not installed" : "cannot run tmux");
 		ret = -1;
 	} else if (!proc_ok(r)) {
 		if (cause) {
@@ -174,8 +175,12 @@ int tmx_pane_state(struct tmx *t, const char *name, bool *dead, int *status, int
 		   char **cause)
 {
 	char *target = xstrfmt("=%s:", name);
-	const char *args[] = { "display-message", "-p", "-t", target,
-			       "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}", NULL };
+	const char *args[] = { "display-message",
+			       "-p",
+			       "-t",
+			       target,
+			       "#{pane_dead} #{pane_dead_status} #{pane_dead_signal}",
+			       NULL };
 	struct proc_result r;
 	int d = 0, st = -1, sig = 0;
 
@@ -231,12 +236,13 @@ int tmx_send_text(struct tmx *t, const char *name, const char *text, bool enter,
 
 	if (strchr(text, '\n')) {
 		/* several lines: load a buffer from stdin, paste it, delete it */
-		const char *load[] = { "tmux", "-L", t->socket, "-f", "/dev/null", "load-buffer",
-				       "-b", "automator-reply", "-", NULL };
-		struct proc_opts o = { .input = text, .input_len = strlen(text),
+		const char *load[] = { "tmux",        "-L", t->socket,         "-f", "/dev/null",
+				       "load-buffer", "-b", "automator-reply", "-",  NULL };
+		struct proc_opts o = { .input = text,
+				       .input_len = strlen(text),
 				       .timeout_ms = t->timeout_ms };
-		const char *paste[] = { "paste-buffer", "-d", "-b", "automator-reply", "-t",
-					target, NULL };
+		const char *paste[] = { "paste-buffer", "-d",   "-b", "automator-reply",
+					"-t",           target, NULL };
 
 		if (proc_run(load, &o, &r) < 0 || !proc_ok(&r)) {
 			*cause = proc_describe(&r);

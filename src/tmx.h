@@ -30,10 +30,10 @@ bool tmx_available(void);
 char *tmx_session_name(const char *slug, const char *story, const char *step, int attempt);
 
 struct tmx_spawn {
-	const char *name;      /* session name (tmx_session_name) */
+	const char *name;        /* session name (tmx_session_name) */
 	const char *const *argv; /* what the pane runs (the runner and its spec path) */
-	const char *log_path;  /* pane output is appended here (pipe-pane) */
-	const char *const *env; /* "K=V" set in the session's environment; may be NULL */
+	const char *log_path;    /* pane output is appended here (pipe-pane) */
+	const char *const *env;  /* "K=V" set in the session's environment; may be NULL */
 };
 
 /*

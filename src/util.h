@@ -47,7 +47,10 @@ struct buf {
 	size_t len;
 	size_t cap;
 };
-#define BUF_INIT { NULL, 0, 0 }
+#define BUF_INIT           \
+	{                  \
+		NULL, 0, 0 \
+	}
 void buf_init(struct buf *b);
 void buf_release(struct buf *b);
 char *buf_detach(struct buf *b);
@@ -66,7 +69,10 @@ struct strvec {
 	size_t n;
 	size_t cap;
 };
-#define STRVEC_INIT { NULL, 0, 0 }
+#define STRVEC_INIT        \
+	{                  \
+		NULL, 0, 0 \
+	}
 void strvec_push(struct strvec *sv, const char *s);
 void strvec_push_nodup(struct strvec *sv, char *s);
 void strvec_release(struct strvec *sv);

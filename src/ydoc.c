@@ -197,7 +197,8 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out)
 			break;
 		}
 		if (++b->depth > 64) {
-			ret = diag_error(b->d, b->file, n->line, n->col, "nesting deeper than 64 levels");
+			ret = diag_error(b->d, b->file, n->line, n->col,
+					 "nesting deeper than 64 levels");
 			break;
 		}
 		yaml_event_delete(ev);
@@ -234,15 +235,19 @@ static int check_text(const char *file, const char *text, size_t len, struct dia
 	}
 	for (size_t i = 0; i < len;) {
 		unsigned char c = (unsigned char)text[i];
-		size_t need = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
-			      : (c & 0xf8) == 0xf0 ? 3 : 4;
+		size_t need = c < 0x80             ? 0
+			      : (c & 0xe0) == 0xc0 ? 1
+			      : (c & 0xf0) == 0xe0 ? 2
+			      : (c & 0xf8) == 0xf0 ? 3
+						   : 4;
 		bool bad = need == 4 || (need == 1 && c < 0xc2) || i + need >= len + (need ? 0 : 1);
 
 		for (size_t k = 1; !bad && k <= need; k++)
 			bad = ((unsigned char)text[i + k] & 0xc0) != 0x80;
 		if (bad) {
 			text_position(text, i, &line, &col);
-			return diag_error(d, file, line, col, "not valid UTF-8 text (byte 0x%02x)", c);
+			return diag_error(d, file, line, col, "not valid UTF-8 text (byte 0x%02x)",
+					  c);
 		}
 		i += need + 1;
 	}
@@ -320,9 +325,10 @@ int ydoc_load(struct ydoc *doc, const char *path, struct diags *d)
 
 	memset(doc, 0, sizeof(*doc));
 	if (read_file(path, &text, &len) < 0) {
-		const char *why = errno == ENOENT ? "no such file" :
-				  errno == EISDIR ? "is a directory" :
-				  errno == EACCES ? "permission denied" : strerror(errno);
+		const char *why = errno == ENOENT   ? "no such file"
+				  : errno == EISDIR ? "is a directory"
+				  : errno == EACCES ? "permission denied"
+						    : strerror(errno);
 
 		return diag_error(d, path, 0, 0, "cannot read file: %s", why);
 	}
