@@ -95,11 +95,12 @@ const char *step_kind_name(enum step_kind k);
 enum trigger_category { CATEGORY_CRITICAL, CATEGORY_PREFERENCE };
 enum severity { SEVERITY_MEDIUM, SEVERITY_HIGH, SEVERITY_CRITICAL };
 
-#define TRIGGER_ACTIONS(X)                                                                \
-	X(retry)                                                                          \
-	X(retry_fallback) X(skip_step) X(skip_story) X(abort_story) X(abort_run) X(pause) \
-		X(mark_success) X(mark_failure) X(view_output) X(send_reply) X(attach)    \
-			X(sequential) X(continue)
+/* clang-format off */
+#define TRIGGER_ACTIONS(X) \
+	X(retry) X(retry_fallback) X(skip_step) X(skip_story) X(abort_story) X(abort_run) \
+	X(pause) X(mark_success) X(mark_failure) X(view_output) X(send_reply) X(attach) \
+	X(sequential) X(continue)
+/* clang-format on */
 #define TRIGGER_ACTION_ENUM(n) TA_##n,
 enum trigger_action { TRIGGER_ACTIONS(TRIGGER_ACTION_ENUM) TA__COUNT };
 extern const char *const trigger_action_names[];

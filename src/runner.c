@@ -101,7 +101,7 @@ static int spec_strings(json_t *spec, const char *key, struct strvec *out)
 int runner_main(int argc, char **argv)
 {
 	struct strvec args = STRVEC_INIT, env = STRVEC_INIT;
-	const char *cwd, *log_file, *exit_file;
+	const char *cwd, *log_file, *exit_file, *marker;
 	json_error_t err;
 	json_t *spec;
 	int wstatus, status, sig = 0;
@@ -119,6 +119,7 @@ int runner_main(int argc, char **argv)
 	cwd = json_string_value(json_object_get(spec, "cwd"));
 	log_file = json_string_value(json_object_get(spec, "log_file"));
 	exit_file = json_string_value(json_object_get(spec, "exit_file"));
+	marker = json_string_value(json_object_get(spec, "marker"));
 	if (!cwd || !log_file || !exit_file || spec_strings(spec, "argv", &args) < 0 ||
 	    spec_strings(spec, "env", &env) < 0 || args.n == 0) {
 		fprintf(stderr, "automator runner: malformed spec '%s'\n", argv[1]);
@@ -161,6 +162,15 @@ int runner_main(int argc, char **argv)
 		status = WEXITSTATUS(wstatus);
 	}
 	write_exit(exit_file, status, sig);
+	/* everything the agent wrote is in the pane before this: the log ends here */
+	if (marker) {
+		fputs(marker, stdout);
+		if (sig)
+			printf("\r\nautomator: the agent was killed by signal %d\r\n", sig);
+		else
+			printf("\r\nautomator: the agent exited with status %d\r\n", status);
+		fflush(stdout);
+	}
 	json_decref(spec);
 	strvec_release(&args);
 	strvec_release(&env);

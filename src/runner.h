@@ -17,6 +17,7 @@ struct runner_spec {
 	const char *cwd;
 	const char *log_file;  /* waited for before the agent starts */
 	const char *exit_file; /* {"status":N,"signal":S,...} */
+	const char *marker; /* printed after the agent ended (may be NULL): the end of its output */
 };
 
 /* Writes the spec as JSON to path (atomically, 0600). Returns 0 or -1 (errno). */
