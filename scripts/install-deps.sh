@@ -8,7 +8,7 @@
 set -euo pipefail
 
 packages=(
-	build-essential cmake pkg-config git tmux
+	build-essential cmake pkg-config git tmux sqlite3 python3
 	libyaml-dev libpcre2-dev libsqlite3-dev libjansson-dev libcmocka-dev
 	scdoc clang-format
 )

@@ -48,6 +48,63 @@ static int cmd_help_exec(int argc, char **argv)
 	}
 
 const struct cmd automator_cmds[] = {
+	{ "run",
+	  "[SPRINT] [--stories LIST] [--epic N] [--max-parallel N] [--agent NAME] [--no-input] "
+	  "[--dry-run]",
+	  "run every story of a sprint through its workflow",
+	  "Drives every story of SPRINT (default: sprint.yaml; a BMAD\n"
+	  "sprint-status.yaml is accepted too) through its workflow: each agent step\n"
+	  "runs in its own detached tmux session on the project's private tmux\n"
+	  "server, its output is judged as it arrives, the workflow truth is\n"
+	  "verified, the story's changes are committed, and every transition is\n"
+	  "journaled in .automator/state.db before its side effect runs.\n\n"
+	  "  --stories LIST     only these stories: 1.2,1.4-1.6\n"
+	  "  --epic N           only the stories of epic N\n"
+	  "  --max-parallel N   stories at once (default: the sprint's max_parallel)\n"
+	  "  --agent NAME       use this agent preset for every story\n"
+	  "  --no-input         never prompt (also when stdin is not a terminal)\n"
+	  "  --dry-run          print the plan and exit; touch nothing\n\n"
+	  "On a terminal one live line per active story shows its state, step,\n"
+	  "attempt, elapsed time and last output line (NO_COLOR is honoured);\n"
+	  "otherwise each transition is printed as a timestamped line. SIGINT or\n"
+	  "SIGTERM stops dispatching and leaves the sessions running.\n\n"
+	  "Exit status: 0 every story done, 1 some story failed or was skipped,\n"
+	  "3 paused (a decision is needed, or interrupted), 64 usage, 65 bad\n"
+	  "sprint, 69 tmux or git missing, 70 internal error, 75 the project is\n"
+	  "locked by another run or has an unfinished run.\n",
+	  cmd_run_exec },
+	{ "resume", "[--run ID] [--no-input]", "continue the project's unfinished run",
+	  "Continues the latest unfinished run of the project at or above the\n"
+	  "current directory (or run ID) from its journal: live sessions are\n"
+	  "re-attached and read from where they were, sessions that ended while\n"
+	  "nobody watched are judged from their exit record and log, no step\n"
+	  "attempt is spawned twice and no story is committed twice.\n\n"
+	  "Exit status: as for run; 1 when there is nothing to resume.\n",
+	  cmd_resume_exec },
+	{ "status", "[--run ID] [--json]", "show the state of the latest run",
+	  "Prints the run's state and one line per story. --json prints the\n"
+	  "snapshot other tools read: {run, counts, stories: [{id, key, position,\n"
+	  "state, step, attempt, cycle, session, log, escalation_reasons}],\n"
+	  "escalation: {required, signals: [{story, trigger, category}]}}.\n\n"
+	  "Exit status: 0, 64 usage (also: no project here).\n",
+	  cmd_status_exec },
+	{ "log", "STORY [--step NAME] [--follow] [--run ID]", "print a story's session log",
+	  "Prints the log of the story's latest session (of step NAME when given).\n"
+	  "--follow keeps printing as the session writes, until it ends.\n\n"
+	  "Exit status: 0, 1 when the story has no session log, 64 usage.\n",
+	  cmd_log_exec },
+	{ "attach", "STORY", "attach this terminal to a story's live tmux session",
+	  "Attaches to the story's live session on the project's private tmux\n"
+	  "server (detach with the tmux prefix key, then d).\n\n"
+	  "Exit status: 1 when the story has no live session, 64 without a terminal.\n",
+	  cmd_attach_exec },
+	{ "abort", "[--run ID]", "stop the run: kill its sessions, mark it ABORTED",
+	  "Asks a live run to stop, kills the run's tmux sessions, and journals\n"
+	  "the run and its unfinished stories as ABORTED. The journal and logs are\n"
+	  "kept.\n\n"
+	  "Exit status: 0, 1 when there is no unfinished run, 75 when the live run\n"
+	  "does not let go of the project lock.\n",
+	  cmd_abort_exec },
 	{ "validate", "FILE...", "check sprint, sprint-status, workflow, agents and triggers files",
 	  "Loads each FILE by its kind (a sprint has 'stories:', a BMAD sprint-status\n"
 	  "has 'development_status:', a workflow 'steps:', an agents file 'agents:',\n"

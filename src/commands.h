@@ -5,6 +5,12 @@
 int cmd_validate_exec(int argc, char **argv);
 int cmd_fsm_exec(int argc, char **argv);
 int cmd_normalize_key_exec(int argc, char **argv);
+int cmd_run_exec(int argc, char **argv);
+int cmd_resume_exec(int argc, char **argv);
+int cmd_status_exec(int argc, char **argv);
+int cmd_log_exec(int argc, char **argv);
+int cmd_attach_exec(int argc, char **argv);
+int cmd_abort_exec(int argc, char **argv);
 
 /* The version string compiled in. */
 const char *automator_version(void);

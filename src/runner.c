@@ -29,9 +29,9 @@ static json_t *strarray(const char *const *v)
 
 int runner_write_spec(const char *path, const struct runner_spec *s)
 {
-	json_t *o = json_pack("{s:o,s:o,s:s,s:s,s:s}", "argv", strarray(s->argv), "env",
+	json_t *o = json_pack("{s:o,s:o,s:s,s:s,s:s,s:s?}", "argv", strarray(s->argv), "env",
 			      strarray(s->env), "cwd", s->cwd, "log_file", s->log_file, "exit_file",
-			      s->exit_file);
+			      s->exit_file, "marker", s->marker);
 	char *text;
 	int ret;
 
@@ -166,9 +166,9 @@ int runner_main(int argc, char **argv)
 	if (marker) {
 		fputs(marker, stdout);
 		if (sig)
-			printf("\r\nautomator: the agent was killed by signal %d\r\n", sig);
+			printf("\nautomator: the agent was killed by signal %d\n", sig);
 		else
-			printf("\r\nautomator: the agent exited with status %d\r\n", status);
+			printf("\nautomator: the agent exited with status %d\n", status);
 		fflush(stdout);
 	}
 	json_decref(spec);

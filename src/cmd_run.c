@@ -1,0 +1,625 @@
+/*
+ * cmd_run.c: automator run, resume, status, log, attach and abort. Parses
+ * arguments and reads the state store; the orchestration itself is run.c.
+ * Must not change a run's state except through abort's journaled
+ * transitions.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "commands.h"
+#include "fsm.h"
+#include "project.h"
+#include "run.h"
+#include "runner.h"
+#include "storykey.h"
+#include "store.h"
+#include "tmx.h"
+#include "util.h"
+
+int cmd_run_exec(int argc, char **argv)
+{
+	const struct cmd *c = cmd_lookup("run");
+	struct cmd_opt opts[] = {
+		{ "stories", 1, NULL, 0 }, { "epic", 1, NULL, 0 },	{ "max-parallel", 1, NULL, 0 },
+		{ "agent", 1, NULL, 0 },   { "workflow", 1, NULL, 0 }, { "no-input", 0, NULL, 0 },
+		{ "dry-run", 0, NULL, 0 },
+	};
+	struct run_opts o = { 0 };
+	char **pos, *end;
+	int npos, ret;
+
+	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
+	if (ret)
+		return ret;
+	if (npos > 1) {
+		free(pos);
+		return cmd_usage_error(c, "expected at most one sprint file");
+	}
+	o.stories = opts[0].value;
+	o.epic = opts[1].value;
+	if (opts[2].seen) {
+		long v = strtol(opts[2].value, &end, 10);
+
+		if (*end || v < 1 || v > 64) {
+			free(pos);
+			return cmd_usage_error(c, "--max-parallel takes a number from 1 to 64");
+		}
+		o.max_parallel = (int)v;
+	}
+	o.agent = opts[3].value;
+	o.workflow = opts[4].value;
+	if (opts[4].seen) {
+		free(pos);
+		return cmd_usage_error(c, "--workflow: set 'workflow:' in the sprint instead");
+	}
+	o.no_input = opts[5].seen || !isatty(STDIN_FILENO);
+	o.dry_run = opts[6].seen;
+	ret = run_start(npos ? pos[0] : "sprint.yaml", &o);
+	free(pos);
+	return ret;
+}
+
+int cmd_resume_exec(int argc, char **argv)
+{
+	const struct cmd *c = cmd_lookup("resume");
+	struct cmd_opt opts[] = { { "run", 1, NULL, 0 }, { "no-input", 0, NULL, 0 } };
+	struct run_opts o = { 0 };
+	char **pos;
+	int npos, ret;
+
+	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
+	if (ret)
+		return ret;
+	free(pos);
+	if (npos)
+		return cmd_usage_error(c, "takes no arguments");
+	o.run_id = opts[0].value;
+	o.no_input = opts[1].seen || !isatty(STDIN_FILENO);
+	return run_resume(&o);
+}
+
+/* ---- reading a project's state ---- */
+
+struct view {
+	char *root;
+	struct store *st;
+	struct store_run run;
+	bool have_run;
+};
+
+static char *find_root(void)
+{
+	char *dir = realpath(".", NULL);
+
+	while (dir) {
+		char *db = path_join(dir, ".automator/state.db"), *up;
+
+		if (access(db, F_OK) == 0) {
+			free(db);
+			return dir;
+		}
+		free(db);
+		if (!strcmp(dir, "/")) {
+			free(dir);
+			return NULL;
+		}
+		up = path_dirname(dir);
+		free(dir);
+		dir = up;
+	}
+	return NULL;
+}
+
+/* Opens the project at or above cwd and its run (run_id, or the latest). */
+static int view_open(struct view *v, const char *run_id)
+{
+	char *db, *cause = NULL, *id = NULL;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	v->root = find_root();
+	if (!v->root) {
+		fprintf(stderr, "%s: no automator project here (no .automator/state.db in this "
+				"directory or above)\n",
+			progname);
+		return EXIT_USAGE;
+	}
+	db = path_join(v->root, ".automator/state.db");
+	rc = store_open(db, &v->st, &cause);
+	free(db);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", progname, cause);
+		free(cause);
+		return EXIT_SOFTWARE;
+	}
+	if (run_id)
+		id = xstrdup(run_id);
+	else if (store_run_latest(v->st, &id, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	rc = store_run_get(v->st, id, &v->run, &cause);
+	if (rc != 0) {
+		fprintf(stderr, "%s: no run '%s'\n", progname, id);
+		free(cause);
+		free(id);
+		return EXIT_USAGE;
+	}
+	free(id);
+	v->have_run = true;
+	return 0;
+}
+
+static void view_close(struct view *v)
+{
+	if (v->have_run)
+		store_run_release(&v->run);
+	store_close(v->st);
+	free(v->root);
+}
+
+struct story_list {
+	struct store_story *v;
+	size_t n;
+};
+
+static int collect_story(const struct store_story *st, void *arg)
+{
+	struct story_list *l = arg;
+	struct store_story *c;
+
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	c = &l->v[l->n++];
+	*c = *st;
+	c->story_id = xstrdup(st->story_id);
+	c->story_key = xstrdup(st->story_key);
+	c->state = xstrdup(st->state);
+	c->step_name = st->step_name ? xstrdup(st->step_name) : NULL;
+	c->base_commit = st->base_commit ? xstrdup(st->base_commit) : NULL;
+	c->updated_at = st->updated_at ? xstrdup(st->updated_at) : NULL;
+	return 0;
+}
+
+static void story_list_release(struct story_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		store_story_release(&l->v[i]);
+	free(l->v);
+}
+
+/* The trigger of each story's latest escalation, from the journal. */
+struct last_escalation {
+	struct story_list *stories;
+	char **trigger; /* per story, owned */
+};
+
+static const char *trigger_of_action(const char *a)
+{
+	static const struct {
+		const char *action, *trigger;
+	} map[] = {
+		{ "ESCALATE_CANNOT_PARSE", "cannot-parse-output" },
+		{ "ESCALATE_SPAWN_FAILURE", "session-spawn-failure" },
+		{ "ESCALATE_IMPL_FAILURE", "dev-implementation-failure" },
+		{ "ESCALATE_IMPL_BLOCKING", "dev-implementation-failure" },
+		{ "ESCALATE_REVIEW_LOOP", "code-review-loop-exceeded" },
+		{ "ESCALATE_INCOMPLETE", "session-incomplete" },
+		{ "ESCALATE_COMMIT_FAILURE", "git-commit-failure" },
+		{ "ESCALATE_NEEDS_INPUT", "agent-needs-input" },
+		{ "ESCALATE_RESTART_LOOP", "restart-loop" },
+		{ "ESCALATE_UNAVAILABLE", "agent-unavailable" },
+	};
+
+	for (size_t i = 0; a && i < ARRAY_SIZE(map); i++)
+		if (!strcmp(map[i].action, a))
+			return map[i].trigger;
+	return NULL;
+}
+
+static int note_escalation(const struct store_journal_entry *e, void *arg)
+{
+	struct last_escalation *le = arg;
+	const char *t = trigger_of_action(e->action);
+
+	if (!e->story_id || !t)
+		return 0;
+	for (size_t i = 0; i < le->stories->n; i++) {
+		if (!strcmp(le->stories->v[i].story_id, e->story_id)) {
+			free(le->trigger[i]);
+			le->trigger[i] = xstrdup(t);
+		}
+	}
+	return 0;
+}
+
+int cmd_status_exec(int argc, char **argv)
+{
+	const struct cmd *c = cmd_lookup("status");
+	struct cmd_opt opts[] = { { "run", 1, NULL, 0 }, { "json", 0, NULL, 0 },
+				  { "watch", 0, NULL, 0 } };
+	struct story_list l = { 0 };
+	struct last_escalation le = { &l, NULL };
+	struct view v;
+	char **pos, *cause = NULL;
+	int npos, ret;
+	json_t *root, *stories, *counts, *signals;
+	bool required = false;
+
+	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
+	if (ret)
+		return ret;
+	free(pos);
+	if (npos)
+		return cmd_usage_error(c, "takes no arguments");
+	if (opts[2].seen)
+		return cmd_usage_error(c, "--watch: use 'watch automator status' for now");
+	if ((ret = view_open(&v, opts[0].value)) != 0)
+		return ret;
+	if (!v.have_run) {
+		if (opts[1].seen)
+			puts("{\"run\":null,\"counts\":{},\"stories\":[],\"escalation\":"
+			     "{\"required\":false,\"signals\":[]}}");
+		else
+			printf("no runs yet in %s\n", v.root);
+		view_close(&v);
+		return EXIT_OK;
+	}
+	if (store_stories_foreach(v.st, v.run.id, collect_story, &l, &cause) < 0) {
+		fprintf(stderr, "%s: %s\n", progname, cause);
+		free(cause);
+		view_close(&v);
+		return EXIT_SOFTWARE;
+	}
+	le.trigger = xcalloc(l.n + 1, sizeof(*le.trigger));
+	store_journal_foreach(v.st, v.run.id, note_escalation, &le, NULL);
+
+	stories = json_array();
+	counts = json_object();
+	signals = json_array();
+	for (size_t i = 0; i < l.n; i++) {
+		const struct store_story *s = &l.v[i];
+		struct store_session ss;
+		bool open = !strcmp(s->state, "AWAITING_DECISION") || !strcmp(s->state, "BLOCKED");
+		json_t *reasons = json_array(), *o;
+		json_int_t n = json_integer_value(json_object_get(counts, s->state));
+
+		json_object_set_new(counts, s->state, json_integer(n + 1));
+		if (open && le.trigger[i]) {
+			json_array_append_new(reasons, json_string(le.trigger[i]));
+			json_array_append_new(signals,
+					      json_pack("{s:s,s:s,s:s}", "story", s->story_id,
+							"trigger", le.trigger[i], "category",
+							!strcmp(s->state, "BLOCKED") ? "CRITICAL"
+										     : "PREFERENCE"));
+			required = true;
+		}
+		o = json_pack("{s:s,s:s,s:i,s:s,s:s?,s:i,s:i,s:n,s:o}", "id", s->story_id, "key",
+			      s->story_key, "position", s->position, "state", s->state, "step",
+			      s->step_name, "attempt", s->attempt, "cycle", s->cycle, "session",
+			      "escalation_reasons", reasons);
+		if (s->step_name && store_session_get(v.st, v.run.id, s->story_id, s->step_name,
+						      s->attempt, &ss, NULL) == 0) {
+			json_object_set_new(o, "session", json_string(ss.tmux_name));
+			json_object_set_new(o, "log", json_string(ss.log_path));
+			store_session_release(&ss);
+		}
+		json_array_append_new(stories, o);
+	}
+	if (!strcmp(v.run.state, "PAUSED"))
+		required = true;
+	root = json_pack("{s:{s:s,s:s,s:s,s:s,s:s,s:s?,s:I},s:o,s:o,s:{s:b,s:o}}", "run", "id",
+			 v.run.id, "state", v.run.state, "project", v.run.project, "root",
+			 v.run.root, "started_at", v.run.started_at, "finished_at",
+			 v.run.finished_at, "pid", (json_int_t)v.run.pid, "counts", counts,
+			 "stories", stories, "escalation", "required", required, "signals",
+			 signals);
+	if (opts[1].seen) {
+		char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+		puts(s);
+		free(s);
+	} else {
+		size_t i;
+		json_t *o;
+
+		printf("run %s: %s (project %s, started %s)\n", v.run.id, v.run.state,
+		       v.run.project, v.run.started_at);
+		printf("%-8s %-18s %-10s %-8s %s\n", "story", "state", "step", "attempt",
+		       "escalation");
+		json_array_foreach(stories, i, o) {
+			json_t *rs = json_object_get(o, "escalation_reasons");
+
+			printf("%-8s %-18s %-10s %-8lld %s\n",
+			       json_string_value(json_object_get(o, "id")),
+			       json_string_value(json_object_get(o, "state")),
+			       json_string_value(json_object_get(o, "step"))
+				       ? json_string_value(json_object_get(o, "step"))
+				       : "-",
+			       (long long)json_integer_value(json_object_get(o, "attempt")),
+			       json_array_size(rs) ? json_string_value(json_array_get(rs, 0)) : "");
+		}
+		if (required)
+			printf("\na decision is needed\n");
+	}
+	json_decref(root);
+	for (size_t i = 0; i < l.n; i++)
+		free(le.trigger[i]);
+	free(le.trigger);
+	story_list_release(&l);
+	view_close(&v);
+	return EXIT_OK;
+}
+
+/* The newest log of story (any step, or step), newly allocated; NULL when none. */
+static char *find_log(struct view *v, const char *story, const char *step)
+{
+	struct story_list l = { 0 };
+	char *path = NULL;
+	const struct store_story *s = NULL;
+
+	store_stories_foreach(v->st, v->run.id, collect_story, &l, NULL);
+	for (size_t i = 0; i < l.n; i++)
+		if (!strcmp(l.v[i].story_id, story) || storykey_same(l.v[i].story_id, story))
+			s = &l.v[i];
+	if (s) {
+		/* the latest attempt of the step (default: the story's current step) */
+		const char *want = step ? step : s->step_name;
+
+		for (int a = 64; a >= 1 && want && !path; a--) {
+			struct store_session ss;
+
+			if (store_session_get(v->st, v->run.id, s->story_id, want, a, &ss, NULL) ==
+			    0) {
+				path = xstrdup(ss.log_path);
+				store_session_release(&ss);
+			}
+		}
+	}
+	story_list_release(&l);
+	return path;
+}
+
+int cmd_log_exec(int argc, char **argv)
+{
+	const struct cmd *c = cmd_lookup("log");
+	struct cmd_opt opts[] = { { "step", 1, NULL, 0 }, { "follow", 0, NULL, 0 },
+				  { "run", 1, NULL, 0 } };
+	char **pos, *path, *exitp;
+	struct view v;
+	int npos, ret;
+	off_t off = 0;
+	FILE *f;
+
+	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
+	if (ret)
+		return ret;
+	if (npos != 1) {
+		free(pos);
+		return cmd_usage_error(c, "expected one story");
+	}
+	if ((ret = view_open(&v, opts[2].value)) != 0 || !v.have_run) {
+		free(pos);
+		if (!ret)
+			fprintf(stderr, "%s: no runs yet\n", progname);
+		view_close(&v);
+		return ret ? ret : EXIT_NEGATIVE;
+	}
+	path = find_log(&v, pos[0], opts[0].value);
+	if (!path) {
+		fprintf(stderr, "%s: no session log for story '%s'%s%s\n", progname, pos[0],
+			opts[0].seen ? " step " : "", opts[0].seen ? opts[0].value : "");
+		free(pos);
+		view_close(&v);
+		return EXIT_NEGATIVE;
+	}
+	exitp = xstrfmt("%.*s.exit", (int)(strlen(path) - 4), path);
+	for (;;) {
+		char chunk[65536];
+		size_t n;
+		struct stat stt;
+		bool ended = access(exitp, F_OK) == 0;
+
+		f = fopen(path, "re");
+		if (f) {
+			fseeko(f, off, SEEK_SET);
+			while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+				fwrite(chunk, 1, n, stdout);
+				off += (off_t)n;
+			}
+			fclose(f);
+		}
+		fflush(stdout);
+		if (!opts[1].seen || (ended && stat(path, &stt) == 0 && stt.st_size == off))
+			break;
+		{
+			struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	free(exitp);
+	free(path);
+	free(pos);
+	view_close(&v);
+	return EXIT_OK;
+}
+
+int cmd_attach_exec(int argc, char **argv)
+{
+	const struct cmd *c = cmd_lookup("attach");
+	struct project pj;
+	struct strvec names = STRVEC_INIT;
+	struct view v;
+	char **pos, *prefix, *cause = NULL, *id;
+	int npos, ret;
+	struct tmx t;
+
+	ret = cmd_parse(c, argc, argv, NULL, 0, &pos, &npos);
+	if (ret)
+		return ret;
+	if (npos != 1) {
+		free(pos);
+		return cmd_usage_error(c, "expected one story");
+	}
+	if ((ret = view_open(&v, NULL)) != 0 || !v.have_run) {
+		free(pos);
+		view_close(&v);
+		return ret ? ret : EXIT_NEGATIVE;
+	}
+	project_init(&pj, v.run.root, v.run.project);
+	tmx_init(&t, pj.socket);
+	id = tmx_session_name(pj.slug, pos[0], "", 0);
+	/* au-slug-story--0: keep "au-slug-story-" */
+	prefix = xstrndup(id, strlen(id) - 2);
+	free(id);
+	if (tmx_list_sessions(&t, prefix, &names, &cause) < 0 || names.n == 0) {
+		fprintf(stderr, "%s: story '%s' has no live session%s%s\n", progname, pos[0],
+			cause ? ": " : "", cause ? cause : "");
+		free(cause);
+		ret = EXIT_NEGATIVE;
+	} else if (!isatty(STDIN_FILENO)) {
+		fprintf(stderr, "%s: attach needs a terminal; the session is %s on tmux socket %s\n",
+			progname, names.v[names.n - 1], pj.socket);
+		ret = EXIT_USAGE;
+	} else {
+		char *target = xstrfmt("=%s", names.v[names.n - 1]);
+		const char *args[] = { "tmux", "-L", pj.socket, "attach-session", "-t", target,
+				       NULL };
+
+		fflush(NULL);
+		execvp("tmux", (char *const *)args);
+		fprintf(stderr, "%s: cannot run tmux: %s\n", progname, strerror(errno));
+		free(target);
+		ret = EXIT_UNAVAILABLE;
+	}
+	free(prefix);
+	strvec_release(&names);
+	tmx_release(&t);
+	project_release(&pj);
+	free(pos);
+	view_close(&v);
+	return ret;
+}
+
+static int abort_story(const struct store_story *st, void *arg)
+{
+	struct store *s = ((void **)arg)[0];
+	const char *run = ((void **)arg)[1];
+	struct store_transition t = { 0 };
+	char *cause = NULL;
+	int i;
+
+	for (i = 0; i < SS__COUNT; i++)
+		if (!strcmp(fsm_story.state_names[i], st->state))
+			break;
+	if (i == SS__COUNT || fsm_is_terminal(&fsm_story, i))
+		return 0;
+	t.run_id = run;
+	t.machine = "story";
+	t.story_id = st->story_id;
+	t.from_state = st->state;
+	t.event = "ABORT";
+	t.action = "CLOSE_STORY";
+	t.to_state = "ABORTED";
+	if (store_transition(s, &t, NULL, &cause) < 0) {
+		fprintf(stderr, "%s: %s\n", progname, cause);
+		free(cause);
+	}
+	return 0;
+}
+
+int cmd_abort_exec(int argc, char **argv)
+{
+	const struct cmd *c = cmd_lookup("abort");
+	struct cmd_opt opts[] = { { "run", 1, NULL, 0 } };
+	struct store_transition t = { 0 };
+	struct project pj;
+	struct strvec names = STRVEC_INIT;
+	struct view v;
+	struct tmx tm;
+	char **pos, *cause = NULL;
+	long holder = 0;
+	int npos, ret, lk;
+	void *arg[2];
+
+	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
+	if (ret)
+		return ret;
+	free(pos);
+	if (npos)
+		return cmd_usage_error(c, "takes no arguments");
+	if ((ret = view_open(&v, opts[0].value)) != 0)
+		return ret;
+	if (!v.have_run || !strcmp(v.run.state, "COMPLETE") || !strcmp(v.run.state, "ABORTED")) {
+		fprintf(stderr, "%s: no unfinished run to abort\n", progname);
+		view_close(&v);
+		return EXIT_NEGATIVE;
+	}
+	project_init(&pj, v.run.root, v.run.project);
+	/* a live run is asked to stop first, then the lock is ours */
+	for (int i = 0; i < 50; i++) {
+		lk = project_lock(&pj, &holder, &cause);
+		if (lk != 1)
+			break;
+		if (i == 0 && holder > 0)
+			kill((pid_t)holder, SIGTERM);
+		{
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	if (lk != 0) {
+		fprintf(stderr, "%s: the run is still held by pid %ld%s%s\n", progname, holder,
+			cause ? ": " : "", cause ? cause : "");
+		free(cause);
+		project_release(&pj);
+		view_close(&v);
+		return EXIT_TEMPFAIL;
+	}
+	/* the live process may have moved the run on while stopping */
+	store_run_release(&v.run);
+	store_run_get(v.st, opts[0].value ? opts[0].value : v.run.id ? v.run.id : "", &v.run,
+		      NULL);
+	tmx_init(&tm, pj.socket);
+	{
+		char *prefix = xstrfmt("au-%s-", pj.slug);
+
+		tmx_list_sessions(&tm, prefix, &names, NULL);
+		for (size_t i = 0; i < names.n; i++)
+			tmx_kill_session(&tm, names.v[i], NULL);
+		free(prefix);
+	}
+	arg[0] = v.st;
+	arg[1] = v.run.id;
+	store_stories_foreach(v.st, v.run.id, abort_story, arg, NULL);
+	t.run_id = v.run.id;
+	t.machine = "run";
+	t.from_state = v.run.state;
+	t.event = "ABORT";
+	t.action = "ABORT_RUN";
+	t.to_state = "ABORTED";
+	if (store_transition(v.st, &t, NULL, &cause) < 0) {
+		fprintf(stderr, "%s: %s\n", progname, cause);
+		free(cause);
+		ret = EXIT_SOFTWARE;
+	} else {
+		project_marker_remove(&pj);
+		printf("run %s aborted (%zu session%s killed); its journal is kept\n", v.run.id,
+		       names.n, names.n == 1 ? "" : "s");
+	}
+	strvec_release(&names);
+	tmx_release(&tm);
+	project_release(&pj);
+	view_close(&v);
+	return ret;
+}

@@ -1,0 +1,87 @@
+/*
+ * gitx.h: the git operations a run needs, always through proc_run with an
+ * argv (`git -C ROOT ...`), a timeout and GIT_TERMINAL_PROMPT=0, never a
+ * shell. A story's commit holds the story's changes only: the paths that
+ * became dirty (or changed again) since the story's snapshot, staged by
+ * name, never `git add -A` of the whole tree. Hooks run; no identity is set.
+ *
+ * Every char **cause is newly allocated on -1 (lowercase, no period) and
+ * untouched otherwise. Paths are relative to ROOT, exactly as git prints
+ * them (no quoting).
+ */
+#ifndef AU_GITX_H
+#define AU_GITX_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+/* True when a git binary is in PATH. */
+bool gitx_available(void);
+/* True when root is inside a git work tree. */
+bool gitx_is_repo(const char *root);
+
+/*
+ * The commit HEAD points at. Returns 0 with *sha (newly allocated hex), 1
+ * when the repository has no commits yet, -1 on error (not a repository,
+ * git failed). *sha is untouched unless 0 is returned.
+ */
+int gitx_head(const char *root, char **sha, char **cause);
+
+/*
+ * Lists `.automator/` in the repository's info/exclude (the one `git
+ * rev-parse --git-path info/exclude` names, so worktrees share it),
+ * creating info/ when needed. Never touches .gitignore. Returns 0 when the
+ * line was added, 1 when it was already there, -1 on error.
+ */
+int gitx_exclude_automator(const char *root, char **cause);
+
+/*
+ * The work tree's dirty paths at story start: tracked files modified or
+ * deleted against HEAD and untracked, non-ignored files (`git status
+ * --porcelain=v1 -z --untracked-files=all --no-renames`), minus
+ * .automator/. Appends one "HASH\tPATH" entry per path to out, in git's
+ * order; HASH is the `git hash-object` of the file's bytes (of a symlink's
+ * target text; "sub:SHA" for a nested repository's HEAD), or "deleted".
+ * Returns 0, or -1 (out may then hold part of the entries).
+ */
+int gitx_snapshot(const char *root, struct strvec *out, char **cause);
+
+/*
+ * The story's changes: the paths dirty now whose hash differs from their
+ * snapshot entry or that have none, minus anything under .automator/.
+ * A path dirty before the story and changed again by it is included (with
+ * the earlier changes in it: they cannot be told apart). Appends the paths
+ * to out; returns 0 or -1.
+ */
+int gitx_story_paths(const char *root, const struct strvec *snapshot, struct strvec *out,
+		     char **cause);
+
+/*
+ * Commits exactly paths with message (given to `git commit -F -`; hooks
+ * run). The paths are staged with `git add -A -- PATHS` (deletions
+ * included, each path one literal argv word) into a scratch index seeded
+ * from HEAD, so changes the user staged elsewhere are neither committed
+ * nor disturbed; after the commit the real index entries of those paths
+ * are set to the new HEAD, as `git commit -- PATHS` would. Returns 0 with
+ * *sha_out (newly allocated; may be NULL), 1 when there is nothing to
+ * commit (not an error; *sha_out untouched), -1 when git or a hook fails
+ * (*cause holds the hook's or git's output); the real index is then as it
+ * was before.
+ */
+int gitx_commit(const char *root, const struct strvec *paths, const char *message, char **sha_out,
+		char **cause);
+
+/*
+ * Finds the newest commit reachable from HEAD, after since (a commit, or
+ * NULL for the whole history), whose message has the line `key: value`
+ * (key compared without case, surrounding blanks ignored). For idempotent
+ * commits after a crash: the caller puts `Automator-Story: RUN/STORY` in
+ * each message and looks before committing again. Returns 0 with *sha
+ * (newly allocated; may be NULL), 1 when there is none (also when the
+ * repository has no commits), -1 on error.
+ */
+int gitx_find_trailer(const char *root, const char *since, const char *key, const char *value,
+		      char **sha, char **cause);
+
+#endif

@@ -1,0 +1,2035 @@
+/*
+ * run.c: the orchestrator loop. Binds the fsm tables' guards and actions to
+ * real side effects (tmux sessions, verifiers, git, sprint-status), journals
+ * every transition with the intent of its side effect before running it,
+ * and rebuilds itself from the journal on resume. One process, one thread,
+ * one poll(2) loop. Must not print except through the progress functions,
+ * and must not run anything through a shell.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bmad.h"
+#include "clock.h"
+#include "config.h"
+#include "fsm.h"
+#include "gitx.h"
+#include "judge.h"
+#include "project.h"
+#include "run.h"
+#include "runner.h"
+#include "statusedit.h"
+#include "storykey.h"
+#include "store.h"
+#include "template.h"
+#include "tmx.h"
+#include "util.h"
+#include "verify.h"
+
+#define TICK_MS 100
+#define SETTLE_MS 3000       /* how long to wait for the end marker after the exit record */
+#define PROMPT_IDLE_MS 1500  /* a prompt-looking last line this quiet means "waiting" */
+#define SESSION_CHECK_MS 2000
+#define MARKER_PREFIX "\033]777;automator-end;"
+
+struct session {
+	int64_t id;
+	char *name;
+	char *log_path;
+	char *exit_path;
+	char *spec_path;
+	char *marker; /* MARKER_PREFIX nonce BEL */
+	int fd;
+	int64_t offset;
+	struct judge *judge;
+	long long started_ms, last_output_ms, exit_seen_ms, checked_ms;
+	bool exited, ended, marker_seen, waiting_reported;
+	struct runner_exit exit;
+	struct buf pending; /* bytes that may be the start of the marker */
+};
+
+struct rstory {
+	const struct story *cfg;
+	int state;
+	int step_index, attempt, cycle, retries_used, crash_retries_used;
+	char *base_commit;
+	struct strvec snapshot;
+	const char *agent; /* current agent preset name */
+	struct session *sess;
+	int64_t pending_seq;
+	int last_event;
+	long long backoff_until;
+	int backoffs;
+	char *note; /* the last escalation or error, for status */
+};
+
+struct run {
+	struct sprint *sp;
+	struct project pj;
+	struct store *st;
+	struct tmx tmx;
+	char *id;
+	char *logdir;
+	char *status_file; /* absolute, or NULL */
+	int state;
+	int64_t pending_seq;
+	struct rstory *s;
+	size_t n;
+	struct fsm_queue q;
+	struct run_opts opts;
+	int max_parallel;
+	int cur; /* the story whose guard or action runs; -1: the run */
+	long long started_wall;
+	long long last_heartbeat;
+	bool tty, color;
+	int live_lines;        /* lines of the live block on screen */
+	long long live_at;     /* when it was last drawn */
+	int exit_code;
+	bool fatal;
+};
+
+static volatile sig_atomic_t interrupted;
+
+/*
+ * Fault injection for the resume tests: when $AUTOMATOR_CRASH_AT names this
+ * point, the process kills itself with SIGKILL right here.
+ */
+static void crash_point(const char *name)
+{
+	const char *at = getenv("AUTOMATOR_CRASH_AT");
+
+	if (at && !strcmp(at, name)) {
+		fflush(NULL);
+		kill(getpid(), SIGKILL);
+	}
+}
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* ---- progress output ---- */
+
+/*
+ * Without a terminal every transition is one timestamped line. On a
+ * terminal the same lines scroll above a live block holding one line per
+ * active story, redrawn in place.
+ */
+static void live_clear(struct run *r);
+static void live_draw(struct run *r);
+
+static void say(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(struct run *r, const char *fmt, ...)
+{
+	char *t = clock_iso(clock_wall());
+	va_list ap;
+
+	live_clear(r);
+	printf("%s ", t + 11);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	live_draw(r);
+	fflush(stdout);
+	free(t);
+}
+
+static void fail_fatal(struct run *r, const char *what, char *cause)
+{
+	fprintf(stderr, "automator: %s: %s\n", what, cause ? cause : "unknown error");
+	free(cause);
+	r->fatal = true;
+	r->exit_code = EXIT_SOFTWARE;
+}
+
+/* ---- story helpers ---- */
+
+static struct rstory *cur(struct run *r)
+{
+	return &r->s[r->cur];
+}
+
+static const struct step *cur_step(struct run *r, const struct rstory *s)
+{
+	const struct workflow *w = r->sp->workflow;
+
+	return (size_t)s->step_index < w->nsteps ? &w->steps[s->step_index] : NULL;
+}
+
+static int step_retries(struct run *r, const struct step *st)
+{
+	return st && st->retries >= 0 ? st->retries : r->sp->limits.crash_retries;
+}
+
+static bool story_final(const struct rstory *s)
+{
+	return fsm_is_terminal(&fsm_story, s->state);
+}
+
+static bool story_busy(const struct rstory *s)
+{
+	return s->state == SS_SPAWN || s->state == SS_REVIEW || s->state == SS_COMMIT ||
+	       s->state == SS_VERIFY;
+}
+
+static int story_index(struct run *r, const struct rstory *s)
+{
+	return (int)(s - r->s);
+}
+
+static void queue(struct run *r, int target, int event)
+{
+	if (fsm_queue_push(&r->q, target, event) < 0)
+		xdie("out of memory (event queue)");
+}
+
+/* The ENTER event of the story's current step, or STEPS_DONE. */
+static void queue_current_step(struct run *r, struct rstory *s)
+{
+	const struct step *st = cur_step(r, s);
+	int ev = SE_STEPS_DONE;
+
+	if (st) {
+		switch (st->kind) {
+		case STEP_SESSION:
+			ev = SE_ENTER_SESSION;
+			break;
+		case STEP_REVIEW:
+			ev = SE_ENTER_REVIEW;
+			break;
+		case STEP_COMMIT:
+			ev = SE_ENTER_COMMIT;
+			break;
+		case STEP_VERIFY:
+			ev = SE_ENTER_VERIFY;
+			break;
+		}
+	}
+	queue(r, story_index(r, s), ev);
+}
+
+static void fill_vars(struct run *r, const struct rstory *s, struct tvars *v, char *num[2])
+{
+	const struct step *st = cur_step(r, s);
+
+	num[0] = xstrfmt("%d", s->cycle);
+	num[1] = xstrfmt("%d", s->attempt);
+	memset(v, 0, sizeof(*v));
+	tvars_set(v, "story.id", s->cfg->id);
+	tvars_set(v, "story.key", s->cfg->key);
+	tvars_set(v, "story.prefix", s->cfg->prefix);
+	tvars_set(v, "story.title", s->cfg->title);
+	tvars_set(v, "story.epic", s->cfg->epic);
+	tvars_set(v, "step", st ? st->name : "");
+	tvars_set(v, "cycle", num[0]);
+	tvars_set(v, "attempt", num[1]);
+	tvars_set(v, "root", r->pj.root);
+	tvars_set(v, "datadir", config_datadir());
+}
+
+/* The story's key as sprint-status spells it, when the file lists it. */
+static char *status_key(struct run *r, const struct rstory *s)
+{
+	struct bmad_status *bs;
+	const struct bmad_entry *e;
+	struct diags d = DIAGS_INIT;
+	char *key = NULL;
+
+	if (r->status_file && bmad_status_load(r->status_file, &bs, &d) == 0) {
+		e = bmad_status_find(bs, s->cfg->id);
+		if (e)
+			key = xstrdup(e->key);
+		bmad_status_free(bs);
+	}
+	diags_release(&d);
+	return key ? key : xstrdup(s->cfg->key);
+}
+
+/* ---- the live block (terminals only) ---- */
+
+static const char *state_color(int state)
+{
+	switch (state) {
+	case SS_DONE:
+		return "\033[32m";
+	case SS_AWAITING_DECISION:
+		return "\033[33m";
+	case SS_BLOCKED:
+	case SS_FAILED:
+	case SS_ABORTED:
+		return "\033[31m";
+	case SS_SPAWN:
+	case SS_REVIEW:
+	case SS_COMMIT:
+	case SS_VERIFY:
+		return "\033[36m";
+	default:
+		return "";
+	}
+}
+
+static void live_clear(struct run *r)
+{
+	if (r->tty && r->live_lines) {
+		printf("\033[%dF\033[J", r->live_lines);
+		r->live_lines = 0;
+	}
+}
+
+static void live_draw(struct run *r)
+{
+	long long now = clock_now_ms();
+
+	if (!r->tty || !r->s)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rstory *s = &r->s[i];
+		const struct step *st = cur_step(r, s);
+		const char *last = s->sess ? judge_last_line(s->sess->judge) : NULL;
+		long long el = s->sess ? (now - s->sess->started_ms) / 1000 : 0;
+		char stepbuf[64] = "";
+
+		if (!(story_busy(s) || s->state == SS_AWAITING_DECISION || s->state == SS_BLOCKED))
+			continue;
+		if (st && st->kind == STEP_REVIEW)
+			snprintf(stepbuf, sizeof(stepbuf), "%s c%d/a%d", st->name, s->cycle, s->attempt);
+		else if (st)
+			snprintf(stepbuf, sizeof(stepbuf), "%s a%d", st->name, s->attempt);
+		printf("  %s%-6s %-17s%s %-14s %3lld:%02lld  %.*s\n", r->color ? state_color(s->state) : "",
+		       s->cfg->id, fsm_story.state_names[s->state], r->color ? "\033[0m" : "", stepbuf,
+		       el / 60, el % 60, 60, last ? last : "");
+		r->live_lines++;
+	}
+}
+
+static void live_refresh(struct run *r)
+{
+	long long now = clock_now_ms();
+
+	if (!r->tty || now - r->live_at < 250)
+		return;
+	r->live_at = now;
+	live_clear(r);
+	live_draw(r);
+	fflush(stdout);
+}
+
+/* ---- sessions ---- */
+
+static void session_free(struct session *ss)
+{
+	if (!ss)
+		return;
+	if (ss->fd >= 0)
+		close(ss->fd);
+	judge_free(ss->judge);
+	free(ss->name);
+	free(ss->log_path);
+	free(ss->exit_path);
+	free(ss->spec_path);
+	free(ss->marker);
+	buf_release(&ss->pending);
+	free(ss);
+}
+
+static struct judge *make_judge(struct run *r, const struct rstory *s)
+{
+	struct judge_cfg c;
+
+	judge_cfg_init(&c, cur_step(r, s), agents_find(r->sp->agents, s->agent));
+	return judge_new(&c);
+}
+
+/* A session object for the story's current step attempt (not yet spawned). */
+static struct session *session_new(struct run *r, struct rstory *s)
+{
+	const struct step *st = cur_step(r, s);
+	struct session *ss = xcalloc(1, sizeof(*ss));
+	char *base = xstrfmt("%s-%s-%d", s->cfg->id, st->name, s->attempt);
+	char *nonce = xstrfmt("%s-%s", r->id, base);
+
+	ss->fd = -1;
+	ss->name = tmx_session_name(r->pj.slug, s->cfg->id, st->name, s->attempt);
+	ss->log_path = xstrfmt("%s/%s.log", r->logdir, base);
+	ss->exit_path = xstrfmt("%s/%s.exit", r->logdir, base);
+	ss->spec_path = xstrfmt("%s/%s.json", r->logdir, base);
+	ss->marker = xstrfmt(MARKER_PREFIX "%s\a", nonce);
+	ss->judge = make_judge(r, s);
+	ss->started_ms = ss->last_output_ms = ss->checked_ms = clock_now_ms();
+	free(base);
+	free(nonce);
+	return ss;
+}
+
+/* Env for the agent: the preset's, then ours. */
+static void agent_env(struct run *r, struct rstory *s, const struct agent *a, struct tvars *v,
+		      struct strvec *env)
+{
+	const struct step *st = cur_step(r, s);
+	char *key = status_key(r, s);
+
+	for (size_t i = 0; i < a->env.n; i++)
+		strvec_push_nodup(env, template_render(a->env.v[i], v));
+	strvec_push(env, "AUTOMATOR_CHILD=1");
+	strvec_push_nodup(env, xstrfmt("AUTOMATOR_RUN=%s", r->id));
+	strvec_push_nodup(env, xstrfmt("AUTOMATOR_STORY=%s", s->cfg->id));
+	strvec_push_nodup(env, xstrfmt("AUTOMATOR_STORY_KEY=%s", key));
+	strvec_push_nodup(env, xstrfmt("AUTOMATOR_STEP=%s", st->name));
+	strvec_push_nodup(env, xstrfmt("AUTOMATOR_CYCLE=%d", s->cycle));
+	strvec_push_nodup(env, xstrfmt("AUTOMATOR_ATTEMPT=%d", s->attempt));
+	strvec_push_nodup(env, xstrfmt("AUTOMATOR_PROJECT_ROOT=%s", r->pj.root));
+	if (r->status_file)
+		strvec_push_nodup(env, xstrfmt("AUTOMATOR_STATUS_FILE=%s", r->status_file));
+	for (size_t i = 0; i < s->cfg->fake.n; i++) {
+		const char *eq = strchr(s->cfg->fake.v[i], '=');
+
+		if (eq && eq[1] && (size_t)(eq - s->cfg->fake.v[i]) == strlen(st->name) &&
+		    !strncmp(s->cfg->fake.v[i], st->name, strlen(st->name)))
+			strvec_push_nodup(env, xstrfmt("AUTOMATOR_FAKE=%s", eq + 1));
+	}
+	free(key);
+}
+
+static int open_log(struct session *ss)
+{
+	if (ss->fd >= 0)
+		return 0;
+	ss->fd = open(ss->log_path, O_RDONLY | O_CLOEXEC);
+	return ss->fd < 0 ? -1 : 0;
+}
+
+/*
+ * Spawns the session: the runner spec, then tmux. Returns 0, or -1 with
+ * *cause (the story gets SPAWN_FAILED).
+ */
+static int session_spawn(struct run *r, struct rstory *s, struct session *ss, char **cause)
+{
+	const struct step *st = cur_step(r, s);
+	const struct agent *a = agents_find(r->sp->agents, s->agent);
+	struct strvec argv = STRVEC_INIT, env = STRVEC_INIT;
+	struct tvars v;
+	char *num[2], *prompt, exe[4096];
+	const char *runner_argv[4];
+	struct runner_spec spec;
+	struct tmx_spawn sp;
+	ssize_t n;
+	int ret = -1, fd;
+
+	if (!a) {
+		*cause = xstrfmt("unknown agent '%s'", s->agent);
+		return -1;
+	}
+	fill_vars(r, s, &v, num);
+	prompt = template_render(st->prompt ? st->prompt : "", &v);
+	tvars_set(&v, "prompt", prompt);
+	for (size_t i = 0; i < a->command.n; i++)
+		strvec_push_nodup(&argv, template_render(a->command.v[i], &v));
+	agent_env(r, s, a, &v, &env);
+
+	spec = (struct runner_spec){ .argv = (const char *const *)argv.v,
+				     .env = (const char *const *)env.v,
+				     .cwd = r->pj.root,
+				     .log_file = ss->log_path,
+				     .exit_file = ss->exit_path,
+				     .marker = ss->marker };
+	if (runner_write_spec(ss->spec_path, &spec) < 0) {
+		*cause = xstrfmt("cannot write '%s': %s", ss->spec_path, strerror(errno));
+		goto out;
+	}
+	/* the log exists (empty, 0600) before tmux appends to it */
+	fd = open(ss->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0) {
+		*cause = xstrdup("cannot find the automator binary");
+		goto out;
+	}
+	exe[n] = '\0';
+	runner_argv[0] = exe;
+	runner_argv[1] = "__runner";
+	runner_argv[2] = ss->spec_path;
+	runner_argv[3] = NULL;
+	{
+		const char *tenv[] = { "AUTOMATOR_CHILD=1", NULL };
+
+		sp = (struct tmx_spawn){ .name = ss->name,
+					 .argv = runner_argv,
+					 .log_path = ss->log_path,
+					 .env = tenv };
+		if (tmx_spawn(&r->tmx, &sp, NULL, cause) < 0)
+			goto out;
+	}
+	ret = open_log(ss);
+	if (ret < 0)
+		*cause = xstrfmt("cannot open '%s': %s", ss->log_path, strerror(errno));
+out:
+	free(prompt);
+	free(num[0]);
+	free(num[1]);
+	strvec_release(&argv);
+	strvec_release(&env);
+	return ret;
+}
+
+/* Feeds new log bytes to the judge, stopping at the runner's end marker. */
+static void session_read(struct run *r, struct rstory *s, struct session *ss)
+{
+	char chunk[65536];
+	size_t mlen = strlen(ss->marker);
+	ssize_t n;
+	int rounds = 0;
+
+	if (open_log(ss) < 0 || ss->marker_seen)
+		return;
+	while (rounds++ < 16 && (n = pread(ss->fd, chunk, sizeof(chunk), ss->offset)) > 0) {
+		const char *m;
+		size_t keep;
+
+		ss->offset += n;
+		ss->last_output_ms = clock_now_ms();
+		ss->waiting_reported = false;
+		buf_add(&ss->pending, chunk, (size_t)n);
+		m = memmem(ss->pending.s, ss->pending.len, ss->marker, mlen);
+		if (m) {
+			judge_feed(ss->judge, ss->pending.s, (size_t)(m - ss->pending.s));
+			buf_reset(&ss->pending);
+			ss->marker_seen = true;
+			break;
+		}
+		/* keep a tail that could be the start of the marker */
+		keep = ss->pending.len < mlen ? ss->pending.len : mlen - 1;
+		judge_feed(ss->judge, ss->pending.s, ss->pending.len - keep);
+		memmove(ss->pending.s, ss->pending.s + ss->pending.len - keep, keep);
+		ss->pending.len = keep;
+		ss->pending.s[keep] = '\0';
+	}
+	if (ss->id > 0)
+		store_session_set_offset(r->st, ss->id, ss->offset, NULL);
+	(void)s;
+}
+
+static int verdict_event(enum judge_verdict v)
+{
+	switch (v) {
+	case JV_RESULT:
+		return SE_RESULT;
+	case JV_SUCCESS:
+		return SE_OUTPUT_SUCCESS;
+	case JV_FAILURE:
+		return SE_OUTPUT_FAILURE;
+	case JV_NO_RESULT:
+		return SE_NO_RESULT;
+	case JV_RATE_LIMITED:
+		return SE_RATE_LIMITED;
+	case JV_UNAVAILABLE:
+		return SE_UNAVAILABLE;
+	case JV_EXITED:
+	default:
+		return SE_EXITED;
+	}
+}
+
+/* The session ended: judge it and queue the verdict. */
+static void session_finish(struct run *r, struct rstory *s, struct session *ss)
+{
+	char *reason = NULL;
+	enum judge_verdict v;
+
+	judge_feed(ss->judge, ss->pending.s ? ss->pending.s : "", ss->pending.len);
+	buf_reset(&ss->pending);
+	v = judge_finish(ss->judge, ss->exit.status, ss->exit.signal, &reason);
+	ss->ended = true;
+	if (ss->id > 0)
+		store_session_update_exit(r->st, ss->id, ss->exit.status, ss->exit.signal, NULL,
+					  NULL);
+	tmx_kill_session(&r->tmx, ss->name, NULL);
+	free(s->note);
+	s->note = reason;
+	queue(r, story_index(r, s), verdict_event(v));
+}
+
+/* ---- guards ---- */
+
+static bool g_retries_left(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = cur(r);
+
+	return s->retries_used < step_retries(r, cur_step(r, s));
+}
+
+static bool g_crash_retries_left(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = cur(r);
+
+	return s->crash_retries_used < step_retries(r, cur_step(r, s));
+}
+
+static bool g_cycles_left(void *ctx)
+{
+	struct run *r = ctx;
+
+	return cur(r)->cycle < r->sp->limits.review_cycles;
+}
+
+static bool g_restarts_left(void *ctx)
+{
+	struct run *r = ctx;
+
+	return cur(r)->crash_retries_used < r->sp->limits.crash_retries;
+}
+
+static bool g_has_dependents(void *ctx)
+{
+	struct run *r = ctx;
+	size_t me = (size_t)r->cur;
+
+	for (size_t i = 0; i < r->n; i++)
+		for (size_t j = 0; j < r->s[i].cfg->depends.n; j++)
+			if (r->s[i].cfg->dep_index[j] == me && !story_final(&r->s[i]))
+				return true;
+	return false;
+}
+
+static bool g_is_review_step(void *ctx)
+{
+	struct run *r = ctx;
+	const struct step *st = cur_step(r, cur(r));
+
+	return st && st->kind == STEP_REVIEW;
+}
+
+static bool g_more_critical(void *ctx)
+{
+	struct run *r = ctx;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->s[i].state == SS_BLOCKED)
+			return true;
+	return false;
+}
+
+/* ---- escalations (recorded and shown; answering is a later piece) ---- */
+
+static void escalate(struct run *r, const char *trigger_key, bool critical)
+{
+	struct rstory *s = cur(r);
+	const struct step *st = cur_step(r, s);
+	struct trigger_set *ts = NULL;
+	struct diags d = DIAGS_INIT;
+	char *path = config_shipped("data/triggers.yaml");
+	const struct trigger *t;
+
+	live_clear(r);
+	if (triggers_load(path, &ts, &d) == 0 && (t = triggers_find(ts, trigger_key))) {
+		struct tvars v;
+		char *num[2], *msg;
+		const char *last = s->sess ? judge_last_line(s->sess->judge) : NULL;
+
+		fill_vars(r, s, &v, num);
+		tvars_set(&v, "error", s->note ? s->note : "");
+		tvars_set(&v, "output", last ? last : "");
+		msg = template_render(t->message, &v);
+		fprintf(stderr, "\n%s%s(%s, story %s, step %s)\n", msg,
+			msg[0] && msg[strlen(msg) - 1] == '\n' ? "" : "\n",
+			critical ? "CRITICAL" : "PREFERENCE", s->cfg->id, st ? st->name : "-");
+		for (size_t i = 0; i < t->noptions; i++)
+			fprintf(stderr, "  [%s] %s\n", t->options[i].key, t->options[i].label);
+		fflush(stderr);
+		free(msg);
+		free(num[0]);
+		free(num[1]);
+	}
+	{
+		char *note = xstrfmt("%s%s%s", trigger_key, s->note ? ": " : "",
+				     s->note ? s->note : "");
+
+		free(s->note);
+		s->note = note;
+	}
+	triggers_free(ts);
+	diags_release(&d);
+	free(path);
+	if (critical)
+		queue(r, -1, RE_CRITICAL);
+}
+
+/* ---- story actions ---- */
+
+static int a_begin_story(void *ctx)
+{
+	struct run *r = ctx;
+
+	queue_current_step(r, cur(r));
+	return 0;
+}
+
+static int a_run_session(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = cur(r);
+	const struct step *st = cur_step(r, s);
+	struct store_session row = { 0 };
+	struct session *ss;
+	char *cause = NULL;
+	int64_t id = 0;
+	int ret;
+
+	session_free(s->sess);
+	s->sess = ss = session_new(r, s);
+	row.run_id = r->id;
+	row.story_id = s->cfg->id;
+	row.step = st->name;
+	row.attempt = s->attempt;
+	row.tmux_name = ss->name;
+	row.log_path = ss->log_path;
+	ret = store_session_add(r->st, &row, &id, &cause);
+	if (ret < 0) {
+		fail_fatal(r, "cannot record the session", cause);
+		return -1;
+	}
+	if (ret == 1) {
+		/* resumed: this attempt was spawned before; never spawn it twice */
+		struct store_session old;
+
+		if (store_session_get(r->st, r->id, s->cfg->id, st->name, s->attempt, &old,
+				      NULL) == 0) {
+			ss->id = old.id;
+			ss->offset = old.log_offset;
+			store_session_release(&old);
+		}
+		open_log(ss);
+		say(r, "%-6s re-attached %s (log offset %lld)", s->cfg->id, ss->name,
+		    (long long)ss->offset);
+		/* the judge needs the output it has not seen: replay from the start */
+		ss->offset = 0;
+		return 0;
+	}
+	ss->id = id;
+	if (session_spawn(r, s, ss, &cause) < 0) {
+		free(s->note);
+		s->note = cause;
+		ss->ended = true;
+		queue(r, story_index(r, s), SE_SPAWN_FAILED);
+		return 0;
+	}
+	crash_point("after-spawn");
+	return 0;
+}
+
+static void verify_ctx_fill(struct run *r, struct rstory *s, struct verify_ctx *vc,
+			    struct tvars *v, char *num[2])
+{
+	fill_vars(r, s, v, num);
+	memset(vc, 0, sizeof(*vc));
+	vc->root = r->pj.root;
+	vc->status_file = r->status_file;
+	vc->story = s->cfg;
+	vc->step = cur_step(r, s) ? cur_step(r, s)->name : "";
+	vc->cycle = s->cycle;
+	vc->attempt = s->attempt;
+	vc->exit_status = s->sess && s->sess->exited ? s->sess->exit.status : 0;
+	vc->exit_signal = s->sess && s->sess->exited ? s->sess->exit.signal : 0;
+	vc->vars = v;
+	vc->timeout_ms = 10 * 60 * 1000;
+}
+
+/* Runs the current step's verifier and queues VERIFIED or NOT_VERIFIED. */
+static int run_verifier(struct run *r)
+{
+	struct rstory *s = cur(r);
+	const struct step *st = cur_step(r, s);
+	struct verify_result res = { 0 };
+	struct verify_ctx vc;
+	struct tvars v;
+	char *num[2], *cause = NULL;
+	int ev;
+
+	if (!st || st->verifier.kind == VERIFIER_NONE) {
+		queue(r, r->cur, SE_VERIFIED);
+		return 0;
+	}
+	verify_ctx_fill(r, s, &vc, &v, num);
+	if (verify_run(&st->verifier, &vc, &res, &cause) < 0) {
+		free(s->note);
+		s->note = cause;
+		ev = SE_NOT_VERIFIED;
+	} else {
+		ev = res.verified ? SE_VERIFIED : SE_NOT_VERIFIED;
+		if (!res.verified) {
+			free(s->note);
+			s->note = xstrfmt("not verified (%s): %s", res.source ? res.source : "-",
+					  res.reason ? res.reason : "-");
+		}
+	}
+	verify_result_release(&res);
+	free(num[0]);
+	free(num[1]);
+	queue(r, r->cur, ev);
+	return 0;
+}
+
+static int a_verify_step(void *ctx)
+{
+	return run_verifier(ctx);
+}
+
+static int a_run_verify(void *ctx)
+{
+	crash_point("before-verify");
+	return run_verifier(ctx);
+}
+
+static int a_run_commit(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = cur(r);
+	const struct step *st = cur_step(r, s);
+	struct strvec paths = STRVEC_INIT;
+	char *trailer = xstrfmt("%s/%s", r->id, s->cfg->id), *sha = NULL, *cause = NULL;
+	char *msg, *num[2], *body;
+	struct tvars v;
+	int ret;
+
+	/* idempotent: a commit made before a crash is found by its trailer */
+	if (gitx_find_trailer(r->pj.root, s->base_commit, "Automator-Story", trailer, &sha, NULL) ==
+	    0) {
+		say(r, "%-6s already committed as %.12s", s->cfg->id, sha);
+		free(sha);
+		free(trailer);
+		queue(r, r->cur, SE_COMMITTED);
+		return 0;
+	}
+	if (gitx_story_paths(r->pj.root, &s->snapshot, &paths, &cause) < 0) {
+		free(s->note);
+		s->note = cause;
+		free(trailer);
+		queue(r, r->cur, SE_COMMIT_FAILED);
+		return 0;
+	}
+	fill_vars(r, s, &v, num);
+	body = template_render(st->message ? st->message : "{story.id}: {story.title}", &v);
+	msg = xstrfmt("%s\n\nAutomator-Story: %s\n", body, trailer);
+	free(body);
+	free(num[0]);
+	free(num[1]);
+	ret = paths.n ? gitx_commit(r->pj.root, &paths, msg, &sha, &cause) : 1;
+	if (ret < 0) {
+		free(s->note);
+		s->note = cause;
+		queue(r, r->cur, SE_COMMIT_FAILED);
+	} else if (ret == 1) {
+		say(r, "%-6s nothing to commit", s->cfg->id);
+		queue(r, r->cur, SE_COMMITTED);
+	} else {
+		say(r, "%-6s committed %.12s (%zu file%s)", s->cfg->id, sha, paths.n,
+		    paths.n == 1 ? "" : "s");
+		crash_point("after-commit");
+		queue(r, r->cur, SE_COMMITTED);
+	}
+	free(sha);
+	free(msg);
+	free(trailer);
+	strvec_release(&paths);
+	return 0;
+}
+
+static int a_requeue_step(void *ctx)
+{
+	struct run *r = ctx;
+
+	queue_current_step(r, cur(r));
+	return 0;
+}
+
+static int a_restart_step(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = cur(r);
+
+	if (s->sess)
+		tmx_kill_session(&r->tmx, s->sess->name, NULL);
+	queue_current_step(r, s);
+	return 0;
+}
+
+static int a_backoff_retry(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = cur(r);
+	long long wait = 5000LL << (s->backoffs < 6 ? s->backoffs : 6);
+	const char *scale = getenv("AUTOMATOR_BACKOFF_MS");
+
+	if (scale && *scale)
+		wait = atoll(scale);
+	s->backoffs++;
+	s->backoff_until = clock_now_ms() + wait;
+	say(r, "%-6s backing off %llds before attempt %d", s->cfg->id, wait / 1000, s->attempt);
+	return 0;
+}
+
+static int a_resume_session(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = cur(r);
+
+	if (s->sess)
+		s->sess->waiting_reported = false;
+	return 0;
+}
+
+static int a_fallback_retry(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = cur(r);
+	const struct agent *a = agents_find(r->sp->agents, s->agent);
+
+	if (a && a->fallback)
+		s->agent = agents_find(r->sp->agents, a->fallback)->name;
+	queue_current_step(r, s);
+	return 0;
+}
+
+static void check_all_final(struct run *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (!story_final(&r->s[i]))
+			return;
+	queue(r, -1, RE_ALL_FINAL);
+}
+
+static int a_mark_done(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = cur(r);
+	char *cause = NULL;
+
+	if (r->status_file && statusedit_set(r->status_file, s->cfg->id, "done", &cause) < 0) {
+		say(r, "%-6s cannot set sprint-status to done: %s", s->cfg->id, cause);
+		free(cause);
+	}
+	session_free(s->sess);
+	s->sess = NULL;
+	check_all_final(r);
+	return 0;
+}
+
+static int a_close_story(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = cur(r);
+
+	if (s->sess) {
+		tmx_kill_session(&r->tmx, s->sess->name, NULL);
+		session_free(s->sess);
+		s->sess = NULL;
+	}
+	check_all_final(r);
+	return 0;
+}
+
+#define ESCALATION(fn, key, crit)                 \
+	static int fn(void *ctx)                  \
+	{                                         \
+		escalate(ctx, key, crit);         \
+		return 0;                         \
+	}
+ESCALATION(a_esc_cannot_parse, "cannot-parse-output", false)
+ESCALATION(a_esc_spawn_failure, "session-spawn-failure", true)
+ESCALATION(a_esc_impl_failure, "dev-implementation-failure", false)
+ESCALATION(a_esc_impl_blocking, "dev-implementation-failure", true)
+ESCALATION(a_esc_review_loop, "code-review-loop-exceeded", true)
+ESCALATION(a_esc_incomplete, "session-incomplete", true)
+ESCALATION(a_esc_commit_failure, "git-commit-failure", true)
+ESCALATION(a_esc_needs_input, "agent-needs-input", false)
+ESCALATION(a_esc_restart_loop, "restart-loop", true)
+ESCALATION(a_esc_unavailable, "agent-unavailable", true)
+
+/* ---- run actions ---- */
+
+static void write_marker(struct run *r)
+{
+	struct marker m = { 0 };
+	char *cause = NULL;
+	int remaining = 0;
+	const char *current = NULL;
+
+	for (size_t i = 0; i < r->n; i++) {
+		if (!story_final(&r->s[i]))
+			remaining++;
+		if (!current && story_busy(&r->s[i]))
+			current = r->s[i].cfg->id;
+	}
+	m.epic = r->n ? r->s[0].cfg->epic : NULL;
+	m.current_story = current;
+	m.stories_remaining = remaining;
+	m.state_file = r->pj.db;
+	m.started_at = r->started_wall;
+	m.heartbeat = clock_wall();
+	m.pid = (long)getpid();
+	m.project_slug = r->pj.slug;
+	if (project_marker_write(&r->pj, &m, &cause) < 0) {
+		say(r, "warning: %s", cause);
+		free(cause);
+	}
+	r->last_heartbeat = clock_now_ms();
+}
+
+static int a_prepare(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static int a_create_marker(void *ctx)
+{
+	write_marker(ctx);
+	return 0;
+}
+
+static int a_pause(void *ctx)
+{
+	struct run *r = ctx;
+
+	project_marker_remove(&r->pj);
+	say(r, "run paused: a decision is needed (marker removed)");
+	return 0;
+}
+
+static int a_unpause(void *ctx)
+{
+	write_marker(ctx);
+	return 0;
+}
+
+static int a_reattach(void *ctx);
+
+static int a_finalize(void *ctx)
+{
+	struct run *r = ctx;
+
+	project_marker_remove(&r->pj);
+	queue(r, -1, RE_FINALIZED);
+	return 0;
+}
+
+static int a_abort_run(void *ctx)
+{
+	struct run *r = ctx;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->s[i].sess)
+			tmx_kill_session(&r->tmx, r->s[i].sess->name, NULL);
+	project_marker_remove(&r->pj);
+	return 0;
+}
+
+static const fsm_guard_fn story_guards[SG__COUNT] = {
+	[SG_RETRIES_LEFT] = g_retries_left,
+	[SG_CRASH_RETRIES_LEFT] = g_crash_retries_left,
+	[SG_CYCLES_LEFT] = g_cycles_left,
+	[SG_RESTARTS_LEFT] = g_restarts_left,
+	[SG_HAS_DEPENDENTS] = g_has_dependents,
+	[SG_IS_REVIEW_STEP] = g_is_review_step,
+};
+
+static const fsm_action_fn story_actions[SA__COUNT] = {
+	[SA_BEGIN_STORY] = a_begin_story,
+	[SA_RUN_SESSION] = a_run_session,
+	[SA_RUN_COMMIT] = a_run_commit,
+	[SA_RUN_VERIFY] = a_run_verify,
+	[SA_VERIFY_STEP] = a_verify_step,
+	[SA_NEXT_STEP] = a_requeue_step,
+	[SA_RETRY_STEP] = a_requeue_step,
+	[SA_NEW_CYCLE] = a_requeue_step,
+	[SA_RESTART_STEP] = a_restart_step,
+	[SA_BACKOFF_RETRY] = a_backoff_retry,
+	[SA_RESUME_SESSION] = a_resume_session,
+	[SA_FALLBACK_RETRY] = a_fallback_retry,
+	[SA_MARK_DONE] = a_mark_done,
+	[SA_CLOSE_STORY] = a_close_story,
+	[SA_ESCALATE_CANNOT_PARSE] = a_esc_cannot_parse,
+	[SA_ESCALATE_SPAWN_FAILURE] = a_esc_spawn_failure,
+	[SA_ESCALATE_IMPL_FAILURE] = a_esc_impl_failure,
+	[SA_ESCALATE_IMPL_BLOCKING] = a_esc_impl_blocking,
+	[SA_ESCALATE_REVIEW_LOOP] = a_esc_review_loop,
+	[SA_ESCALATE_INCOMPLETE] = a_esc_incomplete,
+	[SA_ESCALATE_COMMIT_FAILURE] = a_esc_commit_failure,
+	[SA_ESCALATE_NEEDS_INPUT] = a_esc_needs_input,
+	[SA_ESCALATE_RESTART_LOOP] = a_esc_restart_loop,
+	[SA_ESCALATE_UNAVAILABLE] = a_esc_unavailable,
+};
+
+static const fsm_guard_fn run_guards[RG__COUNT] = {
+	[RG_MORE_CRITICAL] = g_more_critical,
+};
+
+static const fsm_action_fn run_actions[RA__COUNT] = {
+	[RA_PREPARE] = a_prepare,
+	[RA_CREATE_MARKER] = a_create_marker,
+	[RA_PAUSE] = a_pause,
+	[RA_UNPAUSE] = a_unpause,
+	[RA_REATTACH] = a_reattach,
+	[RA_FINALIZE] = a_finalize,
+	[RA_ABORT_RUN] = a_abort_run,
+};
+
+static const struct fsm_impl story_impl = { story_guards, story_actions };
+static const struct fsm_impl run_impl = { run_guards, run_actions };
+
+/* ---- transitions ---- */
+
+struct counters {
+	int step_index, attempt, cycle, retries_used, crash_retries_used;
+};
+
+static json_t *snapshot_json(const struct strvec *sv)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < sv->n; i++)
+		json_array_append_new(a, json_string(sv->v[i]));
+	return a;
+}
+
+/*
+ * What a story action changes before it runs: its counters, and for
+ * BEGIN_STORY the base commit and the snapshot of files dirty at the start.
+ * Returns the intent JSON (newly allocated) for the journal.
+ */
+static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_row *row,
+			      int event, struct counters *c)
+{
+	const struct step *st;
+	json_t *o;
+	char *text;
+
+	*c = (struct counters){ s->step_index, s->attempt, s->cycle, s->retries_used,
+				s->crash_retries_used };
+	switch (row->action) {
+	case SA_BEGIN_STORY:
+		*c = (struct counters){ 0, 1, 1, 0, 0 };
+		free(s->base_commit);
+		s->base_commit = NULL;
+		if (gitx_head(r->pj.root, &s->base_commit, NULL) != 0)
+			s->base_commit = NULL;
+		strvec_release(&s->snapshot);
+		gitx_snapshot(r->pj.root, &s->snapshot, NULL);
+		break;
+	case SA_NEXT_STEP:
+		*c = (struct counters){ s->step_index + 1, 1, 1, 0, 0 };
+		break;
+	case SA_RETRY_STEP:
+		c->attempt++;
+		if (event == SE_EXITED)
+			c->crash_retries_used++;
+		else if (event == SE_CHOSE_RETRY)
+			c->retries_used = c->crash_retries_used = 0;
+		else
+			c->retries_used++;
+		break;
+	case SA_NEW_CYCLE:
+		c->cycle++;
+		c->attempt++;
+		break;
+	case SA_RESTART_STEP:
+		c->attempt++;
+		c->crash_retries_used++;
+		break;
+	case SA_BACKOFF_RETRY:
+		c->attempt++;
+		if (event == SE_UNAVAILABLE)
+			c->retries_used++;
+		break;
+	case SA_FALLBACK_RETRY:
+		c->attempt++;
+		c->cycle = 1;
+		c->retries_used = c->crash_retries_used = 0;
+		break;
+	default:
+		break;
+	}
+	if (row->action == FSM_NO_ACTION)
+		return NULL;
+	st = (size_t)c->step_index < r->sp->workflow->nsteps ? &r->sp->workflow->steps[c->step_index]
+							     : NULL;
+	o = json_pack("{s:s,s:s?,s:i,s:i}", "action", fsm_story.action_names[row->action], "step",
+		      st ? st->name : NULL, "attempt", c->attempt, "cycle", c->cycle);
+	if (row->action == SA_BEGIN_STORY) {
+		json_object_set_new(o, "base", s->base_commit ? json_string(s->base_commit)
+							      : json_null());
+		json_object_set_new(o, "snapshot", snapshot_json(&s->snapshot));
+	}
+	if (row->action == SA_FALLBACK_RETRY) {
+		const struct agent *a = agents_find(r->sp->agents, s->agent);
+
+		json_object_set_new(o, "agent", json_string(a && a->fallback ? a->fallback
+									: s->agent));
+	}
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return text;
+}
+
+static void print_transition(struct run *r, int target, const struct fsm_def *def,
+			     const struct fsm_row *row, int from, int event)
+{
+	const char *who = target < 0 ? "run" : r->s[target].cfg->id;
+	const char *g = row->guard ? def->guard_names[row->guard] : NULL;
+	const char *a = row->action ? def->action_names[row->action] : NULL;
+	struct buf extra = BUF_INIT;
+
+	if (target >= 0) {
+		const struct rstory *s = &r->s[target];
+		const struct step *st = cur_step(r, s);
+
+		if (st && !story_final(s) && s->state != SS_PENDING)
+			buf_addf(&extra, "  [%s #%d%s]", st->name, s->attempt,
+				 st->kind == STEP_REVIEW ? "" : "");
+		if (st && st->kind == STEP_REVIEW && s->state == SS_REVIEW)
+			buf_addf(&extra, " cycle %d", s->cycle);
+	}
+	say(r, "%-6s %s --%s%s%s%s%s%s--> %s%s", who, def->state_names[from],
+	    def->event_names[event], g ? " [" : "", g ? g : "", g ? "]" : "", a ? " / " : "",
+	    a ? a : "", def->state_names[row->next], buf_str(&extra));
+	buf_release(&extra);
+}
+
+/* Looks the event up, journals the transition with its intent, then acts. */
+static void fire(struct run *r, int target, int event)
+{
+	const struct fsm_def *def = target < 0 ? &fsm_run : &fsm_story;
+	const struct fsm_impl *impl = target < 0 ? &run_impl : &story_impl;
+	struct rstory *s = target < 0 ? NULL : &r->s[target];
+	int *state = s ? &s->state : &r->state;
+	int64_t *pending = s ? &s->pending_seq : &r->pending_seq;
+	const struct fsm_row *row;
+	struct store_transition t = { 0 };
+	struct counters c = { 0 };
+	char *intent = NULL, *cause = NULL;
+	int64_t seq = 0;
+	int from = *state;
+
+	r->cur = target;
+	row = fsm_lookup(def, impl, r, *state, event);
+	if (!row) {
+		say(r, "%-6s ignored %s in %s", s ? s->cfg->id : "run", def->event_names[event],
+		    def->state_names[*state]);
+		return;
+	}
+	if (s)
+		intent = story_pre_effect(r, s, row, event, &c);
+	else if (row->action != FSM_NO_ACTION)
+		intent = xstrfmt("{\"action\":\"%s\"}", def->action_names[row->action]);
+
+	t.run_id = r->id;
+	t.machine = def->name;
+	t.story_id = s ? s->cfg->id : NULL;
+	t.from_state = def->state_names[from];
+	t.event = def->event_names[event];
+	t.guard = row->guard ? def->guard_names[row->guard] : NULL;
+	t.action = row->action ? def->action_names[row->action] : NULL;
+	t.to_state = def->state_names[row->next];
+	t.intent = intent;
+	if (s) {
+		const struct step *st = (size_t)c.step_index < r->sp->workflow->nsteps
+						? &r->sp->workflow->steps[c.step_index]
+						: NULL;
+
+		t.set = STORE_SET_STEP_INDEX | STORE_SET_ATTEMPT | STORE_SET_CYCLE |
+			STORE_SET_RETRIES_USED | STORE_SET_CRASH_RETRIES_USED;
+		t.step_index = c.step_index;
+		t.attempt = c.attempt;
+		t.cycle = c.cycle;
+		t.retries_used = c.retries_used;
+		t.crash_retries_used = c.crash_retries_used;
+		if (st) {
+			t.set |= STORE_SET_STEP_NAME;
+			t.step_name = st->name;
+		}
+		if (row->action == SA_BEGIN_STORY && s->base_commit) {
+			t.set |= STORE_SET_BASE_COMMIT;
+			t.base_commit = s->base_commit;
+		}
+	}
+	if (store_transition(r->st, &t, &seq, &cause) < 0) {
+		free(intent);
+		fail_fatal(r, "cannot journal a transition", cause);
+		return;
+	}
+	free(intent);
+	/* the previous side effect is complete once the next transition is journaled */
+	if (*pending)
+		store_intent_finish(r->st, *pending, true, NULL, NULL);
+	*pending = t.intent ? seq : 0;
+	if (s) {
+		s->step_index = c.step_index;
+		s->attempt = c.attempt;
+		s->cycle = c.cycle;
+		s->retries_used = c.retries_used;
+		s->crash_retries_used = c.crash_retries_used;
+		s->last_event = event;
+	}
+	*state = row->next;
+	print_transition(r, target, def, row, from, event);
+	if (row->action != FSM_NO_ACTION)
+		impl->actions[row->action](r);
+	if (fsm_is_terminal(def, *state) && *pending) {
+		store_intent_finish(r->st, *pending, true, NULL, NULL);
+		*pending = 0;
+	}
+}
+
+static void drain(struct run *r)
+{
+	struct fsm_qitem it;
+
+	while (!r->fatal && fsm_queue_pop(&r->q, &it))
+		fire(r, it.target, it.event);
+}
+
+/* ---- scheduling and monitoring ---- */
+
+static bool deps_done(struct run *r, const struct rstory *s, const struct rstory **failed)
+{
+	bool ok = true;
+
+	*failed = NULL;
+	for (size_t j = 0; j < s->cfg->depends.n; j++) {
+		size_t k = s->cfg->dep_index[j];
+		const struct rstory *d;
+
+		if (k >= r->n)
+			continue;
+		d = &r->s[k];
+		if (d->cfg == NULL)
+			continue;
+		if (d->state == SS_DONE)
+			continue;
+		ok = false;
+		if (story_final(d))
+			*failed = d;
+	}
+	return ok;
+}
+
+static void schedule(struct run *r)
+{
+	int busy = 0;
+	long long now = clock_now_ms();
+
+	for (size_t i = 0; i < r->n; i++)
+		busy += story_busy(&r->s[i]);
+	for (size_t i = 0; i < r->n && !r->fatal; i++) {
+		struct rstory *s = &r->s[i];
+		const struct rstory *failed;
+
+		if (s->backoff_until && now >= s->backoff_until) {
+			s->backoff_until = 0;
+			queue_current_step(r, s);
+		}
+		if (r->state != RS_IN_PROGRESS || interrupted || s->state != SS_PENDING)
+			continue;
+		if (!deps_done(r, s, &failed)) {
+			if (failed) {
+				free(s->note);
+				s->note = xstrfmt("dependency %s ended %s", failed->cfg->id,
+						  fsm_story.state_names[failed->state]);
+				queue(r, (int)i, SE_ABORT);
+			}
+			continue;
+		}
+		if (busy >= r->max_parallel)
+			continue;
+		busy++;
+		queue(r, (int)i, SE_START);
+		drain(r);
+	}
+	drain(r);
+}
+
+static long step_limit(long step_value, long sprint_value)
+{
+	return step_value > 0 ? step_value : sprint_value;
+}
+
+static void monitor(struct run *r, struct rstory *s)
+{
+	struct session *ss = s->sess;
+	const struct step *st = cur_step(r, s);
+	long long now;
+	char *cause = NULL;
+
+	if (!ss || ss->ended || !st)
+		return;
+	session_read(r, s, ss);
+	now = clock_now_ms();
+	if (!ss->exited) {
+		int rc = runner_read_exit(ss->exit_path, &ss->exit, &cause);
+
+		if (rc == 1) {
+			ss->exited = true;
+			ss->exit_seen_ms = now;
+		}
+		free(cause);
+	}
+	/* while a decision is open the session is watched but not judged */
+	if (s->state != SS_SPAWN && s->state != SS_REVIEW)
+		return;
+	if (ss->exited) {
+		if (ss->marker_seen || now - ss->exit_seen_ms > SETTLE_MS) {
+			session_read(r, s, ss);
+			session_finish(r, s, ss);
+		}
+		return;
+	}
+	if (now - ss->started_ms > step_limit(st->timeout, r->sp->limits.step_timeout) * 1000) {
+		free(s->note);
+		s->note = xstrfmt("step ran past its timeout of %lds",
+				  step_limit(st->timeout, r->sp->limits.step_timeout));
+		ss->ended = true;
+		queue(r, story_index(r, s), SE_TIMEOUT);
+		return;
+	}
+	if (now - ss->last_output_ms >
+	    step_limit(st->idle_timeout, r->sp->limits.idle_timeout) * 1000) {
+		free(s->note);
+		s->note = xstrfmt("no output for %lds",
+				  step_limit(st->idle_timeout, r->sp->limits.idle_timeout));
+		ss->ended = true;
+		queue(r, story_index(r, s), SE_IDLE);
+		return;
+	}
+	if (!ss->waiting_reported && now - ss->last_output_ms > PROMPT_IDLE_MS &&
+	    judge_prompt_waiting(ss->judge)) {
+		ss->waiting_reported = true;
+		free(s->note);
+		s->note = xstrfmt("waiting at a prompt: %s", judge_last_line(ss->judge)
+								  ? judge_last_line(ss->judge)
+								  : "");
+		queue(r, story_index(r, s), SE_WAITING_INPUT);
+		return;
+	}
+	if (now - ss->checked_ms > SESSION_CHECK_MS) {
+		ss->checked_ms = now;
+		if (tmx_has_session(&r->tmx, ss->name, NULL) == 0 &&
+		    runner_read_exit(ss->exit_path, &ss->exit, &cause) == 0) {
+			/* the pane is gone and left no exit record: it was killed */
+			ss->exit.status = -1;
+			ss->exit.signal = SIGKILL;
+			ss->exited = true;
+			ss->exit_seen_ms = now - SETTLE_MS - 1;
+		}
+		free(cause);
+	}
+}
+
+/* True when nothing can move without a decision. */
+static bool waiting_for_decision(struct run *r)
+{
+	bool open = false;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rstory *s = &r->s[i];
+		const struct rstory *failed;
+
+		if (story_busy(s) && !(s->sess && s->sess->ended && s->state != SS_SPAWN &&
+				       s->state != SS_REVIEW))
+			return false;
+		if (s->state == SS_AWAITING_DECISION || s->state == SS_BLOCKED)
+			open = true;
+		if (s->state == SS_PENDING && r->state == RS_IN_PROGRESS && deps_done(r, s, &failed))
+			return false;
+	}
+	return open;
+}
+
+/* ---- resume ---- */
+
+static int action_index(const char *name)
+{
+	for (int i = 1; i < SA__COUNT; i++)
+		if (!strcmp(fsm_story.action_names[i], name))
+			return i;
+	return -1;
+}
+
+struct replay {
+	struct run *r;
+};
+
+/* Restores what the journal knows beyond the story rows: snapshots, agents. */
+static int replay_entry(const struct store_journal_entry *e, void *arg)
+{
+	struct replay *rp = arg;
+	struct run *r = rp->r;
+	json_t *o, *snap, *v;
+	int i;
+	size_t k;
+
+	if (!e->story_id || !e->intent || (i = sprint_find_story(r->sp, e->story_id)) < 0)
+		return 0;
+	o = json_loads(e->intent, 0, NULL);
+	if (!o)
+		return 0;
+	if (e->action && !strcmp(e->action, "BEGIN_STORY")) {
+		strvec_release(&r->s[i].snapshot);
+		snap = json_object_get(o, "snapshot");
+		json_array_foreach(snap, k, v)
+			strvec_push(&r->s[i].snapshot, json_string_value(v));
+		r->s[i].agent = r->s[i].cfg->agent ? r->s[i].cfg->agent : r->sp->agent;
+	}
+	if (e->action && !strcmp(e->action, "FALLBACK_RETRY") &&
+	    json_is_string(json_object_get(o, "agent"))) {
+		const struct agent *a = agents_find(r->sp->agents,
+						    json_string_value(json_object_get(o, "agent")));
+
+		if (a)
+			r->s[i].agent = a->name;
+	}
+	if (e->intent_status == STORE_INTENT_PENDING) {
+		if (e->machine && !strcmp(e->machine, "story"))
+			r->s[i].pending_seq = e->seq;
+	}
+	json_decref(o);
+	return 0;
+}
+
+static int replay_run_entry(const struct store_journal_entry *e, void *arg)
+{
+	struct run *r = arg;
+
+	if (!e->story_id && e->intent_status == STORE_INTENT_PENDING)
+		r->pending_seq = e->seq;
+	return 0;
+}
+
+/* The journal row seq's action name, newly allocated (NULL when none). */
+struct find_seq {
+	int64_t seq;
+	char *action;
+};
+
+static int find_seq_entry(const struct store_journal_entry *e, void *arg)
+{
+	struct find_seq *f = arg;
+
+	if (e->seq == f->seq && e->action) {
+		f->action = xstrdup(e->action);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Redoes, idempotently, the side effect whose intent was journaled but not
+ * known to have finished: spawn or re-attach a session, re-run a verifier,
+ * commit (or find the commit made before the crash), re-queue a step.
+ */
+static int a_reattach(void *ctx)
+{
+	struct run *r = ctx;
+
+	for (size_t i = 0; i < r->n && !r->fatal; i++) {
+		struct rstory *s = &r->s[i];
+		struct find_seq f = { s->pending_seq, NULL };
+		int a;
+
+		if (story_final(s) || !s->pending_seq)
+			continue;
+		store_journal_foreach(r->st, r->id, find_seq_entry, &f, NULL);
+		if (!f.action)
+			continue;
+		a = action_index(f.action);
+		say(r, "%-6s resuming %s in %s", s->cfg->id, f.action,
+		    fsm_story.state_names[s->state]);
+		free(f.action);
+		r->cur = (int)i;
+		if (a == SA_VERIFY_STEP || a == SA_RESUME_SESSION) {
+			/* the session of this attempt ran before: look at it again */
+			story_actions[SA_RUN_SESSION](r);
+			if (a == SA_VERIFY_STEP && s->sess) {
+				runner_read_exit(s->sess->exit_path, &s->sess->exit, NULL);
+				s->sess->exited = true;
+				s->sess->ended = true;
+			}
+		}
+		if (a > 0 && story_actions[a] && a != SA_RESUME_SESSION)
+			story_actions[a](r);
+		drain(r);
+	}
+	r->cur = -1;
+	return 0;
+}
+
+/* ---- setup ---- */
+
+static struct run *run_new(void)
+{
+	struct run *r = xcalloc(1, sizeof(*r));
+
+	r->cur = -1;
+	r->pj.lock_fd = -1;
+	r->tty = isatty(STDOUT_FILENO);
+	r->color = r->tty && !getenv("NO_COLOR");
+	return r;
+}
+
+static void run_free(struct run *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		session_free(r->s[i].sess);
+		free(r->s[i].base_commit);
+		free(r->s[i].note);
+		strvec_release(&r->s[i].snapshot);
+	}
+	free(r->s);
+	fsm_queue_release(&r->q);
+	store_close(r->st);
+	tmx_release(&r->tmx);
+	project_release(&r->pj);
+	sprint_free(r->sp);
+	free(r->id);
+	free(r->logdir);
+	free(r->status_file);
+	free(r);
+}
+
+static int load_sprint(const char *path, struct sprint **out)
+{
+	struct diags d = DIAGS_INIT;
+
+	if (sprint_load(path, out, &d) < 0) {
+		diags_sort(&d);
+		diags_print(&d, stderr, isatty(STDERR_FILENO));
+		diags_release(&d);
+		return EXIT_DATAERR;
+	}
+	diags_release(&d);
+	return 0;
+}
+
+/* Opens the project: tools present, .automator/ ready, lock taken, store open. */
+static int open_project(struct run *r)
+{
+	char *cause = NULL;
+	long holder = 0;
+	int rc;
+
+	if (!tmx_available()) {
+		fprintf(stderr, "automator: tmux is not installed (apt-get install tmux)\n");
+		return EXIT_UNAVAILABLE;
+	}
+	if (!gitx_available()) {
+		fprintf(stderr, "automator: git is not installed (apt-get install git)\n");
+		return EXIT_UNAVAILABLE;
+	}
+	project_init(&r->pj, r->sp->root, r->sp->project);
+	if (project_prepare(&r->pj, &cause) < 0) {
+		fprintf(stderr, "automator: %s\n", cause);
+		free(cause);
+		return EXIT_SOFTWARE;
+	}
+	rc = project_lock(&r->pj, &holder, &cause);
+	if (rc == 1) {
+		fprintf(stderr,
+			"automator: project %s is locked by another automator run (pid %ld)\n",
+			r->pj.root, holder);
+		return EXIT_TEMPFAIL;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "automator: %s\n", cause);
+		free(cause);
+		return EXIT_SOFTWARE;
+	}
+	if (store_open(r->pj.db, &r->st, &cause) < 0) {
+		fprintf(stderr, "automator: %s: %s\n", r->pj.db, cause);
+		free(cause);
+		return EXIT_SOFTWARE;
+	}
+	tmx_init(&r->tmx, r->pj.socket);
+	if (r->sp->status_file) {
+		r->status_file = path_join(r->sp->root, r->sp->status_file);
+	} else if (statusedit_find_file(r->sp->root, &r->status_file) != 0) {
+		r->status_file = NULL;
+	}
+	return 0;
+}
+
+static void build_stories(struct run *r)
+{
+	r->n = r->sp->nstories;
+	r->s = xcalloc(r->n + 1, sizeof(*r->s));
+	for (size_t i = 0; i < r->n; i++) {
+		r->s[i].cfg = &r->sp->stories[i];
+		r->s[i].state = SS_PENDING;
+		r->s[i].agent = r->s[i].cfg->agent ? r->s[i].cfg->agent : r->sp->agent;
+		r->s[i].attempt = 1;
+		r->s[i].cycle = 1;
+	}
+}
+
+static char *new_run_id(void)
+{
+	char *t = clock_iso(clock_wall());
+	char *id;
+
+	/* 2026-11-22T03:04:05Z -> 20261122-030405-<pid> */
+	id = xstrfmt("%.4s%.2s%.2s-%.2s%.2s%.2s-%04x", t, t + 5, t + 8, t + 11, t + 14, t + 17,
+		     (unsigned)getpid() & 0xffff);
+	free(t);
+	return id;
+}
+
+static void print_summary(struct run *r)
+{
+	int done = 0;
+
+	live_clear(r);
+	printf("\n%-8s %-18s %-10s %s\n", "story", "state", "step", "note");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rstory *s = &r->s[i];
+		const struct step *st = cur_step(r, s);
+
+		done += s->state == SS_DONE;
+		printf("%-8s %-18s %-10s %s\n", s->cfg->id, fsm_story.state_names[s->state],
+		       s->state == SS_DONE ? "-" : st ? st->name : "-",
+		       s->state == SS_DONE ? "" : s->note ? s->note : "");
+	}
+	printf("\n%d of %zu stories done (run %s)\n", done, r->n, r->id);
+	fflush(stdout);
+}
+
+/* The main loop: returns the exit code. */
+static int loop(struct run *r)
+{
+	for (;;) {
+		drain(r);
+		if (r->fatal)
+			return r->exit_code;
+		if (fsm_is_terminal(&fsm_run, r->state))
+			break;
+		if (interrupted) {
+			printf("\ninterrupted: sessions keep running; continue with:\n"
+			       "  automator resume\n");
+			print_summary(r);
+			return EXIT_PAUSED;
+		}
+		schedule(r);
+		for (size_t i = 0; i < r->n; i++)
+			monitor(r, &r->s[i]);
+		drain(r);
+		live_refresh(r);
+		if (r->state == RS_IN_PROGRESS && clock_now_ms() - r->last_heartbeat > 30000)
+			write_marker(r);
+		if (fsm_is_terminal(&fsm_run, r->state))
+			break;
+		if (r->q.len == 0 && waiting_for_decision(r)) {
+			printf("\ndecision needed: the run is paused until an escalation is "
+			       "answered; then continue with:\n  automator resume\n");
+			print_summary(r);
+			return EXIT_PAUSED;
+		}
+		poll(NULL, 0, TICK_MS);
+	}
+	print_summary(r);
+	for (size_t i = 0; i < r->n; i++)
+		if (r->s[i].state != SS_DONE)
+			return EXIT_NEGATIVE;
+	return EXIT_OK;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* Keeps only the stories named by --stories / --epic (dependencies outside count as done). */
+static int select_stories(struct run *r)
+{
+	const char *sel = r->opts.stories, *epic = r->opts.epic;
+	size_t kept = 0;
+
+	if (!sel && !epic)
+		return 0;
+	for (size_t i = 0; i < r->n; i++) {
+		struct rstory *s = &r->s[i];
+		bool keep = true;
+
+		if (epic && strcmp(s->cfg->epic, epic))
+			keep = false;
+		if (sel && keep) {
+			char *copy = xstrdup(sel), *save = NULL, *tok;
+
+			keep = false;
+			for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+				char *dash = strchr(tok, '-');
+				int lo, hi, me;
+
+				if (storykey_same(tok, s->cfg->id)) {
+					keep = true;
+					break;
+				}
+				/* a range 1.4-1.6 within one epic */
+				if (dash && sscanf(tok, "%*[0-9].%d-%*[0-9].%d", &lo, &hi) == 2 &&
+				    sscanf(s->cfg->id, "%*[0-9].%d", &me) == 1 &&
+				    !strncmp(tok, s->cfg->id, strcspn(tok, ".")) && me >= lo &&
+				    me <= hi)
+					keep = true;
+			}
+			free(copy);
+		}
+		if (!keep)
+			s->state = SS_SKIPPED;
+		kept += keep;
+	}
+	if (kept == 0) {
+		fprintf(stderr, "automator: no story matches the selection\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int run_start(const char *sprint_path, const struct run_opts *o)
+{
+	struct run *r = run_new();
+	char *abs = realpath(sprint_path, NULL), *cause = NULL, *unfinished = NULL;
+	struct store_run rec = { 0 };
+	int rc;
+
+	r->opts = *o;
+	if ((rc = load_sprint(sprint_path, &r->sp)) != 0)
+		goto out;
+	if (o->agent && !agents_find(r->sp->agents, o->agent)) {
+		fprintf(stderr, "automator: unknown agent '%s'\n", o->agent);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	r->max_parallel = o->max_parallel > 0 ? o->max_parallel : r->sp->max_parallel;
+	build_stories(r);
+	for (size_t i = 0; o->agent && i < r->n; i++)
+		r->s[i].agent = o->agent;
+	if ((rc = select_stories(r)) != 0)
+		goto out;
+	if (o->dry_run) {
+		printf("project %s at %s, workflow %s, max_parallel %d\n", r->sp->project,
+		       r->sp->root, r->sp->workflow->name, r->max_parallel);
+		for (size_t i = 0; i < r->n; i++)
+			if (r->s[i].state == SS_PENDING)
+				printf("  %-8s %-10s %s\n", r->s[i].cfg->id, r->s[i].agent,
+				       r->s[i].cfg->title);
+		rc = EXIT_OK;
+		goto out;
+	}
+	if ((rc = open_project(r)) != 0)
+		goto out;
+	if (store_run_latest_unfinished(r->st, &unfinished, &cause) == 0) {
+		fprintf(stderr,
+			"automator: run %s of this project is unfinished: continue it with\n"
+			"  automator resume\nor abort it with\n  automator abort\n",
+			unfinished);
+		free(unfinished);
+		rc = EXIT_TEMPFAIL;
+		goto out;
+	}
+	r->id = new_run_id();
+	r->logdir = project_logdir(&r->pj, r->id);
+	if (mkdir(r->logdir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "automator: cannot create '%s': %s\n", r->logdir, strerror(errno));
+		rc = EXIT_SOFTWARE;
+		goto out;
+	}
+	rec.id = r->id;
+	rec.sprint_file = abs ? abs : (char *)sprint_path;
+	rec.project = r->sp->project;
+	rec.root = r->sp->root;
+	rec.state = (char *)fsm_run.state_names[RS_INITIALIZING];
+	rec.pid = getpid();
+	if (store_run_create(r->st, &rec, &cause) < 0) {
+		fail_fatal(r, "cannot record the run", cause);
+		rc = EXIT_SOFTWARE;
+		goto out;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		struct store_story ss = { 0 };
+
+		ss.story_id = r->s[i].cfg->id;
+		ss.story_key = r->s[i].cfg->key;
+		ss.position = (int)i;
+		ss.state = (char *)fsm_story.state_names[r->s[i].state];
+		if (store_story_add(r->st, r->id, &ss, &cause) < 0) {
+			fail_fatal(r, "cannot record a story", cause);
+			rc = EXIT_SOFTWARE;
+			goto out;
+		}
+	}
+	r->started_wall = clock_wall();
+	say(r, "run %s: %zu stories, workflow %s, agent %s, logs in %s", r->id, r->n,
+	    r->sp->workflow->name, r->sp->agent, r->logdir);
+	install_signals();
+	queue(r, -1, RE_LOADED);
+	queue(r, -1, RE_START);
+	rc = loop(r);
+out:
+	free(abs);
+	run_free(r);
+	return rc;
+}
+
+static int restore_story(const struct store_story *st, void *arg)
+{
+	struct run *r = arg;
+	int i = sprint_find_story(r->sp, st->story_id);
+
+	if (i < 0)
+		return 0;
+	for (int k = 0; k < SS__COUNT; k++)
+		if (!strcmp(fsm_story.state_names[k], st->state))
+			r->s[i].state = k;
+	r->s[i].step_index = st->step_index;
+	r->s[i].attempt = st->attempt ? st->attempt : 1;
+	r->s[i].cycle = st->cycle ? st->cycle : 1;
+	r->s[i].retries_used = st->retries_used;
+	r->s[i].crash_retries_used = st->crash_retries_used;
+	free(r->s[i].base_commit);
+	r->s[i].base_commit = st->base_commit ? xstrdup(st->base_commit) : NULL;
+	return 0;
+}
+
+/* The project root: upward from cwd to a directory holding .automator/state.db. */
+static char *find_project(void)
+{
+	char *dir = realpath(".", NULL);
+
+	while (dir) {
+		char *db = path_join(dir, ".automator/state.db"), *up;
+
+		if (access(db, F_OK) == 0) {
+			free(db);
+			return dir;
+		}
+		free(db);
+		if (!strcmp(dir, "/")) {
+			free(dir);
+			return NULL;
+		}
+		up = path_dirname(dir);
+		free(dir);
+		dir = up;
+	}
+	return NULL;
+}
+
+int run_resume(const struct run_opts *o)
+{
+	struct run *r = run_new();
+	char *root = find_project(), *db = NULL, *cause = NULL, *id = NULL;
+	struct store_run rec = { 0 };
+	struct replay rp = { r };
+	struct store *peek = NULL;
+	int rc;
+
+	r->opts = *o;
+	if (!root) {
+		fprintf(stderr, "automator: no automator project here (no .automator/state.db "
+				"in this directory or above)\n");
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	db = path_join(root, ".automator/state.db");
+	if (store_open(db, &peek, &cause) < 0) {
+		fprintf(stderr, "automator: %s: %s\n", db, cause);
+		free(cause);
+		rc = EXIT_SOFTWARE;
+		goto out;
+	}
+	if (o->run_id) {
+		id = xstrdup(o->run_id);
+	} else if (store_run_latest_unfinished(peek, &id, &cause) != 0) {
+		fprintf(stderr, "automator: nothing to resume: every run of this project is "
+				"finished\n");
+		free(cause);
+		rc = EXIT_NEGATIVE;
+		goto out;
+	}
+	if (store_run_get(peek, id, &rec, &cause) != 0) {
+		fprintf(stderr, "automator: no run '%s'\n", id);
+		free(cause);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	store_close(peek);
+	peek = NULL;
+	if ((rc = load_sprint(rec.sprint_file, &r->sp)) != 0)
+		goto out;
+	r->max_parallel = o->max_parallel > 0 ? o->max_parallel : r->sp->max_parallel;
+	build_stories(r);
+	if ((rc = open_project(r)) != 0)
+		goto out;
+	r->id = xstrdup(id);
+	r->logdir = project_logdir(&r->pj, r->id);
+	for (int k = 0; k < RS__COUNT; k++)
+		if (!strcmp(fsm_run.state_names[k], rec.state))
+			r->state = k;
+	if (fsm_is_terminal(&fsm_run, r->state)) {
+		fprintf(stderr, "automator: run %s is %s\n", r->id, rec.state);
+		rc = EXIT_NEGATIVE;
+		goto out;
+	}
+	/* stories not recorded in the run were not selected */
+	for (size_t i = 0; i < r->n; i++)
+		r->s[i].state = SS_SKIPPED;
+	if (store_stories_foreach(r->st, r->id, restore_story, r, &cause) < 0 ||
+	    store_journal_foreach(r->st, r->id, replay_entry, &rp, &cause) < 0 ||
+	    store_journal_foreach(r->st, r->id, replay_run_entry, r, &cause) < 0) {
+		fail_fatal(r, "cannot read the run's journal", cause);
+		rc = EXIT_SOFTWARE;
+		goto out;
+	}
+	store_run_set_pid(r->st, r->id, getpid(), NULL);
+	r->started_wall = clock_wall();
+	say(r, "resuming run %s (%s)", r->id, rec.state);
+	install_signals();
+	if (r->state == RS_INITIALIZING)
+		queue(r, -1, RE_LOADED);
+	if (r->state == RS_INITIALIZING || r->state == RS_READY)
+		queue(r, -1, RE_START);
+	else if (r->state == RS_IN_PROGRESS || r->state == RS_PAUSED)
+		queue(r, -1, RE_RESUME);
+	if (r->state == RS_EXECUTION_COMPLETE)
+		queue(r, -1, RE_FINALIZED);
+	if (r->state == RS_IN_PROGRESS)
+		write_marker(r);
+	rc = loop(r);
+out:
+	store_close(peek);
+	store_run_release(&rec);
+	free(root);
+	free(db);
+	free(id);
+	run_free(r);
+	return rc;
+}

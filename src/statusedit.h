@@ -1,0 +1,31 @@
+/*
+ * statusedit.h: updating one story's value in a BMAD sprint-status.yaml in
+ * place. Only the bytes of that value change (the parser's span, quoting
+ * style kept); comments, blank lines, CRLF endings and every other byte stay
+ * as they were. The write is atomic (temp file + fsync + rename) and keeps
+ * the file's mode.
+ */
+#ifndef AU_STATUSEDIT_H
+#define AU_STATUSEDIT_H
+
+/*
+ * Sets story's (any key form) status to value in the sprint-status file
+ * path. Returns 0 when the file now says value (nothing is written when it
+ * already did), 1 when the story is not in the file, -1 with *cause (newly
+ * allocated; for a file that does not load, its first error as
+ * "file:line:col: msg") when the file cannot be read, parsed or written,
+ * or value cannot be written as a YAML scalar. The file is unchanged
+ * unless 0 is returned.
+ */
+int statusedit_set(const char *path, const char *story, const char *value, char **cause);
+
+/*
+ * The sprint-status file of the project at root:
+ * _bmad-output/implementation-artifacts/sprint-status.yaml, else
+ * _bmad-output/sprint-status.yaml. Returns 0 with *out (newly allocated,
+ * root joined with the relative path), or 1 when neither exists (*out
+ * untouched).
+ */
+int statusedit_find_file(const char *root, char **out);
+
+#endif

@@ -1,0 +1,650 @@
+/*
+ * verify.c: the step verifiers. Reads sprint-status (as YAML, through
+ * bmad), story files, globs under the project root and the exit of a
+ * command run by argv. Must not write or fix any file, must not count a
+ * path outside the project root, and must not hand anything to a shell.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <glob.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "bmad.h"
+#include "proc.h"
+#include "statusedit.h"
+#include "storykey.h"
+#include "util.h"
+#include "verify.h"
+
+#define STORY_DIR "_bmad-output/implementation-artifacts"
+
+void verify_result_release(struct verify_result *r)
+{
+	free(r->source);
+	free(r->reason);
+	free(r->json);
+	memset(r, 0, sizeof(*r));
+}
+
+void verify_review_release(struct verify_review *r)
+{
+	free(r->story);
+	free(r->sprint_status);
+	free(r->story_file);
+	free(r->story_file_status);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *dump(json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT);
+	char *copy;
+
+	if (!s)
+		xdie("out of memory");
+	copy = xstrdup(s);
+	free(s);
+	json_decref(o);
+	return copy;
+}
+
+/* ---- story files ---- */
+
+int verify_story_file_find(const char *root, const char *story_key, char **path)
+{
+	struct storykey k;
+	char *dir, *pre, *exact = NULL, *best = NULL;
+	struct dirent *de;
+	DIR *d;
+
+	if (storykey_parse(story_key, &k) < 0)
+		return -1;
+	dir = path_join(root, STORY_DIR);
+	d = opendir(dir);
+	if (!d) {
+		free(dir);
+		return 1;
+	}
+	pre = xstrfmt("%s-", k.prefix);
+	if (k.slug[0])
+		exact = xstrfmt("%s-%s.md", k.prefix, k.slug);
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		size_t plen = strlen(k.prefix);
+		char *full;
+		struct stat st;
+
+		if (!str_ends_with(n, ".md"))
+			continue;
+		if (!str_starts_with(n, pre) &&
+		    !(!strncmp(n, k.prefix, plen) && !strcmp(n + plen, ".md")))
+			continue;
+		full = path_join(dir, n);
+		if (stat(full, &st) < 0 || !S_ISREG(st.st_mode)) {
+			free(full);
+			continue;
+		}
+		free(full);
+		if (exact && !strcmp(n, exact)) {
+			free(best);
+			best = xstrdup(n);
+			break;
+		}
+		if (!best || strcmp(n, best) < 0) {
+			free(best);
+			best = xstrdup(n);
+		}
+	}
+	closedir(d);
+	if (best)
+		*path = path_join(dir, best);
+	free(best);
+	free(exact);
+	free(pre);
+	free(dir);
+	return best ? 0 : 1;
+}
+
+/* s[0..len) with blanks around removed, and matching quotes or backticks. */
+static char *clean_value(const char *s, size_t len)
+{
+	while (len && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
+		len--;
+	if (len >= 2 && (s[0] == '"' || s[0] == '\'' || s[0] == '`') && s[len - 1] == s[0]) {
+		s++;
+		len -= 2;
+	}
+	return xstrndup(s, len);
+}
+
+/* A line with '*' removed and leading blanks, '#' and list markers skipped. */
+static char *plain_line(const char *line, size_t len)
+{
+	struct buf b = BUF_INIT;
+	const char *p = line, *end = line + len;
+	char *r;
+
+	for (; p < end; p++)
+		if (*p != '*')
+			buf_addc(&b, *p);
+	p = buf_str(&b);
+	p += strspn(p, " \t#");
+	if ((*p == '-' || *p == '+') && (p[1] == ' ' || p[1] == '\t'))
+		p += 1 + strspn(p + 1, " \t");
+	r = xstrdup(p);
+	buf_release(&b);
+	return r;
+}
+
+/*
+ * When line reads "status: VALUE" (any case), the value (may be ""); else
+ * NULL. A line that is just "status" (a heading) sets *heading.
+ */
+static char *status_of_line(const char *line, size_t len, bool *heading)
+{
+	char *pl = plain_line(line, len), *v = NULL;
+	const char *p = pl;
+
+	*heading = false;
+	if (!strncasecmp(p, "status", 6)) {
+		p += 6;
+		p += strspn(p, " \t");
+		if (*p == ':')
+			v = clean_value(p + 1, strlen(p + 1));
+		else if (strspn(p, " \t\r") == strlen(p))
+			*heading = true;
+	}
+	free(pl);
+	return v;
+}
+
+/* Frontmatter `status:` (a top-level key); *body gets where the body starts. */
+static char *frontmatter_status(const char *text, const char **body)
+{
+	const char *p = text;
+	char *found = NULL;
+
+	*body = text;
+	if (strncmp(p, "---", 3) || (p[3] != '\n' && strncmp(p + 3, "\r\n", 2)))
+		return NULL;
+	p = strchr(p, '\n') + 1;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		size_t tl = len;
+
+		while (tl && (p[tl - 1] == '\r' || p[tl - 1] == ' '))
+			tl--;
+		if ((tl == 3 && (!strncmp(p, "---", 3) || !strncmp(p, "...", 3)))) {
+			*body = nl ? nl + 1 : p + len;
+			return found;
+		}
+		if (!found && !strncasecmp(p, "status", 6)) {
+			const char *q = p + 6;
+
+			q += strspn(q, " \t");
+			if (*q == ':') {
+				const char *vend = p + len;
+				const char *hash = q + 1;
+
+				/* a comment after the value */
+				while ((hash = memchr(hash, '#', (size_t)(vend - hash))) &&
+				       hash[-1] != ' ' && hash[-1] != '\t')
+					hash++;
+				if (hash)
+					vend = hash;
+				found = clean_value(q + 1, (size_t)(vend - (q + 1)));
+			}
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	/* no closing line: not frontmatter after all */
+	free(found);
+	return NULL;
+}
+
+int verify_story_file_status(const char *path, char **status)
+{
+	const char *body, *p;
+	char *text, *st;
+	bool fence = false, want_next = false;
+
+	if (read_file(path, &text, NULL) < 0)
+		return -1;
+	p = text;
+	if (!strncmp(p, "\xef\xbb\xbf", 3))
+		p += 3;
+	st = frontmatter_status(p, &body);
+	if (st && *st) {
+		*status = st;
+		free(text);
+		return 0;
+	}
+	free(st);
+	for (p = body; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		const char *q = p + strspn(p, " \t");
+		bool blank = (size_t)(q - p) >= len || *q == '\r', heading = false;
+		char *v = NULL;
+
+		if (!strncmp(q, "```", 3) || !strncmp(q, "~~~", 3)) {
+			fence = !fence;
+			want_next = false;
+		} else if (!fence && !blank) {
+			if (want_next && *q != '#') {
+				char *pl = plain_line(p, len);
+
+				v = clean_value(pl, strlen(pl));
+				free(pl);
+			} else if ((v = status_of_line(p, len, &heading)) && !*v) {
+				free(v);
+				v = NULL;
+			}
+			/* "## Status" names the value on the next line */
+			want_next = *q == '#' && heading;
+		}
+		if (v) {
+			*status = v;
+			free(text);
+			return 0;
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	free(text);
+	return 1;
+}
+
+/* "done", "Done.", "done ✅": the first word, without a trailing period. */
+static bool story_status_done(const char *s)
+{
+	size_t n = strcspn(s, " \t");
+
+	if (n && s[n - 1] == '.')
+		n--;
+	return n == 4 && !strncasecmp(s, "done", 4);
+}
+
+/* ---- review completion ---- */
+
+/* status_file as given (relative to root), or the one found under root; NULL when none. */
+static char *status_path(const char *root, const char *status_file)
+{
+	char *p = NULL;
+	struct stat st;
+
+	if (!status_file)
+		return statusedit_find_file(root, &p) == 0 ? p : NULL;
+	p = path_join(root, status_file);
+	if (stat(p, &st) == 0)
+		return p;
+	free(p);
+	return NULL;
+}
+
+static int load_status(const char *path, struct bmad_status **s, char **cause)
+{
+	struct diags d = DIAGS_INIT;
+
+	if (bmad_status_load(path, s, &d) < 0) {
+		*cause = d.n ? diag_format(&d.v[0]) : xstrfmt("cannot load '%s'", path);
+		diags_release(&d);
+		return -1;
+	}
+	diags_release(&d);
+	return 0;
+}
+
+int verify_review_status(const char *root, const char *status_file, const char *story_key,
+			 struct verify_review *out, char **cause)
+{
+	struct bmad_status *s = NULL;
+	const struct bmad_entry *e = NULL;
+	char *spath;
+	struct storykey k;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (storykey_parse(story_key, &k) < 0) {
+		*cause = xstrfmt("invalid story key '%s'", story_key);
+		return -1;
+	}
+	spath = status_path(root, status_file);
+	if (spath && load_status(spath, &s, cause) < 0) {
+		free(spath);
+		return -1;
+	}
+	free(spath);
+	if (s)
+		e = bmad_status_find(s, story_key);
+	out->story = xstrdup(e ? e->key : story_key);
+	out->sprint_status = xstrdup(e ? e->status : "unknown");
+	rc = verify_story_file_find(root, out->story, &out->story_file);
+	if (rc == 0 && verify_story_file_status(out->story_file, &out->story_file_status) != 0)
+		out->story_file_status = NULL;
+	if (!out->story_file_status)
+		out->story_file_status = xstrdup("unknown");
+
+	if (e && bmad_status_is_done(e->status)) {
+		out->verified = true;
+		out->source = "sprint-status.yaml";
+	} else if (story_status_done(out->story_file_status)) {
+		out->verified = true;
+		out->source = "story-file";
+		out->note = "sprint_status_not_updated";
+	} else {
+		out->reason = "workflow_not_complete";
+	}
+	bmad_status_free(s);
+	return 0;
+}
+
+static json_t *review_object(const struct verify_review *r)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "verified", json_boolean(r->verified));
+	json_object_set_new(o, "story", json_string(r->story));
+	json_object_set_new(o, "sprint_status", json_string(r->sprint_status));
+	json_object_set_new(o, "story_file_status", json_string(r->story_file_status));
+	if (r->source)
+		json_object_set_new(o, "source", json_string(r->source));
+	if (r->note)
+		json_object_set_new(o, "note", json_string(r->note));
+	if (r->reason)
+		json_object_set_new(o, "reason", json_string(r->reason));
+	return o;
+}
+
+char *verify_review_json(const struct verify_review *r)
+{
+	return dump(review_object(r));
+}
+
+static const char *story_key_of(const struct story *st)
+{
+	return st->key && *st->key ? st->key : st->id;
+}
+
+static int run_review(const struct verify_ctx *ctx, struct verify_result *res, char **cause)
+{
+	struct verify_review r;
+	json_t *o;
+
+	if (verify_review_status(ctx->root, ctx->status_file, story_key_of(ctx->story), &r, cause) <
+	    0)
+		return -1;
+	res->verified = r.verified;
+	res->source = xstrdup(r.source ? r.source : "sprint-status.yaml");
+	if (r.reason)
+		res->reason = xstrdup(r.reason);
+	o = review_object(&r);
+	if (!r.source)
+		json_object_set_new(o, "source", json_string(res->source));
+	res->json = dump(o);
+	verify_review_release(&r);
+	return 0;
+}
+
+/* ---- session exit ---- */
+
+static int run_session_exit(const struct verify_ctx *ctx, struct verify_result *res)
+{
+	json_t *o = json_object();
+
+	res->verified = ctx->exit_status == 0 && ctx->exit_signal == 0;
+	res->source = xstrdup("session_exit");
+	if (ctx->exit_signal)
+		res->reason = xstrfmt("killed by signal %d", ctx->exit_signal);
+	else if (ctx->exit_status)
+		res->reason = xstrfmt("exit %d", ctx->exit_status);
+	json_object_set_new(o, "verified", json_boolean(res->verified));
+	json_object_set_new(o, "source", json_string(res->source));
+	json_object_set_new(o, "exitStatus", json_integer(ctx->exit_status));
+	json_object_set_new(o, "signal", json_integer(ctx->exit_signal));
+	if (res->reason)
+		json_object_set_new(o, "reason", json_string(res->reason));
+	res->json = dump(o);
+	return 0;
+}
+
+/* ---- story artifacts ---- */
+
+/* s with glob's special characters escaped, so a root like /tmp/a[1] is literal. */
+static void add_glob_escaped(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		if (strchr("*?[]\\", *s))
+			buf_addc(b, '\\');
+		buf_addc(b, *s);
+	}
+}
+
+static bool inside(const char *root, const char *path)
+{
+	size_t n = strlen(root);
+
+	if (!strcmp(root, "/"))
+		return path[0] == '/';
+	return !strncmp(path, root, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+static int run_artifact(const struct verifier *v, const struct verify_ctx *ctx,
+			const struct tvars *vars, struct verify_result *res, char **cause)
+{
+	char *pattern = template_render(v->glob ? v->glob : "", vars);
+	char *root = realpath(ctx->root, NULL);
+	struct buf full = BUF_INIT;
+	json_t *o, *matches;
+	glob_t g;
+	size_t count = 0;
+	int rc, ret = -1;
+
+	memset(&g, 0, sizeof(g));
+	if (!root) {
+		*cause = xstrfmt("cannot resolve '%s': %s", ctx->root, strerror(errno));
+		free(pattern);
+		return -1;
+	}
+	add_glob_escaped(&full, root);
+	if (strcmp(root, "/"))
+		buf_addc(&full, '/');
+	buf_adds(&full, pattern + strspn(pattern, "/"));
+	rc = glob(full.s, 0, NULL, &g);
+	if (rc != 0 && rc != GLOB_NOMATCH) {
+		*cause = xstrfmt("cannot match '%s': %s", pattern,
+				 rc == GLOB_NOSPACE ? "out of memory" : "read error");
+		goto out;
+	}
+	matches = json_array();
+	for (size_t i = 0; rc == 0 && i < g.gl_pathc; i++) {
+		char *real = realpath(g.gl_pathv[i], NULL);
+		const char *rel = g.gl_pathv[i] + strlen(root);
+
+		if (real && inside(root, real)) {
+			rel += strspn(rel, "/");
+			json_array_append_new(matches, json_string(rel));
+			count++;
+		}
+		free(real);
+	}
+	res->verified = count == (size_t)v->expect;
+	res->source = xstrdup("story_artifact");
+	if (!res->verified)
+		res->reason = xstrfmt("expected %d matches of '%s', found %zu", v->expect, pattern,
+				      count);
+	o = json_object();
+	json_object_set_new(o, "verified", json_boolean(res->verified));
+	json_object_set_new(o, "source", json_string(res->source));
+	json_object_set_new(o, "pattern", json_string(pattern));
+	json_object_set_new(o, "expectedMatches", json_integer(v->expect));
+	json_object_set_new(o, "actualMatches", json_integer((json_int_t)count));
+	json_object_set_new(o, "matches", matches);
+	if (res->reason)
+		json_object_set_new(o, "reason", json_string(res->reason));
+	res->json = dump(o);
+	ret = 0;
+out:
+	globfree(&g);
+	buf_release(&full);
+	free(root);
+	free(pattern);
+	return ret;
+}
+
+/* ---- command ---- */
+
+static int run_command(const struct verifier *v, const struct verify_ctx *ctx,
+		       const struct tvars *vars, struct verify_result *res, char **cause)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct proc_opts o = { .cwd = ctx->root, .timeout_ms = ctx->timeout_ms };
+	struct proc_result r;
+	json_t *obj, *arr = json_array();
+	int ret = -1;
+
+	if (!v->argv.n) {
+		*cause = xstrfmt("command verifier without a command");
+		json_decref(arr);
+		return -1;
+	}
+	for (size_t i = 0; i < v->argv.n; i++) {
+		strvec_push_nodup(&argv, template_render(v->argv.v[i], vars));
+		json_array_append_new(arr, json_string(argv.v[i]));
+	}
+	if (proc_run((const char *const *)argv.v, &o, &r) < 0) {
+		*cause = r.not_found ? xstrfmt("command not found '%s'", argv.v[0])
+				     : xstrfmt("cannot run '%s': %s", argv.v[0], strerror(errno));
+		json_decref(arr);
+		goto out;
+	}
+	res->verified = proc_ok(&r);
+	res->source = xstrdup("command");
+	if (!res->verified)
+		res->reason = proc_describe(&r);
+	obj = json_object();
+	json_object_set_new(obj, "verified", json_boolean(res->verified));
+	json_object_set_new(obj, "source", json_string(res->source));
+	json_object_set_new(obj, "argv", arr);
+	json_object_set_new(obj, "exitStatus", json_integer(r.status));
+	if (res->reason)
+		json_object_set_new(obj, "reason", json_string(res->reason));
+	res->json = dump(obj);
+	ret = 0;
+out:
+	proc_result_release(&r);
+	strvec_release(&argv);
+	return ret;
+}
+
+/* ---- epic completion ---- */
+
+static int run_epic(const struct verify_ctx *ctx, struct verify_result *res, char **cause)
+{
+	struct bmad_status *s = NULL;
+	struct storykey k;
+	const char *epic = ctx->story->epic;
+	char *spath = status_path(ctx->root, ctx->status_file);
+	json_t *o, *stories;
+	size_t total = 0, done = 0;
+
+	if (!spath) {
+		*cause = xstrfmt("no sprint-status.yaml under '%s'", ctx->root);
+		return -1;
+	}
+	if (load_status(spath, &s, cause) < 0) {
+		free(spath);
+		return -1;
+	}
+	free(spath);
+	if ((!epic || !*epic) && storykey_parse(story_key_of(ctx->story), &k) == 0)
+		epic = k.epic;
+	if (!epic)
+		epic = "";
+	stories = json_array();
+	for (size_t i = 0; i < s->n; i++) {
+		const struct bmad_entry *e = &s->v[i];
+		json_t *one;
+
+		if (e->kind != BMAD_STORY || strcmp(e->epic, epic))
+			continue;
+		total++;
+		done += bmad_status_is_done(e->status);
+		one = json_object();
+		json_object_set_new(one, "story", json_string(e->key));
+		json_object_set_new(one, "status", json_string(e->status));
+		json_object_set_new(one, "done", json_boolean(bmad_status_is_done(e->status)));
+		json_array_append_new(stories, one);
+	}
+	res->verified = total > 0 && done == total;
+	res->source = xstrdup("sprint-status.yaml");
+	if (!total)
+		res->reason = xstrfmt("no stories of epic '%s' in sprint-status", epic);
+	else if (done < total)
+		res->reason = xstrfmt("%zu of %zu stories of epic '%s' are not done", total - done,
+				      total, epic);
+	o = json_object();
+	json_object_set_new(o, "verified", json_boolean(res->verified));
+	json_object_set_new(o, "source", json_string(res->source));
+	json_object_set_new(o, "epic", json_string(epic));
+	json_object_set_new(o, "allStoriesDone", json_boolean(res->verified));
+	json_object_set_new(o, "total", json_integer((json_int_t)total));
+	json_object_set_new(o, "done", json_integer((json_int_t)done));
+	json_object_set_new(o, "stories", stories);
+	if (res->reason)
+		json_object_set_new(o, "reason", json_string(res->reason));
+	res->json = dump(o);
+	bmad_status_free(s);
+	return 0;
+}
+
+int verify_run(const struct verifier *v, const struct verify_ctx *ctx, struct verify_result *res,
+	       char **cause)
+{
+	static const struct tvars novars = { 0 };
+	const struct tvars *vars = ctx->vars ? ctx->vars : &novars;
+	int ret = 0;
+
+	memset(res, 0, sizeof(*res));
+	switch (v->kind) {
+	case VERIFIER_NONE:
+		res->verified = true;
+		res->source = xstrdup("none");
+		res->json = xstrdup("{\"verified\":true,\"source\":\"none\"}");
+		break;
+	case VERIFIER_SESSION_EXIT:
+		ret = run_session_exit(ctx, res);
+		break;
+	case VERIFIER_REVIEW_COMPLETION:
+		ret = run_review(ctx, res, cause);
+		break;
+	case VERIFIER_STORY_ARTIFACT:
+		ret = run_artifact(v, ctx, vars, res, cause);
+		break;
+	case VERIFIER_COMMAND:
+		ret = run_command(v, ctx, vars, res, cause);
+		break;
+	case VERIFIER_EPIC_COMPLETE:
+		ret = run_epic(ctx, res, cause);
+		break;
+	default:
+		*cause = xstrfmt("unknown verifier kind %d", (int)v->kind);
+		ret = -1;
+		break;
+	}
+	if (ret < 0)
+		verify_result_release(res);
+	return ret;
+}

@@ -1,0 +1,101 @@
+/*
+ * verify.h: step verifiers, the checks of workflow truth made after an
+ * agent's step: the session's exit, BMAD review completion (sprint-status,
+ * then the story file), expected artifacts, a command's exit and epic
+ * completion. A verifier reads; it never edits a file or repairs a status.
+ */
+#ifndef AU_VERIFY_H
+#define AU_VERIFY_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "template.h"
+
+/* What a verifier looks at. Everything is borrowed. */
+struct verify_ctx {
+	const char *root;        /* project root */
+	const char *status_file; /* sprint-status.yaml, absolute or under root; NULL: found */
+	const struct story *story;
+	const char *step;
+	int cycle, attempt;
+	int exit_status, exit_signal; /* of the session, for session_exit */
+	const struct tvars *vars;     /* for templates in globs and argv; may be NULL */
+	long timeout_ms;              /* command: 0 = proc_run's default (30 s) */
+};
+
+/*
+ * A verdict. All strings are owned; release with verify_result_release.
+ * json is one compact object for `orchestrator-helper verify-step`:
+ * verified, source, reason (when not verified) and the verifier's details
+ * (for story_artifact: pattern, expectedMatches, actualMatches, matches).
+ */
+struct verify_result {
+	bool verified;
+	char *source; /* where the verdict came from: "sprint-status.yaml", "story-file",
+			 "session_exit", "story_artifact", "command", "none" */
+	char *reason; /* why not verified (a stable word or a describe line); NULL when verified */
+	char *json;
+};
+
+void verify_result_release(struct verify_result *r);
+
+/*
+ * Runs verifier v in ctx. Returns 0 with *res filled (verified or not), or
+ * -1 with *cause (newly allocated) when the check could not be made: an
+ * unreadable sprint-status, a command that cannot be started, a story key
+ * that is not valid. *res is always initialised and must be released.
+ */
+int verify_run(const struct verifier *v, const struct verify_ctx *ctx, struct verify_result *res,
+	       char **cause);
+
+/*
+ * Review completion, as `orchestrator-helper verify-code-review` reports
+ * it. Strings are owned; release with verify_review_release.
+ */
+struct verify_review {
+	bool verified;
+	char *story;             /* the sprint-status key when listed, else the key given */
+	char *sprint_status;     /* the value there, or "unknown" */
+	char *story_file;        /* the story file's path, or NULL when there is none */
+	char *story_file_status; /* its Status, or "unknown" */
+	const char *source;      /* "sprint-status.yaml" | "story-file" | NULL (not verified) */
+	const char *note;        /* "sprint_status_not_updated" or NULL */
+	const char *reason;      /* "workflow_not_complete" or NULL */
+};
+
+/*
+ * Is story_key (any key form) done? The sprint-status value first (done in
+ * any case, quoted or not), then the story file's Status. status_file
+ * (absolute, or relative to root) NULL: found under root; a missing file
+ * counts as "unknown". Returns 0 with *out filled, or -1 with *cause when
+ * the key is not valid or the sprint-status file does not load (its first
+ * error). *out is always initialised.
+ */
+int verify_review_status(const char *root, const char *status_file, const char *story_key,
+			 struct verify_review *out, char **cause);
+void verify_review_release(struct verify_review *r);
+/*
+ * The helper's object: {"verified","story","sprint_status",
+ * "story_file_status", and "source" (+ "note") or "reason"}; newly allocated.
+ */
+char *verify_review_json(const struct verify_review *r);
+
+/*
+ * The story file of story_key under root:
+ * _bmad-output/implementation-artifacts/<prefix>-*.md (1-2 matches
+ * 1-2-reset.md, not 1-20-x.md), <key>.md preferred, else the first by name.
+ * Returns 0 with *path (newly allocated), 1 when there is none, -1 when
+ * story_key is not a valid key.
+ */
+int verify_story_file_find(const char *root, const char *story_key, char **path);
+/*
+ * The Status of a story file: YAML frontmatter `Status:`/`status:`, else the
+ * first body line `Status: x`, `**Status:** x`, `Status: **x**` (any case),
+ * or a `## Status` heading's next line. Returns 0 with *status (newly
+ * allocated, trimmed, emphasis and quotes removed), 1 when the file has
+ * none, -1 when it cannot be read (errno set).
+ */
+int verify_story_file_status(const char *path, char **status);
+
+#endif
