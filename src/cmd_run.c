@@ -302,10 +302,10 @@ int cmd_status_exec(int argc, char **argv)
 										     : "PREFERENCE"));
 			required = true;
 		}
-		o = json_pack("{s:s,s:s,s:i,s:s,s:s?,s:i,s:i,s:n,s:o}", "id", s->story_id, "key",
-			      s->story_key, "position", s->position, "state", s->state, "step",
-			      s->step_name, "attempt", s->attempt, "cycle", s->cycle, "session",
-			      "escalation_reasons", reasons);
+		o = json_pack("{s:s,s:s,s:i,s:s,s:s?,s:i,s:i,s:n,s:n,s:o}", "id", s->story_id,
+			      "key", s->story_key, "position", s->position, "state", s->state,
+			      "step", s->step_name, "attempt", s->attempt, "cycle", s->cycle,
+			      "session", "log", "escalation_reasons", reasons);
 		if (s->step_name && store_session_get(v.st, v.run.id, s->story_id, s->step_name,
 						      s->attempt, &ss, NULL) == 0) {
 			json_object_set_new(o, "session", json_string(ss.tmux_name));
@@ -587,9 +587,22 @@ int cmd_abort_exec(int argc, char **argv)
 		return EXIT_TEMPFAIL;
 	}
 	/* the live process may have moved the run on while stopping */
-	store_run_release(&v.run);
-	store_run_get(v.st, opts[0].value ? opts[0].value : v.run.id ? v.run.id : "", &v.run,
-		      NULL);
+	{
+		char *id = xstrdup(v.run.id);
+
+		store_run_release(&v.run);
+		if (store_run_get(v.st, id, &v.run, &cause) != 0) {
+			fprintf(stderr, "%s: cannot read run '%s': %s\n", progname, id,
+				cause ? cause : "gone");
+			free(cause);
+			free(id);
+			v.have_run = false;
+			project_release(&pj);
+			view_close(&v);
+			return EXIT_SOFTWARE;
+		}
+		free(id);
+	}
 	tmx_init(&tm, pj.socket);
 	{
 		char *prefix = xstrfmt("au-%s-", pj.slug);

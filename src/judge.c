@@ -390,7 +390,6 @@ static void claude_event(struct judge *j, const json_t *ev, const char *type)
 		const char *model = member_str(msg, "model");
 		enum judge_src src = SRC_MODEL;
 		size_t i;
-		json_t *block;
 
 		if ((model && !strcmp(model, "<synthetic>")) || json_object_get(ev, "error"))
 			src = SRC_ERROR;
@@ -398,7 +397,8 @@ static void claude_event(struct judge *j, const json_t *ev, const char *type)
 			judge_block(j, json_string_value(content), src);
 			return;
 		}
-		json_array_foreach(content, i, block) {
+		for (i = 0; i < json_array_size(content); i++) {
+			const json_t *block = json_array_get(content, i);
 			const char *bt = member_str(block, "type");
 
 			if (bt && !strcmp(bt, "text"))
@@ -602,8 +602,8 @@ void judge_feed(struct judge *j, const char *data, size_t len)
 			line_end(j);
 		else if (c == '\r')
 			j->pending_cr = true;
-		else if (c >= 0x20 ? c != 0x7f : c == '\t')
-			line_put(j, (char)c);
+		else if (c == '\t' || (c >= 0x20 && c != 0x7f))
+			line_put(j, (char)c); /* other controls are dropped */
 	}
 }
 
@@ -710,8 +710,8 @@ static char *hit_reason(const char *kind, const struct judge_hit *h)
 
 static bool is_failed_status(const char *s)
 {
-	return s && (!strcasecmp(s, "failed") || !strcasecmp(s, "failure") ||
-		     !strcasecmp(s, "error"));
+	return s &&
+	       (!strcasecmp(s, "failed") || !strcasecmp(s, "failure") || !strcasecmp(s, "error"));
 }
 
 static bool has_patterns(const struct patlist *l)
@@ -729,8 +729,7 @@ static const struct judge_hit *fatal_error(const struct judge *j)
 	return NULL;
 }
 
-enum judge_verdict judge_finish(struct judge *j, int exit_status, int exit_signal,
-				char **reason)
+enum judge_verdict judge_finish(struct judge *j, int exit_status, int exit_signal, char **reason)
 {
 	const struct judge_hit *fatal;
 	bool exit0 = exit_signal <= 0 && exit_status == 0;

@@ -140,8 +140,7 @@ size_t judge_bytes(const struct judge *j);
  * may be NULL when not wanted. Calling it again re-decides with the given
  * exit.
  */
-enum judge_verdict judge_finish(struct judge *j, int exit_status, int exit_signal,
-				char **reason);
+enum judge_verdict judge_finish(struct judge *j, int exit_status, int exit_signal, char **reason);
 
 /* The last valid AUTOMATOR_RESULT object as compact JSON text, or NULL. */
 const char *judge_result_json(const struct judge *j);

@@ -1288,11 +1288,17 @@ static void fire(struct run *r, int target, int event)
 	print_transition(r, target, def, row, from, event);
 	if (row->action != FSM_NO_ACTION)
 		impl->actions[row->action](r);
+	/* the marker says which story runs and how many remain */
+	if (s && r->state == RS_IN_PROGRESS &&
+	    (row->action == SA_BEGIN_STORY || fsm_is_terminal(def, *state)))
+		write_marker(r);
 	if (fsm_is_terminal(def, *state) && *pending) {
 		store_intent_finish(r->st, *pending, true, NULL, NULL);
 		*pending = 0;
 	}
 }
+
+static void write_marker(struct run *r);
 
 static void drain(struct run *r)
 {
@@ -1425,14 +1431,25 @@ static void monitor(struct run *r, struct rstory *s)
 		return;
 	}
 	if (now - ss->checked_ms > SESSION_CHECK_MS) {
+		bool dead = false;
+		int st_status = -1, st_signal = 0, gone;
+
 		ss->checked_ms = now;
-		if (tmx_has_session(&r->tmx, ss->name, NULL) == 0 &&
-		    runner_read_exit(ss->exit_path, &ss->exit, &cause) == 0) {
-			/* the pane is gone and left no exit record: it was killed */
-			ss->exit.status = -1;
-			ss->exit.signal = SIGKILL;
+		gone = tmx_has_session(&r->tmx, ss->name, NULL) == 0;
+		if (!gone && tmx_pane_state(&r->tmx, ss->name, &dead, &st_status, &st_signal,
+					    &cause) < 0) {
+			free(cause);
+			cause = NULL;
+		}
+		/* the pane died (or vanished) without the runner's exit record */
+		if ((gone || dead) && runner_read_exit(ss->exit_path, &ss->exit, &cause) == 0) {
+			ss->exit.status = gone ? -1 : st_signal ? -1 : st_status;
+			ss->exit.signal = gone ? SIGKILL : st_signal;
 			ss->exited = true;
 			ss->exit_seen_ms = now - SETTLE_MS - 1;
+			free(s->note);
+			s->note = xstrfmt("the session %s without an exit record",
+					  gone ? "disappeared" : "died");
 		}
 		free(cause);
 	}

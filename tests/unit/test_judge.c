@@ -1,0 +1,1238 @@
+/*
+ * test_judge.c: the session judge fed from memory and from the transcripts
+ * in tests/fixtures/judge/. Every rule of judge.h and its precedence, line
+ * assembly (chunks cut anywhere, escapes, \r, invalid UTF-8, overlong lines),
+ * the JSON event formats, and the live queries. No files written, no
+ * processes.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "judge.h"
+#include "match.h"
+#include "util.h"
+
+#define FIXTURES TEST_SOURCE_DIR "/tests/fixtures/judge"
+
+/* The presets of data/agents.yaml. */
+/* clang-format off */
+static const char *const claude_rate_limit[] = {
+	"(?i)rate.?limit(ed)?\\b", "(?i)usage limit reached", "(?i)overloaded", NULL
+};
+static const char *const claude_unavailable[] = {
+	"(?i)invalid api key", "(?i)please run /login", "(?i)not logged in",
+	"(?i)(ENOTFOUND|ECONNREFUSED|EAI_AGAIN|getaddrinfo)", NULL
+};
+static const char *const claude_prompt_wait[] = {
+	"(?i)do you want to proceed\\?", "\\[y/n\\]\\s*$", NULL
+};
+static const char *const codex_rate_limit[] = {
+	"(?i)rate.?limit(ed)?\\b", "(?i)too many requests", NULL
+};
+static const char *const codex_unavailable[] = {
+	"(?i)not logged in",
+	"(?i)(stream disconnected|error sending request|ENOTFOUND|ECONNREFUSED)",
+	"(?i)invalid api key", NULL
+};
+static const char *const codex_prompt_wait[] = { "\\[y/n\\]\\s*$", NULL };
+/* clang-format on */
+
+/* Patterns and keys for one judge; cfg points into it. */
+struct env {
+	struct patlist step_success, step_failure, step_prompt_wait;
+	struct patlist agent_success, agent_failure, agent_prompt_wait;
+	struct patlist rate_limit, unavailable;
+	struct strvec keys;
+	struct judge_cfg cfg;
+};
+
+static void pl_add(struct patlist *l, const char *src)
+{
+	size_t off = 0;
+	char *cause = NULL;
+	struct pattern *p = pattern_compile(src, &off, &cause);
+
+	if (!p)
+		fprintf(stderr, "pattern %s: %s at %zu\n", src, cause, off);
+	assert_non_null(p);
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = p;
+}
+
+static void pl_add_all(struct patlist *l, const char *const *srcs)
+{
+	for (; *srcs; srcs++)
+		pl_add(l, *srcs);
+}
+
+/*
+ * The agent preset for output (claude's for "text"), a step failure pattern
+ * "^error:", result keys status and summary, a result expected.
+ */
+static void env_init(struct env *e, const char *output)
+{
+	bool codex = !strcmp(output, "codex-json");
+
+	memset(e, 0, sizeof(*e));
+	pl_add_all(&e->rate_limit, codex ? codex_rate_limit : claude_rate_limit);
+	pl_add_all(&e->unavailable, codex ? codex_unavailable : claude_unavailable);
+	pl_add_all(&e->agent_prompt_wait, codex ? codex_prompt_wait : claude_prompt_wait);
+	pl_add(&e->step_failure, "^error:");
+	strvec_push(&e->keys, "status");
+	strvec_push(&e->keys, "summary");
+	e->cfg.step_success = &e->step_success;
+	e->cfg.step_failure = &e->step_failure;
+	e->cfg.step_prompt_wait = &e->step_prompt_wait;
+	e->cfg.agent_success = &e->agent_success;
+	e->cfg.agent_failure = &e->agent_failure;
+	e->cfg.agent_prompt_wait = &e->agent_prompt_wait;
+	e->cfg.agent_rate_limit = &e->rate_limit;
+	e->cfg.agent_unavailable = &e->unavailable;
+	e->cfg.result_keys = &e->keys;
+	e->cfg.expects_result = true;
+	e->cfg.output = output;
+}
+
+static void env_release(struct env *e)
+{
+	patlist_release(&e->step_success);
+	patlist_release(&e->step_failure);
+	patlist_release(&e->step_prompt_wait);
+	patlist_release(&e->agent_success);
+	patlist_release(&e->agent_failure);
+	patlist_release(&e->agent_prompt_wait);
+	patlist_release(&e->rate_limit);
+	patlist_release(&e->unavailable);
+	strvec_release(&e->keys);
+}
+
+/* What a judged session came to. */
+struct outcome {
+	enum judge_verdict v;
+	char *reason;
+	char *json;   /* judge_result_json, copied */
+	char *status; /* judge_result_status, copied */
+	char *last;   /* judge_last_line after judge_finish */
+};
+
+static void outcome_release(struct outcome *o)
+{
+	free(o->reason);
+	free(o->json);
+	free(o->status);
+	free(o->last);
+	memset(o, 0, sizeof(*o));
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* chunk 0: all at once; 1: byte by byte; otherwise random sizes from seed chunk. */
+static void feed_chunked(struct judge *j, const char *data, size_t len, unsigned chunk)
+{
+	uint32_t x = chunk;
+	size_t off = 0, n;
+
+	while (off < len) {
+		if (chunk == 0) {
+			n = len;
+		} else if (chunk == 1) {
+			n = 1;
+		} else {
+			x = x * 1103515245u + 12345u;
+			n = 1 + (x >> 16) % 97;
+		}
+		if (n > len - off)
+			n = len - off;
+		judge_feed(j, data + off, n);
+		off += n;
+	}
+}
+
+static void feed_s(struct judge *j, const char *s)
+{
+	judge_feed(j, s, strlen(s));
+}
+
+static struct outcome run_judge(const struct judge_cfg *cfg, const char *data, size_t len,
+				unsigned chunk, int status, int sig)
+{
+	struct judge *j = judge_new(cfg);
+	struct outcome o;
+
+	feed_chunked(j, data, len, chunk);
+	assert_int_equal(judge_bytes(j), len);
+	o.v = judge_finish(j, status, sig, &o.reason);
+	o.json = dup_or_null(judge_result_json(j));
+	o.status = dup_or_null(judge_result_status(j));
+	o.last = xstrdup(judge_last_line(j));
+	judge_free(j);
+	return o;
+}
+
+static struct outcome run_str(const struct judge_cfg *cfg, const char *s, int status, int sig)
+{
+	return run_judge(cfg, s, strlen(s), 0, status, sig);
+}
+
+static void assert_verdict(const struct outcome *o, enum judge_verdict v, const char *reason)
+{
+	assert_string_equal(judge_verdict_name(o->v), judge_verdict_name(v));
+	assert_non_null(o->reason);
+	assert_string_equal(o->reason, reason);
+}
+
+static char *load_fixture(const char *name, size_t *len)
+{
+	char *path = path_join(FIXTURES, name);
+	char *data = NULL;
+
+	if (read_file(path, &data, len) < 0)
+		fprintf(stderr, "cannot read %s\n", path);
+	free(path);
+	assert_non_null(data);
+	return data;
+}
+
+/* ---- rule 4: the AUTOMATOR_RESULT line ---- */
+
+static void test_result_valid(void **state)
+{
+	struct env e;
+	struct outcome o;
+
+	(void)state;
+	env_init(&e, "text");
+	o = run_str(&e.cfg,
+		    "working\n"
+		    "  AUTOMATOR_RESULT {\"status\": \"done\", \"summary\": \"ok\", "
+		    "\"n\": [1, 2]}\n",
+		    0, 0);
+	assert_verdict(&o, JV_RESULT, "AUTOMATOR_RESULT status 'done'");
+	assert_string_equal(o.json, "{\"status\":\"done\",\"summary\":\"ok\",\"n\":[1,2]}");
+	assert_string_equal(o.status, "done");
+	outcome_release(&o);
+
+	/* without a status member (none required) */
+	strvec_release(&e.keys);
+	o = run_str(&e.cfg, "AUTOMATOR_RESULT {\"summary\":\"ok\"}\n", 0, 0);
+	assert_verdict(&o, JV_RESULT, "AUTOMATOR_RESULT without a status");
+	assert_string_equal(o.json, "{\"summary\":\"ok\"}");
+	assert_null(o.status);
+	outcome_release(&o);
+
+	/* a status that is not a string is no status */
+	o = run_str(&e.cfg, "AUTOMATOR_RESULT {\"status\":3}\n", 0, 0);
+	assert_verdict(&o, JV_RESULT, "AUTOMATOR_RESULT without a status");
+	assert_null(o.status);
+	outcome_release(&o);
+
+	/* the word must be followed by a blank: these are no result lines */
+	o = run_str(&e.cfg,
+		    "AUTOMATOR_RESULT:{\"status\":\"done\"}\n"
+		    "say AUTOMATOR_RESULT {\"status\":\"done\"}\n",
+		    0, 0);
+	assert_verdict(&o, JV_NO_RESULT, "no AUTOMATOR_RESULT line");
+	assert_null(o.json);
+	outcome_release(&o);
+	env_release(&e);
+}
+
+static void test_result_failed_status(void **state)
+{
+	static const char *const failed[] = { "failed", "FAILURE", "Error" };
+	struct env e;
+	struct outcome o;
+
+	(void)state;
+	env_init(&e, "text");
+	for (size_t i = 0; i < ARRAY_SIZE(failed); i++) {
+		char *in = xstrfmt("AUTOMATOR_RESULT {\"status\":\"%s\",\"summary\":\"x\"}\n",
+				   failed[i]);
+		char *want = xstrfmt("AUTOMATOR_RESULT status '%s'", failed[i]);
+
+		o = run_str(&e.cfg, in, 0, 0);
+		assert_verdict(&o, JV_FAILURE, want);
+		assert_string_equal(o.status, failed[i]);
+		outcome_release(&o);
+		/* a failed status is a failure whatever the exit */
+		o = run_str(&e.cfg, in, 3, 0);
+		assert_verdict(&o, JV_FAILURE, want);
+		outcome_release(&o);
+		free(in);
+		free(want);
+	}
+	/* "failing" is not one of the failed words */
+	o = run_str(&e.cfg, "AUTOMATOR_RESULT {\"status\":\"failing\",\"summary\":\"x\"}\n", 0, 0);
+	assert_verdict(&o, JV_RESULT, "AUTOMATOR_RESULT status 'failing'");
+	outcome_release(&o);
+	/* a valid result with a non-zero exit: exited */
+	o = run_str(&e.cfg, "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"x\"}\n", 2, 0);
+	assert_verdict(&o, JV_EXITED, "exit 2");
+	assert_string_equal(o.json, "{\"status\":\"done\",\"summary\":\"x\"}");
+	outcome_release(&o);
+	env_release(&e);
+}
+
+static void test_result_last_valid_wins(void **state)
+{
+	struct env e;
+	struct judge *j;
+	char *reason = NULL;
+
+	(void)state;
+	env_init(&e, "text");
+	j = judge_new(&e.cfg);
+	feed_s(j, "AUTOMATOR_RESULT {\"status\":\"failed\",\"summary\":\"first\"}\n");
+	assert_string_equal(judge_result_status(j), "failed");
+	feed_s(j, "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"second\"}\n");
+	assert_string_equal(judge_result_json(j), "{\"status\":\"done\",\"summary\":\"second\"}");
+	/* an invalid line afterwards does not replace it, but is noted */
+	feed_s(j, "AUTOMATOR_RESULT {\"status\":\"failed\"}\n");
+	assert_string_equal(judge_result_invalid(j), "missing key 'summary'");
+	assert_int_equal(judge_finish(j, 0, 0, &reason), JV_RESULT);
+	assert_string_equal(reason, "AUTOMATOR_RESULT status 'done'");
+	assert_string_equal(judge_result_json(j), "{\"status\":\"done\",\"summary\":\"second\"}");
+	assert_string_equal(judge_result_status(j), "done");
+	free(reason);
+	judge_free(j);
+	env_release(&e);
+}
+
+static void test_result_invalid(void **state)
+{
+	static const struct {
+		const char *in;
+		const char *reason;
+	} cases[] = {
+		{ "AUTOMATOR_RESULT {\"status\":\"done\"}\n",
+		  "invalid AUTOMATOR_RESULT line: missing key 'summary'" },
+		{ "AUTOMATOR_RESULT {\"status\":\"done\",\"status\":\"failed\","
+		  "\"summary\":\"x\"}\n",
+		  "invalid AUTOMATOR_RESULT line: bad json: duplicate object key near "
+		  "'\"status\"'" },
+		{ "AUTOMATOR_RESULT {\"status\":\"done\",}\n",
+		  "invalid AUTOMATOR_RESULT line: bad json: string or '}' expected near '}'" },
+		{ "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"x\"} trailing\n",
+		  "invalid AUTOMATOR_RESULT line: bad json: end of file expected near "
+		  "'trailing'" },
+		{ "AUTOMATOR_RESULT [\"status\",\"summary\"]\n",
+		  "invalid AUTOMATOR_RESULT line: not a json object" },
+		{ "AUTOMATOR_RESULT   \n", "invalid AUTOMATOR_RESULT line: no json object" },
+		{ "all done\n", "no AUTOMATOR_RESULT line" },
+		{ "", "no AUTOMATOR_RESULT line" },
+	};
+	struct env e;
+	struct outcome o;
+
+	(void)state;
+	env_init(&e, "text");
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		o = run_str(&e.cfg, cases[i].in, 0, 0);
+		assert_verdict(&o, JV_NO_RESULT, cases[i].reason);
+		assert_null(o.json);
+		assert_null(o.status);
+		outcome_release(&o);
+	}
+	/* with success patterns the reason says none matched either */
+	pl_add(&e.step_success, "^all tests pass");
+	o = run_str(&e.cfg, "all done\n", 0, 0);
+	assert_verdict(&o, JV_NO_RESULT, "no AUTOMATOR_RESULT line and no success pattern matched");
+	outcome_release(&o);
+	env_release(&e);
+}
+
+/* ---- rules 5 to 7 ---- */
+
+static void test_exit_rules(void **state)
+{
+	struct env e;
+	struct outcome o;
+
+	(void)state;
+	env_init(&e, "text");
+	o = run_str(&e.cfg, "compiling\n", 2, 0);
+	assert_verdict(&o, JV_EXITED, "exit 2");
+	outcome_release(&o);
+	o = run_str(&e.cfg, "compiling\n", -1, 9);
+	assert_verdict(&o, JV_EXITED, "killed by signal 9");
+	outcome_release(&o);
+	o = run_str(&e.cfg, "compiling\n", -1, 0);
+	assert_verdict(&o, JV_EXITED, "exit status unknown");
+	outcome_release(&o);
+	/* nothing expected: exit 0 is success */
+	e.cfg.expects_result = false;
+	o = run_str(&e.cfg, "compiling\n", 0, 0);
+	assert_verdict(&o, JV_SUCCESS, "exit 0");
+	outcome_release(&o);
+	o = run_str(&e.cfg, "compiling\n", 1, 0);
+	assert_verdict(&o, JV_EXITED, "exit 1");
+	outcome_release(&o);
+	env_release(&e);
+}
+
+static void test_success_patterns(void **state)
+{
+	struct env e;
+	struct outcome o;
+
+	(void)state;
+	env_init(&e, "text");
+	pl_add(&e.agent_success, "(?i)task complete");
+	pl_add(&e.step_success, "^all \\d+ tests pass");
+	/* the step's pattern is named even when the agent's matched first */
+	o = run_str(&e.cfg, "Task complete.\nall 12 tests pass\n", 0, 0);
+	assert_verdict(&o, JV_SUCCESS,
+		       "success pattern '^all \\d+ tests pass' matched: "
+		       "all 12 tests pass");
+	outcome_release(&o);
+	o = run_str(&e.cfg, "Task complete.\n", 0, 0);
+	assert_verdict(&o, JV_SUCCESS,
+		       "success pattern '(?i)task complete' matched: "
+		       "Task complete.");
+	outcome_release(&o);
+	/* only with exit 0 */
+	o = run_str(&e.cfg, "Task complete.\n", 1, 0);
+	assert_verdict(&o, JV_EXITED, "exit 1");
+	outcome_release(&o);
+	o = run_str(&e.cfg, "Task complete.\n", -1, 15);
+	assert_verdict(&o, JV_EXITED, "killed by signal 15");
+	outcome_release(&o);
+	/* a valid result comes before a success pattern */
+	o = run_str(&e.cfg,
+		    "Task complete.\nAUTOMATOR_RESULT {\"status\":\"ok\",\"summary\":\"s\"}\n", 0,
+		    0);
+	assert_verdict(&o, JV_RESULT, "AUTOMATOR_RESULT status 'ok'");
+	outcome_release(&o);
+	env_release(&e);
+}
+
+/* ---- rule 3 and the precedence of rules 1 to 4 ---- */
+
+static void test_failure_patterns(void **state)
+{
+	struct env e;
+	struct outcome o;
+
+	(void)state;
+	env_init(&e, "text");
+	pl_add(&e.agent_failure, "(?i)fatal");
+	/* a failure pattern beats a valid result and a clean exit */
+	o = run_str(&e.cfg,
+		    "error: build failed\n"
+		    "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"x\"}\n",
+		    0, 0);
+	assert_verdict(&o, JV_FAILURE, "failure pattern '^error:' matched: error: build failed");
+	assert_string_equal(o.json, "{\"status\":\"done\",\"summary\":\"x\"}");
+	outcome_release(&o);
+	/* the step's pattern is reported before the agent's, whatever came first */
+	o = run_str(&e.cfg, "FATAL: disk full\nerror: build failed\n", 1, 0);
+	assert_verdict(&o, JV_FAILURE, "failure pattern '^error:' matched: error: build failed");
+	outcome_release(&o);
+	o = run_str(&e.cfg, "FATAL: disk full\nerror is not at the start\n", 1, 0);
+	assert_verdict(&o, JV_FAILURE, "failure pattern '(?i)fatal' matched: FATAL: disk full");
+	outcome_release(&o);
+	/* the first matching line is kept */
+	o = run_str(&e.cfg, "error: first\nerror: second\n", 0, 0);
+	assert_verdict(&o, JV_FAILURE, "failure pattern '^error:' matched: error: first");
+	outcome_release(&o);
+	env_release(&e);
+}
+
+static void test_rate_limit_and_unavailable(void **state)
+{
+	struct env e;
+	struct outcome o;
+
+	(void)state;
+	env_init(&e, "text");
+	o = run_str(&e.cfg, "error: 429 Too Many Requests: rate limited\n", 1, 0);
+	assert_verdict(&o, JV_RATE_LIMITED,
+		       "rate-limit pattern '(?i)rate.?limit(ed)?\\b' "
+		       "matched: error: 429 Too Many Requests: rate limited");
+	outcome_release(&o);
+	/* a signal is not a clean exit either */
+	o = run_str(&e.cfg, "Claude AI usage limit reached|1760000000\n", -1, 9);
+	assert_verdict(&o, JV_RATE_LIMITED,
+		       "rate-limit pattern '(?i)usage limit reached' "
+		       "matched: Claude AI usage limit reached|1760000000");
+	outcome_release(&o);
+	/* a clean exit ignores rate-limit text: the result stands */
+	o = run_str(&e.cfg,
+		    "retrying after rate limit\n"
+		    "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"x\"}\n",
+		    0, 0);
+	assert_verdict(&o, JV_RESULT, "AUTOMATOR_RESULT status 'done'");
+	outcome_release(&o);
+	/* unavailable beats rate limit, which beats failure patterns */
+	o = run_str(&e.cfg, "error: overloaded\nError: not logged in\n", 1, 0);
+	assert_verdict(&o, JV_UNAVAILABLE,
+		       "unavailable pattern '(?i)not logged in' matched: "
+		       "Error: not logged in");
+	outcome_release(&o);
+	o = run_str(&e.cfg, "error: overloaded\n", 1, 0);
+	assert_verdict(&o, JV_RATE_LIMITED,
+		       "rate-limit pattern '(?i)overloaded' matched: "
+		       "error: overloaded");
+	outcome_release(&o);
+	/* with a clean exit, unavailable text is ignored too */
+	o = run_str(&e.cfg,
+		    "note: ECONNREFUSED once\n"
+		    "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"x\"}\n",
+		    0, 0);
+	assert_verdict(&o, JV_RESULT, "AUTOMATOR_RESULT status 'done'");
+	outcome_release(&o);
+	o = run_str(&e.cfg, "error: getaddrinfo EAI_AGAIN\n", 0, 0);
+	assert_verdict(&o, JV_FAILURE,
+		       "failure pattern '^error:' matched: "
+		       "error: getaddrinfo EAI_AGAIN");
+	outcome_release(&o);
+	env_release(&e);
+}
+
+static void test_live_flags(void **state)
+{
+	struct env e;
+	struct judge *j;
+
+	(void)state;
+	env_init(&e, "text");
+	j = judge_new(&e.cfg);
+	assert_false(judge_seen_rate_limit(j));
+	assert_false(judge_seen_unavailable(j));
+	feed_s(j, "API rate limit");
+	assert_false(judge_seen_rate_limit(j)); /* not a complete line yet */
+	feed_s(j, "ed\n");
+	assert_true(judge_seen_rate_limit(j));
+	assert_false(judge_seen_unavailable(j));
+	feed_s(j, "connect ECONNREFUSED 127.0.0.1:443\n");
+	assert_true(judge_seen_unavailable(j));
+	assert_int_equal(judge_bytes(j), 52);
+	judge_free(j);
+	judge_free(NULL);
+	env_release(&e);
+}
+
+/* ---- line assembly ---- */
+
+static void test_ansi(void **state)
+{
+	struct env e;
+	struct outcome o;
+
+	(void)state;
+	env_init(&e, "text");
+	pl_add(&e.step_success, "^Build OK$");
+	o = run_str(&e.cfg, "\x1b]0;title\x07\x1b[1;31merror:\x1b[0m build \x1b(Bfailed\x1b[K\n", 1,
+		    0);
+	assert_verdict(&o, JV_FAILURE, "failure pattern '^error:' matched: error: build failed");
+	assert_string_equal(o.last, "error: build failed");
+	outcome_release(&o);
+	/* OSC ended by ESC \, a DCS, a private CSI, a two-byte ESC =, a keypad ESC > */
+	o = run_str(&e.cfg,
+		    "\x1b]8;;https://example.com\x1b\\Build\x1b]8;;\x1b\\ \x1bP+q544e\x1b\\"
+		    "\x1b[?25lOK\x1b[?25h\x1b=\x1b>\r\n",
+		    0, 0);
+	assert_verdict(&o, JV_SUCCESS, "success pattern '^Build OK$' matched: Build OK");
+	assert_string_equal(o.last, "Build OK");
+	outcome_release(&o);
+	/* an unterminated OSC ends at the newline: the next line is not lost */
+	o = run_str(&e.cfg, "\x1b]0;never ends\nBuild OK\n", 0, 0);
+	assert_verdict(&o, JV_SUCCESS, "success pattern '^Build OK$' matched: Build OK");
+	outcome_release(&o);
+	/* other control characters are dropped, tabs kept */
+	o = run_str(&e.cfg,
+		    "Bu\x07il\x08\x7f"
+		    "d OK\n\tx\n",
+		    0, 0);
+	assert_verdict(&o, JV_SUCCESS, "success pattern '^Build OK$' matched: Build OK");
+	assert_string_equal(o.last, "\tx");
+	outcome_release(&o);
+	env_release(&e);
+}
+
+static void test_carriage_return(void **state)
+{
+	struct env e;
+	struct outcome o;
+	struct judge *j;
+
+	(void)state;
+	env_init(&e, "text");
+	/* only the text after the last \r is the line */
+	o = run_str(&e.cfg,
+		    "error: 10%\rerror: 50%\r"
+		    "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"x\"}"
+		    "\r\n",
+		    0, 0);
+	assert_verdict(&o, JV_RESULT, "AUTOMATOR_RESULT status 'done'");
+	assert_string_equal(o.last, "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"x\"}");
+	outcome_release(&o);
+	/* \r\n and \r\r\n end lines normally; a \r then escapes, then text */
+	o = run_str(&e.cfg, "error: one\r\r\n", 1, 0);
+	assert_verdict(&o, JV_FAILURE, "failure pattern '^error:' matched: error: one");
+	outcome_release(&o);
+	o = run_str(&e.cfg, "50%\r\x1b[Kerror: two\n", 1, 0);
+	assert_verdict(&o, JV_FAILURE, "failure pattern '^error:' matched: error: two");
+	outcome_release(&o);
+
+	/* the live last line follows the overwrites */
+	j = judge_new(&e.cfg);
+	feed_s(j, "done\nDownloading  10%");
+	assert_string_equal(judge_last_line(j), "Downloading  10%");
+	feed_s(j, "\r");
+	assert_string_equal(judge_last_line(j), "Downloading  10%");
+	feed_s(j, "Downloading 100%");
+	assert_string_equal(judge_last_line(j), "Downloading 100%");
+	feed_s(j, "\r\n   \n");
+	assert_string_equal(judge_last_line(j), "Downloading 100%");
+	judge_free(j);
+	env_release(&e);
+}
+
+static void test_invalid_utf8(void **state)
+{
+	struct env e;
+	struct outcome o;
+
+	(void)state;
+	env_init(&e, "text");
+	pl_add(&e.step_success, "café prêt");
+	o = run_str(&e.cfg, "\xff\xfe garbage \xc3\x28 \xed\xa0\x80\nerror: bad \xc3\n", 1, 0);
+	assert_verdict(&o, JV_FAILURE, "failure pattern '^error:' matched: error: bad ?");
+	outcome_release(&o);
+	/* a valid sequence after invalid bytes still matches */
+	o = run_str(&e.cfg, "\xc0\xaf caf\xc3\xa9 pr\xc3\xaat \xf5\n", 0, 0);
+	assert_verdict(&o, JV_SUCCESS, "success pattern 'café prêt' matched: ?? café prêt ?");
+	outcome_release(&o);
+	env_release(&e);
+}
+
+static void test_utf8_split_across_feeds(void **state)
+{
+	static const char in[] = "caf\xc3\xa9 pr\xc3\xaat \xf0\x9f\x9a\x80\n";
+	struct env e;
+	struct judge *j;
+	char *reason = NULL;
+
+	(void)state;
+	env_init(&e, "text");
+	pl_add(&e.step_success, "^café prêt 🚀$");
+	/* cut inside the é and inside the four-byte rocket */
+	j = judge_new(&e.cfg);
+	judge_feed(j, in, 4);
+	judge_feed(j, in + 4, 8);
+	judge_feed(j, in + 12, 2);
+	judge_feed(j, in + 14, sizeof(in) - 1 - 14);
+	assert_int_equal(judge_finish(j, 0, 0, &reason), JV_SUCCESS);
+	assert_string_equal(reason, "success pattern '^café prêt 🚀$' matched: café prêt 🚀");
+	free(reason);
+	judge_free(j);
+	env_release(&e);
+}
+
+static void test_long_line(void **state)
+{
+	const size_t mb = 1024 * 1024;
+	struct buf in = BUF_INIT;
+	struct env e;
+	struct judge *j;
+	char *reason = NULL;
+	char *line;
+
+	(void)state;
+	env_init(&e, "text");
+	pl_add(&e.agent_failure, "NEEDLE$");
+	pl_add(&e.step_success, "^a+$");
+	line = xmalloc(mb + 1);
+	memset(line, 'a', mb);
+	memcpy(line + mb - 6, "NEEDLE", 6);
+	line[mb] = '\0';
+
+	j = judge_new(&e.cfg);
+	judge_feed(j, line, mb);
+	/* the tail never holds more than one piece: 15 judged, the 16th waiting */
+	assert_int_equal(strlen(judge_last_line(j)), JUDGE_LINE_MAX);
+	feed_s(j, "\n");
+	/* 1 MiB is 16 pieces of 64 KiB; the last one holds the needle */
+	assert_int_equal(strlen(judge_last_line(j)), JUDGE_LINE_MAX);
+	assert_memory_equal(judge_last_line(j) + JUDGE_LINE_MAX - 6, "NEEDLE", 6);
+	feed_s(j, "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"x\"}\n");
+	assert_int_equal(judge_bytes(j), mb + 1 + 49); /* the result line is 49 bytes */
+	assert_int_equal(judge_finish(j, 0, 0, &reason), JV_FAILURE);
+	assert_string_equal(judge_result_json(j), "{\"status\":\"done\",\"summary\":\"x\"}");
+	/* the excerpt in the reason is capped at 200 bytes */
+	buf_adds(&in, "failure pattern 'NEEDLE$' matched: ");
+	buf_add(&in, line, 200);
+	buf_adds(&in, "...");
+	assert_string_equal(reason, buf_str(&in));
+	free(reason);
+	judge_free(j);
+
+	/* the same line byte by byte comes to the same */
+	j = judge_new(&e.cfg);
+	for (size_t i = 0; i < mb; i++)
+		judge_feed(j, line + i, 1);
+	feed_s(j, "\n");
+	assert_int_equal(judge_finish(j, 0, 0, &reason), JV_FAILURE);
+	assert_string_equal(reason, buf_str(&in));
+	free(reason);
+	judge_free(j);
+
+	/* an overlong JSON line in a JSON format is not judged as text */
+	e.cfg.output = "claude-stream-json";
+	buf_reset(&in);
+	buf_adds(&in, "{\"type\":\"user\",\"message\":{\"content\":\"");
+	for (size_t i = 0; i < 4000; i++)
+		buf_adds(&in, "rate limited; Error: not logged in; ");
+	buf_adds(&in, "\"}}\n");
+	/* 144 KiB: two full pieces and a tail */
+	assert_int_equal(in.len, 37 + 4000 * 36 + 4);
+	j = judge_new(&e.cfg);
+	judge_feed(j, in.s, in.len);
+	assert_false(judge_seen_rate_limit(j));
+	assert_false(judge_seen_unavailable(j));
+	assert_string_equal(judge_last_line(j), "");
+	assert_int_equal(judge_finish(j, 1, 0, &reason), JV_EXITED);
+	assert_string_equal(reason, "exit 1");
+	free(reason);
+	judge_free(j);
+
+	free(line);
+	buf_release(&in);
+	env_release(&e);
+}
+
+static void test_long_line_utf8_boundary(void **state)
+{
+	struct env e;
+	struct judge *j;
+	char *reason = NULL;
+	char *line;
+
+	(void)state;
+	env_init(&e, "text");
+	pl_add(&e.step_success, "^é$");
+	/* 65535 'a' then a two-byte é straddling the 64 KiB boundary */
+	line = xmalloc(JUDGE_LINE_MAX + 2);
+	memset(line, 'a', JUDGE_LINE_MAX - 1);
+	memcpy(line + JUDGE_LINE_MAX - 1, "\xc3\xa9\n", 3);
+	j = judge_new(&e.cfg);
+	judge_feed(j, line, JUDGE_LINE_MAX + 2);
+	assert_string_equal(judge_last_line(j), "é");
+	assert_int_equal(judge_finish(j, 0, 0, &reason), JV_SUCCESS);
+	assert_string_equal(reason, "success pattern '^é$' matched: é");
+	free(reason);
+	judge_free(j);
+	free(line);
+	env_release(&e);
+}
+
+static void test_result_split_across_feeds(void **state)
+{
+	static const char in[] = "\x1b[32mAUTOMATOR_RESULT "
+				 "{\"status\":\"done\",\"summary\":\"split\"}\x1b[0m\r\n";
+	static const char tail[] = "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"tail\"}";
+	struct env e;
+	struct judge *j;
+	char *reason = NULL;
+
+	(void)state;
+	env_init(&e, "text");
+	/* cut inside the escape, the word, the JSON and the \r\n */
+	for (size_t a = 1; a + 1 < sizeof(in) - 1; a += 7) {
+		j = judge_new(&e.cfg);
+		judge_feed(j, in, a);
+		assert_null(judge_result_json(j));
+		judge_feed(j, in + a, sizeof(in) - 1 - a);
+		assert_string_equal(judge_result_json(j),
+				    "{\"status\":\"done\",\"summary\":\"split\"}");
+		assert_int_equal(judge_finish(j, 0, 0, &reason), JV_RESULT);
+		assert_string_equal(reason, "AUTOMATOR_RESULT status 'done'");
+		free(reason);
+		judge_free(j);
+	}
+	/* an unterminated last line is judged by judge_finish */
+	j = judge_new(&e.cfg);
+	feed_s(j, tail);
+	assert_null(judge_result_json(j));
+	assert_int_equal(judge_finish(j, 0, 0, &reason), JV_RESULT);
+	assert_string_equal(judge_result_json(j), "{\"status\":\"done\",\"summary\":\"tail\"}");
+	free(reason);
+	/* feeding after judge_finish is ignored; finish again re-decides */
+	feed_s(j, "error: late\n");
+	assert_int_equal(judge_bytes(j), strlen(tail));
+	assert_int_equal(judge_finish(j, 4, 0, &reason), JV_EXITED);
+	assert_string_equal(reason, "exit 4");
+	free(reason);
+	assert_int_equal(judge_finish(j, 0, 0, NULL), JV_RESULT);
+	judge_free(j);
+	env_release(&e);
+}
+
+/* ---- live queries ---- */
+
+static void test_prompt_waiting(void **state)
+{
+	struct env e;
+	struct judge *j;
+
+	(void)state;
+	env_init(&e, "text");
+	j = judge_new(&e.cfg);
+	assert_false(judge_prompt_waiting(j));
+	feed_s(j, "About to overwrite config.\nProceed? [y/");
+	assert_false(judge_prompt_waiting(j));
+	feed_s(j, "n] ");
+	assert_true(judge_prompt_waiting(j));
+	assert_string_equal(judge_last_line(j), "Proceed? [y/n] ");
+	/* escapes (a blinking cursor) are not output */
+	feed_s(j, "\x1b[?25h\x1b[?25l");
+	assert_true(judge_prompt_waiting(j));
+	/* the answer echoed, then more output */
+	feed_s(j, "y");
+	assert_false(judge_prompt_waiting(j));
+	feed_s(j, "\nwriting config\n");
+	assert_false(judge_prompt_waiting(j));
+	assert_string_equal(judge_last_line(j), "writing config");
+
+	/* a complete prompt line counts until something visible follows */
+	feed_s(j, "Do you want to proceed?\n");
+	assert_true(judge_prompt_waiting(j));
+	feed_s(j, "\n  \n\x1b[0m");
+	assert_true(judge_prompt_waiting(j));
+	feed_s(j, ".");
+	assert_false(judge_prompt_waiting(j));
+	feed_s(j, "\n");
+	assert_false(judge_prompt_waiting(j));
+	judge_free(j);
+
+	/* the step's prompt patterns count as well */
+	pl_add(&e.step_prompt_wait, "^Select option \\[1-4\\]:\\s*$");
+	j = judge_new(&e.cfg);
+	feed_s(j, "1) keep\n2) drop\nSelect option [1-4]: ");
+	assert_true(judge_prompt_waiting(j));
+	feed_s(j, "\r\n");
+	assert_true(judge_prompt_waiting(j));
+	feed_s(j, "3\n");
+	assert_false(judge_prompt_waiting(j));
+	judge_free(j);
+	env_release(&e);
+}
+
+static void test_prompt_waiting_json(void **state)
+{
+	struct env e;
+	struct judge *j;
+
+	(void)state;
+	env_init(&e, "claude-stream-json");
+	j = judge_new(&e.cfg);
+	/* model text ending in a question */
+	feed_s(j, "{\"type\":\"assistant\",\"message\":{\"content\":[{\"type\":\"text\","
+		  "\"text\":\"Plan ready.\\nDo you want to proceed?\"}]}}\n");
+	assert_true(judge_prompt_waiting(j));
+	assert_string_equal(judge_last_line(j), "Do you want to proceed?");
+	/* an event in flight is something after it */
+	feed_s(j, "{\"type\":\"user\"");
+	assert_false(judge_prompt_waiting(j));
+	assert_string_equal(judge_last_line(j), "Do you want to proceed?");
+	feed_s(j, "}\n");
+	assert_false(judge_prompt_waiting(j));
+	/* a plain (stderr) prompt in a JSON stream */
+	feed_s(j, "Trust this folder? [y/n] ");
+	assert_true(judge_prompt_waiting(j));
+	assert_string_equal(judge_last_line(j), "Trust this folder? [y/n] ");
+	judge_free(j);
+	env_release(&e);
+}
+
+/* ---- JSON formats ---- */
+
+static void test_claude_events(void **state)
+{
+	struct env e;
+	struct outcome o;
+
+	(void)state;
+	env_init(&e, "claude-stream-json");
+	/* the model writing about rate limits and logins is not the CLI failing */
+	o = run_str(&e.cfg,
+		    "{\"type\":\"assistant\",\"message\":{\"model\":\"claude-sonnet-4-5\","
+		    "\"content\":"
+		    "[{\"type\":\"text\",\"text\":\"Added rate limiting; users not logged in get "
+		    "401.\"}]}}\n",
+		    -1, 9);
+	assert_verdict(&o, JV_EXITED, "killed by signal 9");
+	assert_string_equal(o.last, "Added rate limiting; users not logged in get 401.");
+	outcome_release(&o);
+	/* but its words do meet the failure patterns */
+	o = run_str(&e.cfg,
+		    "{\"type\":\"assistant\",\"message\":{\"content\":[{\"type\":\"tool_use\","
+		    "\"name\":\"Bash\"},{\"type\":\"text\",\"text\":"
+		    "\"ok\\nerror: cannot build\"}]}}\n",
+		    0, 0);
+	assert_verdict(&o, JV_FAILURE, "failure pattern '^error:' matched: error: cannot build");
+	outcome_release(&o);
+	/* an error subtype without is_error is a failure */
+	o = run_str(&e.cfg,
+		    "{\"type\":\"result\",\"subtype\":\"error_max_turns\",\"is_error\":false,"
+		    "\"num_turns\":30}\n",
+		    0, 0);
+	assert_verdict(&o, JV_FAILURE, "claude result is an error (subtype 'error_max_turns')");
+	outcome_release(&o);
+	/* a synthetic message is CLI text: rate-limit patterns apply */
+	o = run_str(&e.cfg,
+		    "{\"type\":\"assistant\",\"message\":{\"model\":\"<synthetic>\",\"content\":"
+		    "[{\"type\":\"text\",\"text\":"
+		    "\"Claude AI usage limit reached|1760000000\"}]}}\n"
+		    "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":true,\"result\":"
+		    "\"Claude AI usage limit reached|1760000000\"}\n",
+		    1, 0);
+	assert_verdict(&o, JV_RATE_LIMITED,
+		       "rate-limit pattern '(?i)usage limit reached' "
+		       "matched: Claude AI usage limit reached|1760000000");
+	outcome_release(&o);
+	/* is_error makes the exit unclean even with status 0 */
+	o = run_str(&e.cfg,
+		    "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":true,\"result\":"
+		    "\"API Error: 529 overloaded\"}\n",
+		    0, 0);
+	assert_verdict(&o, JV_RATE_LIMITED,
+		       "rate-limit pattern '(?i)overloaded' matched: "
+		       "API Error: 529 overloaded");
+	outcome_release(&o);
+	/* JSON that is not an event, other JSON values, broken JSON */
+	o = run_str(&e.cfg,
+		    "{\"type\":\"system\",\"subtype\":\"init\"}\n{\"no\":\"type\"}\n"
+		    "[1,2]\n{\"type\":\"assistant\",\n",
+		    1, 0);
+	assert_verdict(&o, JV_EXITED, "exit 1");
+	assert_string_equal(o.last, "{\"type\":\"assistant\",");
+	outcome_release(&o);
+	env_release(&e);
+}
+
+static void test_codex_events(void **state)
+{
+	struct env e;
+	struct outcome o;
+
+	(void)state;
+	env_init(&e, "codex-json");
+	/* an error event without a later turn.completed is fatal, even at exit 0 */
+	o = run_str(&e.cfg,
+		    "{\"type\":\"turn.started\"}\n"
+		    "{\"type\":\"error\",\"message\":\"quota exceeded\\nsecond line\"}\n",
+		    0, 0);
+	assert_verdict(&o, JV_FAILURE, "codex error: quota exceeded");
+	outcome_release(&o);
+	/* turn.failed wins over a pending error for the reason */
+	o = run_str(&e.cfg,
+		    "{\"type\":\"error\",\"message\":\"first\"}\n"
+		    "{\"type\":\"turn.failed\",\"error\":{\"message\":\"final\"}}\n",
+		    1, 0);
+	assert_verdict(&o, JV_FAILURE, "codex turn failed: final");
+	outcome_release(&o);
+	/* error items are warnings; a rate-limit warning matters only on a bad exit */
+	o = run_str(&e.cfg,
+		    "{\"type\":\"item.completed\",\"item\":{\"id\":\"item_0\",\"type\":\"error\","
+		    "\"message\":\"429 Too Many Requests\"}}\n"
+		    "{\"type\":\"item.completed\",\"item\":{\"id\":\"item_1\",\"type\":"
+		    "\"agent_message\",\"text\":\"AUTOMATOR_RESULT {\\\"status\\\":\\\"done\\\","
+		    "\\\"summary\\\":\\\"x\\\"}\"}}\n"
+		    "{\"type\":\"turn.completed\",\"usage\":{}}\n",
+		    0, 0);
+	assert_verdict(&o, JV_RESULT, "AUTOMATOR_RESULT status 'done'");
+	outcome_release(&o);
+	o = run_str(&e.cfg,
+		    "{\"type\":\"item.completed\",\"item\":{\"id\":\"item_0\",\"type\":\"error\","
+		    "\"message\":\"429 Too Many Requests\"}}\n",
+		    -1, 15);
+	assert_verdict(&o, JV_RATE_LIMITED,
+		       "rate-limit pattern '(?i)too many requests' "
+		       "matched: 429 Too Many Requests");
+	outcome_release(&o);
+	/* command output is not the model's words */
+	o = run_str(&e.cfg,
+		    "{\"type\":\"item.completed\",\"item\":{\"id\":\"item_0\",\"type\":"
+		    "\"command_execution\",\"command\":\"make\",\"aggregated_output\":"
+		    "\"error: x\\nrate limited\\n\",\"exit_code\":2,\"status\":\"failed\"}}\n",
+		    1, 0);
+	assert_verdict(&o, JV_EXITED, "exit 1");
+	outcome_release(&o);
+	env_release(&e);
+}
+
+/* ---- the transcripts ---- */
+
+static const struct {
+	const char *file;
+	const char *output;
+	int status;
+	enum judge_verdict v;
+	const char *reason;
+	const char *json; /* NULL: none */
+	const char *last;
+} fixtures[] = {
+	{ "text-result.log", "text", 0, JV_RESULT, "AUTOMATOR_RESULT status 'done'",
+	  "{\"status\":\"done\",\"summary\":\"app shell implemented, 42 tests pass\","
+	  "\"files\":[\"src/shell.c\",\"tests/shell.c\"]}",
+	  "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"app shell implemented, 42 tests "
+	  "pass\",\"files\":[\"src/shell.c\",\"tests/shell.c\"]}" },
+	{ "text-unavailable.log", "text", 1, JV_UNAVAILABLE,
+	  "unavailable pattern '(?i)(ENOTFOUND|ECONNREFUSED|EAI_AGAIN|getaddrinfo)' matched: "
+	  "Error: getaddrinfo ENOTFOUND api.anthropic.com",
+	  NULL, "Retrying in 8s (attempt 3/3)" },
+	{ "claude-success.jsonl", "claude-stream-json", 0, JV_RESULT,
+	  "AUTOMATOR_RESULT status 'done'",
+	  "{\"status\":\"done\",\"summary\":\"app shell with navigation\",\"tests\":\"42 passed\"}",
+	  "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"app shell with navigation\","
+	  "\"tests\":\"42 passed\"}" },
+	{ "claude-is-error.jsonl", "claude-stream-json", 1, JV_FAILURE,
+	  "claude result is an error (subtype 'success'): API Error: 400 {\"type\":\"error\","
+	  "\"error\":{\"type\":\"invalid_request_error\",\"message\":\"prompt is too long: "
+	  "211934 tokens > 200000 maximum\"}}",
+	  NULL,
+	  "API Error: 400 {\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\","
+	  "\"message\":\"prompt is too long: 211934 tokens > 200000 maximum\"}}" },
+	{ "claude-not-logged-in.jsonl", "claude-stream-json", 1, JV_UNAVAILABLE,
+	  "unavailable pattern '(?i)invalid api key' matched: Invalid API key · Please run /login",
+	  NULL, "Invalid API key · Please run /login" },
+	{ "claude-enotfound.jsonl", "claude-stream-json", 1, JV_UNAVAILABLE,
+	  "unavailable pattern '(?i)(ENOTFOUND|ECONNREFUSED|EAI_AGAIN|getaddrinfo)' matched: "
+	  "Error: getaddrinfo ENOTFOUND api.anthropic.com",
+	  NULL, "API Error: Connection error." },
+	{ "codex-success.jsonl", "codex-json", 0, JV_RESULT, "AUTOMATOR_RESULT status 'done'",
+	  "{\"status\":\"done\",\"summary\":\"password reset implemented\","
+	  "\"tests\":\"17 passed\"}",
+	  "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"password reset implemented\","
+	  "\"tests\":\"17 passed\"}" },
+	{ "codex-failure.jsonl", "codex-json", 1, JV_FAILURE,
+	  "codex turn failed: unexpected status 400 Bad Request: {\"detail\":\"The 'gpt-5-codex' "
+	  "model is not supported when using Codex with a ChatGPT account.\"}",
+	  NULL,
+	  "unexpected status 400 Bad Request: {\"detail\":\"The 'gpt-5-codex' model is not "
+	  "supported when using Codex with a ChatGPT account.\"}" },
+	{ "codex-unavailable.jsonl", "codex-json", 1, JV_UNAVAILABLE,
+	  "unavailable pattern '(?i)(stream disconnected|error sending request|ENOTFOUND|"
+	  "ECONNREFUSED)' matched: Reconnecting... 1/5 (stream disconnected before completion: "
+	  "error sending request for url (https://api.openai.com/v1/responses))",
+	  NULL,
+	  "stream disconnected before completion: error sending request for url "
+	  "(https://api.openai.com/v1/responses)" },
+	{ "codex-reconnect-recovered.jsonl", "codex-json", 0, JV_RESULT,
+	  "AUTOMATOR_RESULT status 'done'", "{\"status\":\"done\",\"summary\":\"retried once\"}",
+	  "AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"retried once\"}" },
+};
+
+static void test_fixtures(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(fixtures); i++) {
+		struct env e;
+		struct outcome o;
+		size_t len;
+		char *data = load_fixture(fixtures[i].file, &len);
+
+		env_init(&e, fixtures[i].output);
+		o = run_judge(&e.cfg, data, len, 0, fixtures[i].status, 0);
+		if (o.v != fixtures[i].v || strcmp(o.reason, fixtures[i].reason))
+			fprintf(stderr, "%s: %s: %s\n", fixtures[i].file, judge_verdict_name(o.v),
+				o.reason);
+		assert_verdict(&o, fixtures[i].v, fixtures[i].reason);
+		if (fixtures[i].json)
+			assert_string_equal(o.json, fixtures[i].json);
+		else
+			assert_null(o.json);
+		assert_string_equal(o.last, fixtures[i].last);
+		outcome_release(&o);
+		env_release(&e);
+		free(data);
+	}
+}
+
+/* Byte by byte and in random chunks, every transcript comes to the same. */
+static void test_fixtures_chunked(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(fixtures); i++) {
+		struct env e;
+		size_t len;
+		char *data = load_fixture(fixtures[i].file, &len);
+		struct outcome whole;
+
+		env_init(&e, fixtures[i].output);
+		whole = run_judge(&e.cfg, data, len, 0, fixtures[i].status, 0);
+		for (unsigned chunk = 1; chunk < 40; chunk++) {
+			unsigned seed = chunk == 1 ? 1 : chunk * 7919 + 1;
+			struct outcome o;
+
+			o = run_judge(&e.cfg, data, len, seed, fixtures[i].status, 0);
+
+			assert_int_equal(o.v, whole.v);
+			assert_string_equal(o.reason, whole.reason);
+			if (whole.json)
+				assert_string_equal(o.json, whole.json);
+			else
+				assert_null(o.json);
+			assert_string_equal(o.last, whole.last);
+			outcome_release(&o);
+		}
+		outcome_release(&whole);
+		env_release(&e);
+		free(data);
+	}
+}
+
+/* Exit 0 does not make an agent error clean; signals do not either. */
+static void test_fixtures_other_exits(void **state)
+{
+	static const struct {
+		const char *file;
+		const char *output;
+		int status, sig;
+		enum judge_verdict v;
+	} cases[] = {
+		{ "codex-unavailable.jsonl", "codex-json", 0, 0, JV_UNAVAILABLE },
+		{ "codex-failure.jsonl", "codex-json", 0, 0, JV_FAILURE },
+		{ "claude-not-logged-in.jsonl", "claude-stream-json", 0, 0, JV_UNAVAILABLE },
+		{ "claude-is-error.jsonl", "claude-stream-json", 0, 0, JV_FAILURE },
+		{ "text-unavailable.log", "text", 0, 0, JV_NO_RESULT },
+		{ "text-unavailable.log", "text", -1, 9, JV_UNAVAILABLE },
+		{ "claude-success.jsonl", "claude-stream-json", -1, 9, JV_EXITED },
+		{ "codex-reconnect-recovered.jsonl", "codex-json", 1, 0, JV_UNAVAILABLE },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct env e;
+		struct outcome o;
+		size_t len;
+		char *data = load_fixture(cases[i].file, &len);
+
+		env_init(&e, cases[i].output);
+		o = run_judge(&e.cfg, data, len, 0, cases[i].status, cases[i].sig);
+		assert_string_equal(judge_verdict_name(o.v), judge_verdict_name(cases[i].v));
+		outcome_release(&o);
+		env_release(&e);
+		free(data);
+	}
+}
+
+/* ---- configuration ---- */
+
+static void test_cfg_init(void **state)
+{
+	struct step step;
+	struct agent agent;
+	struct judge_cfg cfg;
+
+	(void)state;
+	memset(&step, 0, sizeof(step));
+	memset(&agent, 0, sizeof(agent));
+	agent.output = "codex-json";
+	judge_cfg_init(&cfg, &step, &agent);
+	assert_ptr_equal(cfg.step_failure, &step.failure);
+	assert_ptr_equal(cfg.step_success, &step.success);
+	assert_ptr_equal(cfg.step_prompt_wait, &step.prompt_wait);
+	assert_ptr_equal(cfg.result_keys, &step.result);
+	assert_ptr_equal(cfg.agent_rate_limit, &agent.rate_limit);
+	assert_ptr_equal(cfg.agent_unavailable, &agent.unavailable);
+	assert_ptr_equal(cfg.agent_success, &agent.success);
+	assert_ptr_equal(cfg.agent_failure, &agent.failure);
+	assert_ptr_equal(cfg.agent_prompt_wait, &agent.prompt_wait);
+	assert_string_equal(cfg.output, "codex-json");
+	assert_false(cfg.expects_result);
+	strvec_push(&step.result, "status");
+	judge_cfg_init(&cfg, &step, &agent);
+	assert_true(cfg.expects_result);
+	strvec_release(&step.result);
+	pl_add(&step.success, "done");
+	judge_cfg_init(&cfg, &step, NULL);
+	assert_true(cfg.expects_result);
+	assert_null(cfg.output);
+	assert_null(cfg.agent_failure);
+	patlist_release(&step.success);
+	judge_cfg_init(&cfg, NULL, NULL);
+	assert_null(cfg.step_failure);
+	assert_false(cfg.expects_result);
+}
+
+/* A judge with nothing configured: text, no patterns, no keys. */
+static void test_empty_cfg(void **state)
+{
+	struct judge_cfg cfg;
+	struct outcome o;
+
+	(void)state;
+	memset(&cfg, 0, sizeof(cfg));
+	o = run_str(&cfg, "AUTOMATOR_RESULT {}\n", 0, 0);
+	assert_verdict(&o, JV_RESULT, "AUTOMATOR_RESULT without a status");
+	assert_string_equal(o.json, "{}");
+	outcome_release(&o);
+	o = run_str(&cfg, "rate limited\nDo you want to proceed?\n", 0, 0);
+	assert_verdict(&o, JV_SUCCESS, "exit 0");
+	outcome_release(&o);
+	cfg.output = "no-such-format";
+	o = run_str(&cfg, "{\"type\":\"result\",\"is_error\":true}\n", 3, 0);
+	assert_verdict(&o, JV_EXITED, "exit 3");
+	assert_string_equal(o.last, "{\"type\":\"result\",\"is_error\":true}");
+	outcome_release(&o);
+}
+
+static void test_verdict_names(void **state)
+{
+	(void)state;
+	assert_string_equal(judge_verdict_name(JV_RESULT), "result");
+	assert_string_equal(judge_verdict_name(JV_SUCCESS), "success");
+	assert_string_equal(judge_verdict_name(JV_FAILURE), "failure");
+	assert_string_equal(judge_verdict_name(JV_NO_RESULT), "no-result");
+	assert_string_equal(judge_verdict_name(JV_EXITED), "exited");
+	assert_string_equal(judge_verdict_name(JV_RATE_LIMITED), "rate-limited");
+	assert_string_equal(judge_verdict_name(JV_UNAVAILABLE), "unavailable");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_result_valid),
+		cmocka_unit_test(test_result_failed_status),
+		cmocka_unit_test(test_result_last_valid_wins),
+		cmocka_unit_test(test_result_invalid),
+		cmocka_unit_test(test_exit_rules),
+		cmocka_unit_test(test_success_patterns),
+		cmocka_unit_test(test_failure_patterns),
+		cmocka_unit_test(test_rate_limit_and_unavailable),
+		cmocka_unit_test(test_live_flags),
+		cmocka_unit_test(test_ansi),
+		cmocka_unit_test(test_carriage_return),
+		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_utf8_split_across_feeds),
+		cmocka_unit_test(test_long_line),
+		cmocka_unit_test(test_long_line_utf8_boundary),
+		cmocka_unit_test(test_result_split_across_feeds),
+		cmocka_unit_test(test_prompt_waiting),
+		cmocka_unit_test(test_prompt_waiting_json),
+		cmocka_unit_test(test_claude_events),
+		cmocka_unit_test(test_codex_events),
+		cmocka_unit_test(test_fixtures),
+		cmocka_unit_test(test_fixtures_chunked),
+		cmocka_unit_test(test_fixtures_other_exits),
+		cmocka_unit_test(test_cfg_init),
+		cmocka_unit_test(test_empty_cfg),
+		cmocka_unit_test(test_verdict_names),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
