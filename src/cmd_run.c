@@ -29,8 +29,9 @@ int cmd_run_exec(int argc, char **argv)
 {
 	const struct cmd *c = cmd_lookup("run");
 	struct cmd_opt opts[] = {
-		{ "stories", 1, NULL, 0 }, { "epic", 1, NULL, 0 },	{ "max-parallel", 1, NULL, 0 },
-		{ "agent", 1, NULL, 0 },   { "workflow", 1, NULL, 0 }, { "no-input", 0, NULL, 0 },
+		{ "stories", 1, NULL, 0 },      { "epic", 1, NULL, 0 },
+		{ "max-parallel", 1, NULL, 0 }, { "agent", 1, NULL, 0 },
+		{ "workflow", 1, NULL, 0 },     { "no-input", 0, NULL, 0 },
 		{ "dry-run", 0, NULL, 0 },
 	};
 	struct run_opts o = { 0 };
@@ -128,8 +129,9 @@ static int view_open(struct view *v, const char *run_id)
 	memset(v, 0, sizeof(*v));
 	v->root = find_root();
 	if (!v->root) {
-		fprintf(stderr, "%s: no automator project here (no .automator/state.db in this "
-				"directory or above)\n",
+		fprintf(stderr,
+			"%s: no automator project here (no .automator/state.db in this "
+			"directory or above)\n",
 			progname);
 		return EXIT_USAGE;
 	}
@@ -244,7 +246,8 @@ static int note_escalation(const struct store_journal_entry *e, void *arg)
 int cmd_status_exec(int argc, char **argv)
 {
 	const struct cmd *c = cmd_lookup("status");
-	struct cmd_opt opts[] = { { "run", 1, NULL, 0 }, { "json", 0, NULL, 0 },
+	struct cmd_opt opts[] = { { "run", 1, NULL, 0 },
+				  { "json", 0, NULL, 0 },
 				  { "watch", 0, NULL, 0 } };
 	struct story_list l = { 0 };
 	struct last_escalation le = { &l, NULL };
@@ -295,11 +298,11 @@ int cmd_status_exec(int argc, char **argv)
 		json_object_set_new(counts, s->state, json_integer(n + 1));
 		if (open && le.trigger[i]) {
 			json_array_append_new(reasons, json_string(le.trigger[i]));
-			json_array_append_new(signals,
-					      json_pack("{s:s,s:s,s:s}", "story", s->story_id,
-							"trigger", le.trigger[i], "category",
-							!strcmp(s->state, "BLOCKED") ? "CRITICAL"
-										     : "PREFERENCE"));
+			json_array_append_new(
+				signals, json_pack("{s:s,s:s,s:s}", "story", s->story_id, "trigger",
+						   le.trigger[i], "category",
+						   !strcmp(s->state, "BLOCKED") ? "CRITICAL"
+										: "PREFERENCE"));
 			required = true;
 		}
 		o = json_pack("{s:s,s:s,s:i,s:s,s:s?,s:i,s:i,s:n,s:n,s:o}", "id", s->story_id,
@@ -335,7 +338,8 @@ int cmd_status_exec(int argc, char **argv)
 		       v.run.project, v.run.started_at);
 		printf("%-8s %-18s %-10s %-8s %s\n", "story", "state", "step", "attempt",
 		       "escalation");
-		json_array_foreach(stories, i, o) {
+		json_array_foreach(stories, i, o)
+		{
 			json_t *rs = json_object_get(o, "escalation_reasons");
 
 			printf("%-8s %-18s %-10s %-8lld %s\n",
@@ -391,7 +395,8 @@ static char *find_log(struct view *v, const char *story, const char *step)
 int cmd_log_exec(int argc, char **argv)
 {
 	const struct cmd *c = cmd_lookup("log");
-	struct cmd_opt opts[] = { { "step", 1, NULL, 0 }, { "follow", 0, NULL, 0 },
+	struct cmd_opt opts[] = { { "step", 1, NULL, 0 },
+				  { "follow", 0, NULL, 0 },
 				  { "run", 1, NULL, 0 } };
 	char **pos, *path, *exitp;
 	struct view v;
@@ -487,13 +492,15 @@ int cmd_attach_exec(int argc, char **argv)
 		free(cause);
 		ret = EXIT_NEGATIVE;
 	} else if (!isatty(STDIN_FILENO)) {
-		fprintf(stderr, "%s: attach needs a terminal; the session is %s on tmux socket %s\n",
+		fprintf(stderr,
+			"%s: attach needs a terminal; the session is %s on tmux socket %s\n",
 			progname, names.v[names.n - 1], pj.socket);
 		ret = EXIT_USAGE;
 	} else {
 		char *target = xstrfmt("=%s", names.v[names.n - 1]);
-		const char *args[] = { "tmux", "-L", pj.socket, "attach-session", "-t", target,
-				       NULL };
+		const char *args[] = {
+			"tmux", "-L", pj.socket, "attach-session", "-t", target, NULL
+		};
 
 		fflush(NULL);
 		execvp("tmux", (char *const *)args);

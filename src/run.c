@@ -36,8 +36,8 @@
 #include "verify.h"
 
 #define TICK_MS 100
-#define SETTLE_MS 3000       /* how long to wait for the end marker after the exit record */
-#define PROMPT_IDLE_MS 1500  /* a prompt-looking last line this quiet means "waiting" */
+#define SETTLE_MS 3000      /* how long to wait for the end marker after the exit record */
+#define PROMPT_IDLE_MS 1500 /* a prompt-looking last line this quiet means "waiting" */
 #define SESSION_CHECK_MS 2000
 #define MARKER_PREFIX "\033]777;automator-end;"
 
@@ -91,8 +91,8 @@ struct run {
 	long long started_wall;
 	long long last_heartbeat;
 	bool tty, color;
-	int live_lines;        /* lines of the live block on screen */
-	long long live_at;     /* when it was last drawn */
+	int live_lines;    /* lines of the live block on screen */
+	long long live_at; /* when it was last drawn */
 	int exit_code;
 	bool fatal;
 };
@@ -304,12 +304,14 @@ static void live_draw(struct run *r)
 		if (!(story_busy(s) || s->state == SS_AWAITING_DECISION || s->state == SS_BLOCKED))
 			continue;
 		if (st && st->kind == STEP_REVIEW)
-			snprintf(stepbuf, sizeof(stepbuf), "%s c%d/a%d", st->name, s->cycle, s->attempt);
+			snprintf(stepbuf, sizeof(stepbuf), "%s c%d/a%d", st->name, s->cycle,
+				 s->attempt);
 		else if (st)
 			snprintf(stepbuf, sizeof(stepbuf), "%s a%d", st->name, s->attempt);
-		printf("  %s%-6s %-17s%s %-14s %3lld:%02lld  %.*s\n", r->color ? state_color(s->state) : "",
-		       s->cfg->id, fsm_story.state_names[s->state], r->color ? "\033[0m" : "", stepbuf,
-		       el / 60, el % 60, 60, last ? last : "");
+		printf("  %s%-6s %-17s%s %-14s %3lld:%02lld  %.*s\n",
+		       r->color ? state_color(s->state) : "", s->cfg->id,
+		       fsm_story.state_names[s->state], r->color ? "\033[0m" : "", stepbuf, el / 60,
+		       el % 60, 60, last ? last : "");
 		r->live_lines++;
 	}
 }
@@ -655,8 +657,8 @@ static void escalate(struct run *r, const char *trigger_key, bool critical)
 		free(num[1]);
 	}
 	{
-		char *note = xstrfmt("%s%s%s", trigger_key, s->note ? ": " : "",
-				     s->note ? s->note : "");
+		char *note =
+			xstrfmt("%s%s%s", trigger_key, s->note ? ": " : "", s->note ? s->note : "");
 
 		free(s->note);
 		s->note = note;
@@ -706,8 +708,8 @@ static int a_run_session(void *ctx)
 		/* resumed: this attempt was spawned before; never spawn it twice */
 		struct store_session old;
 
-		if (store_session_get(r->st, r->id, s->cfg->id, st->name, s->attempt, &old,
-				      NULL) == 0) {
+		if (store_session_get(r->st, r->id, s->cfg->id, st->name, s->attempt, &old, NULL) ==
+		    0) {
 			ss->id = old.id;
 			ss->offset = old.log_offset;
 			store_session_release(&old);
@@ -731,8 +733,8 @@ static int a_run_session(void *ctx)
 	return 0;
 }
 
-static void verify_ctx_fill(struct run *r, struct rstory *s, struct verify_ctx *vc,
-			    struct tvars *v, char *num[2])
+static void verify_ctx_fill(struct run *r, struct rstory *s, struct verify_ctx *vc, struct tvars *v,
+			    char *num[2])
 {
 	fill_vars(r, s, v, num);
 	memset(vc, 0, sizeof(*vc));
@@ -942,11 +944,11 @@ static int a_close_story(void *ctx)
 	return 0;
 }
 
-#define ESCALATION(fn, key, crit)                 \
-	static int fn(void *ctx)                  \
-	{                                         \
-		escalate(ctx, key, crit);         \
-		return 0;                         \
+#define ESCALATION(fn, key, crit)         \
+	static int fn(void *ctx)          \
+	{                                 \
+		escalate(ctx, key, crit); \
+		return 0;                 \
 	}
 ESCALATION(a_esc_cannot_parse, "cannot-parse-output", false)
 ESCALATION(a_esc_spawn_failure, "session-spawn-failure", true)
@@ -1039,12 +1041,9 @@ static int a_abort_run(void *ctx)
 }
 
 static const fsm_guard_fn story_guards[SG__COUNT] = {
-	[SG_RETRIES_LEFT] = g_retries_left,
-	[SG_CRASH_RETRIES_LEFT] = g_crash_retries_left,
-	[SG_CYCLES_LEFT] = g_cycles_left,
-	[SG_RESTARTS_LEFT] = g_restarts_left,
-	[SG_HAS_DEPENDENTS] = g_has_dependents,
-	[SG_IS_REVIEW_STEP] = g_is_review_step,
+	[SG_RETRIES_LEFT] = g_retries_left,     [SG_CRASH_RETRIES_LEFT] = g_crash_retries_left,
+	[SG_CYCLES_LEFT] = g_cycles_left,       [SG_RESTARTS_LEFT] = g_restarts_left,
+	[SG_HAS_DEPENDENTS] = g_has_dependents, [SG_IS_REVIEW_STEP] = g_is_review_step,
 };
 
 static const fsm_action_fn story_actions[SA__COUNT] = {
@@ -1079,12 +1078,9 @@ static const fsm_guard_fn run_guards[RG__COUNT] = {
 };
 
 static const fsm_action_fn run_actions[RA__COUNT] = {
-	[RA_PREPARE] = a_prepare,
-	[RA_CREATE_MARKER] = a_create_marker,
-	[RA_PAUSE] = a_pause,
-	[RA_UNPAUSE] = a_unpause,
-	[RA_REATTACH] = a_reattach,
-	[RA_FINALIZE] = a_finalize,
+	[RA_PREPARE] = a_prepare,     [RA_CREATE_MARKER] = a_create_marker,
+	[RA_PAUSE] = a_pause,         [RA_UNPAUSE] = a_unpause,
+	[RA_REATTACH] = a_reattach,   [RA_FINALIZE] = a_finalize,
 	[RA_ABORT_RUN] = a_abort_run,
 };
 
@@ -1111,8 +1107,8 @@ static json_t *snapshot_json(const struct strvec *sv)
  * BEGIN_STORY the base commit and the snapshot of files dirty at the start.
  * Returns the intent JSON (newly allocated) for the journal.
  */
-static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_row *row,
-			      int event, struct counters *c)
+static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_row *row, int event,
+			      struct counters *c)
 {
 	const struct step *st;
 	json_t *o;
@@ -1165,20 +1161,21 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 	}
 	if (row->action == FSM_NO_ACTION)
 		return NULL;
-	st = (size_t)c->step_index < r->sp->workflow->nsteps ? &r->sp->workflow->steps[c->step_index]
-							     : NULL;
+	st = (size_t)c->step_index < r->sp->workflow->nsteps
+		     ? &r->sp->workflow->steps[c->step_index]
+		     : NULL;
 	o = json_pack("{s:s,s:s?,s:i,s:i}", "action", fsm_story.action_names[row->action], "step",
 		      st ? st->name : NULL, "attempt", c->attempt, "cycle", c->cycle);
 	if (row->action == SA_BEGIN_STORY) {
-		json_object_set_new(o, "base", s->base_commit ? json_string(s->base_commit)
-							      : json_null());
+		json_object_set_new(o, "base",
+				    s->base_commit ? json_string(s->base_commit) : json_null());
 		json_object_set_new(o, "snapshot", snapshot_json(&s->snapshot));
 	}
 	if (row->action == SA_FALLBACK_RETRY) {
 		const struct agent *a = agents_find(r->sp->agents, s->agent);
 
-		json_object_set_new(o, "agent", json_string(a && a->fallback ? a->fallback
-									: s->agent));
+		json_object_set_new(o, "agent",
+				    json_string(a && a->fallback ? a->fallback : s->agent));
 	}
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
@@ -1424,9 +1421,8 @@ static void monitor(struct run *r, struct rstory *s)
 	    judge_prompt_waiting(ss->judge)) {
 		ss->waiting_reported = true;
 		free(s->note);
-		s->note = xstrfmt("waiting at a prompt: %s", judge_last_line(ss->judge)
-								  ? judge_last_line(ss->judge)
-								  : "");
+		s->note = xstrfmt("waiting at a prompt: %s",
+				  judge_last_line(ss->judge) ? judge_last_line(ss->judge) : "");
 		queue(r, story_index(r, s), SE_WAITING_INPUT);
 		return;
 	}
@@ -1436,8 +1432,8 @@ static void monitor(struct run *r, struct rstory *s)
 
 		ss->checked_ms = now;
 		gone = tmx_has_session(&r->tmx, ss->name, NULL) == 0;
-		if (!gone && tmx_pane_state(&r->tmx, ss->name, &dead, &st_status, &st_signal,
-					    &cause) < 0) {
+		if (!gone &&
+		    tmx_pane_state(&r->tmx, ss->name, &dead, &st_status, &st_signal, &cause) < 0) {
 			free(cause);
 			cause = NULL;
 		}
@@ -1464,12 +1460,13 @@ static bool waiting_for_decision(struct run *r)
 		const struct rstory *s = &r->s[i];
 		const struct rstory *failed;
 
-		if (story_busy(s) && !(s->sess && s->sess->ended && s->state != SS_SPAWN &&
-				       s->state != SS_REVIEW))
+		if (story_busy(s) &&
+		    !(s->sess && s->sess->ended && s->state != SS_SPAWN && s->state != SS_REVIEW))
 			return false;
 		if (s->state == SS_AWAITING_DECISION || s->state == SS_BLOCKED)
 			open = true;
-		if (s->state == SS_PENDING && r->state == RS_IN_PROGRESS && deps_done(r, s, &failed))
+		if (s->state == SS_PENDING && r->state == RS_IN_PROGRESS &&
+		    deps_done(r, s, &failed))
 			return false;
 	}
 	return open;
@@ -1506,14 +1503,13 @@ static int replay_entry(const struct store_journal_entry *e, void *arg)
 	if (e->action && !strcmp(e->action, "BEGIN_STORY")) {
 		strvec_release(&r->s[i].snapshot);
 		snap = json_object_get(o, "snapshot");
-		json_array_foreach(snap, k, v)
-			strvec_push(&r->s[i].snapshot, json_string_value(v));
+		json_array_foreach(snap, k, v) strvec_push(&r->s[i].snapshot, json_string_value(v));
 		r->s[i].agent = r->s[i].cfg->agent ? r->s[i].cfg->agent : r->sp->agent;
 	}
 	if (e->action && !strcmp(e->action, "FALLBACK_RETRY") &&
 	    json_is_string(json_object_get(o, "agent"))) {
-		const struct agent *a = agents_find(r->sp->agents,
-						    json_string_value(json_object_get(o, "agent")));
+		const struct agent *a =
+			agents_find(r->sp->agents, json_string_value(json_object_get(o, "agent")));
 
 		if (a)
 			r->s[i].agent = a->name;
@@ -1726,8 +1722,12 @@ static void print_summary(struct run *r)
 
 		done += s->state == SS_DONE;
 		printf("%-8s %-18s %-10s %s\n", s->cfg->id, fsm_story.state_names[s->state],
-		       s->state == SS_DONE ? "-" : st ? st->name : "-",
-		       s->state == SS_DONE ? "" : s->note ? s->note : "");
+		       s->state == SS_DONE ? "-"
+		       : st                ? st->name
+					   : "-",
+		       s->state == SS_DONE ? ""
+		       : s->note           ? s->note
+					   : "");
 	}
 	printf("\n%d of %zu stories done (run %s)\n", done, r->n, r->id);
 	fflush(stdout);
@@ -1802,7 +1802,8 @@ static int select_stories(struct run *r)
 			char *copy = xstrdup(sel), *save = NULL, *tok;
 
 			keep = false;
-			for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			for (tok = strtok_r(copy, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
 				char *dash = strchr(tok, '-');
 				int lo, hi, me;
 
