@@ -511,8 +511,11 @@ static void session_read(struct run *r, struct rstory *s, struct session *ss)
 			ss->marker_seen = true;
 			break;
 		}
-		/* keep a tail that could be the start of the marker */
+		/* hold back only a tail that is the start of the marker */
 		keep = ss->pending.len < mlen ? ss->pending.len : mlen - 1;
+		while (keep > 0 &&
+		       memcmp(ss->pending.s + ss->pending.len - keep, ss->marker, keep) != 0)
+			keep--;
 		judge_feed(ss->judge, ss->pending.s, ss->pending.len - keep);
 		memmove(ss->pending.s, ss->pending.s + ss->pending.len - keep, keep);
 		ss->pending.len = keep;

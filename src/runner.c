@@ -98,6 +98,21 @@ static int spec_strings(json_t *spec, const char *key, struct strvec *out)
 	return 0;
 }
 
+static volatile pid_t child;
+
+/* Passes a hang-up or termination on to the agent, then arms a SIGKILL. */
+static void forward_signal(int sig)
+{
+	if (child <= 0)
+		return;
+	if (sig == SIGALRM) {
+		kill(child, SIGKILL);
+		return;
+	}
+	kill(child, sig);
+	alarm(5);
+}
+
 int runner_main(int argc, char **argv)
 {
 	struct strvec args = STRVEC_INIT, env = STRVEC_INIT;
@@ -150,11 +165,26 @@ int runner_main(int argc, char **argv)
 			strerror(errno));
 		_exit(127);
 	}
-	/* the pane's hang-up should end the agent, not leave us without a record */
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGINT, SIG_IGN);
+	/*
+	 * A hang-up (the session killed) or a termination request is passed on
+	 * to the agent; if it has not gone 5 s later it is killed. Either way
+	 * the runner stays to write the exit record.
+	 */
+	child = pid;
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = forward_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGHUP, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGALRM, &sa, NULL);
+		signal(SIGINT, SIG_IGN);
+	}
 	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 		;
+	alarm(0);
 	if (WIFSIGNALED(wstatus)) {
 		sig = WTERMSIG(wstatus);
 		status = -1;
