@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # t0420-resume: kill -9 of automator at several points, then `automator
 # resume`: the run completes, no story is committed twice and no step
-# attempt runs twice. Points: during a dev session (SPAWN), during a review
-# session (REVIEW), right after spawning (before anything else is
-# journaled), between a commit and its journal row, and during VERIFY.
+# attempt runs twice. Points: during a dev session (SPAWN) that resume
+# re-attaches, during one that ends before resume (judged from its exit
+# record and log), during a review session (REVIEW), right after spawning
+# (before anything else is journaled), between a commit and its journal
+# row, and during VERIFY. Also SIGINT: exit 3, the session keeps running.
 . "$(dirname "$0")/lib.sh"
 need tmux git sqlite3 python3
 
@@ -76,6 +78,35 @@ scenario() {
 		tmux -L "$AUTOMATOR_TMUX_SOCKET" list-sessions 2>/dev/null | grep -q '^au-' ||
 			fail "$name: no tmux session survived the kill"
 		;;
+	unwatched:*)
+		# killed during the session, which then ends while nobody watches:
+		# resume must judge it from its exit record and log
+		(cd "$P" && exec timeout 60 "$AUTOMATOR" run resume-sprint.yaml --no-input) \
+			>"$TMP/$name.run" 2>&1 &
+		pid=$!
+		wait_for 30 grep -q "^1.1 ${how#unwatched:} " "$AUTOMATOR_FAKE_LOG_DIR/calls.log" ||
+			fail "$name: the ${how#unwatched:} session never started"
+		kill -KILL "$pid" 2>/dev/null
+		pkill -KILL -f "automator run resume-sprint.yaml" || true
+		wait "$pid" 2>/dev/null
+		wait_for 30 sh -c "ls '$P'/.automator/logs/*/1.1-${how#unwatched:}-1.exit" ||
+			fail "$name: the session never ended"
+		;;
+	sigint:*)
+		# SIGINT: stop dispatching, leave the session running, exit 3
+		(cd "$P" && exec "$AUTOMATOR" run resume-sprint.yaml --no-input) >"$TMP/$name.run" 2>&1 &
+		pid=$!
+		wait_for 30 grep -q "^1.1 ${how#sigint:} " "$AUTOMATOR_FAKE_LOG_DIR/calls.log" ||
+			fail "$name: the ${how#sigint:} session never started"
+		kill -INT "$pid"
+		wait "$pid"
+		rc=$?
+		[ "$rc" = 3 ] || fail "$name: SIGINT: exit $rc, want 3"
+		grep -q "automator resume" "$TMP/$name.run" || fail "$name: no resume command printed"
+		tmux -L "$AUTOMATOR_TMUX_SOCKET" list-sessions 2>/dev/null | grep -q '^au-' ||
+			fail "$name: the session did not outlive the interrupted run"
+		[ "$(sql "$P" "SELECT state FROM runs")" = IN_PROGRESS ] || fail "$name: run state after SIGINT"
+		;;
 	esac
 	[ -e "$P/.automator/state.db" ] || { fail "$name: no state database"; return; }
 	au "$P" resume --no-input
@@ -86,6 +117,8 @@ scenario() {
 
 export AUTOMATOR_FAKE_DELAY=0.05
 scenario spawn "edit src/first.sh ; slow" "" wait:dev
+scenario unwatched "edit src/first.sh ; slow" "" unwatched:dev
+scenario interrupt "edit src/first.sh ; slow" "" sigint:dev
 scenario review "edit src/first.sh" "slow" wait:review
 scenario after-spawn "edit src/first.sh" "" crash:after-spawn
 scenario after-commit "edit src/first.sh" "" crash:after-commit
