@@ -105,6 +105,23 @@ const struct cmd automator_cmds[] = {
 	  "Exit status: 0, 1 when there is no unfinished run, 75 when the live run\n"
 	  "does not let go of the project lock.\n",
 	  cmd_abort_exec },
+	{ "answer", "[ESCALATION] CHOICE [--reply TEXT]", "answer an open escalation",
+	  "Records CHOICE (an option key of the escalation: 1-9 or X) for\n"
+	  "ESCALATION (its id; may be left out when exactly one is open). A live\n"
+	  "run picks the answer up within a second; with no live run, the next\n"
+	  "'automator resume' applies it. --reply TEXT is the text typed into the\n"
+	  "agent's pane for a send_reply option (agent needs input).\n\n"
+	  "Exit status: 0 recorded, 64 usage, 65 unknown or closed escalation, or\n"
+	  "a choice it does not offer.\n",
+	  cmd_answer_exec },
+	{ "escalations", "[list [--open] | ack ID | close ID --reason TEXT] [--json]",
+	  "list, acknowledge or close escalations",
+	  "list (the default) prints the escalations of the latest run, --open only\n"
+	  "those still open; --json one JSON object per line. ack ID marks an open\n"
+	  "escalation acknowledged: it is no longer re-sent when stale. close ID\n"
+	  "--reason TEXT closes it without a decision.\n\n"
+	  "Exit status: 0, 64 usage, 65 unknown or already closed escalation.\n",
+	  cmd_escalations_exec },
 	{ "validate", "FILE...", "check sprint, sprint-status, workflow, agents and triggers files",
 	  "Loads each FILE by its kind (a sprint has 'stories:', a BMAD sprint-status\n"
 	  "has 'development_status:', a workflow 'steps:', an agents file 'agents:',\n"
@@ -131,6 +148,16 @@ const struct cmd automator_cmds[] = {
 };
 
 const struct cmd helper_cmds[] = {
+	{ "marker", "create|remove|check|heartbeat [--project-root DIR] [OPTIONS]",
+	  "create, remove, check or refresh the run marker .automator/active",
+	  "create writes the marker (atomically) with the given fields: --epic N,\n"
+	  "--story KEY, --remaining N, --state-file PATH, --pid PID (default: the\n"
+	  "parent process); remove deletes it; check prints it as JSON with\n"
+	  "\"exists\" and \"fresh\" (pid alive, or heartbeat under 30 minutes) and\n"
+	  "exits 1 when there is none; heartbeat refreshes its heartbeat time.\n\n"
+	  "Exit status: 0, 1 no marker (check, heartbeat), 64 usage, 65 a corrupt\n"
+	  "marker.\n",
+	  cmd_marker_exec },
 	{ "normalize-key", "STORY", "print a story key's id, prefix and key forms",
 	  "Normalises a story reference: '1.2', '1-2' and '1-2-some-slug' name the\n"
 	  "same story; letter suffixes ('1.4b', '5a') are valid. Prints one JSON\n"

@@ -11,6 +11,9 @@ int cmd_status_exec(int argc, char **argv);
 int cmd_log_exec(int argc, char **argv);
 int cmd_attach_exec(int argc, char **argv);
 int cmd_abort_exec(int argc, char **argv);
+int cmd_answer_exec(int argc, char **argv);
+int cmd_escalations_exec(int argc, char **argv);
+int cmd_marker_exec(int argc, char **argv);
 
 /* The version string compiled in. */
 const char *automator_version(void);

@@ -21,6 +21,19 @@
 #define TRIGGER_ACTION_NAME(n) #n,
 const char *const trigger_action_names[] = { TRIGGER_ACTIONS(TRIGGER_ACTION_NAME) NULL };
 
+#define NOTIFY_ROUTE_NAME(n) #n,
+const char *const notify_route_names[] = { NOTIFY_ROUTES(NOTIFY_ROUTE_NAME) NULL };
+
+void notify_cfg_default(struct notify_cfg *n)
+{
+	memset(n, 0, sizeof(*n));
+	n->routes[SEVERITY_MEDIUM] = 1u << NR_log;
+	n->routes[SEVERITY_HIGH] = 1u << NR_log | 1u << NR_bell;
+	n->routes[SEVERITY_CRITICAL] = 1u << NR_log | 1u << NR_bell | 1u << NR_tmux | 1u << NR_desktop;
+	n->stale_after = 30 * 60;
+	n->max_reescalations = 2;
+}
+
 const char *const required_triggers[] = {
 	"code-review-loop-exceeded",  "cannot-parse-output",
 	"session-spawn-failure",      "git-commit-failure",
@@ -904,6 +917,8 @@ void sprint_free(struct sprint *s)
 	free(s->agent);
 	free(s->status_file);
 	agents_free(s->agents);
+	triggers_free(s->triggers);
+	strvec_release(&s->notify.command);
 	workflow_free(s->workflow);
 	free(s);
 }
@@ -1029,6 +1044,147 @@ static int parse_stories(struct lctx *cx, const struct ynode *n, void *obj)
 	return cx->errors > before ? -1 : 0;
 }
 
+/* notify: { routes: {SEVERITY: [route...]}, command: [argv], stale_after, max_reescalations } */
+static int parse_notify_routes(struct lctx *cx, const struct ynode *n, void *obj)
+{
+	static const char *const sev[] = { "MEDIUM", "HIGH", "CRITICAL", NULL };
+	struct notify_cfg *nc = obj;
+	size_t before = cx->errors;
+
+	if (!n || n->kind != YN_MAP)
+		return lctx_error(cx, n, "expected a mapping of severities to routes, got %s",
+				  ynode_kind_name(n));
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *k = n->pairs[i].key;
+		struct strvec names = STRVEC_INIT;
+		int level = -1;
+		unsigned bits = 0;
+
+		for (int j = 0; sev[j]; j++)
+			if (!strcmp(sev[j], k->str))
+				level = j;
+		if (level < 0) {
+			lctx_error(cx, k, "unknown severity '%s' (expected MEDIUM, HIGH or CRITICAL)",
+				   k->str);
+			continue;
+		}
+		if (schema_strlist(cx, n->pairs[i].val, &names) == 0) {
+			for (size_t j = 0; j < names.n; j++) {
+				int r = -1;
+
+				for (int m = 0; notify_route_names[m]; m++)
+					if (!strcmp(notify_route_names[m], names.v[j]))
+						r = m;
+				if (r < 0)
+					lctx_error(cx, n->pairs[i].val,
+						   "unknown route '%s' (expected log, bell, tmux, "
+						   "desktop or command)",
+						   names.v[j]);
+				else
+					bits |= 1u << r;
+			}
+			nc->routes[level] = bits;
+		}
+		strvec_release(&names);
+	}
+	return cx->errors > before ? -1 : 0;
+}
+
+static int parse_notify(struct lctx *cx, const struct ynode *n, void *obj)
+{
+	static const struct field fields[] = {
+		{ "routes", FT_CUSTOM, 0, 0, parse_notify_routes, 0, 0 },
+		{ "command", FT_STRLIST, offsetof(struct notify_cfg, command), 0, NULL, 0, 0 },
+		{ "stale_after", FT_DURATION, offsetof(struct notify_cfg, stale_after), 0, NULL, 0, 0 },
+		{ "max_reescalations", FT_INT, offsetof(struct notify_cfg, max_reescalations), 0,
+		  NULL, 0, 10 },
+	};
+	struct sprint *s = obj;
+	int ret = schema_map(cx, n, fields, ARRAY_SIZE(fields), &s->notify, "notify");
+
+	if (ret == 0 && (s->notify.routes[0] | s->notify.routes[1] | s->notify.routes[2]) &
+				(1u << NR_command) &&
+	    !s->notify.command.n)
+		return lctx_error(cx, n, "route 'command' needs notify.command");
+	return ret;
+}
+
+/*
+ * triggers: { KEY: { title: ..., message: ..., labels: {"1": ...} } }:
+ * a sprint may reword a trigger; its category, severity and actions stay.
+ */
+static int parse_trigger_overrides(struct lctx *cx, const struct ynode *n, void *obj)
+{
+	struct sprint *s = obj;
+	size_t before = cx->errors;
+
+	if (!s->triggers)
+		return 0; /* the catalogue failed to load: reported already */
+	if (!n || n->kind != YN_MAP)
+		return lctx_error(cx, n, "expected a mapping of trigger keys to overrides, got %s",
+				  ynode_kind_name(n));
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *k = n->pairs[i].key, *v = n->pairs[i].val, *labels;
+		struct trigger *t = (struct trigger *)triggers_find(s->triggers, k->str);
+		static const char *const keys[] = { "title", "message", "labels", NULL };
+
+		if (!t) {
+			lctx_error(cx, k, "unknown trigger '%s'", k->str);
+			continue;
+		}
+		if (!v || v->kind != YN_MAP) {
+			lctx_error(cx, v ? v : k, "expected a mapping for trigger '%s', got %s", k->str,
+				   ynode_kind_name(v));
+			continue;
+		}
+		if (check_top(cx, v, keys, "a trigger override") < 0)
+			continue;
+		if (ynode_get(v, "title")) {
+			char *x;
+
+			if (schema_str(cx, ynode_get(v, "title"), &x) == 0) {
+				free(t->title);
+				t->title = x;
+			}
+		}
+		if (ynode_get(v, "message")) {
+			char *x;
+
+			if (schema_str(cx, ynode_get(v, "message"), &x) == 0 &&
+			    schema_template(cx, ynode_get(v, "message"), x, message_names) == 0) {
+				free(t->message);
+				t->message = x;
+			} else if (x) {
+				free(x);
+			}
+		}
+		labels = ynode_get(v, "labels");
+		if (labels && labels->kind != YN_MAP) {
+			lctx_error(cx, labels, "expected a mapping of option keys to labels, got %s",
+				   ynode_kind_name(labels));
+			continue;
+		}
+		for (size_t j = 0; labels && j < labels->n; j++) {
+			const struct ynode *ok = labels->pairs[j].key;
+			struct trigger_option *o = NULL;
+			char *x;
+
+			for (size_t m = 0; m < t->noptions; m++)
+				if (!strcmp(t->options[m].key, ok->str))
+					o = &t->options[m];
+			if (!o) {
+				lctx_error(cx, ok, "trigger '%s' has no option '%s'", k->str, ok->str);
+				continue;
+			}
+			if (schema_str(cx, labels->pairs[j].val, &x) == 0) {
+				free(o->label);
+				o->label = x;
+			}
+		}
+	}
+	return cx->errors > before ? -1 : 0;
+}
+
 static const struct field sprint_fields[] = {
 	{ "project", FT_STR, offsetof(struct sprint, project), 0, NULL, 0, 0 },
 	{ "root", FT_STR, offsetof(struct sprint, root), 0, NULL, 0, 0 },
@@ -1038,6 +1194,8 @@ static const struct field sprint_fields[] = {
 	{ "status_file", FT_STR, offsetof(struct sprint, status_file), 0, NULL, 0, 0 },
 	{ "limits", FT_CUSTOM, 0, 0, parse_limits, 0, 0 },
 	{ "agents", FT_CUSTOM, 0, 0, parse_sprint_agents, 0, 0 },
+	{ "notify", FT_CUSTOM, 0, 0, parse_notify, 0, 0 },
+	{ "triggers", FT_CUSTOM, 0, 0, parse_trigger_overrides, 0, 0 },
 	{ "stories", FT_CUSTOM, 0, F_REQUIRED, parse_stories, 0, 0 },
 };
 
@@ -1241,6 +1399,13 @@ int sprint_load(const char *path, struct sprint **out, struct diags *d)
 		s->agents = xcalloc(1, sizeof(*s->agents));
 	}
 	free(agents_path);
+	agents_path = config_shipped("data/triggers.yaml");
+	if (triggers_load(agents_path, &s->triggers, &sub) < 0) {
+		diags_move(d, &sub);
+		cx.errors++;
+	}
+	free(agents_path);
+	notify_cfg_default(&s->notify);
 
 	if (doc.root->kind == YN_MAP && ynode_get(doc.root, "development_status")) {
 		s->bmad = true;

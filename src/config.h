@@ -134,6 +134,23 @@ int triggers_load(const char *path, struct trigger_set **out, struct diags *d);
 void triggers_free(struct trigger_set *s);
 const struct trigger *triggers_find(const struct trigger_set *s, const char *key);
 
+/* ---- notification routes (a sprint's notify:) ---- */
+#define NOTIFY_ROUTES(X) X(log) X(bell) X(tmux) X(desktop) X(command)
+#define NOTIFY_ROUTE_ENUM(n) NR_##n,
+enum notify_route { NOTIFY_ROUTES(NOTIFY_ROUTE_ENUM) NR__COUNT };
+extern const char *const notify_route_names[];
+
+struct notify_cfg {
+	/* routes[severity] is a bit set of (1 << enum notify_route) */
+	unsigned routes[3];
+	struct strvec command;  /* argv of the command route (no templates) */
+	long stale_after;       /* seconds; an open, unacknowledged escalation is re-sent after */
+	int max_reescalations;  /* how many times at most */
+};
+
+/* The defaults: MEDIUM log; HIGH log, bell; CRITICAL log, bell, tmux, desktop; 30m; 2. */
+void notify_cfg_default(struct notify_cfg *n);
+
 /* ---- sprints (sprint.yaml, or a BMAD sprint-status.yaml) ---- */
 struct limits {
 	int review_cycles;
@@ -168,6 +185,8 @@ struct sprint {
 	char *status_file; /* relative to root, or NULL */
 	struct limits limits;
 	struct agent_set *agents; /* shipped presets merged with the sprint's own */
+	struct trigger_set *triggers; /* the shipped catalogue with the sprint's overrides */
+	struct notify_cfg notify;
 	struct workflow *workflow;
 	struct story *stories;
 	size_t nstories;
