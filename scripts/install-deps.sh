@@ -8,7 +8,7 @@
 set -euo pipefail
 
 packages=(
-	build-essential cmake pkg-config git tmux sqlite3 python3
+	build-essential cmake pkg-config git tmux sqlite3 python3 jq
 	libyaml-dev libpcre2-dev libsqlite3-dev libjansson-dev libcmocka-dev
 	scdoc clang-format
 )

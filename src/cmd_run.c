@@ -198,48 +198,27 @@ static void story_list_release(struct story_list *l)
 	free(l->v);
 }
 
-/* The trigger of each story's latest escalation, from the journal. */
-struct last_escalation {
-	struct story_list *stories;
-	char **trigger; /* per story, owned */
+/* The open escalations of a run, for the status snapshot. */
+struct open_escalations {
+	json_t *by_story; /* story id -> [trigger...] */
+	json_t *signals;  /* [{id, story, trigger, category, severity, status}] */
 };
 
-static const char *trigger_of_action(const char *a)
+static int note_escalation(const struct store_escalation *e, void *arg)
 {
-	static const struct {
-		const char *action, *trigger;
-	} map[] = {
-		{ "ESCALATE_CANNOT_PARSE", "cannot-parse-output" },
-		{ "ESCALATE_SPAWN_FAILURE", "session-spawn-failure" },
-		{ "ESCALATE_IMPL_FAILURE", "dev-implementation-failure" },
-		{ "ESCALATE_IMPL_BLOCKING", "dev-implementation-failure" },
-		{ "ESCALATE_REVIEW_LOOP", "code-review-loop-exceeded" },
-		{ "ESCALATE_INCOMPLETE", "session-incomplete" },
-		{ "ESCALATE_COMMIT_FAILURE", "git-commit-failure" },
-		{ "ESCALATE_NEEDS_INPUT", "agent-needs-input" },
-		{ "ESCALATE_RESTART_LOOP", "restart-loop" },
-		{ "ESCALATE_UNAVAILABLE", "agent-unavailable" },
-	};
+	struct open_escalations *oe = arg;
+	const char *story = e->story_id ? e->story_id : "";
+	json_t *list = json_object_get(oe->by_story, story);
 
-	for (size_t i = 0; a && i < ARRAY_SIZE(map); i++)
-		if (!strcmp(map[i].action, a))
-			return map[i].trigger;
-	return NULL;
-}
-
-static int note_escalation(const struct store_journal_entry *e, void *arg)
-{
-	struct last_escalation *le = arg;
-	const char *t = trigger_of_action(e->action);
-
-	if (!e->story_id || !t)
-		return 0;
-	for (size_t i = 0; i < le->stories->n; i++) {
-		if (!strcmp(le->stories->v[i].story_id, e->story_id)) {
-			free(le->trigger[i]);
-			le->trigger[i] = xstrdup(t);
-		}
+	if (!list) {
+		list = json_array();
+		json_object_set_new(oe->by_story, story, list);
 	}
+	json_array_append_new(list, json_string(e->trigger));
+	json_array_append_new(oe->signals,
+			      json_pack("{s:I,s:s?,s:s,s:s,s:s,s:s}", "id", (json_int_t)e->id,
+					"story", e->story_id, "trigger", e->trigger, "category",
+					e->category, "severity", e->severity, "status", e->status));
 	return 0;
 }
 
@@ -250,11 +229,11 @@ int cmd_status_exec(int argc, char **argv)
 				  { "json", 0, NULL, 0 },
 				  { "watch", 0, NULL, 0 } };
 	struct story_list l = { 0 };
-	struct last_escalation le = { &l, NULL };
+	struct open_escalations oe = { NULL, NULL };
 	struct view v;
 	char **pos, *cause = NULL;
 	int npos, ret;
-	json_t *root, *stories, *counts, *signals;
+	json_t *root, *stories, *counts;
 	bool required = false;
 
 	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
@@ -282,29 +261,21 @@ int cmd_status_exec(int argc, char **argv)
 		view_close(&v);
 		return EXIT_SOFTWARE;
 	}
-	le.trigger = xcalloc(l.n + 1, sizeof(*le.trigger));
-	store_journal_foreach(v.st, v.run.id, note_escalation, &le, NULL);
+	oe.by_story = json_object();
+	oe.signals = json_array();
+	store_escalations_foreach(v.st, v.run.id, true, note_escalation, &oe, NULL);
+	required = json_array_size(oe.signals) > 0;
 
 	stories = json_array();
 	counts = json_object();
-	signals = json_array();
 	for (size_t i = 0; i < l.n; i++) {
 		const struct store_story *s = &l.v[i];
 		struct store_session ss;
-		bool open = !strcmp(s->state, "AWAITING_DECISION") || !strcmp(s->state, "BLOCKED");
-		json_t *reasons = json_array(), *o;
+		json_t *reasons = json_object_get(oe.by_story, s->story_id), *o;
 		json_int_t n = json_integer_value(json_object_get(counts, s->state));
 
+		reasons = reasons ? json_incref(reasons) : json_array();
 		json_object_set_new(counts, s->state, json_integer(n + 1));
-		if (open && le.trigger[i]) {
-			json_array_append_new(reasons, json_string(le.trigger[i]));
-			json_array_append_new(
-				signals, json_pack("{s:s,s:s,s:s}", "story", s->story_id, "trigger",
-						   le.trigger[i], "category",
-						   !strcmp(s->state, "BLOCKED") ? "CRITICAL"
-										: "PREFERENCE"));
-			required = true;
-		}
 		o = json_pack("{s:s,s:s,s:i,s:s,s:s?,s:i,s:i,s:n,s:n,s:o}", "id", s->story_id,
 			      "key", s->story_key, "position", s->position, "state", s->state,
 			      "step", s->step_name, "attempt", s->attempt, "cycle", s->cycle,
@@ -324,7 +295,7 @@ int cmd_status_exec(int argc, char **argv)
 			 v.run.root, "started_at", v.run.started_at, "finished_at",
 			 v.run.finished_at, "pid", (json_int_t)v.run.pid, "counts", counts,
 			 "stories", stories, "escalation", "required", required, "signals",
-			 signals);
+			 json_incref(oe.signals));
 	if (opts[1].seen) {
 		char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
@@ -355,9 +326,8 @@ int cmd_status_exec(int argc, char **argv)
 			printf("\na decision is needed\n");
 	}
 	json_decref(root);
-	for (size_t i = 0; i < l.n; i++)
-		free(le.trigger[i]);
-	free(le.trigger);
+	json_decref(oe.by_story);
+	json_decref(oe.signals);
 	story_list_release(&l);
 	view_close(&v);
 	return EXIT_OK;

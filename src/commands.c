@@ -150,13 +150,20 @@ const struct cmd automator_cmds[] = {
 const struct cmd helper_cmds[] = {
 	{ "marker", "create|remove|check|heartbeat [--project-root DIR] [OPTIONS]",
 	  "create, remove, check or refresh the run marker .automator/active",
-	  "create writes the marker (atomically) with the given fields: --epic N,\n"
-	  "--story KEY, --remaining N, --state-file PATH, --pid PID (default: the\n"
-	  "parent process); remove deletes it; check prints it as JSON with\n"
-	  "\"exists\" and \"fresh\" (pid alive, or heartbeat under 30 minutes) and\n"
-	  "exits 1 when there is none; heartbeat refreshes its heartbeat time.\n\n"
-	  "Exit status: 0, 1 no marker (check, heartbeat), 64 usage, 65 a corrupt\n"
-	  "marker.\n",
+	  "create writes the marker (atomically, mode 0600; .automator/ is made when\n"
+	  "missing) with the given fields: --epic N, --story KEY, --remaining N,\n"
+	  "--state-file PATH (default .automator/state.db), --pid PID (default: the\n"
+	  "calling process); startedAt is kept from a valid marker already there.\n"
+	  "It prints the marker. remove deletes it: {\"ok\":true,\"removed\":BOOL}.\n"
+	  "check prints it with \"exists\", \"fresh\" (pid alive, or heartbeat under\n"
+	  "30 minutes), \"pidAlive\" and \"heartbeatAgeSeconds\"; a corrupt marker\n"
+	  "gives \"corrupt\":true, a \"reason\" and a \"hint\". heartbeat sets its\n"
+	  "heartbeat to now and prints it.\n\n"
+	  "The project root is --project-root DIR, else $PROJECT_ROOT, else the\n"
+	  "nearest directory at or above the current one holding _bmad-output/,\n"
+	  ".automator/ or .git.\n\n"
+	  "Exit status: 0, 1 no marker (check, heartbeat), 64 usage or no project\n"
+	  "root, 65 a corrupt marker, 70 the marker cannot be written.\n",
 	  cmd_marker_exec },
 	{ "normalize-key", "STORY", "print a story key's id, prefix and key forms",
 	  "Normalises a story reference: '1.2', '1-2' and '1-2-some-slug' name the\n"

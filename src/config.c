@@ -29,7 +29,8 @@ void notify_cfg_default(struct notify_cfg *n)
 	memset(n, 0, sizeof(*n));
 	n->routes[SEVERITY_MEDIUM] = 1u << NR_log;
 	n->routes[SEVERITY_HIGH] = 1u << NR_log | 1u << NR_bell;
-	n->routes[SEVERITY_CRITICAL] = 1u << NR_log | 1u << NR_bell | 1u << NR_tmux | 1u << NR_desktop;
+	n->routes[SEVERITY_CRITICAL] =
+		1u << NR_log | 1u << NR_bell | 1u << NR_tmux | 1u << NR_desktop;
 	n->stale_after = 30 * 60;
 	n->max_reescalations = 2;
 }
@@ -1064,7 +1065,8 @@ static int parse_notify_routes(struct lctx *cx, const struct ynode *n, void *obj
 			if (!strcmp(sev[j], k->str))
 				level = j;
 		if (level < 0) {
-			lctx_error(cx, k, "unknown severity '%s' (expected MEDIUM, HIGH or CRITICAL)",
+			lctx_error(cx, k,
+				   "unknown severity '%s' (expected MEDIUM, HIGH or CRITICAL)",
 				   k->str);
 			continue;
 		}
@@ -1095,15 +1097,17 @@ static int parse_notify(struct lctx *cx, const struct ynode *n, void *obj)
 	static const struct field fields[] = {
 		{ "routes", FT_CUSTOM, 0, 0, parse_notify_routes, 0, 0 },
 		{ "command", FT_STRLIST, offsetof(struct notify_cfg, command), 0, NULL, 0, 0 },
-		{ "stale_after", FT_DURATION, offsetof(struct notify_cfg, stale_after), 0, NULL, 0, 0 },
+		{ "stale_after", FT_DURATION, offsetof(struct notify_cfg, stale_after), 0, NULL, 0,
+		  0 },
 		{ "max_reescalations", FT_INT, offsetof(struct notify_cfg, max_reescalations), 0,
 		  NULL, 0, 10 },
 	};
 	struct sprint *s = obj;
 	int ret = schema_map(cx, n, fields, ARRAY_SIZE(fields), &s->notify, "notify");
 
-	if (ret == 0 && (s->notify.routes[0] | s->notify.routes[1] | s->notify.routes[2]) &
-				(1u << NR_command) &&
+	if (ret == 0 &&
+	    (s->notify.routes[0] | s->notify.routes[1] | s->notify.routes[2]) &
+		    (1u << NR_command) &&
 	    !s->notify.command.n)
 		return lctx_error(cx, n, "route 'command' needs notify.command");
 	return ret;
@@ -1133,8 +1137,8 @@ static int parse_trigger_overrides(struct lctx *cx, const struct ynode *n, void 
 			continue;
 		}
 		if (!v || v->kind != YN_MAP) {
-			lctx_error(cx, v ? v : k, "expected a mapping for trigger '%s', got %s", k->str,
-				   ynode_kind_name(v));
+			lctx_error(cx, v ? v : k, "expected a mapping for trigger '%s', got %s",
+				   k->str, ynode_kind_name(v));
 			continue;
 		}
 		if (check_top(cx, v, keys, "a trigger override") < 0)
@@ -1160,7 +1164,8 @@ static int parse_trigger_overrides(struct lctx *cx, const struct ynode *n, void 
 		}
 		labels = ynode_get(v, "labels");
 		if (labels && labels->kind != YN_MAP) {
-			lctx_error(cx, labels, "expected a mapping of option keys to labels, got %s",
+			lctx_error(cx, labels,
+				   "expected a mapping of option keys to labels, got %s",
 				   ynode_kind_name(labels));
 			continue;
 		}
@@ -1173,7 +1178,8 @@ static int parse_trigger_overrides(struct lctx *cx, const struct ynode *n, void 
 				if (!strcmp(t->options[m].key, ok->str))
 					o = &t->options[m];
 			if (!o) {
-				lctx_error(cx, ok, "trigger '%s' has no option '%s'", k->str, ok->str);
+				lctx_error(cx, ok, "trigger '%s' has no option '%s'", k->str,
+					   ok->str);
 				continue;
 			}
 			if (schema_str(cx, labels->pairs[j].val, &x) == 0) {

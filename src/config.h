@@ -143,9 +143,9 @@ extern const char *const notify_route_names[];
 struct notify_cfg {
 	/* routes[severity] is a bit set of (1 << enum notify_route) */
 	unsigned routes[3];
-	struct strvec command;  /* argv of the command route (no templates) */
-	long stale_after;       /* seconds; an open, unacknowledged escalation is re-sent after */
-	int max_reescalations;  /* how many times at most */
+	struct strvec command; /* argv of the command route (no templates) */
+	long stale_after;      /* seconds; an open, unacknowledged escalation is re-sent after */
+	int max_reescalations; /* how many times at most */
 };
 
 /* The defaults: MEDIUM log; HIGH log, bell; CRITICAL log, bell, tmux, desktop; 30m; 2. */
@@ -184,7 +184,7 @@ struct sprint {
 	int max_parallel;
 	char *status_file; /* relative to root, or NULL */
 	struct limits limits;
-	struct agent_set *agents; /* shipped presets merged with the sprint's own */
+	struct agent_set *agents;     /* shipped presets merged with the sprint's own */
 	struct trigger_set *triggers; /* the shipped catalogue with the sprint's overrides */
 	struct notify_cfg notify;
 	struct workflow *workflow;

@@ -5,11 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -163,4 +166,253 @@ bool project_marker_exists(const struct project *p)
 
 	free(path);
 	return ret;
+}
+
+/*
+ * Parses an ISO 8601 time as the marker holds it ("2026-11-22T03:04:05Z");
+ * fractional seconds and a "+HH:MM" / "+HHMM" offset are accepted too, a
+ * missing zone is read as UTC. Returns 0 with *t (unix seconds), or -1.
+ */
+static int parse_iso(const char *s, long long *t)
+{
+	struct tm tm = { 0 };
+	const char *e = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	long long off = 0;
+
+	if (!e)
+		return -1;
+	if (*e == '.') {
+		for (e++; *e >= '0' && *e <= '9'; e++)
+			;
+	}
+	if (*e == 'Z') {
+		e++;
+	} else if (*e == '+' || *e == '-') {
+		int hh, mm, n = 0;
+
+		if (sscanf(e + 1, "%2d:%2d%n", &hh, &mm, &n) != 2 &&
+		    sscanf(e + 1, "%2d%2d%n", &hh, &mm, &n) != 2)
+			return -1;
+		if (hh > 23 || mm > 59)
+			return -1;
+		off = (*e == '-' ? -1 : 1) * (hh * 3600LL + mm * 60LL);
+		e += 1 + n;
+	}
+	if (*e)
+		return -1;
+	*t = (long long)timegm(&tm) - off;
+	return 0;
+}
+
+/* The field key of o as an owned string (NULL for null or missing); -1 on a wrong type. */
+static int field_str(json_t *o, const char *key, bool required, bool allow_int, char **out,
+		     char **cause)
+{
+	json_t *v = json_object_get(o, key);
+
+	*out = NULL;
+	if (!v || json_is_null(v)) {
+		if (!required)
+			return 0;
+		*cause = xstrfmt(v ? "field '%s' is null" : "missing field '%s'", key);
+		return -1;
+	}
+	if (json_is_string(v)) {
+		*out = xstrdup(json_string_value(v));
+		return 0;
+	}
+	if (allow_int && json_is_integer(v)) {
+		*out = xstrfmt("%lld", (long long)json_integer_value(v));
+		return 0;
+	}
+	*cause = xstrfmt("field '%s' is not a string", key);
+	return -1;
+}
+
+static int field_int(json_t *o, const char *key, long long min, long long max, long long *out,
+		     char **cause)
+{
+	json_t *v = json_object_get(o, key);
+
+	if (!v) {
+		*cause = xstrfmt("missing field '%s'", key);
+		return -1;
+	}
+	if (!json_is_integer(v)) {
+		*cause = xstrfmt("field '%s' is not an integer", key);
+		return -1;
+	}
+	*out = (long long)json_integer_value(v);
+	if (*out < min || *out > max) {
+		*cause = xstrfmt("field '%s' is out of range (%lld)", key, *out);
+		return -1;
+	}
+	return 0;
+}
+
+static int field_time(json_t *o, const char *key, long long *out, char **cause)
+{
+	char *s;
+	int ret;
+
+	if (field_str(o, key, true, false, &s, cause) < 0)
+		return -1;
+	ret = parse_iso(s, out);
+	if (ret < 0)
+		*cause = xstrfmt("field '%s' is not an ISO 8601 time '%s'", key, s);
+	free(s);
+	return ret;
+}
+
+int project_marker_read(const struct project *p, struct marker *m, char **cause)
+{
+	char *path = marker_path(p), *text = NULL, *epic = NULL, *story = NULL;
+	char *state = NULL, *slug = NULL;
+	long long remaining = 0, started = 0, beat = 0, pid = 0;
+	json_error_t err;
+	json_t *o = NULL;
+	size_t len;
+	int ret = -1;
+
+	if (read_file(path, &text, &len) < 0) {
+		if (errno == ENOENT) {
+			ret = 1;
+		} else {
+			*cause = xstrfmt("cannot read '%s': %s", path, strerror(errno));
+		}
+		goto out;
+	}
+	o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+	if (!o) {
+		*cause = xstrfmt("not JSON: %s at line %d column %d", err.text, err.line,
+				 err.column);
+		goto out;
+	}
+	if (!json_is_object(o)) {
+		*cause = xstrdup("not a JSON object");
+		goto out;
+	}
+	if (field_str(o, "epic", false, true, &epic, cause) < 0 ||
+	    field_str(o, "currentStory", false, false, &story, cause) < 0 ||
+	    field_int(o, "storiesRemaining", 0, INT_MAX, &remaining, cause) < 0 ||
+	    field_str(o, "stateFile", true, false, &state, cause) < 0 ||
+	    field_time(o, "startedAt", &started, cause) < 0 ||
+	    field_time(o, "heartbeat", &beat, cause) < 0 ||
+	    field_int(o, "pid", 1, INT_MAX, &pid, cause) < 0 ||
+	    field_str(o, "projectSlug", true, false, &slug, cause) < 0)
+		goto out;
+	memset(m, 0, sizeof(*m));
+	m->epic = epic;
+	m->current_story = story;
+	m->stories_remaining = (int)remaining;
+	m->state_file = state;
+	m->started_at = started;
+	m->heartbeat = beat;
+	m->pid = (long)pid;
+	m->project_slug = slug;
+	epic = story = state = slug = NULL;
+	ret = 0;
+out:
+	free(epic);
+	free(story);
+	free(state);
+	free(slug);
+	json_decref(o);
+	free(text);
+	free(path);
+	return ret;
+}
+
+void project_marker_clear(struct marker *m)
+{
+	/* the strings are ours when the marker came from project_marker_read() */
+	free((char *)m->epic);
+	free((char *)m->current_story);
+	free((char *)m->state_file);
+	free((char *)m->project_slug);
+	memset(m, 0, sizeof(*m));
+}
+
+bool project_marker_fresh(const struct marker *m, long long now, bool *pid_alive)
+{
+	bool alive = false;
+
+	/* never kill(0) or kill(-1): those name process groups */
+	if (m->pid > 0 && m->pid <= INT_MAX)
+		alive = kill((pid_t)m->pid, 0) == 0 || errno == EPERM;
+	if (pid_alive)
+		*pid_alive = alive;
+	return alive || now - m->heartbeat < MARKER_STALE_SECONDS;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Whether dir holds one of the files that mark a project root. */
+static bool looks_like_root(const char *dir)
+{
+	static const char *const dirs[] = { "_bmad-output", ".automator" };
+	char *git = path_join(dir, ".git");
+	bool found = access(git, F_OK) == 0;
+
+	free(git);
+	for (size_t i = 0; !found && i < ARRAY_SIZE(dirs); i++) {
+		char *sub = path_join(dir, dirs[i]);
+
+		found = is_dir(sub);
+		free(sub);
+	}
+	return found;
+}
+
+int project_find_root(const char *given, char **out, char **cause)
+{
+	const char *env = getenv("PROJECT_ROOT");
+	char *dir;
+
+	if (!given && env && *env)
+		given = env;
+	if (given) {
+		dir = realpath(given, NULL);
+		if (!dir || !is_dir(dir)) {
+			*cause = xstrfmt("project root is not a directory '%s'", given);
+			free(dir);
+			return -1;
+		}
+		*out = dir;
+		return 0;
+	}
+	dir = realpath(".", NULL);
+	if (!dir) {
+		*cause = xstrfmt("cannot resolve the current directory: %s", strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		char *up;
+
+		if (looks_like_root(dir)) {
+			*out = dir;
+			return 0;
+		}
+		if (!strcmp(dir, "/"))
+			break;
+		up = path_dirname(dir);
+		free(dir);
+		dir = up;
+	}
+	free(dir);
+	*cause = xstrdup("no project root found (no _bmad-output/, .automator/ or .git in the "
+			 "current directory or above); use --project-root DIR");
+	return -1;
+}
+
+char *project_root_name(const char *root)
+{
+	const char *base = strrchr(root, '/');
+
+	return xstrdup(base && base[1] ? base + 1 : "project");
 }

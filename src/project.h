@@ -53,5 +53,44 @@ int project_marker_write(const struct project *p, const struct marker *m, char *
 /* Removes the marker; a missing one is success. */
 int project_marker_remove(const struct project *p);
 bool project_marker_exists(const struct project *p);
+/*
+ * Reads and checks the marker. Returns 0 with *m filled, its strings newly
+ * allocated (release them with project_marker_clear()); 1 when there is no
+ * marker; -1 when it cannot be read or is corrupt: not JSON, not an object,
+ * a required field missing or of the wrong type, a time that is not ISO
+ * 8601, a pid that is not positive (*cause says which, lowercase, e.g.
+ * "field 'pid' is not an integer"). *m is untouched unless 0 is returned.
+ * epic may be a string, an integer (read as its decimal string) or null;
+ * currentStory a string or null; both may be missing (NULL).
+ */
+int project_marker_read(const struct project *p, struct marker *m, char **cause);
+/* Frees the strings of a marker filled by project_marker_read() and zeroes it. */
+void project_marker_clear(struct marker *m);
+
+/* A marker whose pid is dead and heartbeat is this old is stale (DESIGN section 5). */
+#define MARKER_STALE_SECONDS (30 * 60)
+/*
+ * Whether the marker still stands for a live run: its pid is alive
+ * (kill(pid, 0) succeeds or fails with EPERM) or its heartbeat is younger
+ * than MARKER_STALE_SECONDS at now (unix seconds, e.g. clock_wall()).
+ * *pid_alive, when not NULL, gets the pid check alone.
+ */
+bool project_marker_fresh(const struct marker *m, long long now, bool *pid_alive);
+
+/*
+ * Finds a project root: given (--project-root) when not NULL, else
+ * $PROJECT_ROOT when set and not empty, else the nearest directory at or
+ * above the current one holding _bmad-output/, .automator/ or .git (a
+ * directory, or a file as in a git worktree). Returns 0 with *out the
+ * resolved absolute path (newly allocated), or -1 with *cause (newly
+ * allocated), e.g. when the given directory does not exist or the search
+ * reaches / without a match; *out untouched on failure.
+ */
+int project_find_root(const char *given, char **out, char **cause);
+/*
+ * The default project name for root, newly allocated: its base name, or
+ * "project" for "/" (the rule the sprint loader uses without 'project:').
+ */
+char *project_root_name(const char *root);
 
 #endif

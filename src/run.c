@@ -6,6 +6,7 @@
  * one poll(2) loop. Must not print except through the progress functions,
  * and must not run anything through a shell.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +26,7 @@
 #include "fsm.h"
 #include "gitx.h"
 #include "judge.h"
+#include "notify.h"
 #include "project.h"
 #include "run.h"
 #include "runner.h"
@@ -70,6 +73,11 @@ struct rstory {
 	long long backoff_until;
 	int backoffs;
 	char *note; /* the last escalation or error, for status */
+	/* the story's open escalation (0: none) */
+	int64_t esc_id;
+	const struct trigger *esc;
+	bool esc_critical;
+	char *esc_msg; /* rendered message, to show it again */
 };
 
 struct run {
@@ -95,6 +103,17 @@ struct run {
 	long long live_at; /* when it was last drawn */
 	int exit_code;
 	bool fatal;
+	/* answering */
+	bool interactive;     /* prompts on the terminal (stdin is one, no --no-input) */
+	bool stdin_eof;       /* stdin ended: nobody is there to answer */
+	int64_t prompting;    /* the escalation the prompt asks about (0: none) */
+	bool want_reply;      /* the next line is the reply text */
+	char *pending_choice; /* the send_reply option waiting for its text */
+	struct buf inbuf;     /* a partial line from stdin */
+	bool human_pause;     /* a decision said "pause" */
+	long long polled_ms;  /* last look for answers from other terminals */
+	long long stale_ms;   /* last look for stale escalations */
+	char *notify_log;     /* .automator/escalations.jsonl */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -128,6 +147,8 @@ static void on_signal(int sig)
  */
 static void live_clear(struct run *r);
 static void live_draw(struct run *r);
+static struct rstory *story_of_escalation(struct run *r, int64_t id);
+static char *option_range(const struct trigger *t);
 
 static void say(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void say(struct run *r, const char *fmt, ...)
@@ -136,11 +157,23 @@ static void say(struct run *r, const char *fmt, ...)
 	va_list ap;
 
 	live_clear(r);
+	if (r->prompting || r->want_reply)
+		fputs("\r\033[K", stdout); /* the prompt line is redrawn below */
 	printf("%s ", t + 11);
 	va_start(ap, fmt);
 	vprintf(fmt, ap);
 	va_end(ap);
 	putchar('\n');
+	if (r->prompting && !r->want_reply) {
+		struct rstory *s = story_of_escalation(r, r->prompting);
+		char *keys = s ? option_range(s->esc) : NULL;
+
+		if (keys)
+			printf("Select option [%s]: ", keys);
+		free(keys);
+	} else if (r->want_reply) {
+		fputs("Reply to type into the agent's pane: ", stdout);
+	}
 	live_draw(r);
 	fflush(stdout);
 	free(t);
@@ -286,13 +319,15 @@ static void live_clear(struct run *r)
 		printf("\033[%dF\033[J", r->live_lines);
 		r->live_lines = 0;
 	}
+	/* before anything goes to stderr, or the clear lands after it */
+	fflush(stdout);
 }
 
 static void live_draw(struct run *r)
 {
 	long long now = clock_now_ms();
 
-	if (!r->tty || !r->s)
+	if (!r->tty || !r->s || r->prompting || r->want_reply)
 		return;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rstory *s = &r->s[i];
@@ -623,52 +658,224 @@ static bool g_more_critical(void *ctx)
 	struct run *r = ctx;
 
 	for (size_t i = 0; i < r->n; i++)
-		if (r->s[i].state == SS_BLOCKED)
+		if (r->s[i].esc_id && r->s[i].esc_critical)
 			return true;
 	return false;
 }
 
-/* ---- escalations (recorded and shown; answering is a later piece) ---- */
+/* ---- escalations ---- */
 
-static void escalate(struct run *r, const char *trigger_key, bool critical)
+/*
+ * The last n lines of a session log with terminal escapes and carriage
+ * returns taken out, for messages; newly allocated ("" when unreadable).
+ */
+static char *log_tail(const char *path, int n)
+{
+	struct buf out = BUF_INIT;
+	char *text = NULL, *p, *start;
+	size_t len = 0;
+	int lines = 0;
+
+	if (!path || read_file(path, &text, &len) < 0)
+		return xstrdup("");
+	/* count back n non-empty lines */
+	start = text;
+	for (p = text + len; p > text; p--) {
+		if (p[-1] == '\n' && p < text + len && p[0] != '\n' && p[0] != '\r' &&
+		    ++lines > n) {
+			start = p;
+			break;
+		}
+	}
+	for (p = start; p < text + len; p++) {
+		if (*p == '\033') {
+			/* CSI: ESC [ ... final; OSC: ESC ] ... BEL or ESC \ */
+			if (p + 1 < text + len && p[1] == '[') {
+				for (p += 2; p < text + len && !(*p >= '@' && *p <= '~'); p++)
+					;
+			} else if (p + 1 < text + len && p[1] == ']') {
+				for (p += 2; p < text + len && *p != '\a' && *p != '\033'; p++)
+					;
+				if (p < text + len && *p == '\033')
+					p++;
+			} else {
+				p++;
+			}
+			continue;
+		}
+		if (*p == '\r' || (*p != '\n' && *p != '\t' && (unsigned char)*p < ' '))
+			continue;
+		buf_addc(&out, *p);
+	}
+	free(text);
+	while (out.len && out.s[out.len - 1] == '\n')
+		out.s[--out.len] = '\0';
+	return buf_detach(&out);
+}
+
+static const struct trigger_option *find_option(const struct trigger *t, const char *key)
+{
+	for (size_t i = 0; t && i < t->noptions; i++)
+		if (!strcasecmp(t->options[i].key, key))
+			return &t->options[i];
+	return NULL;
+}
+
+/* "1-4", "1-3, X", "1, 3": the keys a prompt accepts. */
+static char *option_range(const struct trigger *t)
+{
+	struct buf b = BUF_INIT;
+	size_t i = 0;
+
+	while (t && i < t->noptions) {
+		size_t j = i;
+
+		while (j + 1 < t->noptions &&
+		       t->options[j + 1].key[0] == t->options[j].key[0] + 1 &&
+		       isdigit((unsigned char)t->options[j].key[0]))
+			j++;
+		if (b.len)
+			buf_adds(&b, ", ");
+		if (j > i)
+			buf_addf(&b, "%s-%s", t->options[i].key, t->options[j].key);
+		else
+			buf_adds(&b, t->options[i].key);
+		i = j + 1;
+	}
+	return buf_detach(&b);
+}
+
+static char *options_json(const struct trigger *t)
+{
+	json_t *a = json_array();
+	char *text;
+
+	for (size_t i = 0; i < t->noptions; i++)
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "key", t->options[i].key,
+						   "label", t->options[i].label, "action",
+						   trigger_action_names[t->options[i].action]));
+	text = json_dumps(a, JSON_COMPACT);
+	json_decref(a);
+	return text;
+}
+
+/* Prints an escalation with its options and how to answer it. */
+static void show_escalation(struct run *r, const struct rstory *s)
+{
+	const struct trigger *t = s->esc;
+	char *keys = option_range(t);
+
+	live_clear(r);
+	fprintf(stderr, "\n%s%s", s->esc_msg,
+		s->esc_msg[0] && s->esc_msg[strlen(s->esc_msg) - 1] == '\n' ? "" : "\n");
+	fprintf(stderr, "(escalation %lld, %s, story %s)\n", (long long)s->esc_id,
+		s->esc_critical ? "CRITICAL: the run is paused" : "PREFERENCE", s->cfg->id);
+	for (size_t i = 0; i < t->noptions; i++)
+		fprintf(stderr, "  %s) %s\n", t->options[i].key, t->options[i].label);
+	fprintf(stderr, "answer from any terminal: automator answer %lld <%s>\n",
+		(long long)s->esc_id, keys);
+	fflush(stderr);
+	free(keys);
+}
+
+static void send_notification(struct run *r, const struct rstory *s, enum severity sev, int n,
+			      const char *at)
+{
+	struct buf errors = BUF_INIT;
+	struct notify_ctx nc = { 0 };
+	struct notify_event e = { 0 };
+	const struct step *st = cur_step(r, s);
+
+	nc.cfg = &r->sp->notify;
+	nc.log_path = r->notify_log;
+	nc.tmx = &r->tmx;
+	nc.bell_fd = isatty(STDERR_FILENO) ? STDERR_FILENO : -1;
+	nc.errors = &errors;
+	e.id = s->esc_id;
+	e.run_id = r->id;
+	e.project_root = r->pj.root;
+	e.story = s->cfg->id;
+	e.step = st ? st->name : "";
+	e.trigger = s->esc->key;
+	e.title = s->esc->title;
+	e.category = s->esc_critical ? "CRITICAL" : "PREFERENCE";
+	e.message = s->esc_msg;
+	e.severity = sev;
+	e.reescalation = n;
+	e.at = at;
+	if (notify_send(&nc, &e) > 0) {
+		for (char *line = errors.s, *nl; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			say(r, "notify: %s", line);
+			if (!nl)
+				break;
+		}
+	}
+	buf_release(&errors);
+}
+
+/*
+ * Raises trigger key for the current story: the escalation row (one open
+ * per story and trigger: raising it again finds the open one), its
+ * journal entry, the notification routes, and the message with its
+ * numbered options. A CRITICAL one also pauses the run.
+ */
+static void escalate(struct run *r, const char *key, bool critical)
 {
 	struct rstory *s = cur(r);
 	const struct step *st = cur_step(r, s);
-	struct trigger_set *ts = NULL;
-	struct diags d = DIAGS_INIT;
-	char *path = config_shipped("data/triggers.yaml");
-	const struct trigger *t;
+	const struct trigger *t = triggers_find(r->sp->triggers, key);
+	struct store_escalation e = { 0 };
+	char *num[2], *tail, *opts, *at, *cause = NULL;
+	struct tvars v;
+	int64_t id = 0;
+	int rc;
 
-	live_clear(r);
-	if (triggers_load(path, &ts, &d) == 0 && (t = triggers_find(ts, trigger_key))) {
-		struct tvars v;
-		char *num[2], *msg;
-		const char *last = s->sess ? judge_last_line(s->sess->judge) : NULL;
-
-		fill_vars(r, s, &v, num);
-		tvars_set(&v, "error", s->note ? s->note : "");
-		tvars_set(&v, "output", last ? last : "");
-		msg = template_render(t->message, &v);
-		fprintf(stderr, "\n%s%s(%s, story %s, step %s)\n", msg,
-			msg[0] && msg[strlen(msg) - 1] == '\n' ? "" : "\n",
-			critical ? "CRITICAL" : "PREFERENCE", s->cfg->id, st ? st->name : "-");
-		for (size_t i = 0; i < t->noptions; i++)
-			fprintf(stderr, "  [%s] %s\n", t->options[i].key, t->options[i].label);
-		fflush(stderr);
-		free(msg);
-		free(num[0]);
-		free(num[1]);
+	if (!t) {
+		fail_fatal(r, "unknown trigger", xstrdup(key));
+		return;
 	}
+	tail = log_tail(s->sess ? s->sess->log_path : NULL, 10);
+	fill_vars(r, s, &v, num);
+	tvars_set(&v, "error", s->note ? s->note : "");
+	tvars_set(&v, "output", tail);
+	free(s->esc_msg);
+	s->esc_msg = template_render(t->message, &v);
+	free(num[0]);
+	free(num[1]);
+	free(tail);
+	opts = options_json(t);
+	at = clock_iso(clock_wall());
+	e.run_id = r->id;
+	e.story_id = s->cfg->id;
+	e.step = st ? st->name : NULL;
+	e.trigger = (char *)key;
+	e.category = critical ? "CRITICAL" : "PREFERENCE";
+	e.severity = (char *)severity_name(t->severity);
+	e.message = s->esc_msg;
+	e.options = opts;
+	rc = store_escalation_open(r->st, &e, fsm_story.state_names[s->state], at, &id, &cause);
+	free(opts);
+	if (rc < 0) {
+		free(at);
+		fail_fatal(r, "cannot record the escalation", cause);
+		return;
+	}
+	s->esc_id = id;
+	s->esc = t;
+	s->esc_critical = critical;
 	{
-		char *note =
-			xstrfmt("%s%s%s", trigger_key, s->note ? ": " : "", s->note ? s->note : "");
+		char *note = xstrfmt("%s%s%s", key, s->note ? ": " : "", s->note ? s->note : "");
 
 		free(s->note);
 		s->note = note;
 	}
-	triggers_free(ts);
-	diags_release(&d);
-	free(path);
+	if (rc == 0)
+		send_notification(r, s, t->severity, 0, at);
+	free(at);
+	show_escalation(r, s);
 	if (critical)
 		queue(r, -1, RE_CRITICAL);
 }
@@ -1475,6 +1682,414 @@ static bool waiting_for_decision(struct run *r)
 	return open;
 }
 
+/* ---- answers ---- */
+
+static struct rstory *story_of_escalation(struct run *r, int64_t id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->s[i].esc_id == id)
+			return &r->s[i];
+	return NULL;
+}
+
+/* The oldest open escalation, or NULL. */
+static struct rstory *oldest_escalation(struct run *r)
+{
+	struct rstory *best = NULL;
+
+	for (size_t i = 0; i < r->n; i++)
+		if (r->s[i].esc_id && (!best || r->s[i].esc_id < best->esc_id))
+			best = &r->s[i];
+	return best;
+}
+
+static void prompt_show(struct run *r)
+{
+	struct rstory *s;
+	char *keys;
+
+	if (!r->interactive || r->stdin_eof || r->prompting || !(s = oldest_escalation(r)))
+		return;
+	r->prompting = s->esc_id;
+	keys = option_range(s->esc);
+	live_clear(r);
+	printf("Select option [%s]: ", keys);
+	fflush(stdout);
+	free(keys);
+}
+
+static void clear_escalation(struct rstory *s)
+{
+	s->esc_id = 0;
+	s->esc = NULL;
+	s->esc_critical = false;
+}
+
+static int option_event(enum trigger_action a)
+{
+	switch (a) {
+	case TA_retry:
+		return SE_CHOSE_RETRY;
+	case TA_retry_fallback:
+		return SE_CHOSE_RETRY_FALLBACK;
+	case TA_continue:
+	case TA_sequential:
+		return SE_CHOSE_CONTINUE;
+	case TA_mark_success:
+		return SE_CHOSE_MARK_SUCCESS;
+	case TA_mark_failure:
+		return SE_CHOSE_MARK_FAILURE;
+	case TA_skip_step:
+		return SE_CHOSE_SKIP_STEP;
+	case TA_skip_story:
+		return SE_CHOSE_SKIP_STORY;
+	case TA_abort_story:
+		return SE_CHOSE_ABORT_STORY;
+	case TA_send_reply:
+	case TA_attach:
+		return SE_CHOSE_REPLY;
+	default:
+		return -1;
+	}
+}
+
+/* Marks decision did applied; when close, the escalation is over. */
+static void decision_done(struct run *r, int64_t did, bool close)
+{
+	char *at = clock_iso(clock_wall()), *cause = NULL;
+
+	if (store_decision_applied(r->st, did, close, at, &cause) < 0) {
+		say(r, "warning: cannot mark decision %lld applied: %s", (long long)did, cause);
+		free(cause);
+	}
+	free(at);
+}
+
+/*
+ * Acts on one recorded answer: the chosen option's action becomes a story
+ * event (or, for view_output, pause and abort_run, something the run
+ * does); answering the last open CRITICAL escalation resumes the run.
+ */
+static void apply_decision(struct run *r, const struct store_decision *d)
+{
+	struct rstory *s = story_of_escalation(r, d->escalation_id);
+	const struct trigger_option *o;
+	bool critical;
+	int ev;
+
+	if (!s) {
+		/* closed meanwhile, or of a story this run no longer waits on */
+		decision_done(r, d->id, true);
+		return;
+	}
+	o = find_option(s->esc, d->choice);
+	if (!o) {
+		say(r, "escalation %lld: option '%s' does not exist", (long long)s->esc_id,
+		    d->choice);
+		decision_done(r, d->id, false);
+		return;
+	}
+	if (r->prompting == s->esc_id) {
+		r->prompting = 0;
+		if (r->interactive)
+			putchar('\n');
+	}
+	say(r, "%-6s escalation %lld answered %s (%s)%s%s", s->cfg->id, (long long)s->esc_id,
+	    o->key, o->label, d->source ? " from " : "", d->source ? d->source : "");
+	critical = s->esc_critical;
+	switch (o->action) {
+	case TA_view_output: {
+		char *tail = log_tail(s->sess ? s->sess->log_path : NULL, 40);
+
+		live_clear(r);
+		printf("---- last lines of %s's session ----\n%s\n----\n", s->cfg->id,
+		       tail[0] ? tail : "(no output)");
+		free(tail);
+		decision_done(r, d->id, false);
+		show_escalation(r, s);
+		return;
+	}
+	case TA_pause:
+		decision_done(r, d->id, false);
+		r->human_pause = true;
+		return;
+	case TA_abort_run:
+		decision_done(r, d->id, true);
+		clear_escalation(s);
+		for (size_t i = 0; i < r->n; i++)
+			if (!story_final(&r->s[i]))
+				queue(r, (int)i, SE_ABORT);
+		queue(r, -1, RE_ABORT);
+		drain(r);
+		return;
+	case TA_send_reply:
+		if (!d->reply || !*d->reply) {
+			say(r, "%-6s option %s sends a reply: answer with --reply TEXT", s->cfg->id,
+			    o->key);
+			decision_done(r, d->id, false);
+			show_escalation(r, s);
+			return;
+		}
+		if (!s->sess || s->sess->ended || s->sess->exited ||
+		    !judge_prompt_waiting(s->sess->judge)) {
+			say(r, "%-6s the agent is no longer waiting at a prompt: reply not sent",
+			    s->cfg->id);
+			decision_done(r, d->id, false);
+			show_escalation(r, s);
+			return;
+		} else {
+			char *cause = NULL;
+
+			if (tmx_send_text(&r->tmx, s->sess->name, d->reply, true, &cause) < 0) {
+				say(r, "%-6s cannot type the reply: %s", s->cfg->id, cause);
+				free(cause);
+				decision_done(r, d->id, false);
+				show_escalation(r, s);
+				return;
+			}
+		}
+		break;
+	case TA_attach:
+		say(r, "%-6s attach with: automator attach %s", s->cfg->id, s->cfg->id);
+		break;
+	case TA_sequential:
+		r->max_parallel = 1;
+		break;
+	default:
+		break;
+	}
+	ev = option_event(o->action);
+	decision_done(r, d->id, true);
+	clear_escalation(s);
+	if (ev >= 0)
+		queue(r, story_index(r, s), ev);
+	if (critical && r->state == RS_PAUSED)
+		queue(r, -1, RE_RESOLVED);
+	drain(r);
+}
+
+struct decision_list {
+	struct store_decision *v;
+	size_t n;
+};
+
+static int collect_decision(const struct store_decision *d, void *arg)
+{
+	struct decision_list *l = arg;
+	struct store_decision *c;
+
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	c = &l->v[l->n++];
+	memset(c, 0, sizeof(*c));
+	c->id = d->id;
+	c->escalation_id = d->escalation_id;
+	c->choice = d->choice ? xstrdup(d->choice) : NULL;
+	c->reply = d->reply ? xstrdup(d->reply) : NULL;
+	c->source = d->source ? xstrdup(d->source) : NULL;
+	return 0;
+}
+
+/* Applies every answer recorded and not yet acted on (this terminal's or another's). */
+static void apply_answers(struct run *r)
+{
+	struct decision_list l = { 0 };
+	char *cause = NULL;
+
+	r->polled_ms = clock_now_ms();
+	if (store_decisions_pending(r->st, r->id, collect_decision, &l, &cause) < 0) {
+		say(r, "warning: cannot read answers: %s", cause);
+		free(cause);
+		return;
+	}
+	for (size_t i = 0; i < l.n && !r->fatal; i++) {
+		apply_decision(r, &l.v[i]);
+		free(l.v[i].choice);
+		free(l.v[i].reply);
+		free(l.v[i].source);
+	}
+	free(l.v);
+}
+
+/* Records an answer typed at the prompt, then acts on it. */
+static void answer_from_terminal(struct run *r, struct rstory *s, const char *key,
+				 const char *reply)
+{
+	char *at = clock_iso(clock_wall()), *cause = NULL, *who;
+	int64_t did;
+	int rc;
+
+	who = xstrfmt("terminal (pid %ld)", (long)getpid());
+	rc = store_escalation_answer(r->st, s->esc_id, key, reply, who, at, &did, &cause);
+	free(who);
+	free(at);
+	if (rc != 0) {
+		say(r, "escalation %lld: %s", (long long)s->esc_id, cause ? cause : "not found");
+		free(cause);
+		r->prompting = 0;
+		return;
+	}
+	apply_answers(r);
+}
+
+static void handle_line(struct run *r, char *line)
+{
+	struct rstory *s = story_of_escalation(r, r->prompting);
+	const struct trigger_option *o;
+	size_t len = strlen(line);
+	char *p = line;
+
+	while (len && (line[len - 1] == '\r' || line[len - 1] == ' '))
+		line[--len] = '\0';
+	if (r->want_reply) {
+		char *choice = r->pending_choice;
+
+		r->want_reply = false;
+		r->pending_choice = NULL;
+		if (s)
+			answer_from_terminal(r, s, choice, line);
+		free(choice);
+		return;
+	}
+	while (*p == ' ')
+		p++;
+	if (!s) {
+		r->prompting = 0;
+		return;
+	}
+	o = *p ? find_option(s->esc, p) : NULL;
+	if (!o) {
+		char *keys = option_range(s->esc);
+
+		printf("'%s' is not an option: answer with %s\nSelect option [%s]: ", p, keys,
+		       keys);
+		fflush(stdout);
+		free(keys);
+		return;
+	}
+	if (o->action == TA_send_reply) {
+		r->want_reply = true;
+		r->pending_choice = xstrdup(o->key);
+		printf("Reply to type into the agent's pane: ");
+		fflush(stdout);
+		return;
+	}
+	answer_from_terminal(r, s, o->key, NULL);
+}
+
+/* Reads what stdin has; whole lines are answers. EOF: nobody will answer here. */
+static void read_stdin(struct run *r)
+{
+	char chunk[1024];
+	ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
+	char *nl;
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		r->stdin_eof = true;
+		if (r->prompting)
+			printf("\n(no answer: escalation %lld stays open; answer it with "
+			       "'automator answer %lld CHOICE')\n",
+			       (long long)r->prompting, (long long)r->prompting);
+		r->prompting = 0;
+		return;
+	}
+	buf_add(&r->inbuf, chunk, (size_t)n);
+	while ((nl = memchr(r->inbuf.s, '\n', r->inbuf.len)) != NULL) {
+		size_t len = (size_t)(nl - r->inbuf.s);
+		char *line = xstrndup(r->inbuf.s, len);
+
+		memmove(r->inbuf.s, nl + 1, r->inbuf.len - len - 1);
+		r->inbuf.len -= len + 1;
+		r->inbuf.s[r->inbuf.len] = '\0';
+		handle_line(r, line);
+		free(line);
+	}
+}
+
+struct stale_list {
+	int64_t *id;
+	char **severity;
+	int *count;
+	size_t n;
+};
+
+static int collect_stale(const struct store_escalation *e, void *arg)
+{
+	struct stale_list *l = arg;
+
+	l->id = xrealloc(l->id, (l->n + 1) * sizeof(*l->id));
+	l->severity = xrealloc(l->severity, (l->n + 1) * sizeof(*l->severity));
+	l->count = xrealloc(l->count, (l->n + 1) * sizeof(*l->count));
+	l->id[l->n] = e->id;
+	l->severity[l->n] = xstrdup(e->severity);
+	l->count[l->n] = e->reescalations;
+	l->n++;
+	return 0;
+}
+
+/*
+ * Stale re-escalation: an open, unacknowledged escalation not notified for
+ * stale_after is sent again one severity higher, at most
+ * max_reescalations times (measured from the last notification).
+ */
+static void check_stale(struct run *r)
+{
+	const struct notify_cfg *nc = &r->sp->notify;
+	struct stale_list l = { 0 };
+	char *before, *cause = NULL;
+
+	r->stale_ms = clock_now_ms();
+	if (!nc->stale_after || nc->max_reescalations <= 0)
+		return;
+	before = clock_iso(clock_wall() - nc->stale_after);
+	if (store_escalations_stale(r->st, r->id, before, nc->max_reescalations, collect_stale, &l,
+				    &cause) < 0) {
+		say(r, "warning: cannot look for stale escalations: %s", cause);
+		free(cause);
+	}
+	free(before);
+	for (size_t i = 0; i < l.n; i++) {
+		struct rstory *s = story_of_escalation(r, l.id[i]);
+		enum severity sev = SEVERITY_MEDIUM;
+		char *at = clock_iso(clock_wall());
+
+		severity_parse(l.severity[i], &sev);
+		sev = severity_bump(sev);
+		if (store_escalation_renotify(r->st, l.id[i], severity_name(sev), at, NULL) == 0 &&
+		    s) {
+			say(r, "%-6s escalation %lld is still open: sent again as %s", s->cfg->id,
+			    (long long)l.id[i], severity_name(sev));
+			send_notification(r, s, sev, l.count[i] + 1, at);
+		}
+		free(at);
+		free(l.severity[i]);
+	}
+	free(l.id);
+	free(l.severity);
+	free(l.count);
+}
+
+/* Open escalations of the run (on resume), back on their stories. */
+static int restore_escalation(const struct store_escalation *e, void *arg)
+{
+	struct run *r = arg;
+	int i = e->story_id ? sprint_find_story(r->sp, e->story_id) : -1;
+	struct rstory *s;
+
+	if (i < 0)
+		return 0;
+	s = &r->s[i];
+	s->esc_id = e->id;
+	s->esc = triggers_find(r->sp->triggers, e->trigger);
+	s->esc_critical = e->category && !strcmp(e->category, "CRITICAL");
+	free(s->esc_msg);
+	s->esc_msg = xstrdup(e->message ? e->message : "");
+	if (!s->esc)
+		clear_escalation(s);
+	return 0;
+}
+
 /* ---- resume ---- */
 
 static int action_index(const char *name)
@@ -1613,6 +2228,7 @@ static void run_free(struct run *r)
 		session_free(r->s[i].sess);
 		free(r->s[i].base_commit);
 		free(r->s[i].note);
+		free(r->s[i].esc_msg);
 		strvec_release(&r->s[i].snapshot);
 	}
 	free(r->s);
@@ -1624,6 +2240,9 @@ static void run_free(struct run *r)
 	free(r->id);
 	free(r->logdir);
 	free(r->status_file);
+	free(r->notify_log);
+	free(r->pending_choice);
+	buf_release(&r->inbuf);
 	free(r);
 }
 
@@ -1680,6 +2299,8 @@ static int open_project(struct run *r)
 		return EXIT_SOFTWARE;
 	}
 	tmx_init(&r->tmx, r->pj.socket);
+	r->notify_log = path_join(r->pj.dir, "escalations.jsonl");
+	r->interactive = !r->opts.no_input && isatty(STDIN_FILENO);
 	if (r->sp->status_file) {
 		r->status_file = path_join(r->sp->root, r->sp->status_file);
 	} else if (statusedit_find_file(r->sp->root, &r->status_file) != 0) {
@@ -1736,37 +2357,74 @@ static void print_summary(struct run *r)
 	fflush(stdout);
 }
 
+/* Lists the open escalations and how to answer them (before exit 3). */
+static void print_open_escalations(struct run *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rstory *s = &r->s[i];
+		char *keys;
+
+		if (!s->esc_id)
+			continue;
+		keys = option_range(s->esc);
+		printf("  escalation %lld (%s, story %s, %s): automator answer %lld <%s>\n",
+		       (long long)s->esc_id, s->esc->key, s->cfg->id,
+		       s->esc_critical ? "CRITICAL" : "PREFERENCE", (long long)s->esc_id, keys);
+		free(keys);
+	}
+}
+
 /* The main loop: returns the exit code. */
 static int loop(struct run *r)
 {
 	for (;;) {
+		struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+		long long now;
+
 		drain(r);
 		if (r->fatal)
 			return r->exit_code;
 		if (fsm_is_terminal(&fsm_run, r->state))
 			break;
-		if (interrupted) {
-			printf("\ninterrupted: sessions keep running; continue with:\n"
-			       "  automator resume\n");
+		if (interrupted || r->human_pause) {
+			live_clear(r);
+			printf("\n%s: sessions keep running; continue with:\n  automator resume\n",
+			       interrupted ? "interrupted" : "paused for manual work");
 			print_summary(r);
+			print_open_escalations(r);
 			return EXIT_PAUSED;
 		}
 		schedule(r);
 		for (size_t i = 0; i < r->n; i++)
 			monitor(r, &r->s[i]);
 		drain(r);
-		live_refresh(r);
-		if (r->state == RS_IN_PROGRESS && clock_now_ms() - r->last_heartbeat > 30000)
-			write_marker(r);
+		now = clock_now_ms();
+		if (now - r->polled_ms >= 500)
+			apply_answers(r);
+		if (now - r->stale_ms >= 1000)
+			check_stale(r);
 		if (fsm_is_terminal(&fsm_run, r->state))
 			break;
-		if (r->q.len == 0 && waiting_for_decision(r)) {
-			printf("\ndecision needed: the run is paused until an escalation is "
-			       "answered; then continue with:\n  automator resume\n");
+		prompt_show(r);
+		live_refresh(r);
+		if (r->state == RS_IN_PROGRESS && now - r->last_heartbeat > 30000)
+			write_marker(r);
+		if (r->q.len == 0 && waiting_for_decision(r) &&
+		    !(r->interactive && !r->stdin_eof)) {
+			live_clear(r);
+			printf("\ndecision needed: the run is paused until these are answered; "
+			       "then "
+			       "continue with:\n  automator resume\n");
 			print_summary(r);
+			print_open_escalations(r);
 			return EXIT_PAUSED;
 		}
-		poll(NULL, 0, TICK_MS);
+		if (r->interactive && !r->stdin_eof) {
+			if (poll(&pfd, 1, TICK_MS) > 0 && (pfd.revents & (POLLIN | POLLHUP)))
+				read_stdin(r);
+		} else {
+			poll(NULL, 0, TICK_MS);
+		}
 	}
 	print_summary(r);
 	for (size_t i = 0; i < r->n; i++)
@@ -2030,6 +2688,11 @@ int run_resume(const struct run_opts *o)
 		rc = EXIT_SOFTWARE;
 		goto out;
 	}
+	if (store_escalations_foreach(r->st, r->id, true, restore_escalation, r, &cause) < 0) {
+		fail_fatal(r, "cannot read the run's escalations", cause);
+		rc = EXIT_SOFTWARE;
+		goto out;
+	}
 	store_run_set_pid(r->st, r->id, getpid(), NULL);
 	r->started_wall = clock_wall();
 	say(r, "resuming run %s (%s)", r->id, rec.state);
@@ -2044,6 +2707,11 @@ int run_resume(const struct run_opts *o)
 		queue(r, -1, RE_FINALIZED);
 	if (r->state == RS_IN_PROGRESS)
 		write_marker(r);
+	else
+		project_marker_remove(&r->pj);
+	for (size_t i = 0; i < r->n; i++)
+		if (r->s[i].esc_id)
+			show_escalation(r, &r->s[i]);
 	rc = loop(r);
 out:
 	store_close(peek);

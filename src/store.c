@@ -1,9 +1,10 @@
 /*
  * store.c: the state store on sqlite3, the only file that includes
  * sqlite3.h. It opens and migrates the database, and reads and writes runs,
- * stories, sessions and the transition journal, every write in its own
- * BEGIN IMMEDIATE transaction (a deferred one that upgrades fails at once
- * with SQLITE_BUSY_SNAPSHOT, ignoring the busy timeout).
+ * stories, sessions, escalations, decisions and the transition journal,
+ * every write in its own BEGIN IMMEDIATE transaction (a deferred one that
+ * upgrades fails at once with SQLITE_BUSY_SNAPSHOT, ignoring the busy
+ * timeout).
  *
  * It must not decide which transitions are legal (the fsm tables do; the
  * store only checks the from-state it is told), must not run side effects,
@@ -50,6 +51,22 @@ enum stmt {
 	ST_SESSION_GET,
 	ST_SESSION_SET_EXIT,
 	ST_SESSION_SET_OFFSET,
+	ST_TIME_VALID,
+	ST_ESC_FIND_LIVE,
+	ST_ESC_INSERT,
+	ST_ESC_GET,
+	ST_ESC_LIST,
+	ST_ESC_STALE,
+	ST_ESC_STATUS,
+	ST_ESC_ACK,
+	ST_ESC_ANSWER,
+	ST_ESC_CLOSE,
+	ST_ESC_REOPEN,
+	ST_ESC_RENOTIFY,
+	ST_DECISION_INSERT,
+	ST_DECISION_GET,
+	ST_DECISION_SET_APPLIED,
+	ST_DECISION_PENDING,
 	ST__COUNT
 };
 
@@ -64,6 +81,10 @@ enum stmt {
 #define SESSION_COLUMNS                                                                       \
 	"id, run_id, story_id, step, attempt, tmux_name, log_path, log_offset, exit_status, " \
 	"exit_signal, started_at, ended_at"
+#define ESCALATION_COLUMNS                                                                  \
+	"id, run_id, story_id, step, \"trigger\", category, severity, message, options, "   \
+	"status, chosen, reply, answered_by, answered_at, acked_by, acked_at, created_at, " \
+	"notified_at, closed_at, closed_reason, reescalations"
 
 /* clang-format off */
 static const char *const stmt_sql[ST__COUNT] = {
@@ -144,6 +165,61 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"ended_at = ?4 WHERE id = ?1",
 	[ST_SESSION_SET_OFFSET] =
 		"UPDATE sessions SET log_offset = ?2 WHERE id = ?1",
+	[ST_TIME_VALID] =
+		"SELECT julianday(?1) IS NOT NULL",
+	/* the rule of the unique index escalations_one_live (002) */
+	[ST_ESC_FIND_LIVE] =
+		"SELECT id FROM escalations WHERE run_id = ?1 "
+		"AND coalesce(story_id, '') = coalesce(?2, '') AND \"trigger\" = ?3 "
+		"AND status != 'closed'",
+	[ST_ESC_INSERT] =
+		"INSERT INTO escalations (run_id, story_id, step, \"trigger\", category, "
+		"severity, message, options, status, created_at, notified_at) VALUES "
+		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, coalesce(?8, '[]'), 'open', ?9, ?9)",
+	[ST_ESC_GET] =
+		"SELECT " ESCALATION_COLUMNS " FROM escalations WHERE id = ?1",
+	/* ?1 NULL: every run; ?2: open only */
+	[ST_ESC_LIST] =
+		"SELECT " ESCALATION_COLUMNS " FROM escalations "
+		"WHERE (?1 IS NULL OR run_id = ?1) AND (?2 = 0 OR status != 'closed') "
+		"ORDER BY id",
+	/* compared as times, not text: "05Z" and "05.000Z" are the same second */
+	[ST_ESC_STALE] =
+		"SELECT " ESCALATION_COLUMNS " FROM escalations "
+		"WHERE (?1 IS NULL OR run_id = ?1) AND status = 'open' "
+		"AND julianday(notified_at) < julianday(?2) AND reescalations < ?3 "
+		"ORDER BY id",
+	[ST_ESC_STATUS] =
+		"SELECT status FROM escalations WHERE id = ?1",
+	[ST_ESC_ACK] =
+		"UPDATE escalations SET status = 'acked', acked_by = ?2, acked_at = ?3 "
+		"WHERE id = ?1",
+	[ST_ESC_ANSWER] =
+		"UPDATE escalations SET status = 'answered', chosen = ?2, reply = ?3, "
+		"answered_by = ?4, answered_at = ?5 WHERE id = ?1",
+	[ST_ESC_CLOSE] =
+		"UPDATE escalations SET status = 'closed', closed_reason = ?2, "
+		"closed_at = ?3 WHERE id = ?1",
+	[ST_ESC_REOPEN] =
+		"UPDATE escalations SET status = 'open', notified_at = ?2 WHERE id = ?1",
+	[ST_ESC_RENOTIFY] =
+		"UPDATE escalations SET severity = ?2, notified_at = ?3, "
+		"reescalations = reescalations + 1 WHERE id = ?1 AND status = 'open'",
+	[ST_DECISION_INSERT] =
+		"INSERT INTO decisions (escalation_id, choice, reply, source, at) "
+		"VALUES (?1, ?2, ?3, ?4, ?5)",
+	[ST_DECISION_GET] =
+		"SELECT d.escalation_id, d.applied_at IS NOT NULL, e.status "
+		"FROM decisions d JOIN escalations e ON e.id = d.escalation_id "
+		"WHERE d.id = ?1",
+	[ST_DECISION_SET_APPLIED] =
+		"UPDATE decisions SET applied_at = ?2 WHERE id = ?1",
+	[ST_DECISION_PENDING] =
+		"SELECT d.id, d.escalation_id, e.story_id, e.step, e.\"trigger\", "
+		"e.category, d.choice, d.reply, d.source, d.at "
+		"FROM decisions d JOIN escalations e ON e.id = d.escalation_id "
+		"WHERE e.run_id = ?1 AND d.applied_at IS NULL AND e.status = 'answered' "
+		"ORDER BY d.id",
 };
 
 /* Indexed by enum store_intent_status; the CHECK of transitions.intent_status. */
@@ -743,6 +819,27 @@ static int current_state(struct store *s, const struct store_transition *t, char
 	return ret;
 }
 
+/* Fails unless the current state of t's story (or run) is t->from_state. */
+static int expect_state(struct store *s, const struct store_transition *t, const char *what,
+			char **cause)
+{
+	char *state = NULL;
+	int ret = 0;
+
+	if (current_state(s, t, &state, what, cause) < 0)
+		return -1;
+	if (strcmp(state, t->from_state) != 0) {
+		if (t->story_id)
+			ret = fail(cause, "state of story '%s' is %s, not %s", t->story_id, state,
+				   t->from_state);
+		else
+			ret = fail(cause, "state of run '%s' is %s, not %s", t->run_id, state,
+				   t->from_state);
+	}
+	free(state);
+	return ret;
+}
+
 /* Binds "set this column?" at i and its value at i + 1. */
 static void bind_maybe_int(sqlite3_stmt *st, int i, bool set, int v)
 {
@@ -812,7 +909,7 @@ int store_transition(struct store *s, const struct store_transition *t, int64_t 
 		     char **cause)
 {
 	const char *what = "record transition";
-	char *now = NULL, *state = NULL;
+	char *now = NULL;
 	const char *at;
 	int64_t seq;
 	int ret = -1;
@@ -822,17 +919,8 @@ int store_transition(struct store *s, const struct store_transition *t, int64_t 
 	if (!t->story_id && t->set)
 		return fail(cause, "cannot %s: story fields set on a run transition", what);
 	at = t->at ? t->at : (now = iso_now());
-	if (tx_begin(s, what, cause) < 0 || current_state(s, t, &state, what, cause) < 0)
+	if (tx_begin(s, what, cause) < 0 || expect_state(s, t, what, cause) < 0)
 		goto out;
-	if (strcmp(state, t->from_state) != 0) {
-		if (t->story_id)
-			fail(cause, "state of story '%s' is %s, not %s", t->story_id, state,
-			     t->from_state);
-		else
-			fail(cause, "state of run '%s' is %s, not %s", t->run_id, state,
-			     t->from_state);
-		goto out;
-	}
 	if (set_state(s, t, at, what, cause) < 0 || journal_insert(s, t, at, what, cause) < 0)
 		goto out;
 	seq = sqlite3_last_insert_rowid(s->db);
@@ -844,7 +932,6 @@ int store_transition(struct store *s, const struct store_transition *t, int64_t 
 out:
 	if (ret < 0)
 		tx_rollback(s);
-	free(state);
 	free(now);
 	return ret;
 }
@@ -1093,4 +1180,525 @@ int store_session_set_offset(struct store *s, int64_t id, int64_t offset, char *
 	if (write_one(s, st, what, &changes, cause) < 0)
 		return -1;
 	return changes ? 0 : fail(cause, "cannot %s: no session %" PRId64, what, id);
+}
+
+/* ---- escalations ---- */
+
+void store_escalation_release(struct store_escalation *e)
+{
+	free(e->run_id);
+	free(e->story_id);
+	free(e->step);
+	free(e->trigger);
+	free(e->category);
+	free(e->severity);
+	free(e->message);
+	free(e->options);
+	free(e->status);
+	free(e->chosen);
+	free(e->reply);
+	free(e->answered_by);
+	free(e->answered_at);
+	free(e->acked_by);
+	free(e->acked_at);
+	free(e->created_at);
+	free(e->notified_at);
+	free(e->closed_at);
+	free(e->closed_reason);
+	memset(e, 0, sizeof(*e));
+}
+
+static void read_escalation(sqlite3_stmt *st, struct store_escalation *e)
+{
+	e->id = sqlite3_column_int64(st, 0);
+	e->run_id = col_text(st, 1);
+	e->story_id = col_text(st, 2);
+	e->step = col_text(st, 3);
+	e->trigger = col_text(st, 4);
+	e->category = col_text(st, 5);
+	e->severity = col_text(st, 6);
+	e->message = col_text(st, 7);
+	e->options = col_text(st, 8);
+	e->status = col_text(st, 9);
+	e->chosen = col_text(st, 10);
+	e->reply = col_text(st, 11);
+	e->answered_by = col_text(st, 12);
+	e->answered_at = col_text(st, 13);
+	e->acked_by = col_text(st, 14);
+	e->acked_at = col_text(st, 15);
+	e->created_at = col_text(st, 16);
+	e->notified_at = col_text(st, 17);
+	e->closed_at = col_text(st, 18);
+	e->closed_reason = col_text(st, 19);
+	e->reescalations = sqlite3_column_int(st, 20);
+}
+
+/*
+ * Steps a bound escalation query, reading every row before the first
+ * callback; as store_stories_foreach() otherwise. Always resets st.
+ */
+static int escalation_walk(struct store *s, sqlite3_stmt *st, const char *what,
+			   store_escalation_fn fn, void *arg, char **cause)
+{
+	struct store_escalation *v = NULL;
+	size_t n = 0, cap = 0;
+	int rc, ret = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(v, n + 1, cap);
+		read_escalation(st, &v[n++]);
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(s, what, cause);
+	done(st);
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		ret = fn(&v[i], arg);
+	for (size_t i = 0; i < n; i++)
+		store_escalation_release(&v[i]);
+	free(v);
+	return ret;
+}
+
+/*
+ * The id of e's live (not closed) escalation, if any, into *id: 0 when
+ * there is one, 1 when there is none.
+ */
+static int escalation_find_live(struct store *s, const struct store_escalation *e, int64_t *id,
+				const char *what, char **cause)
+{
+	sqlite3_stmt *st = s->stmt[ST_ESC_FIND_LIVE];
+	int rc, ret;
+
+	bind_text(st, 1, e->run_id);
+	bind_text(st, 2, e->story_id);
+	bind_text(st, 3, e->trigger);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? 1 : db_fail(s, what, cause);
+	}
+	done(st);
+	return ret;
+}
+
+int store_escalation_open(struct store *s, const struct store_escalation *e, const char *state,
+			  const char *at, int64_t *id_out, char **cause)
+{
+	const char *what = "open escalation";
+	struct store_transition t = { 0 };
+	char *now = NULL;
+	sqlite3_stmt *st;
+	int64_t id = 0;
+	int rc, ret = -1;
+
+	if (!e->run_id || !e->trigger || !e->category || !e->severity || !e->message || !state)
+		return fail(cause,
+			    "cannot %s: run, trigger, category, severity, message and state are "
+			    "required",
+			    what);
+	if (!prep(s, ST_ESC_FIND_LIVE, what, cause) || !(st = prep(s, ST_ESC_INSERT, what, cause)))
+		return -1;
+	at = at ? at : (now = iso_now());
+	t.run_id = e->run_id;
+	t.machine = e->story_id ? "story" : "run";
+	t.story_id = e->story_id;
+	t.from_state = state;
+	t.event = "ESCALATE";
+	t.action = e->trigger;
+	t.to_state = state;
+	if (tx_begin(s, what, cause) < 0)
+		goto out;
+	/* before the state check: a trigger firing again is no error */
+	if ((rc = escalation_find_live(s, e, &id, what, cause)) <= 0) {
+		ret = rc == 0 ? 1 : -1;
+		goto out;
+	}
+	if (expect_state(s, &t, what, cause) < 0)
+		goto out;
+	bind_text(st, 1, e->run_id);
+	bind_text(st, 2, e->story_id);
+	bind_text(st, 3, e->step);
+	bind_text(st, 4, e->trigger);
+	bind_text(st, 5, e->category);
+	bind_text(st, 6, e->severity);
+	bind_text(st, 7, e->message);
+	bind_text(st, 8, e->options);
+	bind_text(st, 9, at);
+	if (exec_stmt(s, st, what, cause) < 0)
+		goto out;
+	id = sqlite3_last_insert_rowid(s->db);
+	if (journal_insert(s, &t, at, what, cause) < 0 || tx_commit(s, what, cause) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret != 0)
+		tx_rollback(s);
+	if (ret >= 0 && id_out)
+		*id_out = id;
+	free(now);
+	return ret;
+}
+
+int store_escalation_get(struct store *s, int64_t id, struct store_escalation *out, char **cause)
+{
+	const char *what = "read escalation";
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if (!(st = prep(s, ST_ESC_GET, what, cause)))
+		return -1;
+	bind_int(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_escalation(st, out);
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? 1 : db_fail(s, what, cause);
+	}
+	done(st);
+	return ret;
+}
+
+int store_escalations_foreach(struct store *s, const char *run_id, bool open_only,
+			      store_escalation_fn fn, void *arg, char **cause)
+{
+	const char *what = "list escalations";
+	sqlite3_stmt *st;
+
+	if (!(st = prep(s, ST_ESC_LIST, what, cause)))
+		return -1;
+	bind_text(st, 1, run_id);
+	bind_int(st, 2, open_only);
+	return escalation_walk(s, st, what, fn, arg, cause);
+}
+
+/*
+ * Begins a write transaction and reads the status of escalation id into
+ * *status (newly allocated): 0, or 1 when there is no such escalation. The
+ * transaction is left open either way (the caller rolls back unless it
+ * commits).
+ */
+static int escalation_begin(struct store *s, int64_t id, char **status, const char *what,
+			    char **cause)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if (!(st = prep(s, ST_ESC_STATUS, what, cause)) || tx_begin(s, what, cause) < 0)
+		return -1;
+	bind_int(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*status = col_text(st, 0);
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? 1 : db_fail(s, what, cause);
+	}
+	done(st);
+	return ret;
+}
+
+int store_escalation_ack(struct store *s, int64_t id, const char *who, const char *at, char **cause)
+{
+	const char *what = "acknowledge escalation";
+	char *now = NULL, *status = NULL;
+	sqlite3_stmt *st;
+	int ret;
+
+	if (!who)
+		return fail(cause, "cannot %s: who acknowledges is required", what);
+	if (!(st = prep(s, ST_ESC_ACK, what, cause)))
+		return -1;
+	if ((ret = escalation_begin(s, id, &status, what, cause)) != 0)
+		goto out;
+	ret = -1;
+	if (strcmp(status, "open") != 0) {
+		fail(cause, "escalation %" PRId64 " is %s, not open", id, status);
+		goto out;
+	}
+	bind_int(st, 1, id);
+	bind_text(st, 2, who);
+	bind_text(st, 3, at ? at : (now = iso_now()));
+	if (exec_stmt(s, st, what, cause) < 0 || tx_commit(s, what, cause) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret != 0)
+		tx_rollback(s);
+	free(status);
+	free(now);
+	return ret;
+}
+
+int store_escalation_answer(struct store *s, int64_t id, const char *choice, const char *reply,
+			    const char *who, const char *at, int64_t *decision_id, char **cause)
+{
+	const char *what = "answer escalation";
+	char *now = NULL, *status = NULL;
+	sqlite3_stmt *up, *ins;
+	int64_t did;
+	int ret;
+
+	if (!choice || !who)
+		return fail(cause, "cannot %s: a choice and who answers are required", what);
+	if (!(up = prep(s, ST_ESC_ANSWER, what, cause)) ||
+	    !(ins = prep(s, ST_DECISION_INSERT, what, cause)))
+		return -1;
+	at = at ? at : (now = iso_now());
+	if ((ret = escalation_begin(s, id, &status, what, cause)) != 0)
+		goto out;
+	ret = -1;
+	if (strcmp(status, "answered") == 0) {
+		fail(cause, "escalation %" PRId64 " is already answered", id);
+		goto out;
+	}
+	if (strcmp(status, "open") != 0 && strcmp(status, "acked") != 0) {
+		fail(cause, "escalation %" PRId64 " is %s", id, status);
+		goto out;
+	}
+	bind_int(up, 1, id);
+	bind_text(up, 2, choice);
+	bind_text(up, 3, reply);
+	bind_text(up, 4, who);
+	bind_text(up, 5, at);
+	if (exec_stmt(s, up, what, cause) < 0)
+		goto out;
+	bind_int(ins, 1, id);
+	bind_text(ins, 2, choice);
+	bind_text(ins, 3, reply);
+	bind_text(ins, 4, who);
+	bind_text(ins, 5, at);
+	if (exec_stmt(s, ins, what, cause) < 0)
+		goto out;
+	did = sqlite3_last_insert_rowid(s->db);
+	if (tx_commit(s, what, cause) < 0)
+		goto out;
+	if (decision_id)
+		*decision_id = did;
+	ret = 0;
+out:
+	if (ret != 0)
+		tx_rollback(s);
+	free(status);
+	free(now);
+	return ret;
+}
+
+static int escalation_close(struct store *s, int64_t id, const char *reason, const char *at,
+			    const char *what, char **cause)
+{
+	sqlite3_stmt *st;
+
+	if (!(st = prep(s, ST_ESC_CLOSE, what, cause)))
+		return -1;
+	bind_int(st, 1, id);
+	bind_text(st, 2, reason);
+	bind_text(st, 3, at);
+	return exec_stmt(s, st, what, cause);
+}
+
+int store_escalation_close(struct store *s, int64_t id, const char *reason, const char *at,
+			   char **cause)
+{
+	const char *what = "close escalation";
+	char *now = NULL, *status = NULL;
+	int ret;
+
+	if (!reason)
+		return fail(cause, "cannot %s: a reason is required", what);
+	if ((ret = escalation_begin(s, id, &status, what, cause)) != 0)
+		goto out;
+	ret = -1;
+	if (strcmp(status, "closed") == 0) {
+		fail(cause, "escalation %" PRId64 " is already closed", id);
+		goto out;
+	}
+	if (escalation_close(s, id, reason, at ? at : (now = iso_now()), what, cause) < 0 ||
+	    tx_commit(s, what, cause) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret != 0)
+		tx_rollback(s);
+	free(status);
+	free(now);
+	return ret;
+}
+
+int store_escalation_renotify(struct store *s, int64_t id, const char *new_severity, const char *at,
+			      char **cause)
+{
+	const char *what = "re-notify escalation";
+	char *now = NULL;
+	sqlite3_stmt *st;
+	int changes = 0, ret = -1;
+
+	if (!new_severity)
+		return fail(cause, "cannot %s: a severity is required", what);
+	if (!(st = prep(s, ST_ESC_RENOTIFY, what, cause)))
+		return -1;
+	bind_int(st, 1, id);
+	bind_text(st, 2, new_severity);
+	bind_text(st, 3, at ? at : (now = iso_now()));
+	if (write_one(s, st, what, &changes, cause) == 0)
+		ret = changes ? 0 : 1;
+	free(now);
+	return ret;
+}
+
+/* Fails unless sqlite reads t as a time. */
+static int check_time(struct store *s, const char *t, const char *what, char **cause)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if (!(st = prep(s, ST_TIME_VALID, what, cause)))
+		return -1;
+	bind_text(st, 1, t);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW)
+		ret = db_fail(s, what, cause);
+	else if (sqlite3_column_int(st, 0) == 0)
+		ret = fail(cause, "cannot %s: '%s' is not a time", what, t);
+	else
+		ret = 0;
+	done(st);
+	return ret;
+}
+
+int store_escalations_stale(struct store *s, const char *run_id, const char *before,
+			    int max_reescalations, store_escalation_fn fn, void *arg, char **cause)
+{
+	const char *what = "list stale escalations";
+	char *now = NULL;
+	sqlite3_stmt *st;
+	int ret = -1;
+
+	before = before ? before : (now = iso_now());
+	if (check_time(s, before, what, cause) < 0 || !(st = prep(s, ST_ESC_STALE, what, cause)))
+		goto out;
+	bind_text(st, 1, run_id);
+	bind_text(st, 2, before);
+	bind_int(st, 3, max_reescalations);
+	ret = escalation_walk(s, st, what, fn, arg, cause);
+out:
+	free(now);
+	return ret;
+}
+
+/* ---- decisions ---- */
+
+static void release_decision(struct store_decision *d)
+{
+	free(d->story_id);
+	free(d->step);
+	free(d->trigger);
+	free(d->category);
+	free(d->choice);
+	free(d->reply);
+	free(d->source);
+	free(d->at);
+}
+
+int store_decisions_pending(struct store *s, const char *run_id, store_decision_fn fn, void *arg,
+			    char **cause)
+{
+	const char *what = "list pending decisions";
+	struct store_decision *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	if (!(st = prep(s, ST_DECISION_PENDING, what, cause)))
+		return -1;
+	bind_text(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_decision *d;
+
+		ALLOC_GROW(v, n + 1, cap);
+		d = &v[n++];
+		d->id = sqlite3_column_int64(st, 0);
+		d->escalation_id = sqlite3_column_int64(st, 1);
+		d->story_id = col_text(st, 2);
+		d->step = col_text(st, 3);
+		d->trigger = col_text(st, 4);
+		d->category = col_text(st, 5);
+		d->choice = col_text(st, 6);
+		d->reply = col_text(st, 7);
+		d->source = col_text(st, 8);
+		d->at = col_text(st, 9);
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(s, what, cause);
+	done(st);
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		ret = fn(&v[i], arg);
+	for (size_t i = 0; i < n; i++)
+		release_decision(&v[i]);
+	free(v);
+	return ret;
+}
+
+int store_decision_applied(struct store *s, int64_t decision_id, bool close, const char *at,
+			   char **cause)
+{
+	const char *what = "record decision applied";
+	char *now = NULL, *status = NULL;
+	sqlite3_stmt *get, *set, *reopen;
+	int64_t esc = 0;
+	bool applied = false;
+	int rc, ret = -1;
+
+	if (!(get = prep(s, ST_DECISION_GET, what, cause)) ||
+	    !(set = prep(s, ST_DECISION_SET_APPLIED, what, cause)) ||
+	    !(reopen = prep(s, ST_ESC_REOPEN, what, cause)))
+		return -1;
+	at = at ? at : (now = iso_now());
+	if (tx_begin(s, what, cause) < 0)
+		goto out;
+	bind_int(get, 1, decision_id);
+	rc = sqlite3_step(get);
+	if (rc == SQLITE_ROW) {
+		esc = sqlite3_column_int64(get, 0);
+		applied = sqlite3_column_int(get, 1) != 0;
+		status = col_text(get, 2);
+	} else if (rc == SQLITE_DONE) {
+		ret = 1;
+	} else {
+		db_fail(s, what, cause);
+	}
+	done(get);
+	if (!status)
+		goto out;
+	if (applied) {
+		fail(cause, "decision %" PRId64 " is already applied", decision_id);
+		goto out;
+	}
+	bind_int(set, 1, decision_id);
+	bind_text(set, 2, at);
+	if (exec_stmt(s, set, what, cause) < 0)
+		goto out;
+	/* an escalation closed meanwhile stays closed */
+	if (strcmp(status, "answered") == 0) {
+		if (close) {
+			if (escalation_close(s, esc, "answered", at, what, cause) < 0)
+				goto out;
+		} else {
+			bind_int(reopen, 1, esc);
+			bind_text(reopen, 2, at);
+			if (exec_stmt(s, reopen, what, cause) < 0)
+				goto out;
+		}
+	}
+	if (tx_commit(s, what, cause) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret != 0)
+		tx_rollback(s);
+	free(status);
+	free(now);
+	return ret;
 }

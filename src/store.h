@@ -1,8 +1,9 @@
 /*
- * store.h: the state store. Runs, stories, agent sessions and the
- * transition journal live in one sqlite database (.automator/state.db); a
- * state change and the intent of its side effect are committed together,
- * before the side effect runs, so a crash or kill -9 loses nothing.
+ * store.h: the state store. Runs, stories, agent sessions, escalations with
+ * their answers, and the transition journal live in one sqlite database
+ * (.automator/state.db); a state change and the intent of its side effect
+ * are committed together, before the side effect runs, so a crash or kill -9
+ * loses nothing.
  *
  * Conventions for every function below:
  * - Returns 0 on success and -1 on failure; a few return 1 for a named,
@@ -247,5 +248,149 @@ int store_session_update_exit(struct store *s, int64_t id, int exit_status, int 
 			      const char *ended_at, char **cause);
 /* Records how far the session's log has been read. */
 int store_session_set_offset(struct store *s, int64_t id, int64_t offset, char **cause);
+
+/*
+ * An escalation: a trigger (data/triggers.yaml) that needs a human. Its
+ * status goes open -> acked (optional) -> answered -> closed, or back from
+ * answered to open when the answer only asked to look (view_output, attach).
+ * At most one escalation per run, story (or the run itself) and trigger is
+ * not closed, across processes too.
+ *
+ * Filled by store_escalation_get() with owned strings
+ * (store_escalation_release()) and passed to the escalation walks'
+ * callbacks (the store frees those after the callback); read-only input to
+ * store_escalation_open(), which reads run_id through options and ignores
+ * the rest.
+ */
+struct store_escalation {
+	int64_t id;
+	char *run_id;
+	char *story_id; /* NULL: an escalation of the run */
+	char *step;     /* may be NULL */
+	char *trigger;  /* the trigger's key, e.g. "git-commit-failure" */
+	char *category; /* "CRITICAL" or "PREFERENCE" */
+	char *severity; /* "MEDIUM", "HIGH" or "CRITICAL"; raised by renotify */
+	char *message;  /* rendered */
+	char *options;  /* JSON array of {"key","label","action"}; NULL on open: [] */
+	char *status;   /* "open", "acked", "answered" or "closed" */
+	/* the latest answer; NULL until answered, kept if it reopens */
+	char *chosen;
+	char *reply; /* NULL when the answer had none */
+	char *answered_by;
+	char *answered_at;
+	char *acked_by; /* NULL unless acknowledged */
+	char *acked_at;
+	char *created_at;
+	char *notified_at; /* the last notification, the time stale is measured from */
+	char *closed_at;   /* NULL until closed */
+	char *closed_reason;
+	int reescalations; /* stale re-notifications so far */
+};
+void store_escalation_release(struct store_escalation *e);
+
+/*
+ * Raises an open escalation, with created_at and notified_at set to at, and
+ * journals it in the same BEGIN IMMEDIATE transaction: a row of the story
+ * machine (the run machine when e->story_id is NULL) with event ESCALATE,
+ * action e->trigger, no intent, and from and to state both state, which must
+ * be the story's (or run's) current state (else fails as store_transition()
+ * does). run_id, trigger, category, severity, message and state are
+ * required; step and options may be NULL. On success *id_out (may be NULL)
+ * gets the new id. Returns 1 when an escalation of the same run, story (or
+ * run) and trigger is not closed: nothing is written and *id_out gets that
+ * escalation's id (the one exception to "untouched unless 0").
+ */
+int store_escalation_open(struct store *s, const struct store_escalation *e, const char *state,
+			  const char *at, int64_t *id_out, char **cause);
+/* Reads escalation id into *out. Returns 1 (out untouched) when there is none. */
+int store_escalation_get(struct store *s, int64_t id, struct store_escalation *out, char **cause);
+
+/* Callback for the escalation walks; returns as for store_story_fn. */
+typedef int (*store_escalation_fn)(const struct store_escalation *e, void *arg);
+/*
+ * Walks the escalations of run_id (NULL: of every run) in id order; only
+ * those not closed when open_only. Returns as store_stories_foreach().
+ */
+int store_escalations_foreach(struct store *s, const char *run_id, bool open_only,
+			      store_escalation_fn fn, void *arg, char **cause);
+
+/*
+ * Acknowledges an open escalation: status acked, acked_by who (required),
+ * acked_at at. Acked escalations are not re-notified. Returns 1 when there is
+ * no escalation id; fails with "escalation N is STATUS, not open" otherwise.
+ */
+int store_escalation_ack(struct store *s, int64_t id, const char *who, const char *at,
+			 char **cause);
+/*
+ * Records an answer to an open or acked escalation in one transaction: the
+ * escalation becomes answered (chosen, reply, answered_by, answered_at) and a
+ * decision row is added (choice, reply, source who, at; not yet applied),
+ * whose id goes to *decision_id (may be NULL). choice and who are required;
+ * reply may be NULL. The choice is not checked against the options: the
+ * caller does that. Returns 1 when there is no escalation id; fails with
+ * "escalation N is already answered" or "escalation N is closed".
+ */
+int store_escalation_answer(struct store *s, int64_t id, const char *choice, const char *reply,
+			    const char *who, const char *at, int64_t *decision_id, char **cause);
+/*
+ * Closes an escalation that is not closed: status closed, closed_reason
+ * reason (required), closed_at at. Returns 1 when there is no escalation id;
+ * fails with "escalation N is already closed". An answer not yet applied is
+ * withdrawn: store_decisions_pending() no longer lists it.
+ */
+int store_escalation_close(struct store *s, int64_t id, const char *reason, const char *at,
+			   char **cause);
+/*
+ * Re-sends a stale escalation: severity new_severity, notified_at at,
+ * reescalations + 1. Returns 1 (nothing written) when the escalation is not
+ * open (acked, answered, closed) or does not exist.
+ */
+int store_escalation_renotify(struct store *s, int64_t id, const char *new_severity, const char *at,
+			      char **cause);
+/*
+ * Walks the open (not acked) escalations of run_id (NULL: of every run) last
+ * notified before the time before and re-notified fewer than
+ * max_reescalations times, in id order. Times are compared as times, so
+ * "...:05Z" and "...:05.000Z" are equal; a before that is not a time fails.
+ * Returns as store_stories_foreach().
+ */
+int store_escalations_stale(struct store *s, const char *run_id, const char *before,
+			    int max_reescalations, store_escalation_fn fn, void *arg, char **cause);
+
+/*
+ * An answer waiting to be acted on, with what it answers, as passed to the
+ * store_decisions_pending() callback. Every string is owned by the store and
+ * valid during the callback only.
+ */
+struct store_decision {
+	int64_t id;
+	int64_t escalation_id;
+	char *story_id; /* NULL: an escalation of the run */
+	char *step;     /* may be NULL */
+	char *trigger;
+	char *category;
+	char *choice;
+	char *reply;  /* may be NULL */
+	char *source; /* who answered */
+	char *at;     /* when */
+};
+typedef int (*store_decision_fn)(const struct store_decision *d, void *arg);
+/*
+ * Walks the decisions of run_id not yet applied whose escalation is still
+ * answered (closing it withdraws them), in decision id order. Returns as
+ * store_stories_foreach().
+ */
+int store_decisions_pending(struct store *s, const char *run_id, store_decision_fn fn, void *arg,
+			    char **cause);
+/*
+ * Marks decision_id applied at at, and in the same transaction settles its
+ * escalation if it is still answered: close makes it closed (closed_reason
+ * "answered", closed_at at); otherwise (the human only looked, and will
+ * answer again) it is open again with notified_at at, so stale is measured
+ * from that moment. Returns 1 when there is no decision decision_id; fails with
+ * "decision N is already applied".
+ */
+int store_decision_applied(struct store *s, int64_t decision_id, bool close, const char *at,
+			   char **cause);
 
 #endif

@@ -1107,6 +1107,983 @@ static void test_stories_in_position_order(void **state)
 	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM stories", NULL), 3);
 }
 
+/* ---- escalations ---- */
+
+#define OPTIONS                                                                 \
+	"[{\"key\":\"1\",\"label\":\"Retry\",\"action\":\"retry\"},"            \
+	"{\"key\":\"2\",\"label\":\"View output\",\"action\":\"view_output\"}," \
+	"{\"key\":\"X\",\"label\":\"Abort\",\"action\":\"abort_story\"}]"
+#define T0 "2024-05-01T12:00:00.000Z"
+#define T1 "2024-05-01T12:10:00.000Z"
+#define T2 "2024-05-01T12:20:00.000Z"
+#define T3 "2024-05-01T12:30:00.000Z"
+
+static struct store_escalation esc_in(const char *run, const char *story, const char *trigger)
+{
+	struct store_escalation e = { 0 };
+
+	e.run_id = (char *)run;
+	e.story_id = (char *)story;
+	e.step = story ? "dev" : NULL;
+	e.trigger = (char *)trigger;
+	e.category = "PREFERENCE";
+	e.severity = "MEDIUM";
+	e.message = "Story 1.1: the output of 'dev' could not be parsed";
+	e.options = OPTIONS;
+	return e;
+}
+
+static int64_t open_esc(struct store *st, const struct store_escalation *e, const char *state,
+			const char *at)
+{
+	char *cause = NULL;
+	int64_t id = -1;
+
+	if (store_escalation_open(st, e, state, at, &id, &cause) != 0)
+		fail_msg("store_escalation_open: %s", cause ? cause : "deduplicated");
+	assert_true(id > 0);
+	return id;
+}
+
+static struct store_escalation get_esc(struct store *st, int64_t id)
+{
+	struct store_escalation e = { 0 };
+	char *cause = NULL;
+
+	if (store_escalation_get(st, id, &e, &cause) != 0)
+		fail_msg("store_escalation_get %" PRId64 ": %s", id, cause ? cause : "not found");
+	return e;
+}
+
+/* Asserts the status of escalation id. */
+static void assert_esc_status(struct store *st, int64_t id, const char *want)
+{
+	struct store_escalation e = get_esc(st, id);
+
+	assert_string_equal(e.status, want);
+	store_escalation_release(&e);
+}
+
+static int64_t count_escalations(const char *path)
+{
+	return raw_int(path, "SELECT count(*) FROM escalations", NULL);
+}
+
+/* Appends "id:story:trigger:status:severity:reescalations;" for each escalation. */
+static int describe_esc(const struct store_escalation *e, void *arg)
+{
+	struct buf *b = arg;
+
+	buf_addf(b, "%" PRId64 ":%s:%s:%s:%s:%d;", e->id, e->story_id ? e->story_id : "-",
+		 e->trigger, e->status, e->severity, e->reescalations);
+	return 0;
+}
+
+static char *list_esc(struct store *st, const char *run, bool open_only)
+{
+	struct buf b = BUF_INIT;
+	char *cause = NULL;
+
+	if (store_escalations_foreach(st, run, open_only, describe_esc, &b, &cause) != 0)
+		fail_msg("store_escalations_foreach: %s", cause);
+	return buf_detach(&b);
+}
+
+static char *list_stale(struct store *st, const char *run, const char *before, int max)
+{
+	struct buf b = BUF_INIT;
+	char *cause = NULL;
+
+	if (store_escalations_stale(st, run, before, max, describe_esc, &b, &cause) != 0)
+		fail_msg("store_escalations_stale: %s", cause);
+	return buf_detach(&b);
+}
+
+static void assert_list(char *got, const char *want)
+{
+	assert_string_equal(got, want);
+	free(got);
+}
+
+/*
+ * Expects a call's -1 and its cause, read through a pointer: the call is an
+ * argument too, and argument order is unspecified. Frees the cause and
+ * resets it to NULL.
+ */
+static void assert_cause(int rc, char **cause, const char *want)
+{
+	assert_int_equal(rc, -1);
+	assert_non_null(*cause);
+	assert_string_equal(*cause, want);
+	free(*cause);
+	*cause = NULL;
+}
+
+static void test_escalation_open_get_and_journal(void **state)
+{
+	struct fx *f = *state;
+	struct store_escalation in, e = { 0 }, untouched = { 0 };
+	struct journal j = { 0 };
+	char *cause = NULL;
+	int64_t story_esc, run_esc;
+
+	add_run(f->st, "r1", "IN_PROGRESS", NULL);
+	add_story(f->st, "r1", "1.1", 0, "AWAITING_DECISION");
+
+	in = esc_in("r1", "1.1", "cannot-parse-output");
+	in.message = "it's \"odd\"; DROP TABLE escalations; --";
+	in.status = "closed"; /* ignored on open */
+	in.reescalations = 4; /* ignored on open */
+	story_esc = open_esc(f->st, &in, "AWAITING_DECISION", T0);
+
+	e = get_esc(f->st, story_esc);
+	assert_int_equal(e.id, story_esc);
+	assert_string_equal(e.run_id, "r1");
+	assert_string_equal(e.story_id, "1.1");
+	assert_string_equal(e.step, "dev");
+	assert_string_equal(e.trigger, "cannot-parse-output");
+	assert_string_equal(e.category, "PREFERENCE");
+	assert_string_equal(e.severity, "MEDIUM");
+	assert_string_equal(e.message, "it's \"odd\"; DROP TABLE escalations; --");
+	assert_string_equal(e.options, OPTIONS);
+	assert_string_equal(e.status, "open");
+	assert_null(e.chosen);
+	assert_null(e.reply);
+	assert_null(e.answered_by);
+	assert_null(e.answered_at);
+	assert_null(e.acked_by);
+	assert_null(e.acked_at);
+	assert_string_equal(e.created_at, T0);
+	assert_string_equal(e.notified_at, T0);
+	assert_null(e.closed_at);
+	assert_null(e.closed_reason);
+	assert_int_equal(e.reescalations, 0);
+	store_escalation_release(&e);
+
+	/* an escalation of the run: no story, no step, no options */
+	in = esc_in("r1", NULL, "git-commit-failure");
+	in.category = "CRITICAL";
+	in.severity = "HIGH";
+	in.options = NULL;
+	run_esc = open_esc(f->st, &in, "IN_PROGRESS", T1);
+	assert_true(run_esc > story_esc);
+	e = get_esc(f->st, run_esc);
+	assert_string_equal(e.run_id, "r1");
+	assert_null(e.story_id);
+	assert_null(e.step);
+	assert_string_equal(e.category, "CRITICAL");
+	assert_string_equal(e.severity, "HIGH");
+	assert_string_equal(e.options, "[]");
+	assert_string_equal(e.created_at, T1);
+	store_escalation_release(&e);
+
+	/* a NULL time is now */
+	in = esc_in("r1", "1.1", "agent-needs-input");
+	e = get_esc(f->st, open_esc(f->st, &in, "AWAITING_DECISION", NULL));
+	assert_true(str_starts_with(e.created_at, "20") && str_ends_with(e.created_at, "Z"));
+	assert_string_equal(e.notified_at, e.created_at);
+	store_escalation_release(&e);
+
+	/* each is journaled: from and to the current state, event ESCALATE */
+	read_journal(f->st, "r1", &j);
+	assert_int_equal(j.n, 3);
+	assert_string_equal(j.e[0].machine, "story");
+	assert_string_equal(j.e[0].story_id, "1.1");
+	assert_string_equal(j.e[0].from_state, "AWAITING_DECISION");
+	assert_string_equal(j.e[0].to_state, "AWAITING_DECISION");
+	assert_string_equal(j.e[0].event, "ESCALATE");
+	assert_string_equal(j.e[0].action, "cannot-parse-output");
+	assert_null(j.e[0].guard);
+	assert_null(j.e[0].intent);
+	assert_int_equal(j.e[0].intent_status, STORE_INTENT_NONE);
+	assert_string_equal(j.e[0].at, T0);
+	assert_string_equal(j.e[1].machine, "run");
+	assert_null(j.e[1].story_id);
+	assert_string_equal(j.e[1].from_state, "IN_PROGRESS");
+	assert_string_equal(j.e[1].to_state, "IN_PROGRESS");
+	assert_string_equal(j.e[1].event, "ESCALATE");
+	assert_string_equal(j.e[1].action, "git-commit-failure");
+	assert_string_equal(j.e[1].at, T1);
+	assert_string_equal(j.e[2].action, "agent-needs-input");
+	journal_release(&j);
+	/* the states themselves are untouched */
+	assert_story_state(f->st, "r1", "1.1", "AWAITING_DECISION");
+	assert_int_equal(
+		raw_int(f->path, "SELECT count(*) FROM runs WHERE state = 'IN_PROGRESS'", NULL), 1);
+
+	/* an unknown id */
+	untouched.id = -3;
+	assert_int_equal(store_escalation_get(f->st, 9999, &untouched, &cause), 1);
+	assert_null(cause);
+	assert_int_equal(untouched.id, -3);
+	assert_null(untouched.run_id);
+}
+
+static void test_escalation_open_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct store_escalation in;
+	char *cause = NULL;
+	int64_t id = -9;
+
+	add_run(f->st, "r1", "IN_PROGRESS", NULL);
+	add_story(f->st, "r1", "1.1", 0, "REVIEW");
+
+	/* the state given is not the story's (or run's) */
+	in = esc_in("r1", "1.1", "review-loop-exceeded");
+	assert_cause(store_escalation_open(f->st, &in, "SPAWN", T0, &id, &cause), &cause,
+		     "state of story '1.1' is REVIEW, not SPAWN");
+	in = esc_in("r1", NULL, "unexpected-error");
+	assert_cause(store_escalation_open(f->st, &in, "PAUSED", T0, &id, &cause), &cause,
+		     "state of run 'r1' is IN_PROGRESS, not PAUSED");
+
+	/* no such story or run */
+	in = esc_in("r1", "9.9", "review-loop-exceeded");
+	assert_cause(store_escalation_open(f->st, &in, "REVIEW", T0, &id, &cause), &cause,
+		     "cannot open escalation: no story '9.9' in run 'r1'");
+	in = esc_in("r9", NULL, "unexpected-error");
+	assert_cause(store_escalation_open(f->st, &in, "IN_PROGRESS", T0, &id, &cause), &cause,
+		     "cannot open escalation: no run 'r9'");
+
+	/* required fields */
+	in = esc_in("r1", "1.1", "review-loop-exceeded");
+	in.message = NULL;
+	assert_cause(store_escalation_open(f->st, &in, "REVIEW", T0, &id, &cause), &cause,
+		     "cannot open escalation: run, trigger, category, severity, message and "
+		     "state are required");
+	in = esc_in("r1", "1.1", "review-loop-exceeded");
+	assert_int_equal(store_escalation_open(f->st, &in, NULL, T0, &id, &cause), -1);
+	free(cause);
+	cause = NULL;
+
+	/* values the schema refuses */
+	in.category = "URGENT";
+	assert_int_equal(store_escalation_open(f->st, &in, "REVIEW", T0, &id, &cause), -1);
+	assert_non_null(strstr(cause, "CHECK constraint failed"));
+	free(cause);
+	cause = NULL;
+	in = esc_in("r1", "1.1", "review-loop-exceeded");
+	in.options = "[{not json";
+	assert_int_equal(store_escalation_open(f->st, &in, "REVIEW", T0, &id, &cause), -1);
+	assert_non_null(strstr(cause, "CHECK constraint failed"));
+	free(cause);
+	cause = NULL;
+
+	assert_int_equal(id, -9);
+	assert_int_equal(count_escalations(f->path), 0);
+	assert_int_equal(count_journal(f->path), 0);
+
+	/* no transaction was left open */
+	in = esc_in("r1", "1.1", "review-loop-exceeded");
+	open_esc(f->st, &in, "REVIEW", T0);
+	assert_int_equal(count_escalations(f->path), 1);
+	assert_int_equal(count_journal(f->path), 1);
+}
+
+static void test_escalation_dedupe(void **state)
+{
+	struct fx *f = *state;
+	struct store_escalation in, e;
+	struct journal j = { 0 };
+	char *cause = NULL;
+	int64_t first, run_esc, other, id;
+
+	add_run(f->st, "r1", "IN_PROGRESS", NULL);
+	add_run(f->st, "r2", "IN_PROGRESS", NULL);
+	add_story(f->st, "r1", "1.1", 0, "SPAWN");
+	add_story(f->st, "r1", "1.2", 1, "SPAWN");
+	add_story(f->st, "r2", "1.1", 0, "SPAWN");
+
+	in = esc_in("r1", "1.1", "cannot-parse-output");
+	first = open_esc(f->st, &in, "SPAWN", T0);
+
+	/* the same run, story and trigger: the existing id, nothing written */
+	in.message = "another message";
+	in.severity = "CRITICAL";
+	id = -1;
+	assert_int_equal(store_escalation_open(f->st, &in, "SPAWN", T1, &id, &cause), 1);
+	assert_null(cause);
+	assert_int_equal(id, first);
+	/* even when the story has moved on since (no state check for a duplicate) */
+	id = -1;
+	assert_int_equal(store_escalation_open(f->st, &in, "DONE", T1, &id, &cause), 1);
+	assert_int_equal(id, first);
+	assert_int_equal(store_escalation_open(f->st, &in, "SPAWN", T1, NULL, &cause), 1);
+	assert_int_equal(count_escalations(f->path), 1);
+	assert_int_equal(count_journal(f->path), 1);
+	e = get_esc(f->st, first);
+	assert_string_equal(e.message, "Story 1.1: the output of 'dev' could not be parsed");
+	assert_string_equal(e.severity, "MEDIUM");
+	assert_string_equal(e.notified_at, T0);
+	store_escalation_release(&e);
+
+	/* another trigger, story or run is another escalation */
+	in = esc_in("r1", "1.1", "agent-needs-input");
+	other = open_esc(f->st, &in, "SPAWN", T0);
+	in = esc_in("r1", "1.2", "cannot-parse-output");
+	assert_true(open_esc(f->st, &in, "SPAWN", T0) != other);
+	in = esc_in("r2", "1.1", "cannot-parse-output");
+	open_esc(f->st, &in, "SPAWN", T0);
+	in = esc_in("r1", NULL, "cannot-parse-output");
+	run_esc = open_esc(f->st, &in, "IN_PROGRESS", T0);
+	assert_int_equal(count_escalations(f->path), 5);
+
+	/* a run escalation dedupes too (its story is NULL) */
+	id = -1;
+	assert_int_equal(store_escalation_open(f->st, &in, "IN_PROGRESS", T1, &id, &cause), 1);
+	assert_int_equal(id, run_esc);
+
+	/* acked and answered are still live */
+	assert_int_equal(store_escalation_ack(f->st, first, "ann", T1, &cause), 0);
+	in = esc_in("r1", "1.1", "cannot-parse-output");
+	id = -1;
+	assert_int_equal(store_escalation_open(f->st, &in, "SPAWN", T1, &id, &cause), 1);
+	assert_int_equal(id, first);
+	assert_int_equal(store_escalation_answer(f->st, first, "1", NULL, "ann", T1, NULL, &cause),
+			 0);
+	id = -1;
+	assert_int_equal(store_escalation_open(f->st, &in, "SPAWN", T1, &id, &cause), 1);
+	assert_int_equal(id, first);
+	assert_int_equal(count_escalations(f->path), 5);
+	assert_int_equal(count_journal(f->path), 5);
+
+	/* a closed one no longer dedupes: the trigger fires anew */
+	assert_int_equal(store_escalation_close(f->st, first, "fixed by hand", T2, &cause), 0);
+	id = open_esc(f->st, &in, "SPAWN", T3);
+	assert_true(id > first);
+	assert_esc_status(f->st, first, "closed");
+	assert_esc_status(f->st, id, "open");
+	assert_int_equal(count_escalations(f->path), 6);
+
+	read_journal(f->st, "r1", &j);
+	assert_int_equal(j.n, 5);
+	assert_string_equal(j.e[4].event, "ESCALATE");
+	assert_string_equal(j.e[4].story_id, "1.1");
+	assert_string_equal(j.e[4].action, "cannot-parse-output");
+	assert_string_equal(j.e[4].at, T3);
+	journal_release(&j);
+}
+
+static void test_escalation_dedupe_across_stores(void **state)
+{
+	struct fx *f = *state;
+	struct store_escalation in;
+	struct store *b = NULL;
+	char *cause = NULL, *err = NULL;
+	int64_t first, id = -1;
+	sqlite3 *db;
+
+	add_run(f->st, "r1", "IN_PROGRESS", NULL);
+	add_story(f->st, "r1", "1.1", 0, "SPAWN");
+	if (store_open(f->path, &b, &cause) != 0)
+		fail_msg("second store_open: %s", cause);
+
+	in = esc_in("r1", "1.1", "session-incomplete");
+	first = open_esc(f->st, &in, "SPAWN", T0);
+	assert_int_equal(store_escalation_open(b, &in, "SPAWN", T1, &id, &cause), 1);
+	assert_int_equal(id, first);
+	in = esc_in("r1", NULL, "restart-loop");
+	id = open_esc(b, &in, "IN_PROGRESS", T0);
+	first = -1;
+	assert_int_equal(store_escalation_open(f->st, &in, "IN_PROGRESS", T1, &first, &cause), 1);
+	assert_int_equal(first, id);
+	assert_int_equal(count_escalations(f->path), 2);
+	assert_int_equal(count_journal(f->path), 2);
+	store_close(b);
+
+	/* the index holds the rule against any writer, for a story or the run */
+	db = raw_open(f->path);
+	assert_int_not_equal(
+		sqlite3_exec(db,
+			     "INSERT INTO escalations (run_id, story_id, \"trigger\", "
+			     "category, severity, message, created_at) VALUES ('r1', "
+			     "'1.1', 'session-incomplete', 'PREFERENCE', 'MEDIUM', 'm', "
+			     "'t')",
+			     NULL, NULL, &err),
+		SQLITE_OK);
+	assert_non_null(strstr(err, "UNIQUE constraint failed"));
+	sqlite3_free(err);
+	err = NULL;
+	assert_int_not_equal(sqlite3_exec(db,
+					  "INSERT INTO escalations (run_id, \"trigger\", category, "
+					  "severity, message, created_at, status) VALUES ('r1', "
+					  "'restart-loop', 'CRITICAL', 'HIGH', 'm', 't', 'acked')",
+					  NULL, NULL, &err),
+			     SQLITE_OK);
+	assert_non_null(strstr(err, "UNIQUE constraint failed"));
+	sqlite3_free(err);
+	/* closed rows are outside it */
+	raw_exec(db, "INSERT INTO escalations (run_id, story_id, \"trigger\", category, severity, "
+		     "message, created_at, status) VALUES ('r1', '1.1', 'session-incomplete', "
+		     "'PREFERENCE', 'MEDIUM', 'm', 't', 'closed')");
+	sqlite3_close(db);
+	assert_int_equal(count_escalations(f->path), 3);
+}
+
+static void test_escalation_ack(void **state)
+{
+	struct fx *f = *state;
+	struct store_escalation in, e;
+	char *cause = NULL, *want;
+	int64_t a, b, c;
+
+	add_run(f->st, "r1", "IN_PROGRESS", NULL);
+	add_story(f->st, "r1", "1.1", 0, "SPAWN");
+	in = esc_in("r1", "1.1", "cannot-parse-output");
+	a = open_esc(f->st, &in, "SPAWN", T0);
+	in.trigger = "agent-needs-input";
+	b = open_esc(f->st, &in, "SPAWN", T0);
+	in.trigger = "session-incomplete";
+	c = open_esc(f->st, &in, "SPAWN", T0);
+
+	assert_int_equal(store_escalation_ack(f->st, a, "ann@host", T1, &cause), 0);
+	e = get_esc(f->st, a);
+	assert_string_equal(e.status, "acked");
+	assert_string_equal(e.acked_by, "ann@host");
+	assert_string_equal(e.acked_at, T1);
+	assert_string_equal(e.notified_at, T0);
+	assert_null(e.answered_by);
+	store_escalation_release(&e);
+
+	/* only from open */
+	want = xstrfmt("escalation %" PRId64 " is acked, not open", a);
+	assert_cause(store_escalation_ack(f->st, a, "bob", T2, &cause), &cause, want);
+	free(want);
+	assert_int_equal(store_escalation_answer(f->st, b, "1", NULL, "bob", T1, NULL, &cause), 0);
+	want = xstrfmt("escalation %" PRId64 " is answered, not open", b);
+	assert_cause(store_escalation_ack(f->st, b, "bob", T2, &cause), &cause, want);
+	free(want);
+	assert_int_equal(store_escalation_close(f->st, c, "obsolete", T1, &cause), 0);
+	want = xstrfmt("escalation %" PRId64 " is closed, not open", c);
+	assert_cause(store_escalation_ack(f->st, c, "bob", T2, &cause), &cause, want);
+	free(want);
+	assert_int_equal(store_escalation_ack(f->st, 9999, "bob", T2, &cause), 1);
+	assert_null(cause);
+	assert_cause(store_escalation_ack(f->st, a, NULL, T2, &cause), &cause,
+		     "cannot acknowledge escalation: who acknowledges is required");
+
+	/* the refusals changed nothing */
+	e = get_esc(f->st, a);
+	assert_string_equal(e.acked_by, "ann@host");
+	assert_string_equal(e.acked_at, T1);
+	store_escalation_release(&e);
+	assert_esc_status(f->st, b, "answered");
+	assert_esc_status(f->st, c, "closed");
+	e = get_esc(f->st, b);
+	assert_null(e.acked_by);
+	store_escalation_release(&e);
+}
+
+static void test_escalation_answer(void **state)
+{
+	struct fx *f = *state;
+	struct store_escalation in, e;
+	char *cause = NULL, *want;
+	int64_t a, b, c, d1 = -1, d2 = -1, untouched = -4;
+
+	add_run(f->st, "r1", "IN_PROGRESS", NULL);
+	add_story(f->st, "r1", "1.1", 0, "AWAITING_DECISION");
+	in = esc_in("r1", "1.1", "agent-needs-input");
+	a = open_esc(f->st, &in, "AWAITING_DECISION", T0);
+	in.trigger = "cannot-parse-output";
+	b = open_esc(f->st, &in, "AWAITING_DECISION", T0);
+	in.trigger = "session-incomplete";
+	c = open_esc(f->st, &in, "AWAITING_DECISION", T0);
+
+	/* from open, with a reply */
+	assert_int_equal(store_escalation_answer(f->st, a, "1", "yes, it's \"fine\"", "tty", T1,
+						 &d1, &cause),
+			 0);
+	assert_true(d1 > 0);
+	e = get_esc(f->st, a);
+	assert_string_equal(e.status, "answered");
+	assert_string_equal(e.chosen, "1");
+	assert_string_equal(e.reply, "yes, it's \"fine\"");
+	assert_string_equal(e.answered_by, "tty");
+	assert_string_equal(e.answered_at, T1);
+	assert_null(e.closed_at);
+	store_escalation_release(&e);
+	{
+		char *q = xstrfmt("SELECT count(*) FROM decisions WHERE id = %" PRId64
+				  " AND escalation_id = %" PRId64 " AND choice = '1' AND reply = "
+				  "'yes, it''s \"fine\"' AND source = 'tty' AND at = '" T1
+				  "' AND applied_at IS NULL",
+				  d1, a);
+
+		assert_int_equal(raw_int(f->path, q, NULL), 1);
+		free(q);
+	}
+
+	/* from acked, no reply, the choice is not validated here */
+	assert_int_equal(store_escalation_ack(f->st, b, "ann", T1, &cause), 0);
+	assert_int_equal(store_escalation_answer(f->st, b, "X", NULL, "cli:ann", T2, &d2, &cause),
+			 0);
+	assert_true(d2 > d1);
+	e = get_esc(f->st, b);
+	assert_string_equal(e.status, "answered");
+	assert_string_equal(e.chosen, "X");
+	assert_null(e.reply);
+	assert_string_equal(e.answered_by, "cli:ann");
+	assert_string_equal(e.acked_by, "ann");
+	store_escalation_release(&e);
+
+	/* answered, closed, unknown */
+	want = xstrfmt("escalation %" PRId64 " is already answered", a);
+	assert_cause(store_escalation_answer(f->st, a, "2", NULL, "tty", T3, &untouched, &cause),
+		     &cause, want);
+	free(want);
+	assert_int_equal(store_escalation_close(f->st, c, "obsolete", T1, &cause), 0);
+	want = xstrfmt("escalation %" PRId64 " is closed", c);
+	assert_cause(store_escalation_answer(f->st, c, "1", NULL, "tty", T3, &untouched, &cause),
+		     &cause, want);
+	free(want);
+	assert_int_equal(
+		store_escalation_answer(f->st, 9999, "1", NULL, "tty", T3, &untouched, &cause), 1);
+	assert_null(cause);
+	assert_cause(store_escalation_answer(f->st, a, NULL, NULL, "tty", T3, &untouched, &cause),
+		     &cause, "cannot answer escalation: a choice and who answers are required");
+	assert_int_equal(untouched, -4);
+
+	/* the refusals changed nothing */
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM decisions", NULL), 2);
+	e = get_esc(f->st, a);
+	assert_string_equal(e.chosen, "1");
+	assert_string_equal(e.answered_at, T1);
+	store_escalation_release(&e);
+	e = get_esc(f->st, c);
+	assert_string_equal(e.status, "closed");
+	assert_null(e.chosen);
+	store_escalation_release(&e);
+}
+
+struct decisions {
+	struct buf b;
+	int64_t ids[8];
+	int n;
+};
+
+static int describe_decision(const struct store_decision *d, void *arg)
+{
+	struct decisions *ds = arg;
+
+	assert_true(ds->n < (int)ARRAY_SIZE(ds->ids));
+	ds->ids[ds->n++] = d->id;
+	buf_addf(&ds->b, "%" PRId64 ":%s:%s:%s:%s:%s:%s:%s:%s;", d->escalation_id,
+		 d->story_id ? d->story_id : "-", d->step ? d->step : "-", d->trigger, d->category,
+		 d->choice, d->reply ? d->reply : "-", d->source, d->at);
+	return 0;
+}
+
+static char *pending(struct store *st, const char *run, struct decisions *ds)
+{
+	char *cause = NULL;
+
+	memset(ds, 0, sizeof(*ds));
+	buf_init(&ds->b);
+	if (store_decisions_pending(st, run, describe_decision, ds, &cause) != 0)
+		fail_msg("store_decisions_pending: %s", cause);
+	return buf_detach(&ds->b);
+}
+
+static void test_decisions_pending_and_applied(void **state)
+{
+	struct fx *f = *state;
+	struct store_escalation in, e;
+	struct decisions ds;
+	char *cause = NULL, *want;
+	int64_t a, b, c, o, da, db, dc, da2, dopen;
+
+	add_run(f->st, "r1", "IN_PROGRESS", NULL);
+	add_run(f->st, "r2", "IN_PROGRESS", NULL);
+	add_story(f->st, "r1", "1.1", 0, "AWAITING_DECISION");
+	add_story(f->st, "r2", "1.1", 0, "AWAITING_DECISION");
+	in = esc_in("r1", "1.1", "cannot-parse-output");
+	a = open_esc(f->st, &in, "AWAITING_DECISION", T0);
+	in = esc_in("r1", NULL, "git-commit-failure");
+	in.category = "CRITICAL";
+	b = open_esc(f->st, &in, "IN_PROGRESS", T0);
+	in = esc_in("r1", "1.1", "session-incomplete");
+	c = open_esc(f->st, &in, "AWAITING_DECISION", T0);
+	in = esc_in("r2", "1.1", "cannot-parse-output");
+	o = open_esc(f->st, &in, "AWAITING_DECISION", T0);
+
+	assert_list(pending(f->st, "r1", &ds), "");
+	assert_int_equal(ds.n, 0);
+
+	assert_int_equal(store_escalation_answer(f->st, b, "1", NULL, "cli", T1, &db, &cause), 0);
+	assert_int_equal(store_escalation_answer(f->st, a, "2", "look", "tty", T2, &da, &cause), 0);
+	assert_int_equal(store_escalation_answer(f->st, c, "1", NULL, "tty", T2, &dc, &cause), 0);
+	assert_int_equal(store_escalation_answer(f->st, o, "1", NULL, "tty", T2, NULL, &cause), 0);
+
+	/* in decision id order, with what they answer; only this run's */
+	want = xstrfmt("%" PRId64 ":-:-:git-commit-failure:CRITICAL:1:-:cli:" T1 ";"
+		       "%" PRId64 ":1.1:dev:cannot-parse-output:PREFERENCE:2:look:tty:" T2 ";"
+		       "%" PRId64 ":1.1:dev:session-incomplete:PREFERENCE:1:-:tty:" T2 ";",
+		       b, a, c);
+	assert_list(pending(f->st, "r1", &ds), want);
+	free(want);
+	assert_int_equal(ds.n, 3);
+	assert_int_equal(ds.ids[0], db);
+	assert_int_equal(ds.ids[1], da);
+	assert_int_equal(ds.ids[2], dc);
+
+	/* applied and closing: the escalation is closed as answered */
+	assert_int_equal(store_decision_applied(f->st, db, true, T3, &cause), 0);
+	e = get_esc(f->st, b);
+	assert_string_equal(e.status, "closed");
+	assert_string_equal(e.closed_reason, "answered");
+	assert_string_equal(e.closed_at, T3);
+	assert_string_equal(e.chosen, "1");
+	store_escalation_release(&e);
+	want = xstrfmt("SELECT applied_at FROM decisions WHERE id = %" PRId64, db);
+	{
+		char *got = raw_text(f->path, want);
+
+		assert_string_equal(got, T3);
+		free(got);
+	}
+	free(want);
+
+	/* applied without closing (view output): open again, notified now */
+	assert_int_equal(store_decision_applied(f->st, da, false, T3, &cause), 0);
+	e = get_esc(f->st, a);
+	assert_string_equal(e.status, "open");
+	assert_null(e.closed_reason);
+	assert_null(e.closed_at);
+	assert_string_equal(e.notified_at, T3);
+	assert_string_equal(e.chosen, "2"); /* the last answer is kept */
+	assert_string_equal(e.created_at, T0);
+	store_escalation_release(&e);
+
+	want = xstrfmt("%" PRId64 ":1.1:dev:session-incomplete:PREFERENCE:1:-:tty:" T2 ";", c);
+	assert_list(pending(f->st, "r1", &ds), want);
+	free(want);
+
+	/* applied twice, unknown */
+	want = xstrfmt("decision %" PRId64 " is already applied", db);
+	assert_cause(store_decision_applied(f->st, db, true, T3, &cause), &cause, want);
+	free(want);
+	assert_int_equal(store_decision_applied(f->st, 9999, true, T3, &cause), 1);
+	assert_null(cause);
+
+	/* the reopened escalation takes a new answer, and a new decision */
+	assert_int_equal(store_escalation_answer(f->st, a, "1", NULL, "tty", T3, &da2, &cause), 0);
+	assert_true(da2 > dc);
+	want = xstrfmt("%" PRId64 ":1.1:dev:session-incomplete:PREFERENCE:1:-:tty:" T2 ";"
+		       "%" PRId64 ":1.1:dev:cannot-parse-output:PREFERENCE:1:-:tty:" T3 ";",
+		       c, a);
+	assert_list(pending(f->st, "r1", &ds), want);
+	free(want);
+
+	/* closing an answered escalation withdraws its answer */
+	assert_int_equal(store_escalation_close(f->st, c, "resolved by hand", T3, &cause), 0);
+	want = xstrfmt("%" PRId64 ":1.1:dev:cannot-parse-output:PREFERENCE:1:-:tty:" T3 ";", a);
+	assert_list(pending(f->st, "r1", &ds), want);
+	free(want);
+	/* and applying it anyway leaves it closed with its own reason */
+	assert_int_equal(store_decision_applied(f->st, dc, false, T3, &cause), 0);
+	e = get_esc(f->st, c);
+	assert_string_equal(e.status, "closed");
+	assert_string_equal(e.closed_reason, "resolved by hand");
+	assert_string_equal(e.notified_at, T0);
+	store_escalation_release(&e);
+
+	assert_int_equal(store_decision_applied(f->st, da2, true, NULL, &cause), 0);
+	assert_esc_status(f->st, a, "closed");
+	assert_list(pending(f->st, "r1", &ds), "");
+	assert_int_equal(
+		raw_int(f->path, "SELECT count(*) FROM decisions WHERE applied_at IS NULL", NULL),
+		1); /* r2's */
+	/* a decision of an open escalation is not pending (none can exist through the API) */
+	in = esc_in("r1", "1.1", "cannot-parse-output");
+	dopen = open_esc(f->st, &in, "AWAITING_DECISION", T3);
+	{
+		sqlite3 *raw = raw_open(f->path);
+		char *q = xstrfmt("INSERT INTO decisions (escalation_id, choice, source, at) "
+				  "VALUES (%" PRId64 ", '1', 'x', 't')",
+				  dopen);
+
+		raw_exec(raw, q);
+		free(q);
+		sqlite3_close(raw);
+	}
+	assert_list(pending(f->st, "r1", &ds), "");
+}
+
+static void test_escalation_close(void **state)
+{
+	struct fx *f = *state;
+	struct store_escalation in, e;
+	char *cause = NULL, *want;
+	int64_t a, b, c;
+
+	add_run(f->st, "r1", "IN_PROGRESS", NULL);
+	add_story(f->st, "r1", "1.1", 0, "SPAWN");
+	in = esc_in("r1", "1.1", "cannot-parse-output");
+	a = open_esc(f->st, &in, "SPAWN", T0);
+	in.trigger = "agent-needs-input";
+	b = open_esc(f->st, &in, "SPAWN", T0);
+	in.trigger = "session-incomplete";
+	c = open_esc(f->st, &in, "SPAWN", T0);
+	assert_int_equal(store_escalation_ack(f->st, b, "ann", T1, &cause), 0);
+	assert_int_equal(store_escalation_answer(f->st, c, "1", NULL, "ann", T1, NULL, &cause), 0);
+
+	/* open, acked and answered all close */
+	assert_int_equal(store_escalation_close(f->st, a, "fixed the hook", T2, &cause), 0);
+	assert_int_equal(store_escalation_close(f->st, b, "dup of 7", T2, &cause), 0);
+	assert_int_equal(store_escalation_close(f->st, c, "story skipped", NULL, &cause), 0);
+	e = get_esc(f->st, a);
+	assert_string_equal(e.status, "closed");
+	assert_string_equal(e.closed_reason, "fixed the hook");
+	assert_string_equal(e.closed_at, T2);
+	store_escalation_release(&e);
+	e = get_esc(f->st, b);
+	assert_string_equal(e.status, "closed");
+	assert_string_equal(e.closed_reason, "dup of 7");
+	assert_string_equal(e.acked_by, "ann");
+	store_escalation_release(&e);
+	e = get_esc(f->st, c);
+	assert_string_equal(e.closed_reason, "story skipped");
+	assert_true(str_ends_with(e.closed_at, "Z"));
+	assert_string_equal(e.chosen, "1");
+	store_escalation_release(&e);
+
+	want = xstrfmt("escalation %" PRId64 " is already closed", a);
+	assert_cause(store_escalation_close(f->st, a, "again", T3, &cause), &cause, want);
+	free(want);
+	assert_int_equal(store_escalation_close(f->st, 9999, "x", T3, &cause), 1);
+	assert_null(cause);
+	assert_cause(store_escalation_close(f->st, a, NULL, T3, &cause), &cause,
+		     "cannot close escalation: a reason is required");
+	e = get_esc(f->st, a);
+	assert_string_equal(e.closed_reason, "fixed the hook");
+	assert_string_equal(e.closed_at, T2);
+	store_escalation_release(&e);
+	assert_list(list_esc(f->st, "r1", true), "");
+}
+
+static void test_escalation_stale_and_renotify(void **state)
+{
+	struct fx *f = *state;
+	struct store_escalation in, e;
+	char *cause = NULL, *want;
+	int64_t a, b, c, d, r2;
+
+	add_run(f->st, "r1", "IN_PROGRESS", NULL);
+	add_run(f->st, "r2", "IN_PROGRESS", NULL);
+	add_story(f->st, "r1", "1.1", 0, "SPAWN");
+	add_story(f->st, "r2", "1.1", 0, "SPAWN");
+	in = esc_in("r1", "1.1", "cannot-parse-output");
+	a = open_esc(f->st, &in, "SPAWN", T0);
+	in.trigger = "agent-needs-input";
+	b = open_esc(f->st, &in, "SPAWN", T1);
+	in.trigger = "session-incomplete";
+	c = open_esc(f->st, &in, "SPAWN", T0); /* to be acked */
+	in.trigger = "restart-loop";
+	d = open_esc(f->st, &in, "SPAWN", T0); /* to be answered */
+	in = esc_in("r2", "1.1", "cannot-parse-output");
+	r2 = open_esc(f->st, &in, "SPAWN", T0);
+	assert_int_equal(store_escalation_ack(f->st, c, "ann", T1, &cause), 0);
+	assert_int_equal(store_escalation_answer(f->st, d, "1", NULL, "ann", T1, NULL, &cause), 0);
+
+	/* before is exclusive; acked and answered ones are not stale */
+	assert_list(list_stale(f->st, "r1", T0, 3), "");
+	want = xstrfmt("%" PRId64 ":1.1:cannot-parse-output:open:MEDIUM:0;", a);
+	assert_list(list_stale(f->st, "r1", T1, 3), want);
+	free(want);
+	want = xstrfmt("%" PRId64 ":1.1:cannot-parse-output:open:MEDIUM:0;"
+		       "%" PRId64 ":1.1:agent-needs-input:open:MEDIUM:0;",
+		       a, b);
+	assert_list(list_stale(f->st, "r1", T2, 3), want);
+	free(want);
+	/* every run */
+	want = xstrfmt("%" PRId64 ":1.1:cannot-parse-output:open:MEDIUM:0;"
+		       "%" PRId64 ":1.1:cannot-parse-output:open:MEDIUM:0;",
+		       a, r2);
+	assert_list(list_stale(f->st, NULL, T1, 3), want);
+	free(want);
+	/* times compare as times, whatever the precision */
+	assert_list(list_stale(f->st, "r1", "2024-05-01T12:00:00Z", 3), "");
+	want = xstrfmt("%" PRId64 ":1.1:cannot-parse-output:open:MEDIUM:0;", a);
+	assert_list(list_stale(f->st, "r1", "2024-05-01T12:00:01Z", 3), want);
+	free(want);
+	assert_cause(
+		store_escalations_stale(f->st, "r1", "yesterday", 3, describe_esc, NULL, &cause),
+		&cause, "cannot list stale escalations: 'yesterday' is not a time");
+
+	/* renotify: one severity up, notified now, counted */
+	assert_int_equal(store_escalation_renotify(f->st, a, "HIGH", T1, &cause), 0);
+	e = get_esc(f->st, a);
+	assert_string_equal(e.severity, "HIGH");
+	assert_string_equal(e.notified_at, T1);
+	assert_int_equal(e.reescalations, 1);
+	assert_string_equal(e.created_at, T0);
+	assert_string_equal(e.status, "open");
+	store_escalation_release(&e);
+	/* stale is measured from the last notification */
+	assert_list(list_stale(f->st, "r1", T1, 3), "");
+	want = xstrfmt("%" PRId64 ":1.1:cannot-parse-output:open:HIGH:1;"
+		       "%" PRId64 ":1.1:agent-needs-input:open:MEDIUM:0;",
+		       a, b);
+	assert_list(list_stale(f->st, "r1", T2, 3), want);
+	free(want);
+	/* the cap: a re-escalated once is out at max 1 */
+	want = xstrfmt("%" PRId64 ":1.1:agent-needs-input:open:MEDIUM:0;", b);
+	assert_list(list_stale(f->st, "r1", T2, 1), want);
+	free(want);
+	assert_list(list_stale(f->st, "r1", T2, 0), "");
+	assert_int_equal(store_escalation_renotify(f->st, a, "CRITICAL", T2, &cause), 0);
+	e = get_esc(f->st, a);
+	assert_string_equal(e.severity, "CRITICAL");
+	assert_string_equal(e.notified_at, T2);
+	assert_int_equal(e.reescalations, 2);
+	store_escalation_release(&e);
+	want = xstrfmt("%" PRId64 ":1.1:agent-needs-input:open:MEDIUM:0;", b);
+	assert_list(list_stale(f->st, "r1", T3, 2), want);
+	free(want);
+
+	/* not open: acked, answered, closed, unknown are left alone */
+	assert_int_equal(store_escalation_renotify(f->st, c, "HIGH", T2, &cause), 1);
+	assert_int_equal(store_escalation_renotify(f->st, d, "HIGH", T2, &cause), 1);
+	assert_int_equal(store_escalation_close(f->st, r2, "done", T1, &cause), 0);
+	assert_int_equal(store_escalation_renotify(f->st, r2, "HIGH", T2, &cause), 1);
+	assert_int_equal(store_escalation_renotify(f->st, 9999, "HIGH", T2, &cause), 1);
+	assert_null(cause);
+	e = get_esc(f->st, c);
+	assert_string_equal(e.severity, "MEDIUM");
+	assert_string_equal(e.notified_at, T0);
+	assert_int_equal(e.reescalations, 0);
+	store_escalation_release(&e);
+	assert_int_equal(raw_int(f->path, "SELECT sum(reescalations) FROM escalations", NULL), 2);
+
+	/* a severity the schema refuses */
+	assert_int_equal(store_escalation_renotify(f->st, b, "URGENT", T2, &cause), -1);
+	assert_non_null(strstr(cause, "CHECK constraint failed"));
+	free(cause);
+	assert_esc_status(f->st, b, "open");
+	e = get_esc(f->st, b);
+	assert_string_equal(e.severity, "MEDIUM");
+	assert_int_equal(e.reescalations, 0);
+	store_escalation_release(&e);
+}
+
+struct renotify_walk {
+	struct store *st;
+	int seen;
+};
+
+/* Re-notifies from inside the stale walk, stopping after the first. */
+static int renotify_first(const struct store_escalation *e, void *arg)
+{
+	struct renotify_walk *w = arg;
+	char *cause = NULL;
+
+	if (store_escalation_renotify(w->st, e->id, "HIGH", T2, &cause) != 0)
+		fail_msg("renotify in walk: %s", cause ? cause : "not open");
+	return ++w->seen == 1 ? 7 : 0;
+}
+
+static void test_escalations_foreach(void **state)
+{
+	struct fx *f = *state;
+	struct store_escalation in, e;
+	struct renotify_walk w = { f->st, 0 };
+	char *cause = NULL, *want;
+	int64_t a, b, c, r2;
+
+	add_run(f->st, "r1", "IN_PROGRESS", NULL);
+	add_run(f->st, "r2", "IN_PROGRESS", NULL);
+	add_story(f->st, "r1", "1.1", 0, "SPAWN");
+	add_story(f->st, "r2", "2.1", 0, "SPAWN");
+	in = esc_in("r1", "1.1", "cannot-parse-output");
+	a = open_esc(f->st, &in, "SPAWN", T0);
+	in = esc_in("r2", "2.1", "session-incomplete");
+	r2 = open_esc(f->st, &in, "SPAWN", T0);
+	in = esc_in("r1", NULL, "unexpected-error");
+	b = open_esc(f->st, &in, "IN_PROGRESS", T0);
+	in = esc_in("r1", "1.1", "agent-needs-input");
+	c = open_esc(f->st, &in, "SPAWN", T0);
+	assert_int_equal(store_escalation_ack(f->st, b, "ann", T1, &cause), 0);
+	assert_int_equal(store_escalation_close(f->st, c, "gone", T1, &cause), 0);
+
+	want = xstrfmt("%" PRId64 ":1.1:cannot-parse-output:open:MEDIUM:0;"
+		       "%" PRId64 ":-:unexpected-error:acked:MEDIUM:0;"
+		       "%" PRId64 ":1.1:agent-needs-input:closed:MEDIUM:0;",
+		       a, b, c);
+	assert_list(list_esc(f->st, "r1", false), want);
+	free(want);
+	want = xstrfmt("%" PRId64 ":1.1:cannot-parse-output:open:MEDIUM:0;"
+		       "%" PRId64 ":-:unexpected-error:acked:MEDIUM:0;",
+		       a, b);
+	assert_list(list_esc(f->st, "r1", true), want);
+	free(want);
+	want = xstrfmt("%" PRId64 ":1.1:cannot-parse-output:open:MEDIUM:0;"
+		       "%" PRId64 ":2.1:session-incomplete:open:MEDIUM:0;"
+		       "%" PRId64 ":-:unexpected-error:acked:MEDIUM:0;",
+		       a, r2, b);
+	assert_list(list_esc(f->st, NULL, true), want);
+	free(want);
+	assert_list(list_esc(f->st, "nope", false), "");
+
+	/* the callback may write through the store; its non-zero return stops the walk */
+	assert_int_equal(store_escalations_stale(f->st, NULL, T1, 3, renotify_first, &w, &cause),
+			 7);
+	assert_int_equal(w.seen, 1);
+	e = get_esc(f->st, a);
+	assert_string_equal(e.severity, "HIGH");
+	assert_int_equal(e.reescalations, 1);
+	store_escalation_release(&e);
+	e = get_esc(f->st, r2);
+	assert_string_equal(e.severity, "MEDIUM");
+	assert_int_equal(e.reescalations, 0);
+	store_escalation_release(&e);
+}
+
+static void test_escalations_migrate_from_version_1(void **state)
+{
+	struct fx *f = *state;
+	struct store_escalation in, e;
+	char *path = path_join(f->dir, "v1.db");
+	struct store *st = NULL;
+	char *cause = NULL;
+	int64_t id = -1;
+	sqlite3 *db;
+
+	/* a database left by the first schema, with an escalation in it */
+	assert_true(migrations_count >= 2);
+	assert_int_equal(
+		sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+		SQLITE_OK);
+	raw_exec(db, migrations[0].sql);
+	raw_exec(db, "PRAGMA user_version = 1");
+	raw_exec(db, "INSERT INTO runs (id, sprint_file, project, root, state, started_at, "
+		     "updated_at) VALUES ('r1', 's', 'p', '/', 'IN_PROGRESS', 't', 't')");
+	raw_exec(db, "INSERT INTO escalations (id, run_id, \"trigger\", category, severity, "
+		     "message, created_at, notified_at) VALUES (5, 'r1', 'unexpected-error', "
+		     "'CRITICAL', 'HIGH', 'm', '" T0 "', '" T0 "')");
+	sqlite3_close(db);
+
+	if (store_open(path, &st, &cause) != 0)
+		fail_msg("store_open of a version 1 database: %s", cause);
+	assert_int_equal(raw_int(path, "PRAGMA user_version", NULL), migrations_count);
+	e = get_esc(st, 5);
+	assert_string_equal(e.status, "open");
+	assert_string_equal(e.trigger, "unexpected-error");
+	assert_null(e.acked_by);
+	assert_null(e.closed_at);
+	store_escalation_release(&e);
+	/* and it dedupes like one opened by this version */
+	in = esc_in("r1", NULL, "unexpected-error");
+	assert_int_equal(store_escalation_open(st, &in, "IN_PROGRESS", T1, &id, &cause), 1);
+	assert_int_equal(id, 5);
+	assert_int_equal(store_escalation_ack(st, 5, "ann", T1, &cause), 0);
+	e = get_esc(st, 5);
+	assert_string_equal(e.acked_by, "ann");
+	store_escalation_release(&e);
+	store_close(st);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1128,6 +2105,22 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_runs_latest_unfinished, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stories_in_position_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escalation_open_get_and_journal, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_escalation_open_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escalation_dedupe, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escalation_dedupe_across_stores, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_escalation_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escalation_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_decisions_pending_and_applied, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_escalation_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escalation_stale_and_renotify, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_escalations_foreach, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_escalations_migrate_from_version_1, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
