@@ -79,6 +79,7 @@
 	X(NOT_VERIFIED, "side effect: the step's verifier failed")               \
 	X(COMMITTED, "side effect: the commit was made (or nothing to commit)")  \
 	X(COMMIT_FAILED, "side effect: git commit failed")                       \
+	X(ERROR, "side effect: the step could not be carried out")               \
 	X(CHOSE_RETRY, "human: retry the step")                                  \
 	X(CHOSE_RETRY_FALLBACK, "human: retry the step with the fallback agent") \
 	X(CHOSE_CONTINUE, "human: continue (fixed by hand, or in parallel)")     \
@@ -122,6 +123,7 @@
 	X(ESCALATE_COMMIT_FAILURE, "raise git-commit-failure (CRITICAL)")          \
 	X(ESCALATE_NEEDS_INPUT, "raise agent-needs-input (PREFERENCE)")            \
 	X(ESCALATE_RESTART_LOOP, "raise restart-loop (CRITICAL)")                  \
-	X(ESCALATE_UNAVAILABLE, "raise agent-unavailable (CRITICAL)")
+	X(ESCALATE_UNAVAILABLE, "raise agent-unavailable (CRITICAL)")              \
+	X(ESCALATE_UNEXPECTED, "raise unexpected-error (CRITICAL)")
 
 #endif

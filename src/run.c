@@ -977,9 +977,11 @@ static int run_verifier(struct run *r)
 	}
 	verify_ctx_fill(r, s, &vc, &v, num);
 	if (verify_run(&st->verifier, &vc, &res, &cause) < 0) {
+		/* the check could not be made at all: not a verdict on the work */
 		free(s->note);
-		s->note = cause;
-		ev = SE_NOT_VERIFIED;
+		s->note = xstrfmt("the %s verifier could not run: %s", st->name, cause);
+		free(cause);
+		ev = SE_ERROR;
 	} else {
 		ev = res.verified ? SE_VERIFIED : SE_NOT_VERIFIED;
 		if (!res.verified) {
@@ -1028,9 +1030,10 @@ static int a_run_commit(void *ctx)
 	}
 	if (gitx_story_paths(r->pj.root, &s->snapshot, &paths, &cause) < 0) {
 		free(s->note);
-		s->note = cause;
+		s->note = xstrfmt("cannot list the story's changes: %s", cause);
+		free(cause);
 		free(trailer);
-		queue(r, r->cur, SE_COMMIT_FAILED);
+		queue(r, r->cur, SE_ERROR);
 		return 0;
 	}
 	fill_vars(r, s, &v, num);
@@ -1170,6 +1173,7 @@ ESCALATION(a_esc_commit_failure, "git-commit-failure", true)
 ESCALATION(a_esc_needs_input, "agent-needs-input", false)
 ESCALATION(a_esc_restart_loop, "restart-loop", true)
 ESCALATION(a_esc_unavailable, "agent-unavailable", true)
+ESCALATION(a_esc_unexpected, "unexpected-error", true)
 
 /* ---- run actions ---- */
 
@@ -1281,6 +1285,7 @@ static const fsm_action_fn story_actions[SA__COUNT] = {
 	[SA_ESCALATE_NEEDS_INPUT] = a_esc_needs_input,
 	[SA_ESCALATE_RESTART_LOOP] = a_esc_restart_loop,
 	[SA_ESCALATE_UNAVAILABLE] = a_esc_unavailable,
+	[SA_ESCALATE_UNEXPECTED] = a_esc_unexpected,
 };
 
 static const fsm_guard_fn run_guards[RG__COUNT] = {

@@ -64,6 +64,15 @@ wait_for 10 on_screen "'abc' is not an option: answer with 1-4" || fail "abc was
 [ "$(sql "$P" "SELECT state FROM stories WHERE story_id = '1.1'")" = AWAITING_DECISION ] ||
 	fail "a refused answer moved 1.1"
 
+# 3 (view full session output) shows the session's last lines and asks again
+$T send-keys -t run 3 Enter
+wait_for 10 on_screen "last lines of 1.1's session" || fail "3 showed no output"
+screen | sed -n "/last lines of 1.1's session/,\$p" >"$TMP/s2"
+grep -q "Working on: Implement story 1.1" "$TMP/s2" || fail "the output shown is not 1.1's session"
+tail -3 "$TMP/s2" | grep -q "Select option \[1-4\]:" || fail "not asked again after viewing the output"
+[ "$(sql "$P" "SELECT status FROM escalations WHERE story_id = '1.1'")" = open ] ||
+	fail "viewing the output closed the escalation"
+
 # 1.3 (after 1.2) now waits too; answer 1.1 at the prompt with 1, and
 # 1.3 from "another terminal" (this shell) with automator answer
 $T send-keys -t run 1 Enter
@@ -84,7 +93,7 @@ db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
 rows = db.execute("SELECT story_id, status, chosen, category, severity FROM escalations ORDER BY id").fetchall()
 assert rows == [("1.1", "closed", "1", "PREFERENCE", "MEDIUM"), ("1.3", "closed", "2", "PREFERENCE", "MEDIUM")], rows
 dec = db.execute("SELECT choice, applied_at IS NOT NULL FROM decisions ORDER BY id").fetchall()
-assert dec == [("1", 1), ("2", 1)], dec
+assert dec == [("3", 1), ("1", 1), ("2", 1)], dec
 states = dict(db.execute("SELECT story_id, state FROM stories"))
 assert states == {"1.1": "DONE", "1.2": "DONE", "1.3": "DONE"}, states
 j = db.execute("SELECT count(*) FROM transitions WHERE event = 'CHOSE_MARK_SUCCESS' AND story_id = '1.1'").fetchone()[0]

@@ -345,6 +345,7 @@ static const fsm_action_fn story_actions[SA__COUNT] = {
 	[SA_ESCALATE_NEEDS_INPUT]	= a_nothing,
 	[SA_ESCALATE_RESTART_LOOP]	= a_escalate_critical,
 	[SA_ESCALATE_UNAVAILABLE]	= a_escalate_critical,
+	[SA_ESCALATE_UNEXPECTED]	= a_escalate_critical,
 };
 
 static const fsm_guard_fn run_guards[RG__COUNT] = {
