@@ -21,37 +21,26 @@
 /* The project's store: at or above the current directory. */
 static int open_store(struct store **st, char **root_out)
 {
-	char *dir = realpath(".", NULL), *cause = NULL;
+	char *root = project_find_state(), *db, *cause = NULL;
+	int rc;
 
-	while (dir) {
-		char *db = path_join(dir, ".automator/state.db"), *up;
-
-		if (access(db, F_OK) == 0) {
-			int rc = store_open(db, st, &cause);
-
-			free(db);
-			if (rc < 0) {
-				fprintf(stderr, "%s: %s\n", progname, cause);
-				free(cause);
-				free(dir);
-				return EXIT_SOFTWARE;
-			}
-			*root_out = dir;
-			return 0;
-		}
-		free(db);
-		if (!strcmp(dir, "/"))
-			break;
-		up = path_dirname(dir);
-		free(dir);
-		dir = up;
+	if (!root) {
+		fprintf(stderr, "%s: no automator project here (no .automator/state.db in this "
+				"directory or above)\n",
+			progname);
+		return EXIT_USAGE;
 	}
-	free(dir);
-	fprintf(stderr,
-		"%s: no automator project here (no .automator/state.db in this "
-		"directory or above)\n",
-		progname);
-	return EXIT_USAGE;
+	db = path_join(root, ".automator/state.db");
+	rc = store_open(db, st, &cause);
+	free(db);
+	if (rc < 0) {
+		fprintf(stderr, "%s: %s\n", progname, cause);
+		free(cause);
+		free(root);
+		return EXIT_SOFTWARE;
+	}
+	*root_out = root;
+	return 0;
 }
 
 struct esc_list {

@@ -97,29 +97,6 @@ struct view {
 	bool have_run;
 };
 
-static char *find_root(void)
-{
-	char *dir = realpath(".", NULL);
-
-	while (dir) {
-		char *db = path_join(dir, ".automator/state.db"), *up;
-
-		if (access(db, F_OK) == 0) {
-			free(db);
-			return dir;
-		}
-		free(db);
-		if (!strcmp(dir, "/")) {
-			free(dir);
-			return NULL;
-		}
-		up = path_dirname(dir);
-		free(dir);
-		dir = up;
-	}
-	return NULL;
-}
-
 /* Opens the project at or above cwd and its run (run_id, or the latest). */
 static int view_open(struct view *v, const char *run_id)
 {
@@ -127,7 +104,7 @@ static int view_open(struct view *v, const char *run_id)
 	int rc;
 
 	memset(v, 0, sizeof(*v));
-	v->root = find_root();
+	v->root = project_find_state();
 	if (!v->root) {
 		fprintf(stderr,
 			"%s: no automator project here (no .automator/state.db in this "

@@ -116,6 +116,27 @@ void project_unlock(struct project *p)
 	p->lock_fd = -1;
 }
 
+char *project_find_state(void)
+{
+	char *dir = realpath(".", NULL);
+
+	while (dir) {
+		char *db = path_join(dir, ".automator/state.db"), *up;
+		bool found = access(db, F_OK) == 0;
+
+		free(db);
+		if (found)
+			return dir;
+		if (!strcmp(dir, "/"))
+			break;
+		up = path_dirname(dir);
+		free(dir);
+		dir = up;
+	}
+	free(dir);
+	return NULL;
+}
+
 char *project_logdir(const struct project *p, const char *run_id)
 {
 	return xstrfmt("%s/logs/%s", p->dir, run_id);

@@ -34,6 +34,12 @@ int project_prepare(struct project *p, char **cause);
  */
 int project_lock(struct project *p, long *holder, char **cause);
 void project_unlock(struct project *p);
+/*
+ * The root of the project holding an automator state database: the
+ * nearest directory at or above the current one with .automator/state.db.
+ * Newly allocated, or NULL when there is none.
+ */
+char *project_find_state(void);
 /* The log directory of a run, newly allocated: dir/logs/RUN. */
 char *project_logdir(const struct project *p, const char *run_id);
 

@@ -837,6 +837,16 @@ static void escalate(struct run *r, const char *key, bool critical)
 		fail_fatal(r, "unknown trigger", xstrdup(key));
 		return;
 	}
+	/*
+	 * A step marked optional that fails is skipped, not escalated; an agent
+	 * that asks a question or cannot reach its service still is.
+	 */
+	if (st && st->optional && strcmp(key, "agent-needs-input") && strcmp(key, "agent-unavailable")) {
+		say(r, "%-6s optional step %s skipped (%s%s%s)", s->cfg->id, st->name, key,
+		    s->note ? ": " : "", s->note ? s->note : "");
+		queue(r, story_index(r, s), SE_OPTIONAL_FAILED);
+		return;
+	}
 	tail = log_tail(s->sess ? s->sess->log_path : NULL, 10);
 	fill_vars(r, s, &v, num);
 	tvars_set(&v, "error", s->note ? s->note : "");
@@ -2603,34 +2613,10 @@ static int restore_story(const struct store_story *st, void *arg)
 	return 0;
 }
 
-/* The project root: upward from cwd to a directory holding .automator/state.db. */
-static char *find_project(void)
-{
-	char *dir = realpath(".", NULL);
-
-	while (dir) {
-		char *db = path_join(dir, ".automator/state.db"), *up;
-
-		if (access(db, F_OK) == 0) {
-			free(db);
-			return dir;
-		}
-		free(db);
-		if (!strcmp(dir, "/")) {
-			free(dir);
-			return NULL;
-		}
-		up = path_dirname(dir);
-		free(dir);
-		dir = up;
-	}
-	return NULL;
-}
-
 int run_resume(const struct run_opts *o)
 {
 	struct run *r = run_new();
-	char *root = find_project(), *db = NULL, *cause = NULL, *id = NULL;
+	char *root = project_find_state(), *db = NULL, *cause = NULL, *id = NULL;
 	struct store_run rec = { 0 };
 	struct replay rp = { r };
 	struct store *peek = NULL;

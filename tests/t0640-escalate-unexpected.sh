@@ -2,7 +2,8 @@
 # t0640-escalate-unexpected: a side effect that cannot be carried out at all
 # (here a verify command that does not exist: no verdict on the work) raises
 # unexpected-error, CRITICAL; option 2 (skip current step) moves on and the
-# story completes after resume.
+# story completes after resume. A step marked optional that fails is
+# skipped without an escalation.
 . "$(dirname "$0")/lib.sh"
 need tmux git sqlite3
 
@@ -47,5 +48,44 @@ au "$P" resume --no-input
 [ "$(sql "$P" "SELECT state FROM stories")" = DONE ] || fail "story not DONE after skipping the step"
 [ "$(sql "$P" "SELECT count(*) FROM transitions WHERE event = 'CHOSE_SKIP_STEP'")" = 1 ] ||
 	fail "the skip was not journaled"
+
+# an optional step that keeps crashing is skipped, not escalated
+Q=$TMP/optional
+make_project "$Q"
+cat >"$Q/wf.yaml" <<'YAML'
+name: with-optional
+steps:
+  - name: dev
+    kind: session
+    prompt: "Implement {story.id}"
+    verifier: session_exit
+  - name: automate
+    kind: session
+    prompt: "Add automated tests for {story.id}"
+    optional: true
+    retries: 0
+    verifier: session_exit
+  - name: commit
+    kind: commit
+YAML
+cat >"$Q/optional.yaml" <<'YAML'
+project: optional
+root: .
+workflow: ./wf.yaml
+agent: fake
+limits: { crash_retries: 0 }
+stories:
+  - id: "1.1"
+    title: Has a flaky optional step
+    fake: { dev: "edit src/o.sh", automate: crash }
+YAML
+git -C "$Q" add wf.yaml optional.yaml && git -C "$Q" commit -q -m "optional sprint"
+au "$Q" run optional.yaml --no-input
+[ "$rc" = 0 ] || { fail "optional: exit $rc, want 0"; sed 's/^/  /' "$TMP/au.out" >&2; }
+expect_grep "$TMP/au.out" "optional step automate skipped" "the skip is shown"
+[ "$(sql "$Q" "SELECT count(*) FROM escalations")" = 0 ] || fail "an optional step escalated"
+[ "$(sql "$Q" "SELECT count(*) FROM transitions WHERE event = 'OPTIONAL_FAILED'")" = 1 ] ||
+	fail "the skip is not journaled"
+[ "$(git -C "$Q" log --format=%s | grep -c '^1.1:')" = 1 ] || fail "1.1 not committed after the skip"
 
 finish
