@@ -80,7 +80,7 @@
 	X(COMMITTED, "side effect: the commit was made (or nothing to commit)")  \
 	X(COMMIT_FAILED, "side effect: git commit failed")                       \
 	X(ERROR, "side effect: the step could not be carried out")               \
-	X(OPTIONAL_FAILED, "the failed step is optional: it is skipped")          \
+	X(OPTIONAL_FAILED, "the failed step is optional: it is skipped")         \
 	X(CHOSE_RETRY, "human: retry the step")                                  \
 	X(CHOSE_RETRY_FALLBACK, "human: retry the step with the fallback agent") \
 	X(CHOSE_CONTINUE, "human: continue (fixed by hand, or in parallel)")     \

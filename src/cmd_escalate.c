@@ -25,8 +25,9 @@ static int open_store(struct store **st, char **root_out)
 	int rc;
 
 	if (!root) {
-		fprintf(stderr, "%s: no automator project here (no .automator/state.db in this "
-				"directory or above)\n",
+		fprintf(stderr,
+			"%s: no automator project here (no .automator/state.db in this "
+			"directory or above)\n",
 			progname);
 		return EXIT_USAGE;
 	}

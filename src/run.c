@@ -841,7 +841,8 @@ static void escalate(struct run *r, const char *key, bool critical)
 	 * A step marked optional that fails is skipped, not escalated; an agent
 	 * that asks a question or cannot reach its service still is.
 	 */
-	if (st && st->optional && strcmp(key, "agent-needs-input") && strcmp(key, "agent-unavailable")) {
+	if (st && st->optional && strcmp(key, "agent-needs-input") &&
+	    strcmp(key, "agent-unavailable")) {
 		say(r, "%-6s optional step %s skipped (%s%s%s)", s->cfg->id, st->name, key,
 		    s->note ? ": " : "", s->note ? s->note : "");
 		queue(r, story_index(r, s), SE_OPTIONAL_FAILED);
