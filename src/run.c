@@ -1225,6 +1225,8 @@ static int a_prepare(void *ctx)
 static int a_create_marker(void *ctx)
 {
 	write_marker(ctx);
+	/* nothing to do at all (every story selected out): the run is over */
+	check_all_final(ctx);
 	return 0;
 }
 
@@ -2220,6 +2222,8 @@ static int a_reattach(void *ctx)
 		drain(r);
 	}
 	r->cur = -1;
+	/* killed after the last story ended but before the run did */
+	check_all_final(r);
 	return 0;
 }
 
