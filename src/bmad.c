@@ -56,6 +56,75 @@ static const struct ynode *status_node(struct lctx *cx, const struct ynode *key,
 	return val;
 }
 
+/* A story entry's identity for the duplicate check: what storykey_same compares. */
+struct same_key {
+	char prefix[72];
+	bool numeric;
+	size_t i; /* index in s->v */
+};
+
+static int same_key_cmp(const void *a, const void *b)
+{
+	const struct same_key *x = a, *y = b;
+	int c;
+
+	if (x->numeric != y->numeric)
+		return x->numeric ? 1 : -1;
+	c = strcmp(x->prefix, y->prefix);
+	if (c)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * Two keys naming the same story ("1-2" and "1-2-reset") are ambiguous:
+ * each later one is reported against the first. Sorted, not compared in
+ * pairs, so a sprint of hundreds of stories loads in well under a
+ * millisecond. Returns the number of duplicates.
+ */
+static size_t check_duplicates(const struct bmad_status *s, const char *path, struct diags *d)
+{
+	struct same_key *k = xcalloc(s->n + 1, sizeof(*k));
+	size_t *first = xcalloc(s->n + 1, sizeof(*first));
+	size_t n = 0, dups = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct storykey sk;
+
+		first[i] = SIZE_MAX;
+		if (s->v[i].kind != BMAD_STORY || storykey_parse(s->v[i].key, &sk) < 0)
+			continue;
+		memcpy(k[n].prefix, sk.prefix, sizeof(k[n].prefix));
+		k[n].numeric = sk.numeric;
+		k[n++].i = i;
+	}
+	qsort(k, n, sizeof(*k), same_key_cmp);
+	/* within a run of one story, sorted by index, the first is the original */
+	for (size_t j = 1; j < n; j++) {
+		size_t g = j - 1;
+
+		if (k[g].numeric != k[j].numeric || strcmp(k[g].prefix, k[j].prefix))
+			continue;
+		first[k[j].i] = first[k[g].i] == SIZE_MAX ? k[g].i : first[k[g].i];
+	}
+	/* reported in file order, as a pairwise check would */
+	for (size_t i = 0; i < s->n; i++) {
+		const struct bmad_entry *e, *orig;
+
+		if (first[i] == SIZE_MAX)
+			continue;
+		e = &s->v[i];
+		orig = &s->v[first[i]];
+		diags_add(d, path, e->line, e->col,
+			  "story '%s' is listed twice (also as '%s' at line %d)", e->key, orig->key,
+			  orig->line);
+		dups++;
+	}
+	free(first);
+	free(k);
+	return dups;
+}
+
 int bmad_status_load(const char *path, struct bmad_status **out, struct diags *d)
 {
 	struct ydoc doc;
@@ -117,19 +186,8 @@ int bmad_status_load(const char *path, struct bmad_status **out, struct diags *d
 		e->vend = st->end;
 		e->nested = nested;
 	}
-	/* two keys naming the same story ("1-2" and "1-2-reset") are ambiguous */
-	for (size_t i = 0; i < s->n; i++) {
-		for (size_t j = 0; j < i; j++) {
-			if (s->v[i].kind != BMAD_STORY || s->v[j].kind != BMAD_STORY ||
-			    !storykey_same(s->v[i].key, s->v[j].key))
-				continue;
-			diags_add(d, path, s->v[i].line, s->v[i].col,
-				  "story '%s' is listed twice (also as '%s' at line %d)",
-				  s->v[i].key, s->v[j].key, s->v[j].line);
-			cx.errors++;
-			break;
-		}
-	}
+	if (check_duplicates(s, path, d) > 0)
+		cx.errors++;
 	if (cx.errors) {
 		bmad_status_free(s);
 		goto fail;

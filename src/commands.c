@@ -165,12 +165,165 @@ const struct cmd helper_cmds[] = {
 	  "Exit status: 0, 1 no marker (check, heartbeat), 64 usage or no project\n"
 	  "root, 65 a corrupt marker, 70 the marker cannot be written.\n",
 	  cmd_marker_exec },
-	{ "normalize-key", "STORY", "print a story key's id, prefix and key forms",
+	{ "verify-code-review", "STORY [--project-root DIR]",
+	  "is the story's review done? sprint-status first, then the story file",
+	  "STORY is any key form ('1.2', '1-2', '1-2-slug', '1.4b', '5a'). Reads\n"
+	  "_bmad-output/implementation-artifacts/sprint-status.yaml (else\n"
+	  "_bmad-output/sprint-status.yaml) as YAML, then the story file\n"
+	  "_bmad-output/implementation-artifacts/<prefix>-*.md, whose Status may be\n"
+	  "in YAML frontmatter or a body line ('Status: done', '**Status:** done',\n"
+	  "any case). The review contract .automator/review-contract.json, e.g.\n"
+	  "{\"sources\":[\"sprint-status.yaml\",\"story-file\"],\"doneValues\":[\"done\"]}\n"
+	  "(these are the defaults), says which sources are asked, in which order,\n"
+	  "and which values mean done (compared without regard to case); the\n"
+	  "first source that says done decides. Prints one JSON object:\n"
+	  "{\"verified\":true,\"story\":\"1-2-password-reset\",\"sprint_status\":\"done\",\n"
+	  "\"story_file_status\":\"done\",\"source\":\"sprint-status.yaml\"}, with\n"
+	  "\"source\":\"story-file\" and \"note\":\"sprint_status_not_updated\" when\n"
+	  "only the story file says done, or \"verified\":false and\n"
+	  "\"reason\":\"workflow_not_complete\". A key that is not valid, or that\n"
+	  "neither the sprint-status nor a story file knows, gives\n"
+	  "\"reason\":\"could_not_normalize_key\"; a project without a sprint-status\n"
+	  "\"reason\":\"sprint_status_not_found\".\n\n"
+	  "The project root is --project-root DIR, else $PROJECT_ROOT, else the\n"
+	  "nearest directory at or above the current one holding _bmad-output/,\n"
+	  ".automator/ or .git.\n\n"
+	  "Exit status: 0 verified, 1 not verified (or unknown story, no\n"
+	  "sprint-status), 64 usage or no project root, 65 a sprint-status or\n"
+	  "review contract that does not load (file:line:col on stderr).\n",
+	  cmd_verify_code_review_exec },
+	{ "verify-step", "STEP STORY [--project-root DIR] [--sprint FILE]",
+	  "run a workflow step's verifier for a story",
+	  "Loads the sprint (--sprint FILE; default: sprint.yaml at the project\n"
+	  "root, else the project's BMAD sprint-status.yaml, whose workflow is\n"
+	  "bmad), finds STEP in its workflow and runs that step's verifier for\n"
+	  "STORY in the sprint's project root, as a run would after the step.\n"
+	  "Prints the verifier's JSON object: \"verified\", \"source\", \"reason\"\n"
+	  "when not verified, and its details (review_completion: the\n"
+	  "verify-code-review fields; story_artifact: \"pattern\",\n"
+	  "\"expectedMatches\", \"actualMatches\", \"matches\"; command: \"argv\",\n"
+	  "\"exitStatus\"; epic_complete: \"epic\", \"total\", \"done\",\n"
+	  "\"stories\"). A step verified by its session's exit cannot be checked\n"
+	  "outside a run: \"reason\":\"no_session\". A story that a BMAD sprint no\n"
+	  "longer queues (done) is still checked.\n\n"
+	  "The project root is --project-root DIR, else $PROJECT_ROOT, else the\n"
+	  "nearest directory at or above the current one holding _bmad-output/,\n"
+	  ".automator/ or .git.\n\n"
+	  "Exit status: 0 verified, 1 not verified (or no sprint, a story not in\n"
+	  "it), 64 usage, no project root or an unknown step, 65 a sprint,\n"
+	  "workflow or sprint-status that does not load, or a check that could not\n"
+	  "be made.\n",
+	  cmd_verify_step_exec },
+	{ "sprint-status", "get KEY | exists | check-epic N [--project-root DIR]",
+	  "read BMAD sprint-status.yaml",
+	  "Reads the project's sprint-status.yaml (in\n"
+	  "_bmad-output/implementation-artifacts/, else _bmad-output/) as YAML:\n"
+	  "quoted values, comments and nested {status: x} forms all work.\n\n"
+	  "get KEY (any key form, or an epic-N key as written) prints\n"
+	  "{\"found\":true,\"story\":\"1-2-password-reset\",\"status\":\"review\",\"done\":false}\n"
+	  "or {\"found\":false,\"story\":KEY,\"status\":\"not_found\"}. exists prints\n"
+	  "true or false. check-epic N (or epic-N) prints {\"ok\":true,\"epic\":\"1\",\n"
+	  "\"allStoriesDone\":false,\"total\":3,\"done\":1,\"stories\":[{\"story\":...,\n"
+	  "\"status\":...,\"done\":false},...]}, or \"ok\":false with \"reason\":\n"
+	  "\"epic_not_found\". done means the value 'done' in any case. Without a\n"
+	  "sprint-status the objects say \"reason\":\"sprint_status_not_found\".\n\n"
+	  "The project root is --project-root DIR, else $PROJECT_ROOT, else the\n"
+	  "nearest directory at or above the current one holding _bmad-output/,\n"
+	  ".automator/ or .git.\n\n"
+	  "Exit status: 0 found / exists / the epic's stories counted, 1 not found\n"
+	  "/ no sprint-status / no such epic, 64 usage or no project root, 65 a\n"
+	  "sprint-status that does not load (file:line:col on stderr).\n",
+	  cmd_sprint_status_exec },
+	{ "story-file-status", "STORY [--project-root DIR]", "the Status of a story's file",
+	  "Finds the story file of STORY (any key form):\n"
+	  "_bmad-output/implementation-artifacts/<prefix>-*.md, the one named after\n"
+	  "the sprint-status key preferred. Prints {\"ok\":true,\"story_key\":KEY,\n"
+	  "\"file\":PATH,\"status\":STATUS,\"title\":TITLE}: the key as the\n"
+	  "sprint-status lists it (else the file's name), the file's absolute path,\n"
+	  "its Status from YAML frontmatter or a body line ('Status: done',\n"
+	  "'**Status:** done', any case; \"unknown\" when it has none) and its first\n"
+	  "'# ' heading without a 'Story 1.2:' label (null when it has none).\n"
+	  "Without a file: {\"ok\":false,\"story_key\":KEY,\n"
+	  "\"reason\":\"story_file_not_found\"}.\n\n"
+	  "The project root is --project-root DIR, else $PROJECT_ROOT, else the\n"
+	  "nearest directory at or above the current one holding _bmad-output/,\n"
+	  ".automator/ or .git.\n\n"
+	  "Exit status: 0, 1 no story file or a key that is not valid, 64 usage or\n"
+	  "no project root, 65 a story file that cannot be read.\n",
+	  cmd_story_file_status_exec },
+	{ "state-summary", "[--project-root DIR]", "the current run from .automator/state.db",
+	  "Prints the project's current run (the latest unfinished one, else the\n"
+	  "latest) as one JSON object: {\"ok\":true,\"run\":{id, state, project,\n"
+	  "started_at, finished_at, pid}, \"counts\":{STATE: n}, \"stories\":[{id, key,\n"
+	  "state, step, attempt}], \"openEscalations\":n, \"marker\":{exists, fresh}}\n"
+	  "(\"corrupt\":true is added to marker when it cannot be read). Without a\n"
+	  "state database: {\"ok\":false,\"reason\":\"no_state\"}; without a run:\n"
+	  "\"reason\":\"no_run\".\n\n"
+	  "The project root is --project-root DIR, else $PROJECT_ROOT, else the\n"
+	  "nearest directory at or above the current one holding _bmad-output/,\n"
+	  ".automator/ or .git.\n\n"
+	  "Exit status: 0, 1 no state database or no run yet, 64 usage or no project\n"
+	  "root, 70 the store cannot be read.\n",
+	  cmd_state_summary_exec },
+	{ "list-sessions", "[--project-root DIR]", "the run's tmux sessions",
+	  "Prints the agent sessions of the project's current run (as for\n"
+	  "state-summary), in the order they were spawned: {\"ok\":true,\"run\":ID,\n"
+	  "\"socket\":NAME,\"sessions\":[{id, story, step, attempt, session, log,\n"
+	  "started_at, ended_at, exit_status, exit_signal, alive}]}. session is the\n"
+	  "tmux session name on the project's private server (tmux -L NAME, or\n"
+	  "$AUTOMATOR_TMUX_SOCKET); alive is true while the session exists and its\n"
+	  "pane has not died, null when tmux cannot tell. exit_status and\n"
+	  "exit_signal are null until recorded.\n\n"
+	  "Exit status: 0, 1 no state database or no run yet, 64 usage or no project\n"
+	  "root, 70 the store cannot be read.\n",
+	  cmd_list_sessions_exec },
+	{ "stop-hook", "[--project-root DIR]", "answer Claude Code's Stop hook",
+	  "Reads Claude Code's Stop hook input (JSON on stdin; every field may be\n"
+	  "missing, and stdin may be empty) and keeps the agent working while an\n"
+	  "automator run needs it: it prints {\"decision\":\"block\",\"reason\":...}\n"
+	  "only when the marker .automator/active exists, stories remain\n"
+	  "(storiesRemaining > 0), AUTOMATOR_CHILD is not set (the run's own agent\n"
+	  "sessions always may stop) and the marker is fresh (its pid is alive, or\n"
+	  "its heartbeat is under 30 minutes old). The reason names the run's pid\n"
+	  "and story and tells the agent to go on, or to have the user run\n"
+	  "'automator abort'. A corrupt marker blocks too, with a reason telling how\n"
+	  "to clear it ('orchestrator-helper marker remove').\n\n"
+	  "Otherwise it allows the stop: prints nothing. Input that is not a JSON\n"
+	  "object, or no project root, allows the stop with a note on stderr: a\n"
+	  "broken hook never traps the agent. stop_hook_active (Claude already\n"
+	  "continued once for a stop hook) changes nothing: the marker's freshness\n"
+	  "and storiesRemaining end the loop.\n\n"
+	  "Exit status: 0 (block or allow), 64 usage.\n",
+	  cmd_stop_hook_exec },
+	{ "install-stop-hook", "[--project-root DIR]", "add the stop hook to .claude/settings.json",
+	  "Adds {\"type\":\"command\",\"command\":\"PATH stop-hook\",\"timeout\":10}\n"
+	  "(PATH: the absolute path of this orchestrator-helper) as a new entry of\n"
+	  "hooks.Stop in <root>/.claude/settings.json, making the file and its\n"
+	  "directory when missing. Every other key and hook is kept. A hook whose\n"
+	  "command ends with 'orchestrator-helper stop-hook' counts as installed,\n"
+	  "and then the file is not touched. Prints {\"ok\":true,\"installed\":BOOL,\n"
+	  "\"file\":PATH,\"command\":CMD}.\n\n"
+	  "Exit status: 0, 64 usage or no project root, 65 settings.json is not\n"
+	  "JSON (file:line:col on stderr) or hooks/hooks.Stop have the wrong type\n"
+	  "(the file is left untouched), 69 this orchestrator-helper cannot be\n"
+	  "found, 70 the file cannot be written.\n",
+	  cmd_install_stop_hook_exec },
+	{ "normalize-key", "STORY [--to id|prefix|key] [--project-root DIR]",
+	  "print a story key's id, prefix and key forms",
 	  "Normalises a story reference: '1.2', '1-2' and '1-2-some-slug' name the\n"
 	  "same story; letter suffixes ('1.4b', '5a') are valid. Prints one JSON\n"
-	  "object: {\"ok\":true,\"id\":\"1.2\",\"prefix\":\"1-2\",\"key\":\"1-2\"}; the key\n"
-	  "is the full key when STORY carries a slug.\n\n"
-	  "Exit status: 0, 1 when STORY is not a valid story key, 64 usage.\n",
+	  "object:\n"
+	  "{\"ok\":true,\"id\":\"1.2\",\"prefix\":\"1-2\",\"key\":\"1-2-password-reset\"}.\n"
+	  "The key is the one the project's sprint-status lists for the story; when\n"
+	  "there is no project, no sprint-status or the story is not listed, it is\n"
+	  "the prefix, or STORY's own key when it carries a slug. With --to FORM\n"
+	  "only that form is printed, as a bare word.\n\n"
+	  "The project root is --project-root DIR, else $PROJECT_ROOT, else the\n"
+	  "nearest directory at or above the current one holding _bmad-output/,\n"
+	  ".automator/ or .git; finding none is not an error.\n\n"
+	  "Exit status: 0, 1 when STORY is not a valid story key, 64 usage or a\n"
+	  "project root given that is not a directory, 65 a sprint-status that\n"
+	  "does not load.\n",
 	  cmd_normalize_key_exec },
 	VERSION_CMD,
 	HELP_CMD,

@@ -14,6 +14,14 @@ int cmd_abort_exec(int argc, char **argv);
 int cmd_answer_exec(int argc, char **argv);
 int cmd_escalations_exec(int argc, char **argv);
 int cmd_marker_exec(int argc, char **argv);
+int cmd_verify_code_review_exec(int argc, char **argv);
+int cmd_verify_step_exec(int argc, char **argv);
+int cmd_sprint_status_exec(int argc, char **argv);
+int cmd_story_file_status_exec(int argc, char **argv);
+int cmd_state_summary_exec(int argc, char **argv);
+int cmd_list_sessions_exec(int argc, char **argv);
+int cmd_stop_hook_exec(int argc, char **argv);
+int cmd_install_stop_hook_exec(int argc, char **argv);
 
 /* The version string compiled in. */
 const char *automator_version(void);

@@ -698,6 +698,8 @@ static char *log_tail(const char *path, int n)
 					;
 				if (p < text + len && *p == '\033')
 					p++;
+			} else if (p + 2 < text + len && strchr("()*+#%", p[1])) {
+				p += 2; /* charset designation: ESC ( B */
 			} else {
 				p++;
 			}
@@ -901,6 +903,23 @@ static int a_begin_story(void *ctx)
 	return 0;
 }
 
+static void verify_ctx_fill(struct run *r, struct rstory *s, struct verify_ctx *vc, struct tvars *v,
+			    char *num[2])
+{
+	fill_vars(r, s, v, num);
+	memset(vc, 0, sizeof(*vc));
+	vc->root = r->pj.root;
+	vc->status_file = r->status_file;
+	vc->story = s->cfg;
+	vc->step = cur_step(r, s) ? cur_step(r, s)->name : "";
+	vc->cycle = s->cycle;
+	vc->attempt = s->attempt;
+	vc->exit_status = s->sess && s->sess->exited ? s->sess->exit.status : 0;
+	vc->exit_signal = s->sess && s->sess->exited ? s->sess->exit.signal : 0;
+	vc->vars = v;
+	vc->timeout_ms = 10 * 60 * 1000;
+}
+
 static int a_run_session(void *ctx)
 {
 	struct run *r = ctx;
@@ -913,6 +932,28 @@ static int a_run_session(void *ctx)
 	int ret;
 
 	session_free(s->sess);
+	s->sess = NULL;
+	/* skip_if_verified: the step's work is already there (a story file, say) */
+	if (st->skip_if_artifact && st->verifier.kind != VERIFIER_NONE) {
+		struct verify_result res = { 0 };
+		struct verify_ctx vc;
+		struct tvars v;
+		char *num[2], *why = NULL;
+		bool done;
+
+		verify_ctx_fill(r, s, &vc, &v, num);
+		done = verify_run(&st->verifier, &vc, &res, &why) == 0 && res.verified;
+		verify_result_release(&res);
+		free(why);
+		free(num[0]);
+		free(num[1]);
+		if (done) {
+			say(r, "%-6s step %s skipped: its verifier already passes", s->cfg->id,
+			    st->name);
+			queue(r, story_index(r, s), SE_VERIFIED);
+			return 0;
+		}
+	}
 	s->sess = ss = session_new(r, s);
 	row.run_id = r->id;
 	row.story_id = s->cfg->id;
@@ -952,23 +993,6 @@ static int a_run_session(void *ctx)
 	}
 	crash_point("after-spawn");
 	return 0;
-}
-
-static void verify_ctx_fill(struct run *r, struct rstory *s, struct verify_ctx *vc, struct tvars *v,
-			    char *num[2])
-{
-	fill_vars(r, s, v, num);
-	memset(vc, 0, sizeof(*vc));
-	vc->root = r->pj.root;
-	vc->status_file = r->status_file;
-	vc->story = s->cfg;
-	vc->step = cur_step(r, s) ? cur_step(r, s)->name : "";
-	vc->cycle = s->cycle;
-	vc->attempt = s->attempt;
-	vc->exit_status = s->sess && s->sess->exited ? s->sess->exit.status : 0;
-	vc->exit_signal = s->sess && s->sess->exited ? s->sess->exit.signal : 0;
-	vc->vars = v;
-	vc->timeout_ms = 10 * 60 * 1000;
 }
 
 /* Runs the current step's verifier and queues VERIFIED or NOT_VERIFIED. */
@@ -1598,6 +1622,27 @@ static long step_limit(long step_value, long sprint_value)
 	return step_value > 0 ? step_value : sprint_value;
 }
 
+/*
+ * A live session stopped at its step timeout or idle limit: when its output
+ * already showed that the agent cannot reach its service (a CLI that waits
+ * for the network without end), the session is ended and judged
+ * UNAVAILABLE (bounded retries, then agent-unavailable) instead of ev.
+ */
+static int limit_event(struct run *r, struct rstory *s, struct session *ss, int ev)
+{
+	char *reason = NULL;
+
+	if (!judge_seen_unavailable(ss->judge))
+		return ev;
+	judge_finish(ss->judge, -1, SIGHUP, &reason);
+	tmx_kill_session(&r->tmx, ss->name, NULL);
+	free(s->note);
+	s->note = xstrfmt("%s (%s)", reason,
+			  ev == SE_TIMEOUT ? "stopped at the step timeout" : "stopped when idle");
+	free(reason);
+	return SE_UNAVAILABLE;
+}
+
 static void monitor(struct run *r, struct rstory *s)
 {
 	struct session *ss = s->sess;
@@ -1633,7 +1678,7 @@ static void monitor(struct run *r, struct rstory *s)
 		s->note = xstrfmt("step ran past its timeout of %lds",
 				  step_limit(st->timeout, r->sp->limits.step_timeout));
 		ss->ended = true;
-		queue(r, story_index(r, s), SE_TIMEOUT);
+		queue(r, story_index(r, s), limit_event(r, s, ss, SE_TIMEOUT));
 		return;
 	}
 	if (now - ss->last_output_ms >
@@ -1642,7 +1687,7 @@ static void monitor(struct run *r, struct rstory *s)
 		s->note = xstrfmt("no output for %lds",
 				  step_limit(st->idle_timeout, r->sp->limits.idle_timeout));
 		ss->ended = true;
-		queue(r, story_index(r, s), SE_IDLE);
+		queue(r, story_index(r, s), limit_event(r, s, ss, SE_IDLE));
 		return;
 	}
 	if (!ss->waiting_reported && now - ss->last_output_ms > PROMPT_IDLE_MS &&

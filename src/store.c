@@ -49,6 +49,7 @@ enum stmt {
 	ST_INTENT_FINISH,
 	ST_SESSION_INSERT,
 	ST_SESSION_GET,
+	ST_SESSION_LIST,
 	ST_SESSION_SET_EXIT,
 	ST_SESSION_SET_OFFSET,
 	ST_TIME_VALID,
@@ -160,6 +161,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_SESSION_GET] =
 		"SELECT " SESSION_COLUMNS " FROM sessions WHERE run_id = ?1 "
 		"AND story_id = ?2 AND step = ?3 AND attempt = ?4",
+	[ST_SESSION_LIST] =
+		"SELECT " SESSION_COLUMNS " FROM sessions WHERE run_id = ?1 ORDER BY id",
 	[ST_SESSION_SET_EXIT] =
 		"UPDATE sessions SET exit_status = ?2, exit_signal = ?3, "
 		"ended_at = ?4 WHERE id = ?1",
@@ -1144,6 +1147,50 @@ int store_session_get(struct store *s, const char *run_id, const char *story_id,
 		ret = rc == SQLITE_DONE ? 1 : db_fail(s, what, cause);
 	}
 	done(st);
+	return ret;
+}
+
+/* Reads the current row of a session statement (SESSION_COLUMNS). */
+static void read_session(sqlite3_stmt *st, struct store_session *out)
+{
+	out->id = sqlite3_column_int64(st, 0);
+	out->run_id = col_text(st, 1);
+	out->story_id = col_text(st, 2);
+	out->step = col_text(st, 3);
+	out->attempt = sqlite3_column_int(st, 4);
+	out->tmux_name = col_text(st, 5);
+	out->log_path = col_text(st, 6);
+	out->log_offset = sqlite3_column_int64(st, 7);
+	out->exit_status = (int)col_int(st, 8, -1);
+	out->exit_signal = (int)col_int(st, 9, 0);
+	out->started_at = col_text(st, 10);
+	out->ended_at = col_text(st, 11);
+}
+
+int store_sessions_foreach(struct store *s, const char *run_id, store_session_fn fn, void *arg,
+			   char **cause)
+{
+	const char *what = "list sessions";
+	struct store_session *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	if (!(st = prep(s, ST_SESSION_LIST, what, cause)))
+		return -1;
+	bind_text(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(v, n + 1, cap);
+		read_session(st, &v[n++]);
+	}
+	if (rc != SQLITE_DONE)
+		ret = db_fail(s, what, cause);
+	done(st);
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		ret = fn(&v[i], arg);
+	for (size_t i = 0; i < n; i++)
+		store_session_release(&v[i]);
+	free(v);
 	return ret;
 }
 

@@ -243,6 +243,14 @@ int store_session_add(struct store *s, const struct store_session *ss, int64_t *
 /* Reads the session of one step attempt. Returns 1 when there is none. */
 int store_session_get(struct store *s, const char *run_id, const char *story_id, const char *step,
 		      int attempt, struct store_session *out, char **cause);
+/*
+ * Walks the sessions of run_id in the order they were added (id order);
+ * the store frees each after its callback. Returns as
+ * store_stories_foreach().
+ */
+typedef int (*store_session_fn)(const struct store_session *ss, void *arg);
+int store_sessions_foreach(struct store *s, const char *run_id, store_session_fn fn, void *arg,
+			   char **cause);
 /* Records how session id ended (exit_status -1 / exit_signal 0: none); ended_at NULL: now. */
 int store_session_update_exit(struct store *s, int64_t id, int exit_status, int exit_signal,
 			      const char *ended_at, char **cause);

@@ -267,14 +267,183 @@ int verify_story_file_status(const char *path, char **status)
 	return 1;
 }
 
-/* "done", "Done.", "done ✅": the first word, without a trailing period. */
-static bool story_status_done(const char *s)
-{
-	size_t n = strcspn(s, " \t");
+/* ---- the review contract ---- */
 
-	if (n && s[n - 1] == '.')
+static const char *const source_names[] = {
+	[VERIFY_SOURCE_SPRINT_STATUS] = "sprint-status.yaml",
+	[VERIFY_SOURCE_STORY_FILE] = "story-file",
+};
+
+const char *verify_source_name(enum verify_source s)
+{
+	return (size_t)s < ARRAY_SIZE(source_names) ? source_names[s] : "none";
+}
+
+void verify_contract_init(struct verify_contract *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->sources[0] = VERIFY_SOURCE_SPRINT_STATUS;
+	c->sources[1] = VERIFY_SOURCE_STORY_FILE;
+	c->nsources = 2;
+	strvec_push(&c->done, "done");
+}
+
+void verify_contract_release(struct verify_contract *c)
+{
+	strvec_release(&c->done);
+	memset(c, 0, sizeof(*c));
+}
+
+/* A JSON value as written in a message: "foo", 3, null (newly allocated). */
+static char *json_shown(const json_t *v)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY), *r;
+
+	if (!s)
+		return xstrdup("?");
+	r = xstrdup(s);
+	free(s);
+	return r;
+}
+
+/* Fills c->sources from the "sources" array v; returns 0 or -1 (*cause). */
+static int contract_sources(const json_t *v, struct verify_contract *c, const char *path,
+			    char **cause)
+{
+	if (!json_is_array(v) || json_array_size(v) == 0) {
+		*cause = xstrfmt("%s: 'sources' must be a non-empty array of source names", path);
+		return -1;
+	}
+	c->nsources = 0;
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		const json_t *it = json_array_get(v, i);
+		const char *n = json_string_value(it);
+		size_t k = ARRAY_SIZE(source_names);
+		char *shown;
+
+		for (size_t j = 0; n && j < ARRAY_SIZE(source_names); j++)
+			if (!strcmp(n, source_names[j]))
+				k = j;
+		for (size_t j = 0; k < ARRAY_SIZE(source_names) && j < c->nsources; j++)
+			if (c->sources[j] == (enum verify_source)k) {
+				*cause = xstrfmt("%s: source '%s' is listed twice in 'sources'",
+						 path, source_names[k]);
+				return -1;
+			}
+		if (k == ARRAY_SIZE(source_names)) {
+			shown = json_shown(it);
+			*cause = xstrfmt("%s: unknown source %s in 'sources' (expected "
+					 "\"sprint-status.yaml\" or \"story-file\")",
+					 path, shown);
+			free(shown);
+			return -1;
+		}
+		c->sources[c->nsources++] = (enum verify_source)k;
+	}
+	return 0;
+}
+
+/* Fills c->done from the "doneValues" array v; returns 0 or -1 (*cause). */
+static int contract_done_values(const json_t *v, struct verify_contract *c, const char *path,
+				char **cause)
+{
+	if (!json_is_array(v) || json_array_size(v) == 0) {
+		*cause = xstrfmt("%s: 'doneValues' must be a non-empty array of strings", path);
+		return -1;
+	}
+	strvec_release(&c->done);
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		const json_t *it = json_array_get(v, i);
+		const char *d = json_string_value(it);
+
+		if (!d || !*d) {
+			char *shown = json_shown(it);
+
+			*cause = xstrfmt("%s: 'doneValues' item %zu is not a non-empty string: %s",
+					 path, i + 1, shown);
+			free(shown);
+			return -1;
+		}
+		strvec_push(&c->done, d);
+	}
+	return 0;
+}
+
+int verify_contract_load(const char *root, struct verify_contract *c, char **cause)
+{
+	char *path = path_join(root, VERIFY_CONTRACT_FILE);
+	json_error_t err;
+	json_t *top;
+	struct stat st;
+	int ret = -1;
+
+	verify_contract_init(c);
+	if (stat(path, &st) < 0 && errno == ENOENT) {
+		free(path);
+		return 1;
+	}
+	top = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+	if (!top) {
+		if (err.line > 0)
+			*cause = xstrfmt("%s:%d:%d: %s", path, err.line,
+					 err.column > 0 ? err.column : 1, err.text);
+		else
+			*cause = xstrfmt("%s: %s", path, err.text);
+		free(path);
+		return -1;
+	}
+	if (!json_is_object(top)) {
+		*cause = xstrfmt("%s: expected an object with 'sources' and 'doneValues'", path);
+		goto out;
+	}
+	for (void *it = json_object_iter(top); it; it = json_object_iter_next(top, it)) {
+		const char *key = json_object_iter_key(it);
+		const json_t *v = json_object_iter_value(it);
+
+		if (!strcmp(key, "sources")) {
+			if (contract_sources(v, c, path, cause) < 0)
+				goto out;
+		} else if (!strcmp(key, "doneValues")) {
+			if (contract_done_values(v, c, path, cause) < 0)
+				goto out;
+		} else {
+			*cause =
+				xstrfmt("%s: unknown key '%s' (expected 'sources' or 'doneValues')",
+					path, key);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	json_decref(top);
+	free(path);
+	if (ret < 0) {
+		verify_contract_release(c);
+		verify_contract_init(c);
+	}
+	return ret;
+}
+
+/*
+ * Whether status is one of c's done values (any case). With first_word, a
+ * story file's "Done.", "done ✅" count too: the first word, without a
+ * trailing period.
+ */
+static bool contract_says_done(const struct verify_contract *c, const char *status, bool first_word)
+{
+	size_t n = strcspn(status, " \t");
+
+	for (size_t i = 0; i < c->done.n; i++)
+		if (!strcasecmp(status, c->done.v[i]))
+			return true;
+	if (!first_word)
+		return false;
+	if (n && status[n - 1] == '.')
 		n--;
-	return n == 4 && !strncasecmp(s, "done", 4);
+	for (size_t i = 0; i < c->done.n; i++)
+		if (n && strlen(c->done.v[i]) == n && !strncasecmp(status, c->done.v[i], n))
+			return true;
+	return false;
 }
 
 /* ---- review completion ---- */
@@ -307,48 +476,70 @@ static int load_status(const char *path, struct bmad_status **s, char **cause)
 	return 0;
 }
 
+int verify_review_check(const char *root, const struct bmad_status *s, const char *story_key,
+			const struct verify_contract *c, struct verify_review *out)
+{
+	const struct bmad_entry *e = NULL;
+	struct storykey k;
+	bool sprint_done, file_done = false;
+
+	memset(out, 0, sizeof(*out));
+	if (storykey_parse(story_key, &k) < 0)
+		return -1;
+	if (s)
+		e = bmad_status_find(s, story_key);
+	out->story = xstrdup(e ? e->key : story_key);
+	out->sprint_status = xstrdup(e ? e->status : "unknown");
+	if (verify_story_file_find(root, out->story, &out->story_file) == 0 &&
+	    verify_story_file_status(out->story_file, &out->story_file_status) == 0)
+		file_done = contract_says_done(c, out->story_file_status, true);
+	if (!out->story_file_status)
+		out->story_file_status = xstrdup("unknown");
+	sprint_done = e && contract_says_done(c, e->status, false);
+
+	for (size_t i = 0; !out->verified && i < c->nsources; i++) {
+		if (c->sources[i] == VERIFY_SOURCE_SPRINT_STATUS && sprint_done) {
+			out->verified = true;
+			out->source = verify_source_name(VERIFY_SOURCE_SPRINT_STATUS);
+		} else if (c->sources[i] == VERIFY_SOURCE_STORY_FILE && file_done) {
+			out->verified = true;
+			out->source = verify_source_name(VERIFY_SOURCE_STORY_FILE);
+			if (!sprint_done)
+				out->note = "sprint_status_not_updated";
+		}
+	}
+	if (!out->verified)
+		out->reason = "workflow_not_complete";
+	return 0;
+}
+
 int verify_review_status(const char *root, const char *status_file, const char *story_key,
 			 struct verify_review *out, char **cause)
 {
+	struct verify_contract c;
 	struct bmad_status *s = NULL;
-	const struct bmad_entry *e = NULL;
-	char *spath;
 	struct storykey k;
-	int rc;
+	char *spath;
+	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
 	if (storykey_parse(story_key, &k) < 0) {
 		*cause = xstrfmt("invalid story key '%s'", story_key);
 		return -1;
 	}
+	if (verify_contract_load(root, &c, cause) < 0)
+		goto out;
 	spath = status_path(root, status_file);
 	if (spath && load_status(spath, &s, cause) < 0) {
 		free(spath);
-		return -1;
+		goto out;
 	}
 	free(spath);
-	if (s)
-		e = bmad_status_find(s, story_key);
-	out->story = xstrdup(e ? e->key : story_key);
-	out->sprint_status = xstrdup(e ? e->status : "unknown");
-	rc = verify_story_file_find(root, out->story, &out->story_file);
-	if (rc == 0 && verify_story_file_status(out->story_file, &out->story_file_status) != 0)
-		out->story_file_status = NULL;
-	if (!out->story_file_status)
-		out->story_file_status = xstrdup("unknown");
-
-	if (e && bmad_status_is_done(e->status)) {
-		out->verified = true;
-		out->source = "sprint-status.yaml";
-	} else if (story_status_done(out->story_file_status)) {
-		out->verified = true;
-		out->source = "story-file";
-		out->note = "sprint_status_not_updated";
-	} else {
-		out->reason = "workflow_not_complete";
-	}
+	ret = verify_review_check(root, s, story_key, &c, out);
 	bmad_status_free(s);
-	return 0;
+out:
+	verify_contract_release(&c);
+	return ret;
 }
 
 static json_t *review_object(const struct verify_review *r)

@@ -12,6 +12,8 @@
 #include "config.h"
 #include "template.h"
 
+struct bmad_status;
+
 /* What a verifier looks at. Everything is borrowed. */
 struct verify_ctx {
 	const char *root;        /* project root */
@@ -50,6 +52,40 @@ int verify_run(const struct verifier *v, const struct verify_ctx *ctx, struct ve
 	       char **cause);
 
 /*
+ * A review contract: which sources may say a story's review is done, in
+ * the order they are asked, and which values mean done (compared without
+ * regard to case). The defaults: sprint-status.yaml, then the story file;
+ * "done". A project overrides them in VERIFY_CONTRACT_FILE:
+ * {"sources": ["story-file", "sprint-status.yaml"], "doneValues": ["done"]}
+ * (either key may be left out). Strings are owned; release with
+ * verify_contract_release.
+ */
+enum verify_source { VERIFY_SOURCE_SPRINT_STATUS, VERIFY_SOURCE_STORY_FILE };
+
+struct verify_contract {
+	enum verify_source sources[2];
+	size_t nsources;
+	struct strvec done; /* at least one value */
+};
+
+#define VERIFY_CONTRACT_FILE ".automator/review-contract.json"
+
+/* Fills c with the defaults. */
+void verify_contract_init(struct verify_contract *c);
+/*
+ * Reads root/VERIFY_CONTRACT_FILE into c. Returns 0 when it was read, 1
+ * when there is none (c holds the defaults), -1 with *cause (newly
+ * allocated: "file:line:col: msg" for JSON that does not parse, at the
+ * position jansson reports; "file: msg" for a well-formed file that is not
+ * a contract) when it cannot be read or is not valid. c is always
+ * initialised and must be released.
+ */
+int verify_contract_load(const char *root, struct verify_contract *c, char **cause);
+void verify_contract_release(struct verify_contract *c);
+/* The name of a source as the helper prints it: "sprint-status.yaml", "story-file". */
+const char *verify_source_name(enum verify_source s);
+
+/*
  * Review completion, as `orchestrator-helper verify-code-review` reports
  * it. Strings are owned; release with verify_review_release.
  */
@@ -65,15 +101,28 @@ struct verify_review {
 };
 
 /*
- * Is story_key (any key form) done? The sprint-status value first (done in
- * any case, quoted or not), then the story file's Status. status_file
- * (absolute, or relative to root) NULL: found under root; a missing file
- * counts as "unknown". Returns 0 with *out filled, or -1 with *cause when
- * the key is not valid or the sprint-status file does not load (its first
- * error). *out is always initialised.
+ * Is story_key (any key form) done? Asks the sources of the project's
+ * review contract (verify_contract_load; by default the sprint-status
+ * value first, done in any case, quoted or not, then the story file's
+ * Status). status_file (absolute, or relative to root) NULL: found under
+ * root; a missing file counts as "unknown". Returns 0 with *out filled, or
+ * -1 with *cause when the key is not valid, the contract is not valid or
+ * the sprint-status file does not load (its first error). *out is always
+ * initialised.
  */
 int verify_review_status(const char *root, const char *status_file, const char *story_key,
 			 struct verify_review *out, char **cause);
+/*
+ * The same check with the contract at root (VERIFY_CONTRACT_FILE, or the
+ * defaults) and a sprint-status already loaded (s; NULL when there is
+ * none): the sources are asked in the contract's order and the first that
+ * says done decides; "note" is set when the story file decides while the
+ * sprint-status does not say done. Returns 0 with *out filled, or -1 when
+ * story_key is not a valid key. Reads only the story file. *out is always
+ * initialised.
+ */
+int verify_review_check(const char *root, const struct bmad_status *s, const char *story_key,
+			const struct verify_contract *c, struct verify_review *out);
 void verify_review_release(struct verify_review *r);
 /*
  * The helper's object: {"verified","story","sprint_status",

@@ -21,8 +21,12 @@
 #include "util.h"
 
 #define FIXTURES TEST_SOURCE_DIR "/tests/fixtures/judge"
+#define AGENT_FIXTURES TEST_SOURCE_DIR "/tests/fixtures/agents"
 
-/* The presets of data/agents.yaml. */
+/*
+ * Pattern lists like the presets of data/agents.yaml, fixed here so that the
+ * reasons below stay stable; test_agent_transcripts loads the real presets.
+ */
 /* clang-format off */
 static const char *const claude_rate_limit[] = {
 	"(?i)rate.?limit(ed)?\\b", "(?i)usage limit reached", "(?i)overloaded", NULL
@@ -1130,6 +1134,170 @@ static void test_fixtures_other_exits(void **state)
 	}
 }
 
+/* ---- real CLI transcripts, judged with the shipped presets and workflow ---- */
+
+/*
+ * tests/fixtures/agents/: the pane logs of the real Claude Code and Codex
+ * CLIs run here without network or login (README.md there says how), with
+ * the exit as the runner recorded it. Each is judged through
+ * judge_cfg_init with the preset of data/agents.yaml and a step of
+ * workflows/bmad.yaml: a CLI that cannot reach its service or is not logged
+ * in must come out UNAVAILABLE, never a code failure or unparseable output.
+ */
+static const struct {
+	const char *file;
+	const char *agent;
+	const char *step;
+	int status, sig;
+	enum judge_verdict v;
+	const char *reason;
+	const char *presets; /* NULL: data/agents.yaml, else a file in AGENT_FIXTURES */
+} transcripts[] = {
+	{ "claude-not-logged-in.log", "claude", "create-story", 1, 0, JV_UNAVAILABLE,
+	  "unavailable pattern '(?i)please run /login' matched: Not logged in · Please run "
+	  "/login",
+	  NULL },
+	{ "claude-offline.log", "claude", "create-story", 1, 0, JV_UNAVAILABLE,
+	  "unavailable pattern '(?i)(ENOTFOUND|ECONNREFUSED|EAI_AGAIN|getaddrinfo|Unable to "
+	  "connect to API)' matched: API Error: Unable to connect to API (ConnectionRefused)",
+	  NULL },
+	/* the documented full-autonomy preset, as root without IS_SANDBOX=1 */
+	{ "claude-root-skip-permissions.log", "claude", "dev-story", 1, 0, JV_UNAVAILABLE,
+	  "unavailable pattern '(?i)cannot be used with root/sudo privileges' matched: "
+	  "--dangerously-skip-permissions cannot be used with root/sudo privileges for security "
+	  "reasons",
+	  "skip-permissions-preset.yaml" },
+	/* BMAD's commands not installed: exit 0 at once, a failure with its reason */
+	{ "claude-unknown-command.log", "claude", "create-story", 0, 0, JV_FAILURE,
+	  "failure pattern '^Unknown (slash )?command: /\\S+\\s*$' matched: Unknown command: "
+	  "/bmad:bmm:workflows:create-story",
+	  NULL },
+	/* codex waits for the network without end: ended by the step timeout (SIGHUP) */
+	{ "codex-offline.log", "codex", "create-story", -1, 1, JV_UNAVAILABLE,
+	  "unavailable pattern '(?i)(stream disconnected|error sending request|ENOTFOUND|"
+	  "ECONNREFUSED)' matched: Reconnecting... 2/5 (stream disconnected before completion: "
+	  "failed to lookup address information: Name does not resolve)",
+	  NULL },
+};
+
+static const struct step *workflow_step(const struct workflow *w, const char *name)
+{
+	for (size_t i = 0; i < w->nsteps; i++)
+		if (!strcmp(w->steps[i].name, name))
+			return &w->steps[i];
+	return NULL;
+}
+
+static char *load_agent_fixture(const char *name, size_t *len)
+{
+	char *path = path_join(AGENT_FIXTURES, name);
+	char *data = NULL;
+
+	if (read_file(path, &data, len) < 0)
+		fprintf(stderr, "cannot read %s\n", path);
+	free(path);
+	assert_non_null(data);
+	return data;
+}
+
+static void test_agent_transcripts(void **state)
+{
+	struct diags d = DIAGS_INIT;
+	struct agent_set *agents = NULL;
+	struct workflow *wf = NULL;
+
+	(void)state;
+	assert_int_equal(agents_load(TEST_SOURCE_DIR "/data/agents.yaml", &agents, &d), 0);
+	assert_int_equal(workflow_load(TEST_SOURCE_DIR "/workflows/bmad.yaml", agents, &wf, &d), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(transcripts); i++) {
+		struct agent_set *own = NULL;
+		const struct agent *a;
+		const struct step *st = workflow_step(wf, transcripts[i].step);
+		struct judge_cfg cfg;
+		struct outcome whole;
+		size_t len;
+		char *data = load_agent_fixture(transcripts[i].file, &len);
+
+		if (transcripts[i].presets) {
+			char *path = path_join(AGENT_FIXTURES, transcripts[i].presets);
+
+			assert_int_equal(agents_load(path, &own, &d), 0);
+			free(path);
+		}
+		a = agents_find(own ? own : agents, transcripts[i].agent);
+		assert_non_null(a);
+		assert_non_null(st);
+		judge_cfg_init(&cfg, st, a);
+		whole = run_judge(&cfg, data, len, 0, transcripts[i].status, transcripts[i].sig);
+		if (whole.v != transcripts[i].v || strcmp(whole.reason, transcripts[i].reason))
+			fprintf(stderr, "%s: %s: %s\n", transcripts[i].file,
+				judge_verdict_name(whole.v), whole.reason);
+		assert_verdict(&whole, transcripts[i].v, transcripts[i].reason);
+		assert_null(whole.json);
+		/* cut anywhere, the same verdict */
+		for (unsigned chunk = 1; chunk < 12; chunk++) {
+			struct outcome o =
+				run_judge(&cfg, data, len, chunk == 1 ? 1 : chunk * 7919 + 1,
+					  transcripts[i].status, transcripts[i].sig);
+
+			assert_verdict(&o, whole.v, whole.reason);
+			outcome_release(&o);
+		}
+		outcome_release(&whole);
+		agents_free(own);
+		free(data);
+	}
+	workflow_free(wf);
+	agents_free(agents);
+	diags_release(&d);
+}
+
+/* The unavailable CLIs stay unavailable whatever their exit, except a clean one. */
+static void test_agent_transcripts_other_exits(void **state)
+{
+	static const struct {
+		const char *file;
+		const char *agent;
+		int status, sig;
+		enum judge_verdict v;
+	} cases[] = {
+		/* codex reporting errors never exits cleanly: killed by timeout(1) too */
+		{ "codex-offline.log", "codex", 124, 0, JV_UNAVAILABLE },
+		{ "codex-offline.log", "codex", 0, 0, JV_UNAVAILABLE },
+		{ "codex-offline.log", "codex", -1, 9, JV_UNAVAILABLE },
+		/* the claude result is an error event: exit 0 does not make it clean */
+		{ "claude-not-logged-in.log", "claude", 0, 0, JV_UNAVAILABLE },
+		{ "claude-offline.log", "claude", -1, 15, JV_UNAVAILABLE },
+		/* a plain-text line with exit 0 cannot be unavailable: no result */
+		{ "claude-root-skip-permissions.log", "claude", 0, 0, JV_NO_RESULT },
+		/* the shipped preset never passes the flag: only an exit to judge */
+		{ "claude-root-skip-permissions.log", "claude", 1, 0, JV_EXITED },
+	};
+	struct diags d = DIAGS_INIT;
+	struct agent_set *agents = NULL;
+	struct workflow *wf = NULL;
+
+	(void)state;
+	assert_int_equal(agents_load(TEST_SOURCE_DIR "/data/agents.yaml", &agents, &d), 0);
+	assert_int_equal(workflow_load(TEST_SOURCE_DIR "/workflows/bmad.yaml", agents, &wf, &d), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct judge_cfg cfg;
+		struct outcome o;
+		size_t len;
+		char *data = load_agent_fixture(cases[i].file, &len);
+
+		judge_cfg_init(&cfg, workflow_step(wf, "dev-story"),
+			       agents_find(agents, cases[i].agent));
+		o = run_judge(&cfg, data, len, 0, cases[i].status, cases[i].sig);
+		assert_string_equal(judge_verdict_name(o.v), judge_verdict_name(cases[i].v));
+		outcome_release(&o);
+		free(data);
+	}
+	workflow_free(wf);
+	agents_free(agents);
+	diags_release(&d);
+}
+
 /* ---- configuration ---- */
 
 static void test_cfg_init(void **state)
@@ -1229,6 +1397,8 @@ int main(void)
 		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_fixtures_chunked),
 		cmocka_unit_test(test_fixtures_other_exits),
+		cmocka_unit_test(test_agent_transcripts),
+		cmocka_unit_test(test_agent_transcripts_other_exits),
 		cmocka_unit_test(test_cfg_init),
 		cmocka_unit_test(test_empty_cfg),
 		cmocka_unit_test(test_verdict_names),
