@@ -919,6 +919,8 @@ void sprint_free(struct sprint *s)
 	free(s->status_file);
 	agents_free(s->agents);
 	triggers_free(s->triggers);
+	strvec_release(&s->review_sources);
+	strvec_release(&s->review_done);
 	strvec_release(&s->notify.command);
 	workflow_free(s->workflow);
 	free(s);
@@ -1191,6 +1193,36 @@ static int parse_trigger_overrides(struct lctx *cx, const struct ynode *n, void 
 	return cx->errors > before ? -1 : 0;
 }
 
+/* review_contract: { sources: [sprint-status.yaml, story-file], done_values: [done] } */
+static int parse_review_contract(struct lctx *cx, const struct ynode *n, void *obj)
+{
+	static const struct field fields[] = {
+		{ "sources", FT_STRLIST, offsetof(struct sprint, review_sources), 0, NULL, 0, 0 },
+		{ "done_values", FT_STRLIST, offsetof(struct sprint, review_done), 0, NULL, 0, 0 },
+	};
+	struct sprint *s = obj;
+	size_t before = cx->errors;
+
+	if (schema_map(cx, n, fields, ARRAY_SIZE(fields), s, "review_contract") < 0)
+		return -1;
+	for (size_t i = 0; i < s->review_sources.n; i++) {
+		const char *src = s->review_sources.v[i];
+
+		if (strcmp(src, "sprint-status.yaml") && strcmp(src, "story-file"))
+			lctx_error(cx, ynode_get(n, "sources"),
+				   "unknown review source '%s' (expected sprint-status.yaml or "
+				   "story-file)",
+				   src);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(s->review_sources.v[j], src))
+				lctx_error(cx, ynode_get(n, "sources"),
+					   "review source '%s' given twice", src);
+	}
+	if (ynode_get(n, "done_values") && !s->review_done.n)
+		lctx_error(cx, ynode_get(n, "done_values"), "done_values needs at least one value");
+	return cx->errors > before ? -1 : 0;
+}
+
 static const struct field sprint_fields[] = {
 	{ "project", FT_STR, offsetof(struct sprint, project), 0, NULL, 0, 0 },
 	{ "root", FT_STR, offsetof(struct sprint, root), 0, NULL, 0, 0 },
@@ -1201,6 +1233,7 @@ static const struct field sprint_fields[] = {
 	{ "limits", FT_CUSTOM, 0, 0, parse_limits, 0, 0 },
 	{ "agents", FT_CUSTOM, 0, 0, parse_sprint_agents, 0, 0 },
 	{ "notify", FT_CUSTOM, 0, 0, parse_notify, 0, 0 },
+	{ "review_contract", FT_CUSTOM, 0, 0, parse_review_contract, 0, 0 },
 	{ "triggers", FT_CUSTOM, 0, 0, parse_trigger_overrides, 0, 0 },
 	{ "stories", FT_CUSTOM, 0, F_REQUIRED, parse_stories, 0, 0 },
 };

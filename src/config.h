@@ -186,6 +186,9 @@ struct sprint {
 	struct limits limits;
 	struct agent_set *agents;     /* shipped presets merged with the sprint's own */
 	struct trigger_set *triggers; /* the shipped catalogue with the sprint's overrides */
+	/* review_contract: sources and done values; both empty: the project's own */
+	struct strvec review_sources;
+	struct strvec review_done;
 	struct notify_cfg notify;
 	struct workflow *workflow;
 	struct story *stories;

@@ -104,16 +104,18 @@ struct run {
 	int exit_code;
 	bool fatal;
 	/* answering */
-	bool interactive;     /* prompts on the terminal (stdin is one, no --no-input) */
-	bool stdin_eof;       /* stdin ended: nobody is there to answer */
-	int64_t prompting;    /* the escalation the prompt asks about (0: none) */
-	bool want_reply;      /* the next line is the reply text */
-	char *pending_choice; /* the send_reply option waiting for its text */
-	struct buf inbuf;     /* a partial line from stdin */
-	bool human_pause;     /* a decision said "pause" */
-	long long polled_ms;  /* last look for answers from other terminals */
-	long long stale_ms;   /* last look for stale escalations */
-	char *notify_log;     /* .automator/escalations.jsonl */
+	bool interactive;                /* prompts on the terminal (stdin is one, no --no-input) */
+	bool stdin_eof;                  /* stdin ended: nobody is there to answer */
+	int64_t prompting;               /* the escalation the prompt asks about (0: none) */
+	bool want_reply;                 /* the next line is the reply text */
+	char *pending_choice;            /* the send_reply option waiting for its text */
+	struct buf inbuf;                /* a partial line from stdin */
+	bool human_pause;                /* a decision said "pause" */
+	long long polled_ms;             /* last look for answers from other terminals */
+	long long stale_ms;              /* last look for stale escalations */
+	char *notify_log;                /* .automator/escalations.jsonl */
+	struct verify_contract contract; /* the sprint's review contract */
+	bool has_contract;
 };
 
 static volatile sig_atomic_t interrupted;
@@ -918,6 +920,7 @@ static void verify_ctx_fill(struct run *r, struct rstory *s, struct verify_ctx *
 	vc->exit_signal = s->sess && s->sess->exited ? s->sess->exit.signal : 0;
 	vc->vars = v;
 	vc->timeout_ms = 10 * 60 * 1000;
+	vc->contract = r->has_contract ? &r->contract : NULL;
 }
 
 static int a_run_session(void *ctx)
@@ -2306,6 +2309,8 @@ static void run_free(struct run *r)
 	free(r->logdir);
 	free(r->status_file);
 	free(r->notify_log);
+	if (r->has_contract)
+		verify_contract_release(&r->contract);
 	free(r->pending_choice);
 	buf_release(&r->inbuf);
 	free(r);
@@ -2365,6 +2370,16 @@ static int open_project(struct run *r)
 	}
 	tmx_init(&r->tmx, r->pj.socket);
 	r->notify_log = path_join(r->pj.dir, "escalations.jsonl");
+	if (r->sp->review_sources.n || r->sp->review_done.n) {
+		/* checked when the sprint loaded; a failure here is a bug */
+		if (verify_contract_from(&r->sp->review_sources, &r->sp->review_done, &r->contract,
+					 &cause) < 0) {
+			fprintf(stderr, "automator: %s\n", cause);
+			free(cause);
+			return EXIT_SOFTWARE;
+		}
+		r->has_contract = true;
+	}
 	r->interactive = !r->opts.no_input && isatty(STDIN_FILENO);
 	if (r->sp->status_file) {
 		r->status_file = path_join(r->sp->root, r->sp->status_file);

@@ -513,8 +513,9 @@ int verify_review_check(const char *root, const struct bmad_status *s, const cha
 	return 0;
 }
 
-int verify_review_status(const char *root, const char *status_file, const char *story_key,
-			 struct verify_review *out, char **cause)
+int verify_review_status_with(const char *root, const char *status_file, const char *story_key,
+			      const struct verify_contract *given, struct verify_review *out,
+			      char **cause)
 {
 	struct verify_contract c;
 	struct bmad_status *s = NULL;
@@ -523,23 +524,71 @@ int verify_review_status(const char *root, const char *status_file, const char *
 	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
+	verify_contract_init(&c);
 	if (storykey_parse(story_key, &k) < 0) {
 		*cause = xstrfmt("invalid story key '%s'", story_key);
-		return -1;
-	}
-	if (verify_contract_load(root, &c, cause) < 0)
 		goto out;
+	}
+	if (!given) {
+		verify_contract_release(&c);
+		if (verify_contract_load(root, &c, cause) < 0)
+			goto out;
+	}
 	spath = status_path(root, status_file);
 	if (spath && load_status(spath, &s, cause) < 0) {
 		free(spath);
 		goto out;
 	}
 	free(spath);
-	ret = verify_review_check(root, s, story_key, &c, out);
+	ret = verify_review_check(root, s, story_key, given ? given : &c, out);
 	bmad_status_free(s);
 out:
 	verify_contract_release(&c);
 	return ret;
+}
+
+int verify_review_status(const char *root, const char *status_file, const char *story_key,
+			 struct verify_review *out, char **cause)
+{
+	return verify_review_status_with(root, status_file, story_key, NULL, out, cause);
+}
+
+int verify_contract_from(const struct strvec *sources, const struct strvec *done,
+			 struct verify_contract *c, char **cause)
+{
+	verify_contract_init(c);
+	if (sources && sources->n) {
+		c->nsources = 0;
+		for (size_t i = 0; i < sources->n; i++) {
+			enum verify_source src;
+
+			if (!strcmp(sources->v[i], verify_source_name(VERIFY_SOURCE_SPRINT_STATUS)))
+				src = VERIFY_SOURCE_SPRINT_STATUS;
+			else if (!strcmp(sources->v[i],
+					 verify_source_name(VERIFY_SOURCE_STORY_FILE)))
+				src = VERIFY_SOURCE_STORY_FILE;
+			else {
+				*cause = xstrfmt("unknown review source '%s' (expected "
+						 "sprint-status.yaml or story-file)",
+						 sources->v[i]);
+				return -1;
+			}
+			for (size_t j = 0; j < c->nsources; j++) {
+				if (c->sources[j] == src) {
+					*cause = xstrfmt("review source '%s' given twice",
+							 sources->v[i]);
+					return -1;
+				}
+			}
+			c->sources[c->nsources++] = src;
+		}
+	}
+	if (done && done->n) {
+		strvec_release(&c->done);
+		for (size_t i = 0; i < done->n; i++)
+			strvec_push(&c->done, done->v[i]);
+	}
+	return 0;
 }
 
 static json_t *review_object(const struct verify_review *r)
@@ -574,8 +623,8 @@ static int run_review(const struct verify_ctx *ctx, struct verify_result *res, c
 	struct verify_review r;
 	json_t *o;
 
-	if (verify_review_status(ctx->root, ctx->status_file, story_key_of(ctx->story), &r, cause) <
-	    0)
+	if (verify_review_status_with(ctx->root, ctx->status_file, story_key_of(ctx->story),
+				      ctx->contract, &r, cause) < 0)
 		return -1;
 	res->verified = r.verified;
 	res->source = xstrdup(r.source ? r.source : "sprint-status.yaml");

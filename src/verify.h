@@ -15,6 +15,8 @@
 struct bmad_status;
 
 /* What a verifier looks at. Everything is borrowed. */
+struct verify_contract;
+
 struct verify_ctx {
 	const char *root;        /* project root */
 	const char *status_file; /* sprint-status.yaml, absolute or under root; NULL: found */
@@ -24,6 +26,8 @@ struct verify_ctx {
 	int exit_status, exit_signal; /* of the session, for session_exit */
 	const struct tvars *vars;     /* for templates in globs and argv; may be NULL */
 	long timeout_ms;              /* command: 0 = proc_run's default (30 s) */
+	/* review_completion: this contract (a sprint's); NULL: VERIFY_CONTRACT_FILE */
+	const struct verify_contract *contract;
 };
 
 /*
@@ -112,6 +116,18 @@ struct verify_review {
  */
 int verify_review_status(const char *root, const char *status_file, const char *story_key,
 			 struct verify_review *out, char **cause);
+/* The same with contract c (NULL: the one at root, as above). */
+int verify_review_status_with(const char *root, const char *status_file, const char *story_key,
+			      const struct verify_contract *c, struct verify_review *out,
+			      char **cause);
+/*
+ * A contract from a sprint's review_contract: source names
+ * ("sprint-status.yaml", "story-file") and done values; an empty list keeps
+ * the default. Returns 0, or -1 with *cause for an unknown or repeated
+ * source. c is always initialised and must be released.
+ */
+int verify_contract_from(const struct strvec *sources, const struct strvec *done,
+			 struct verify_contract *c, char **cause);
 /*
  * The same check with the contract at root (VERIFY_CONTRACT_FILE, or the
  * defaults) and a sprint-status already loaded (s; NULL when there is

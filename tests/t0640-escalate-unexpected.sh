@@ -3,7 +3,8 @@
 # (here a verify command that does not exist: no verdict on the work) raises
 # unexpected-error, CRITICAL; option 2 (skip current step) moves on and the
 # story completes after resume. A step marked optional that fails is
-# skipped without an escalation.
+# skipped without an escalation. A sprint's review_contract decides what
+# counts as a complete review.
 . "$(dirname "$0")/lib.sh"
 need tmux git sqlite3
 
@@ -87,5 +88,34 @@ expect_grep "$TMP/au.out" "optional step automate skipped" "the skip is shown"
 [ "$(sql "$Q" "SELECT count(*) FROM transitions WHERE event = 'OPTIONAL_FAILED'")" = 1 ] ||
 	fail "the skip is not journaled"
 [ "$(git -C "$Q" log --format=%s | grep -c '^1.1:')" = 1 ] || fail "1.1 not committed after the skip"
+
+# a sprint's review_contract that trusts only story files: the reviewer's
+# "done" in sprint-status is not enough, so the review loop escalates
+R=$TMP/contract
+make_project "$R"
+cat >"$R/contract.yaml" <<'YAML'
+project: contract
+root: .
+workflow: demo
+agent: fake
+status_file: _bmad-output/implementation-artifacts/sprint-status.yaml
+limits: { review_cycles: 1 }
+review_contract: { sources: [story-file], done_values: [approved] }
+stories:
+  - id: "1.1"
+    title: Reviewed by the contract
+    fake: { dev: "edit src/c.sh" }
+YAML
+git -C "$R" add contract.yaml && git -C "$R" commit -q -m "contract sprint"
+au "$R" run contract.yaml --no-input
+[ "$rc" = 3 ] || { fail "contract: exit $rc, want 3"; sed 's/^/  /' "$TMP/au.out" >&2; }
+grep -Eq "^  1-1[-a-z]*: *done" "$R/_bmad-output/implementation-artifacts/sprint-status.yaml" ||
+	fail "the fake reviewer did not set sprint-status done"
+[ "$(sql "$R" "SELECT trigger FROM escalations")" = code-review-loop-exceeded ] ||
+	fail "the contract was not applied: $(sql "$R" "SELECT trigger FROM escalations")"
+printf 'review_contract: { sources: [story-file, jira] }\nroot: .\nstories:\n  - id: "1"\n' >"$R/bad-contract.yaml"
+au "$R" validate bad-contract.yaml
+[ "$rc" = 65 ] || fail "bad contract: exit $rc, want 65"
+expect_grep "$TMP/au.out" "unknown review source 'jira'" "bad contract message"
 
 finish
