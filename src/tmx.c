@@ -48,6 +48,7 @@ static int tmx_run(struct tmx *t, const char *const *args, struct proc_result *r
 {
 	struct strvec argv = STRVEC_INIT;
 	struct proc_opts o = { .timeout_ms = t->timeout_ms };
+	const char *what = args[0] ? args[0] : "";
 	int ret = 0;
 
 	strvec_push(&argv, "tmux");
@@ -72,7 +73,7 @@ static int tmx_run(struct tmx *t, const char *const *args, struct proc_result *r
 		if (cause) {
 			char *d = proc_describe(r);
 
-			*cause = xstrfmt("tmux %s failed: %s", args[0] ? argv.v[5] : "", d);
+			*cause = xstrfmt("tmux %s failed: %s", what, d);
 			free(d);
 		}
 		ret = -1;

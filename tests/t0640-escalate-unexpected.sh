@@ -4,7 +4,8 @@
 # unexpected-error, CRITICAL; option 2 (skip current step) moves on and the
 # story completes after resume. A step marked optional that fails is
 # skipped without an escalation. A sprint's review_contract decides what
-# counts as a complete review.
+# counts as a complete review. tmux failing to start a session raises
+# session-spawn-failure after the retries.
 . "$(dirname "$0")/lib.sh"
 need tmux git sqlite3
 
@@ -117,5 +118,22 @@ printf 'review_contract: { sources: [story-file, jira] }\nroot: .\nstories:\n  -
 au "$R" validate bad-contract.yaml
 [ "$rc" = 65 ] || fail "bad contract: exit $rc, want 65"
 expect_grep "$TMP/au.out" "unknown review source 'jira'" "bad contract message"
+
+# tmux cannot start the session (a socket name too long for a Unix socket):
+# retried within the budget, then session-spawn-failure, CRITICAL
+S=$TMP/spawn
+make_project "$S"
+printf 'project: spawn\nroot: .\nworkflow: demo\nagent: fake\nlimits: { crash_retries: 1 }\nstories:\n  - id: "1.1"\n' >"$S/spawn.yaml"
+git -C "$S" add spawn.yaml && git -C "$S" commit -q -m "spawn sprint"
+(cd "$S" && AUTOMATOR_TMUX_SOCKET=$(printf 'x%.0s' $(seq 1 200)) timeout 60 "$AUTOMATOR" run spawn.yaml --no-input) \
+	>"$TMP/spawn.out" 2>&1
+rc=$?
+[ "$rc" = 3 ] || { fail "spawn failure: exit $rc, want 3"; sed 's/^/  /' "$TMP/spawn.out" >&2; }
+expect_grep "$TMP/spawn.out" "DECISION NEEDED: Session spawn failure" "spawn failure message"
+expect_grep "$TMP/spawn.out" "tmux new-session failed" "the tmux error is shown"
+[ "$(sql "$S" "SELECT count(*) FROM transitions WHERE event = 'SPAWN_FAILED'")" = 2 ] ||
+	fail "want 2 spawn attempts (1 + 1 retry)"
+[ "$(sql "$S" "SELECT category FROM escalations WHERE trigger = 'session-spawn-failure'")" = CRITICAL ] ||
+	fail "no CRITICAL session-spawn-failure"
 
 finish
