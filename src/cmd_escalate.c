@@ -153,8 +153,9 @@ int cmd_answer_exec(int argc, char **argv)
 	if (npos == 2) {
 		id = strtoll(pos[0], &end, 10);
 		if (*end || id <= 0) {
+			ret = cmd_usage_error(c, "ESCALATION is a number, not '%s'", pos[0]);
 			free(pos);
-			return cmd_usage_error(c, "ESCALATION is a number, not '%s'", pos[0]);
+			return ret;
 		}
 	}
 	if ((ret = open_store(&st, &root)) != 0)

@@ -116,6 +116,7 @@ struct run {
 	char *notify_log;                /* .automator/escalations.jsonl */
 	struct verify_contract contract; /* the sprint's review contract */
 	bool has_contract;
+	bool parallel_ok; /* the human said parallel stories of an epic are fine */
 };
 
 static volatile sig_atomic_t interrupted;
@@ -1585,6 +1586,52 @@ static bool deps_done(struct run *r, const struct rstory *s, const struct rstory
 	return ok;
 }
 
+static void escalate(struct run *r, const char *key, bool critical);
+static void decision_done(struct run *r, int64_t did, bool close);
+static void clear_escalation(struct rstory *s);
+
+/*
+ * A BMAD sprint declares no dependencies: a story of an epic may need the
+ * one before it. Before one starts while another story of its epic runs,
+ * the human is asked (dependency-conflict, PREFERENCE): continue in
+ * parallel, run sequentially, or pause. True while s must wait.
+ */
+static bool parallel_conflict(struct run *r, struct rstory *s)
+{
+	const struct rstory *other = NULL;
+
+	for (size_t i = 0; i < r->n && !other && r->sp->bmad && !r->parallel_ok; i++)
+		if (&r->s[i] != s && story_busy(&r->s[i]) &&
+		    !strcmp(r->s[i].cfg->epic, s->cfg->epic))
+			other = &r->s[i];
+	if (!other) {
+		/*
+		 * the story it waited for is done, or parallel stories were
+		 * allowed (answering another story's question): it no longer applies
+		 */
+		if (s->esc_id && s->esc && !strcmp(s->esc->key, "dependency-conflict")) {
+			char *at = clock_iso(clock_wall());
+
+			store_escalation_close(r->st, s->esc_id, "no longer applies", at, NULL);
+			free(at);
+			if (r->prompting == s->esc_id)
+				r->prompting = 0;
+			clear_escalation(s);
+		}
+		return false;
+	}
+	if (!s->esc_id) {
+		free(s->note);
+		s->note = xstrfmt("story %s may depend on story %s of the same epic, which is "
+				  "still running",
+				  s->cfg->id, other->cfg->id);
+		r->cur = (int)(s - r->s);
+		escalate(r, "dependency-conflict", false);
+		r->cur = -1;
+	}
+	return true;
+}
+
 static void schedule(struct run *r)
 {
 	int busy = 0;
@@ -1612,6 +1659,8 @@ static void schedule(struct run *r)
 			continue;
 		}
 		if (busy >= r->max_parallel)
+			continue;
+		if (parallel_conflict(r, s))
 			continue;
 		busy++;
 		queue(r, (int)i, SE_START);
@@ -1863,6 +1912,21 @@ static void apply_decision(struct run *r, const struct store_decision *d)
 	say(r, "%-6s escalation %lld answered %s (%s)%s%s", s->cfg->id, (long long)s->esc_id,
 	    o->key, o->label, d->source ? " from " : "", d->source ? d->source : "");
 	critical = s->esc_critical;
+	if (!strcmp(s->esc->key, "dependency-conflict") && s->state == SS_PENDING) {
+		/* asked before the story started: the answer is about scheduling */
+		if (o->action == TA_pause) {
+			decision_done(r, d->id, false);
+			r->human_pause = true;
+			return;
+		}
+		if (o->action == TA_sequential)
+			r->max_parallel = 1;
+		else
+			r->parallel_ok = true;
+		decision_done(r, d->id, true);
+		clear_escalation(s);
+		return;
+	}
 	switch (o->action) {
 	case TA_view_output: {
 		char *tail = log_tail(s->sess ? s->sess->log_path : NULL, 40);
