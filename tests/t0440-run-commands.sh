@@ -107,6 +107,11 @@ au "$P" log 1.2
 expect_grep "$TMP/au.out" "Working on: Implement story 1.2" "log of a running session"
 au "$P" log 9.9
 [ "$rc" = 1 ] || fail "log of an unknown story: exit $rc, want 1"
+# --follow keeps printing while the session runs (it hangs: still following)
+(cd "$P" && timeout 2 "$AUTOMATOR" log 1.2 --follow) >"$TMP/follow.out" 2>&1
+rc=$?
+[ "$rc" = 124 ] || fail "log --follow of a running session: exit $rc, want 124 (still following)"
+expect_grep "$TMP/follow.out" "Working on: Implement story 1.2" "log --follow prints the output so far"
 
 # attach needs a terminal; it names the live session instead
 au "$P" attach 1.2 </dev/null
@@ -125,6 +130,11 @@ tmux -L "$AUTOMATOR_TMUX_SOCKET" list-sessions 2>/dev/null | grep -q '^au-' && f
 [ "$(sql "$P" "SELECT state FROM stories WHERE story_id = '1.1'")" = DONE ] || fail "1.1 lost DONE"
 [ "$(sql "$P" "SELECT count(*) FROM transitions WHERE event = 'ABORT'")" -ge 2 ] || fail "abort not journaled"
 [ ! -e "$P/.automator/active" ] || fail "marker left after abort"
+# the session ended (killed by abort): --follow prints to its end and stops
+au "$P" log 1.2 --follow
+[ "$rc" = 0 ] || fail "log --follow of an ended session: exit $rc, want 0"
+expect_grep "$TMP/au.out" "Thinking" "the session's log up to its end"
+ls "$P"/.automator/logs/*/1.2-dev-1.exit >/dev/null 2>&1 || fail "no exit record for the killed session"
 au "$P" abort
 [ "$rc" = 1 ] || fail "second abort: exit $rc, want 1"
 au "$P" resume --no-input
