@@ -3,9 +3,15 @@
 # apt-get (Debian 12 or later). Idempotent: packages already installed are
 # skipped, and nothing is fetched when nothing is missing.
 #
-#   scripts/install-deps.sh          install what is missing
+#   scripts/install-deps.sh          install what is missing, then the
+#                                    agent CLIs (scripts/agent-clis.sh)
 #   scripts/install-deps.sh --check  exit 1 (listing them) if any are missing
+#                                    (the agent CLIs are optional: not checked)
+#
+# node and npm are the machine's own: npm (which brings Debian's nodejs) is
+# added only when neither node nor npm is there.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 
 packages=(
 	build-essential cmake pkg-config git tmux sqlite3 python3 jq
@@ -19,6 +25,12 @@ for p in "${packages[@]}"; do
 	[[ $status == "install ok installed" ]] || missing+=("$p")
 done
 
+# the agent CLIs need npm; never replace a node that is already there
+want_npm=0
+if ! command -v node >/dev/null && ! command -v npm >/dev/null; then
+	want_npm=1
+fi
+
 if [[ ${1:-} == --check ]]; then
 	if ((${#missing[@]})); then
 		echo "missing packages: ${missing[*]}" >&2
@@ -27,9 +39,9 @@ if [[ ${1:-} == --check ]]; then
 	exit 0
 fi
 
-if ((${#missing[@]} == 0)); then
+if ((${#missing[@]} == 0 && !want_npm)); then
 	echo "install-deps: all ${#packages[@]} packages present"
-	exit 0
+	exec "$here/agent-clis.sh"
 fi
 
 sudo=()
@@ -37,7 +49,16 @@ if ((EUID != 0)); then
 	command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
 	sudo=(sudo)
 fi
-echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
-"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if ((${#missing[@]})); then
+	echo "install-deps: installing ${missing[*]}"
+	"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# optional: a failure here only means the agent CLI tests skip
+if ((want_npm)); then
+	echo "install-deps: no node or npm; installing npm for the agent CLIs"
+	"${sudo[@]}" apt-get install -y -qq --no-install-recommends npm ||
+		echo "install-deps: could not install npm; the agent CLI tests will be skipped"
+fi
+exec "$here/agent-clis.sh"

@@ -97,3 +97,138 @@ wait_for() {
 sql() {
 	sqlite3 -readonly "$1/.automator/state.db" "$2"
 }
+
+# ---- the real agent CLIs against the loopback mock API (tests/mockapi.py);
+# tests/fixtures/agents/README.md tells what each needs ----
+
+# need_agent_cli claude|codex...: puts the pinned CLIs that
+# scripts/agent-clis.sh installed first on PATH, or skips the test.
+need_agent_cli() {
+	local bin c
+	bin=$("$AUTOMATOR_DATA_DIR/scripts/agent-clis.sh" --print-bin)
+	for c in "$@"; do
+		if ! "$bin/$c" --version >/dev/null 2>&1; then
+			echo "SKIP: $c is not installed (scripts/agent-clis.sh)" >&2
+			exit 77
+		fi
+	done
+	case ":$PATH:" in
+	*":$bin:"*) ;;
+	*) PATH="$bin:$PATH" ;;
+	esac
+	export PATH
+}
+
+# mockapi_start SCENARIO_JSON: starts tests/mockapi.py in the background
+# with that scenario ($TMP/mock/scenario.json), waits up to 10 s for its
+# port, exports MOCK_PORT, MOCK_URL (http://127.0.0.1:PORT) and MOCK_LOG
+# (its request log, one JSON line per request), and has it killed on exit.
+mockapi_start() {
+	local d=$TMP/mock i=0
+	mkdir -p "$d"
+	rm -f "$d/port"
+	printf '%s\n' "$1" >"$d/scenario.json"
+	MOCK_LOG=$d/requests.jsonl
+	: >"$MOCK_LOG"
+	python3 "$AUTOMATOR_DATA_DIR/tests/mockapi.py" --scenario "$d/scenario.json" \
+		--port-file "$d/port" --log "$MOCK_LOG" >/dev/null 2>"$d/stderr" &
+	MOCK_PID=$!
+	# shellcheck disable=SC2119
+	_mockapi_trap
+	while [ ! -s "$d/port" ]; do
+		i=$((i + 1))
+		if [ "$i" -ge 100 ] || ! kill -0 "$MOCK_PID" 2>/dev/null; then
+			echo "mockapi did not start:" >&2
+			sed 's/^/  /' "$d/stderr" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	MOCK_PORT=$(cat "$d/port")
+	MOCK_URL=http://127.0.0.1:$MOCK_PORT
+	export MOCK_PORT MOCK_URL MOCK_LOG MOCK_PID
+}
+
+# mockapi_set SCENARIO_JSON: the scenario for the next requests (read by
+# the server on each request; a changed scenario restarts its counters).
+mockapi_set() {
+	printf '%s\n' "$1" >"$TMP/mock/scenario.json.tmp"
+	mv "$TMP/mock/scenario.json.tmp" "$TMP/mock/scenario.json"
+}
+
+# mockapi_stop: kills the mock server, if one runs.
+mockapi_stop() {
+	if [ -n "${MOCK_PID:-}" ]; then
+		kill "$MOCK_PID" 2>/dev/null
+		wait "$MOCK_PID" 2>/dev/null
+		MOCK_PID=
+	fi
+	return 0
+}
+
+# _mockapi_trap: adds mockapi_stop in front of the EXIT trap, once.
+# shellcheck disable=SC2120 # set -- parses `trap -p`, takes no arguments
+_mockapi_trap() {
+	[ -n "${_MOCKAPI_TRAPPED:-}" ] && return 0
+	_MOCKAPI_TRAPPED=1
+	eval "set -- $(trap -p EXIT)"
+	# shellcheck disable=SC2064 # the previous command is expanded now, on purpose
+	trap "mockapi_stop; ${3:-}" EXIT
+}
+
+# mockapi_count [JQ-LIKE-SUBSTRING]: the number of requests logged (whose
+# line contains the substring, e.g. '"cli":"claude"').
+mockapi_count() {
+	grep -c -- "${1:-}" "$MOCK_LOG" || true
+}
+
+# claude_env [oauth]: words for env(1) (`env $(claude_env) claude ...`)
+# that point Claude Code at the mock with a fresh HOME under $TMP: the
+# caller's own login and config variables unset (-u NAME), then
+# ANTHROPIC_BASE_URL, an API key (or, with "oauth", CLAUDE_CODE_OAUTH_TOKEN:
+# the CLI words usage limits as "You've hit your ... limit" only for a
+# subscription login), CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 and
+# CLAUDE_CODE_MAX_RETRIES=2 (429/5xx retried twice, not ten times over
+# three minutes; $CLAUDE_MAX_RETRIES changes it).
+claude_env() {
+	local home v
+	home=$(mktemp -d "$TMP/claude-home.XXXXXX")
+	for v in ANTHROPIC_API_KEY ANTHROPIC_AUTH_TOKEN CLAUDE_CODE_OAUTH_TOKEN \
+		CLAUDE_CONFIG_DIR CLAUDE_CODE_USE_BEDROCK CLAUDE_CODE_USE_VERTEX \
+		CLAUDE_CODE_USE_FOUNDRY ANTHROPIC_MODEL; do
+		printf -- '-u\n%s\n' "$v"
+	done
+	echo "HOME=$home"
+	echo "ANTHROPIC_BASE_URL=$MOCK_URL"
+	if [ "${1:-}" = oauth ]; then
+		echo "CLAUDE_CODE_OAUTH_TOKEN=sk-ant-oat01-mock-test-token"
+	else
+		echo "ANTHROPIC_API_KEY=sk-ant-api03-mock-test-key"
+	fi
+	echo "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1"
+	echo "CLAUDE_CODE_MAX_RETRIES=${CLAUDE_MAX_RETRIES:-2}"
+}
+
+# codex_env: words for env(1) for Codex: CODEX_HOME and the caller's
+# OpenAI variables unset, a fresh HOME (its ~/.codex) under $TMP and the key
+# the mock provider reads (MOCK_API_KEY).
+codex_env() {
+	local home v
+	home=$(mktemp -d "$TMP/codex-home.XXXXXX")
+	for v in CODEX_HOME OPENAI_API_KEY OPENAI_BASE_URL; do
+		printf -- '-u\n%s\n' "$v"
+	done
+	echo "HOME=$home"
+	echo "MOCK_API_KEY=mock-test-key"
+}
+
+# codex_args: the `-c` words that make `codex exec` use the mock as its
+# model provider (Responses API over HTTP; Codex reads no OPENAI_BASE_URL),
+# with one request retry and one stream retry at most.
+codex_args() {
+	local p=model_providers.mock
+	printf '%s\n' -c model_provider=mock -c "$p.name=mock" -c "$p.base_url=$MOCK_URL/v1" \
+		-c "$p.wire_api=responses" -c "$p.env_key=MOCK_API_KEY" \
+		-c "$p.request_max_retries=${CODEX_REQUEST_RETRIES:-0}" \
+		-c "$p.stream_max_retries=${CODEX_STREAM_RETRIES:-1}"
+}
