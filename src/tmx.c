@@ -7,9 +7,39 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "proc.h"
 #include "tmx.h"
+
+/*
+ * The server exit race. A tmux server exits when its last session goes
+ * (exit-empty on, tmux's default). The run kills every finished session,
+ * so with one agent at a time each kill empties the server, and a
+ * new-session that connects while that server is on its way out fails
+ * with "server exited unexpectedly" (or "lost server") and starts nothing.
+ *
+ * 1. Every spawn sets exit-empty off in the same tmux invocation as its
+ *    new-session: from a run's first spawn on, the server outlives its
+ *    sessions whoever started it (an older automator, the run being
+ *    resumed, a run that was killed). A config passed with -f would reach
+ *    only a server we start ourselves (and -f /dev/null keeps the user's
+ *    ~/.tmux.conf out); a keeper session would show up in every list of
+ *    sessions and in `automator abort`'s count. tmx_server_done hands the
+ *    server back to tmux's default when the run's process ends: it exits at
+ *    once when it has no session, else when its last session is killed. A
+ *    server left empty with exit-empty off (by a run killed with SIGKILL,
+ *    or by a version that never gave it back) is harmless: the next run
+ *    uses it and gives it back the same way.
+ * 2. A spawn that still meets a server that is exiting or gone (the first
+ *    spawn of a run, right after a kill of the server's last session left
+ *    by a paused run) is retried a few times with a short backoff. A retry
+ *    cannot make a second session: new-session refuses a name in use
+ *    ("duplicate session"); when the failed attempt did make the session,
+ *    has-session says so and the spawn finishes that one.
+ */
+#define SPAWN_TRIES 5
+#define SPAWN_BACKOFF_MS 20 /* doubled after each failed try: 20, 40, 80, 160 */
 
 void tmx_init(struct tmx *t, const char *socket)
 {
@@ -100,10 +130,78 @@ static char *pipe_command(const char *log_path)
 	return buf_detach(&b);
 }
 
+bool tmx_server_went_away(const char *err)
+{
+	static const char *const signs[] = { "server exited", "lost server", "no server running",
+					     "error connecting to", NULL };
+	/* connect(2) errors that no retry mends */
+	static const char *const lasting[] = { "File name too long", "Permission denied", NULL };
+	bool gone = false;
+
+	for (const char *const *p = signs; *p && !gone; p++)
+		gone = strstr(err, *p) != NULL;
+	for (const char *const *p = lasting; *p && gone; p++)
+		gone = strstr(err, *p) == NULL;
+	return gone;
+}
+
+/* The try failed because the server was exiting or went away under it. */
+static bool server_went_away(const struct proc_result *r)
+{
+	if (r->timed_out || r->not_found || r->signal)
+		return false;
+	return tmx_server_went_away(buf_str(&r->err));
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+/*
+ * A failed new-session made its session after all (the client lost the
+ * server after the command ran): set exit-empty and remain-on-exit again,
+ * read the pane's pid, then open the log pipe unless it is open; a pane
+ * that has already exited takes no pipe, and its runner has recorded its
+ * end.
+ */
+static int spawn_adopt(struct tmx *t, const struct tmx_spawn *s, int *pane_pid, char **cause)
+{
+	char *target = xstrfmt("=%s:", s->name);
+	/* clang-format off */
+	const char *opt[] = {
+		"set-option", "-s", "exit-empty", "off", ";",
+		"set-option", "-w", "-t", s->name, "remain-on-exit", "on", ";",
+		"display-message", "-p", "-t", target, "#{pane_pid}", NULL
+	};
+	/* clang-format on */
+	const char *pipe[] = { "pipe-pane", "-t", s->name, "-O", NULL, NULL };
+	struct proc_result r;
+	int ret = tmx_run(t, opt, &r, cause);
+
+	if (ret == 0 && pane_pid)
+		*pane_pid = atoi(buf_str(&r.out));
+	proc_result_release(&r);
+	if (ret == 0) {
+		char *cmd = pipe_command(s->log_path);
+
+		pipe[4] = cmd;
+		tmx_run(t, pipe, &r, NULL);
+		proc_result_release(&r);
+		free(cmd);
+	}
+	free(target);
+	return ret;
+}
+
 int tmx_spawn(struct tmx *t, const struct tmx_spawn *s, int *pane_pid, char **cause)
 {
 	struct strvec a = STRVEC_INIT;
 	struct proc_result r;
+	long backoff = SPAWN_BACKOFF_MS;
 	int ret;
 
 	strvec_push(&a, "new-session");
@@ -126,6 +224,11 @@ int tmx_spawn(struct tmx *t, const struct tmx_spawn *s, int *pane_pid, char **ca
 		strvec_push(&a, *p);
 	strvec_push(&a, ";");
 	strvec_push(&a, "set-option");
+	strvec_push(&a, "-s");
+	strvec_push(&a, "exit-empty");
+	strvec_push(&a, "off");
+	strvec_push(&a, ";");
+	strvec_push(&a, "set-option");
 	strvec_push(&a, "-w");
 	strvec_push(&a, "-t");
 	strvec_push(&a, s->name);
@@ -137,14 +240,44 @@ int tmx_spawn(struct tmx *t, const struct tmx_spawn *s, int *pane_pid, char **ca
 	strvec_push(&a, s->name);
 	strvec_push(&a, "-O");
 	strvec_push_nodup(&a, pipe_command(s->log_path));
-	ret = tmx_run(t, (const char *const *)a.v, &r, cause);
-	strvec_release(&a);
-	if (ret < 0) {
+	for (int try = 1;; try++) {
+		char *why = NULL;
+
+		ret = tmx_run(t, (const char *const *)a.v, &r, &why);
+		if (ret == 0) {
+			if (pane_pid)
+				*pane_pid = atoi(buf_str(&r.out));
+			break;
+		}
+		if (try >= SPAWN_TRIES || !server_went_away(&r)) {
+			if (cause)
+				*cause = why;
+			else
+				free(why);
+			break;
+		}
+		free(why);
 		proc_result_release(&r);
-		return -1;
+		sleep_ms(backoff);
+		backoff *= 2;
+		if (tmx_has_session(t, s->name, NULL) == 1) {
+			ret = spawn_adopt(t, s, pane_pid, cause);
+			strvec_release(&a);
+			return ret;
+		}
 	}
-	if (pane_pid)
-		*pane_pid = atoi(buf_str(&r.out));
+	proc_result_release(&r);
+	strvec_release(&a);
+	return ret;
+}
+
+int tmx_server_done(struct tmx *t)
+{
+	const char *args[] = { "set-option", "-s", "exit-empty", "on", NULL };
+	struct proc_result r;
+
+	/* fails when no server runs: nothing to give back */
+	tmx_run(t, args, &r, NULL);
 	proc_result_release(&r);
 	return 0;
 }

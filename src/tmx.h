@@ -39,9 +39,26 @@ struct tmx_spawn {
 /*
  * Starts a detached session running argv with remain-on-exit on and its
  * output piped to log_path, in one tmux invocation (so an instant exit
- * still leaves its status). Returns 0, or -1 with *cause.
+ * still leaves its status). The same invocation sets the server's
+ * exit-empty off: from then on the server outlives its last session (give
+ * it back with tmx_server_done). A try that meets a server exiting or gone
+ * is retried (up to 5 tries, about 300 ms in all); a retry never makes a
+ * second session. Returns 0, or -1 with *cause.
  */
 int tmx_spawn(struct tmx *t, const struct tmx_spawn *s, int *pane_pid, char **cause);
+/*
+ * The run's process is done with the server: exit-empty on again (tmux's
+ * default), so the server exits at once when it has no session left, else
+ * when its last session goes. No server running is success.
+ */
+int tmx_server_done(struct tmx *t);
+/*
+ * True when tmux's stderr says the server was exiting or went away under
+ * the client ("server exited unexpectedly", "lost server", ...): worth
+ * another try. A connect error that lasts (name too long, permission) is
+ * not.
+ */
+bool tmx_server_went_away(const char *err);
 /* 1 when the session exists, 0 when not, -1 when tmux failed (*cause). */
 int tmx_has_session(struct tmx *t, const char *name, char **cause);
 /*
