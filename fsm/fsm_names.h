@@ -46,6 +46,7 @@
 	X(PENDING, "waiting for its dependencies and a free slot")            \
 	X(SPAWN, "an agent session step runs")                                \
 	X(REVIEW, "a review session runs, up to review_cycles times")         \
+	X(WAITING, "the agent's service asked to wait; no attempt is spent")  \
 	X(COMMIT, "the story's changes are committed")                        \
 	X(VERIFY, "the final verifiers run")                                  \
 	X(AWAITING_DECISION, "a PREFERENCE escalation is open for the story") \
@@ -70,8 +71,12 @@
 	X(NO_RESULT, "monitor: exit 0 without the expected result")              \
 	X(EXITED, "monitor: the process failed (non-zero exit or a signal)")     \
 	X(WAITING_INPUT, "monitor: the agent waits at a prompt")                 \
-	X(RATE_LIMITED, "monitor: the agent reports a rate limit")               \
-	X(UNAVAILABLE, "monitor: the agent cannot reach its service or log in")  \
+	X(WAIT, "monitor: the service asks to wait (limit, overload, 5xx)")      \
+	X(NETWORK, "monitor: the agent could not reach its service")             \
+	X(UNAVAILABLE, "monitor: a human must act (login, billing, program)")    \
+	X(PERMISSION_DENIED, "monitor: it succeeded but was denied tools")       \
+	X(WAIT_OVER, "scheduler: the wait is over")                              \
+	X(OVER_BUDGET, "scheduler: the next session would pass a cost budget")   \
 	X(IDLE, "monitor: no output for idle_timeout")                           \
 	X(TIMEOUT, "monitor: the step ran past its timeout")                     \
 	X(SPAWN_FAILED, "monitor: the session could not be started")             \
@@ -90,6 +95,8 @@
 	X(CHOSE_SKIP_STEP, "human: skip the current step")                       \
 	X(CHOSE_SKIP_STORY, "human: skip the story")                             \
 	X(CHOSE_ABORT_STORY, "human: abort the story")                           \
+	X(CHOSE_KEEP_WAITING, "human: keep waiting for the limit's reset")       \
+	X(CHOSE_RAISE_BUDGET, "human: raise the story's cost budget")            \
 	X(ABORT, "human: the run is aborted")
 
 #define STORY_GUARDS(X)                                          \
@@ -98,7 +105,8 @@
 	X(CYCLES_LEFT, "the review has cycles left")             \
 	X(RESTARTS_LEFT, "the restart budget is not spent")      \
 	X(HAS_DEPENDENTS, "other stories depend on this one")    \
-	X(IS_REVIEW_STEP, "the current step is a review step")
+	X(IS_REVIEW_STEP, "the current step is a review step")   \
+	X(WAIT_LEFT, "the wait ends within limits.max_wait")
 
 #define STORY_ACTIONS(X)                                                           \
 	X(BEGIN_STORY, "record the story's base commit; queue the first step")     \
@@ -110,7 +118,10 @@
 	X(RETRY_STEP, "count an attempt and queue the current step again")         \
 	X(NEW_CYCLE, "count a review cycle and queue the review again")            \
 	X(RESTART_STEP, "kill the stuck session; restart within the budget")       \
-	X(BACKOFF_RETRY, "wait with backoff, then queue the step again")           \
+	X(WAIT, "record the wait and hold the agent preset until the reset")       \
+	X(BACKOFF_RETRY, "count a retry; wait with backoff (network)")             \
+	X(RESUME_STEP, "queue the current step again; nothing is counted")         \
+	X(RAISE_BUDGET, "raise the story's cost budget; queue the step again")     \
 	X(RESUME_SESSION, "go on monitoring the session after a reply")            \
 	X(FALLBACK_RETRY, "switch to the fallback agent and queue the step again") \
 	X(MARK_DONE, "set the sprint-status value to done; free the slot")         \
@@ -125,6 +136,9 @@
 	X(ESCALATE_NEEDS_INPUT, "raise agent-needs-input (PREFERENCE)")            \
 	X(ESCALATE_RESTART_LOOP, "raise restart-loop (CRITICAL)")                  \
 	X(ESCALATE_UNAVAILABLE, "raise agent-unavailable (CRITICAL)")              \
+	X(ESCALATE_USAGE_LIMIT, "raise usage-limit (PREFERENCE)")                  \
+	X(ESCALATE_DENIED, "raise agent-permission-denied (PREFERENCE)")           \
+	X(ESCALATE_BUDGET, "raise budget-exceeded (PREFERENCE)")                   \
 	X(ESCALATE_UNEXPECTED, "raise unexpected-error (CRITICAL)")
 
 #endif

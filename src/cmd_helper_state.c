@@ -24,6 +24,7 @@
 #include "cmd.h"
 #include "commands.h"
 #include "project.h"
+#include "shellwords.h"
 #include "store.h"
 #include "tmx.h"
 #include "util.h"
@@ -528,27 +529,6 @@ static bool hook_is_ours(const char *cmd)
 	return false;
 }
 
-/* s as one word for sh -c: unchanged when it is plain, else single-quoted. */
-static char *shell_word(const char *s)
-{
-	struct buf b = BUF_INIT;
-	bool plain = *s != '\0';
-
-	for (const char *p = s; *p && plain; p++)
-		plain = isalnum((unsigned char)*p) || strchr("@%+=:,./_-", *p);
-	if (plain)
-		return xstrdup(s);
-	buf_addc(&b, '\'');
-	for (const char *p = s; *p; p++) {
-		if (*p == '\'')
-			buf_adds(&b, "'\\''");
-		else
-			buf_addc(&b, *p);
-	}
-	buf_addc(&b, '\'');
-	return buf_detach(&b);
-}
-
 /* Whether path is an executable that is the same file as exe. */
 static bool is_us(const char *path, const struct stat *exe)
 {
@@ -728,7 +708,7 @@ int cmd_install_stop_hook_exec(int argc, char **argv)
 		ret = fail("no_helper_path", EXIT_UNAVAILABLE);
 		goto out;
 	}
-	word = shell_word(helper);
+	word = shellwords_quote(helper);
 	command = xstrfmt("%s stop-hook", word);
 	add_hook(settings, command);
 	out = json_dumps(settings, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

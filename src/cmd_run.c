@@ -20,6 +20,7 @@
 #include "project.h"
 #include "run.h"
 #include "runner.h"
+#include "status_usage.h"
 #include "storykey.h"
 #include "store.h"
 #include "tmx.h"
@@ -273,6 +274,7 @@ int cmd_status_exec(int argc, char **argv)
 			 v.run.finished_at, "pid", (json_int_t)v.run.pid, "counts", counts,
 			 "stories", stories, "escalation", "required", required, "signals",
 			 json_incref(oe.signals));
+	status_usage_add(v.st, v.run.id, stories, root);
 	if (opts[1].seen) {
 		char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
@@ -565,6 +567,8 @@ int cmd_abort_exec(int argc, char **argv)
 		for (size_t i = 0; i < names.n; i++)
 			tmx_kill_session(&tm, names.v[i], NULL);
 		free(prefix);
+		/* runs keep the server up (exit-empty off): give it back */
+		tmx_server_done(&tm);
 	}
 	arg[0] = v.st;
 	arg[1] = v.run.id;

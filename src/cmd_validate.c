@@ -1,7 +1,9 @@
 /*
  * cmd_validate.c: `automator validate FILE...`. Tells each file's kind from
  * its top-level keys, loads it with the matching loader and prints either
- * `ok FILE` or every error found. Must not write anything.
+ * `ok FILE` or every error found. A good sprint is also checked against
+ * this machine (preflight.h); those findings are warnings and do not change
+ * the exit status, which is about the file. Must not write anything.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include "cmd.h"
 #include "commands.h"
 #include "config.h"
+#include "preflight.h"
 #include "util.h"
 #include "ydoc.h"
 
@@ -35,8 +38,11 @@ static enum file_kind kind_of(const struct ynode *root)
 	return FILE_UNKNOWN;
 }
 
-/* Loads path by kind; returns 0 when it is good. */
-static int validate_one(const char *path, struct diags *d)
+/*
+ * Loads path by kind; returns 0 when it is good. A good sprint's preflight
+ * findings are added to pf.
+ */
+static int validate_one(const char *path, struct diags *d, struct preflight *pf)
 {
 	struct ydoc doc;
 	enum file_kind kind;
@@ -63,8 +69,10 @@ static int validate_one(const char *path, struct diags *d)
 	case FILE_SPRINT: {
 		struct sprint *s;
 
-		if ((ret = sprint_load(path, &s, d)) == 0)
+		if ((ret = sprint_load(path, &s, d)) == 0) {
+			preflight_check(s, NULL, NULL, pf);
 			sprint_free(s);
+		}
 		break;
 	}
 	case FILE_BMAD_STATUS: {
@@ -122,9 +130,12 @@ int cmd_validate_exec(int argc, char **argv)
 	}
 	for (int i = 0; i < npos; i++) {
 		struct diags d = DIAGS_INIT;
+		struct preflight pf = PREFLIGHT_INIT;
 
-		if (validate_one(pos[i], &d) == 0 && d.n == 0) {
+		if (validate_one(pos[i], &d, &pf) == 0 && d.n == 0) {
 			printf("ok %s\n", pos[i]);
+			fflush(stdout);
+			preflight_print(&pf, stderr, pos[i], true);
 		} else {
 			fflush(stdout);
 			if (d.n == 0)
@@ -134,6 +145,7 @@ int cmd_validate_exec(int argc, char **argv)
 			status = EXIT_DATAERR;
 		}
 		diags_release(&d);
+		preflight_release(&pf);
 	}
 	free(pos);
 	return status;

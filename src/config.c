@@ -15,6 +15,7 @@
 #include "bmad.h"
 #include "config.h"
 #include "schema.h"
+#include "shellwords.h"
 #include "storykey.h"
 #include "ydoc.h"
 
@@ -36,12 +37,21 @@ void notify_cfg_default(struct notify_cfg *n)
 }
 
 const char *const required_triggers[] = {
-	"code-review-loop-exceeded",  "cannot-parse-output",
-	"session-spawn-failure",      "git-commit-failure",
-	"unexpected-error",           "dependency-conflict",
-	"dev-implementation-failure", "session-incomplete",
-	"agent-needs-input",          "restart-loop",
-	"agent-unavailable",          NULL,
+	"code-review-loop-exceeded",
+	"cannot-parse-output",
+	"session-spawn-failure",
+	"git-commit-failure",
+	"unexpected-error",
+	"dependency-conflict",
+	"dev-implementation-failure",
+	"session-incomplete",
+	"agent-needs-input",
+	"restart-loop",
+	"agent-unavailable",
+	"usage-limit",
+	"agent-permission-denied",
+	"budget-exceeded",
+	NULL,
 };
 
 /* Placeholders a prompt or message may use (everything but {prompt}). */
@@ -82,8 +92,9 @@ static int name_error(struct lctx *cx, const struct ynode *n, const char *what, 
 
 /* Placeholders a trigger message may use: the text ones plus what went wrong. */
 static const char *const message_names[] = {
-	"story.id", "story.key", "story.prefix", "story.title", "story.epic", "step",
-	"cycle",    "attempt",   "root",         "error",       "output",     NULL,
+	"story.id", "story.key", "story.prefix", "story.title", "story.epic",
+	"step",     "cycle",     "attempt",      "root",        "error",
+	"output",   "denied",    "cost",         "waiting",     NULL,
 };
 
 /* ---- shipped files ---- */
@@ -151,6 +162,11 @@ static void agent_release(struct agent *a)
 	patlist_release(&a->failure);
 	patlist_release(&a->prompt_wait);
 	patlist_release(&a->rate_limit);
+	patlist_release(&a->usage_limit);
+	patlist_release(&a->overloaded);
+	patlist_release(&a->server_error);
+	patlist_release(&a->network);
+	patlist_release(&a->retrying);
 	patlist_release(&a->unavailable);
 	free(a->file);
 }
@@ -218,9 +234,35 @@ static int parse_agent_output(struct lctx *cx, const struct ynode *n, void *obj)
 			  a->output);
 }
 
+/*
+ * A command: a list of words (each item one word, as written) or one
+ * string split into words by shell quoting rules (shellwords.h), never
+ * run by a shell. An unterminated quote is an error at the string.
+ */
+static int read_command(struct lctx *cx, const struct ynode *n, struct strvec *out)
+{
+	char *cause = NULL;
+	int ret;
+
+	if (!n || n->kind != YN_SCALAR || ynode_is_null(n))
+		return schema_strlist(cx, n, out);
+	if (shellwords_split(n->str, out, &cause, NULL) == 0)
+		return 0;
+	ret = lctx_error(cx, n, "%s in command '%s'", cause, n->str);
+	free(cause);
+	return ret;
+}
+
+static int parse_agent_command(struct lctx *cx, const struct ynode *n, void *obj)
+{
+	struct agent *a = obj;
+
+	return read_command(cx, n, &a->command);
+}
+
 static const struct field agent_fields[] = {
 	{ "description", FT_STR, offsetof(struct agent, description), 0, NULL, 0, 0 },
-	{ "command", FT_STRLIST, offsetof(struct agent, command), F_REQUIRED, NULL, 0, 0 },
+	{ "command", FT_CUSTOM, 0, F_REQUIRED, parse_agent_command, 0, 0 },
 	{ "env", FT_CUSTOM, 0, 0, parse_agent_env, 0, 0 },
 	{ "output", FT_CUSTOM, 0, 0, parse_agent_output, 0, 0 },
 	{ "fallback", FT_STR, offsetof(struct agent, fallback), 0, NULL, 0, 0 },
@@ -229,6 +271,11 @@ static const struct field agent_fields[] = {
 	{ "prompt_wait", FT_PATTERNS, offsetof(struct agent, prompt_wait), 0, NULL, 0, 0 },
 	{ "rate_limit", FT_PATTERNS, offsetof(struct agent, rate_limit), 0, NULL, 0, 0 },
 	{ "unavailable", FT_PATTERNS, offsetof(struct agent, unavailable), 0, NULL, 0, 0 },
+	{ "usage_limit", FT_PATTERNS, offsetof(struct agent, usage_limit), 0, NULL, 0, 0 },
+	{ "overloaded", FT_PATTERNS, offsetof(struct agent, overloaded), 0, NULL, 0, 0 },
+	{ "server_error", FT_PATTERNS, offsetof(struct agent, server_error), 0, NULL, 0, 0 },
+	{ "network", FT_PATTERNS, offsetof(struct agent, network), 0, NULL, 0, 0 },
+	{ "retrying", FT_PATTERNS, offsetof(struct agent, retrying), 0, NULL, 0, 0 },
 };
 
 /* Reads the agents mapping n into set, replacing presets of the same name. */
@@ -948,6 +995,12 @@ static int parse_limits(struct lctx *cx, const struct ynode *n, void *obj)
 		  0 },
 		{ "step_timeout", FT_DURATION, offsetof(struct limits, step_timeout), 0, NULL, 0,
 		  0 },
+		{ "retry_patience", FT_DURATION, offsetof(struct limits, retry_patience), 0, NULL,
+		  0, 0 },
+		{ "max_wait", FT_DURATION, offsetof(struct limits, max_wait), 0, NULL, 0, 0 },
+		{ "max_cost_usd", FT_NUMBER, offsetof(struct limits, max_cost_usd), 0, NULL, 0, 0 },
+		{ "max_cost_usd_run", FT_NUMBER, offsetof(struct limits, max_cost_usd_run), 0, NULL,
+		  0, 0 },
 	};
 	struct sprint *s = obj;
 
@@ -1094,11 +1147,23 @@ static int parse_notify_routes(struct lctx *cx, const struct ynode *n, void *obj
 	return cx->errors > before ? -1 : 0;
 }
 
+/* notify.command: a list or a string, as an agent's command (read_command) */
+static int parse_notify_command(struct lctx *cx, const struct ynode *n, void *obj)
+{
+	struct notify_cfg *nc = obj;
+
+	if (read_command(cx, n, &nc->command) < 0)
+		return -1;
+	if (!nc->command.n)
+		return lctx_error(cx, n, "empty command in notify");
+	return 0;
+}
+
 static int parse_notify(struct lctx *cx, const struct ynode *n, void *obj)
 {
 	static const struct field fields[] = {
 		{ "routes", FT_CUSTOM, 0, 0, parse_notify_routes, 0, 0 },
-		{ "command", FT_STRLIST, offsetof(struct notify_cfg, command), 0, NULL, 0, 0 },
+		{ "command", FT_CUSTOM, 0, 0, parse_notify_command, 0, 0 },
 		{ "stale_after", FT_DURATION, offsetof(struct notify_cfg, stale_after), 0, NULL, 0,
 		  0 },
 		{ "max_reescalations", FT_INT, offsetof(struct notify_cfg, max_reescalations), 0,
@@ -1429,7 +1494,7 @@ int sprint_load(const char *path, struct sprint **out, struct diags *d)
 	s = xcalloc(1, sizeof(*s));
 	s->file = xstrdup(path);
 	s->max_parallel = 1;
-	s->limits = (struct limits){ 5, 2, 600, 7200 };
+	s->limits = (struct limits){ 5, 2, 600, 7200, 180, 12 * 3600, 0, 0 };
 
 	agents_path = config_shipped("data/agents.yaml");
 	if (agents_load(agents_path, &s->agents, &sub) < 0) {

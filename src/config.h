@@ -23,8 +23,11 @@ struct agent {
 	struct strvec env;     /* "NAME=value" templates */
 	char *output;          /* "text" | "claude-stream-json" | "codex-json" */
 	char *fallback;        /* another agent's name, or NULL */
-	struct patlist success, failure, prompt_wait, rate_limit, unavailable;
-	char *file; /* where it was defined */
+	struct patlist success, failure, prompt_wait;
+	/* the classes that blame no code (judge.h) */
+	struct patlist usage_limit, rate_limit, overloaded, server_error, network, unavailable;
+	struct patlist retrying; /* the agent retries a request: not progress */
+	char *file;              /* where it was defined */
 	int line, col;
 };
 
@@ -99,7 +102,7 @@ enum severity { SEVERITY_MEDIUM, SEVERITY_HIGH, SEVERITY_CRITICAL };
 #define TRIGGER_ACTIONS(X) \
 	X(retry) X(retry_fallback) X(skip_step) X(skip_story) X(abort_story) X(abort_run) \
 	X(pause) X(mark_success) X(mark_failure) X(view_output) X(send_reply) X(attach) \
-	X(sequential) X(continue)
+	X(sequential) X(continue) X(keep_waiting) X(raise_budget)
 /* clang-format on */
 #define TRIGGER_ACTION_ENUM(n) TA_##n,
 enum trigger_action { TRIGGER_ACTIONS(TRIGGER_ACTION_ENUM) TA__COUNT };
@@ -155,8 +158,12 @@ void notify_cfg_default(struct notify_cfg *n);
 struct limits {
 	int review_cycles;
 	int crash_retries;
-	long idle_timeout; /* seconds */
-	long step_timeout; /* seconds */
+	long idle_timeout;       /* seconds */
+	long step_timeout;       /* seconds */
+	long retry_patience;     /* seconds an agent may only retry before it is stopped */
+	long max_wait;           /* seconds a story may wait for its agent's service */
+	double max_cost_usd;     /* per story; 0: no budget */
+	double max_cost_usd_run; /* per run; 0: no budget */
 };
 
 struct story {

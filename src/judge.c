@@ -9,34 +9,8 @@
  * Must not: read files or the clock, start processes, compile patterns,
  * re-scan old output, or keep more than one line of output in memory.
  *
- * Event shapes read (anything else, and any member missing or of another
- * type, is ignored; a line that is not a JSON object is judged as text):
- *
- * claude-stream-json (claude -p PROMPT --output-format stream-json --verbose)
- *   {"type":"assistant","message":{"model":M,"content":[{"type":"text","text":T},...]}}
- *       T is model text, split into lines; error text instead when M is
- *       "<synthetic>" (the CLI speaking, e.g. "Invalid API key · Please run
- *       /login") or the event has an "error" member.
- *   {"type":"result","subtype":S,"is_error":B,"result":T,...}
- *       B true, or S starting with "error" (error_max_turns,
- *       error_during_execution): a fatal agent error, T is error text.
- *       Otherwise T (the final message again) is model text.
- *   "system", "user" (tool results), "stream_event": ignored.
- *
- * codex-json (codex exec --json)
- *   {"type":"item.completed","item":{"type":"agent_message","text":T}}
- *       T is model text.
- *   {"type":"item.completed","item":{"type":"error","message":T}}
- *       a warning: T is error text, not fatal.
- *   {"type":"turn.failed","error":{"message":T}}
- *       a fatal agent error, T is error text.
- *   {"type":"error","message":T}
- *       T is error text; fatal unless a later turn.completed shows that the
- *       turn recovered (Codex reports retries such as "Reconnecting... 1/5"
- *       this way).
- *   {"type":"turn.completed",...}   clears a pending "error" event.
- *   thread.started, turn.started, item.started, item.updated and other items
- *   (reasoning, command_execution, file_change, ...): ignored.
+ * The agents' JSON events are read by judge_events.c (shapes listed there);
+ * both share judge_int.h.
  */
 #include <jansson.h>
 #include <stdlib.h>
@@ -44,69 +18,17 @@
 #include <strings.h>
 
 #include "config.h"
-#include "judge.h"
+#include "judge_int.h"
 #include "match.h"
+#include "resettime.h"
 #include "util.h"
-
-/* Longest excerpt of output quoted in a reason (bytes, before "..."). */
-#define EXCERPT_MAX 200
-
-enum judge_format { FMT_TEXT, FMT_CLAUDE, FMT_CODEX };
-
-/* Where a line of text came from (judge.h: plain, model and error text). */
-enum judge_src { SRC_PLAIN, SRC_MODEL, SRC_ERROR };
-
-/* Escape sequence being skipped. */
-enum judge_esc {
-	ESC_NONE,
-	ESC_ESC,     /* after ESC */
-	ESC_INTER,   /* ESC, intermediate bytes (ESC ( B) */
-	ESC_CSI,     /* ESC [ parameters, intermediates, final */
-	ESC_STR,     /* OSC, DCS, SOS, PM, APC: up to BEL or ESC \ */
-	ESC_STR_ESC, /* ESC inside a string sequence */
-};
-
-/* The first line that matched a list, or the first event of a kind. */
-struct judge_hit {
-	bool seen;
-	char *pattern; /* pattern source (excerpt), NULL for events */
-	char *text;    /* excerpt of the line or message */
-};
-
-struct judge {
-	struct judge_cfg cfg;
-	enum judge_format fmt;
-
-	/* line assembly */
-	char line[JUDGE_LINE_MAX + 1]; /* the current line, stripped, NUL-terminated */
-	size_t len;
-	enum judge_esc esc;
-	bool pending_cr; /* a \r was seen: the next visible byte starts the line over */
-	bool split;      /* the current line has been judged in pieces */
-	bool opaque;     /* ... and it is an overlong JSON event: not judged */
-	size_t bytes;
-	bool finished;
-
-	/* what was seen */
-	struct buf last;  /* last complete line with visible text */
-	bool prompt_last; /* ... and it matched a prompt_wait pattern */
-	struct judge_hit step_failure, agent_failure;
-	struct judge_hit step_success, agent_success;
-	struct judge_hit rate_limit, unavailable;
-	struct judge_hit agent_error;   /* Claude error result, Codex turn.failed */
-	struct judge_hit codex_pending; /* Codex error event without turn.completed yet */
-
-	char *result_json;    /* last valid AUTOMATOR_RESULT, compact */
-	char *result_status;  /* its "status" when a string */
-	char *result_invalid; /* why the last invalid one was refused */
-};
 
 static bool is_space(unsigned char c)
 {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
-static bool has_visible(const char *s, size_t n)
+bool judge__visible(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!is_space((unsigned char)s[i]))
@@ -172,7 +94,7 @@ static size_t utf8_incomplete_tail(const char *s, size_t n)
  * A one-line excerpt of s[0..n) for a reason: trimmed, control characters
  * as spaces, invalid UTF-8 as '?', at most EXCERPT_MAX bytes then "...".
  */
-static char *excerpt(const char *s, size_t n)
+char *judge__excerpt(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	struct buf b = BUF_INIT;
@@ -204,7 +126,7 @@ static char *excerpt(const char *s, size_t n)
 	return buf_detach(&b);
 }
 
-static void hit_release(struct judge_hit *h)
+void judge__hit_release(struct judge_hit *h)
 {
 	free(h->pattern);
 	free(h->text);
@@ -213,10 +135,10 @@ static void hit_release(struct judge_hit *h)
 
 static void hit_set(struct judge_hit *h, const char *pattern, const char *s, size_t n)
 {
-	hit_release(h);
+	judge__hit_release(h);
 	h->seen = true;
-	h->pattern = pattern ? excerpt(pattern, strlen(pattern)) : NULL;
-	h->text = excerpt(s, n);
+	h->pattern = pattern ? judge__excerpt(pattern, strlen(pattern)) : NULL;
+	h->text = judge__excerpt(s, n);
 }
 
 static int list_match(const struct patlist *l, const char *s, size_t n)
@@ -280,7 +202,7 @@ static void judge_result_line(struct judge *j, const char *s, size_t n)
 	}
 	obj = json_loadb(s + i, n - i, JSON_REJECT_DUPLICATES, &err);
 	if (!obj) {
-		char *e = excerpt(err.text, strlen(err.text));
+		char *e = judge__excerpt(err.text, strlen(err.text));
 
 		result_invalid(j, xstrfmt("bad json: %s", e));
 		free(e);
@@ -314,7 +236,7 @@ static void judge_text(struct judge *j, const char *s, size_t n, enum judge_src 
 {
 	const struct judge_cfg *c = &j->cfg;
 
-	if (!has_visible(s, n))
+	if (!judge__visible(s, n))
 		return;
 	buf_reset(&j->last);
 	buf_add(&j->last, s, n);
@@ -329,13 +251,77 @@ static void judge_text(struct judge *j, const char *s, size_t n, enum judge_src 
 		j->prompt_last = false;
 	}
 	if (src != SRC_MODEL) {
-		match_hit(&j->rate_limit, c->agent_rate_limit, s, n);
 		match_hit(&j->unavailable, c->agent_unavailable, s, n);
+		match_hit(&j->usage_limit, c->agent_usage_limit, s, n);
+		match_hit(&j->rate_limit, c->agent_rate_limit, s, n);
+		match_hit(&j->overloaded, c->agent_overloaded, s, n);
+		match_hit(&j->server_error, c->agent_server_error, s, n);
+		match_hit(&j->network, c->agent_network, s, n);
 	}
 }
 
-/* Text that may hold several lines (from a JSON string). */
-static void judge_block(struct judge *j, const char *text, enum judge_src src)
+/*
+ * The class one error text alone would give, by the agent's pattern lists
+ * (unavailable, the wait reasons, network), into *c when it is unset.
+ */
+static void text_class(struct judge *j, struct judge_class *c, const char *s, size_t n)
+{
+	const struct judge_cfg *cfg = &j->cfg;
+	const struct {
+		const struct patlist *l;
+		enum judge_verdict v;
+		enum wait_reason w;
+	} lists[] = {
+		{ cfg->agent_unavailable, JV_UNAVAILABLE, WAIT_NONE },
+		{ cfg->agent_usage_limit, JV_WAIT, WAIT_USAGE_LIMIT },
+		{ cfg->agent_rate_limit, JV_WAIT, WAIT_RATE_LIMIT },
+		{ cfg->agent_overloaded, JV_WAIT, WAIT_OVERLOADED },
+		{ cfg->agent_server_error, JV_WAIT, WAIT_SERVER_ERROR },
+		{ cfg->agent_network, JV_NETWORK, WAIT_NETWORK },
+	};
+	char *text = xstrndup(s, n);
+
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+		if (list_match(lists[i].l, s, n) >= 0) {
+			judge__classify(c, lists[i].v, lists[i].w, "retrying", text);
+			break;
+		}
+	}
+	free(text);
+}
+
+bool judge__retry_text(struct judge *j, const char *s, size_t n)
+{
+	if (list_match(j->cfg.agent_retrying, s, n) < 0)
+		return false;
+	judge__class_release(&j->retry);
+	text_class(j, &j->retry, s, n);
+	return true;
+}
+
+void judge__agent_error(struct judge_hit *h, const char *what, const char *text)
+{
+	struct buf b = BUF_INIT;
+	size_t n;
+
+	if (h->seen)
+		return;
+	buf_adds(&b, what);
+	if (text) {
+		n = strcspn(text, "\n");
+		if (judge__visible(text, n)) {
+			char *e = judge__excerpt(text, n);
+
+			buf_addf(&b, ": %s", e);
+			free(e);
+		}
+	}
+	h->seen = true;
+	h->pattern = NULL;
+	h->text = buf_detach(&b);
+}
+
+void judge__block(struct judge *j, const char *text, enum judge_src src)
 {
 	const char *p = text, *nl;
 	size_t n;
@@ -354,129 +340,6 @@ static void judge_block(struct judge *j, const char *text, enum judge_src src)
 	}
 }
 
-static const char *member_str(const json_t *obj, const char *key)
-{
-	return json_string_value(json_object_get(obj, key));
-}
-
-/* Records the first fatal agent error (reason "<what>: <first line of text>"). */
-static void agent_error(struct judge_hit *h, const char *what, const char *text)
-{
-	struct buf b = BUF_INIT;
-	size_t n;
-
-	if (h->seen)
-		return;
-	buf_adds(&b, what);
-	if (text) {
-		n = strcspn(text, "\n");
-		if (has_visible(text, n)) {
-			char *e = excerpt(text, n);
-
-			buf_addf(&b, ": %s", e);
-			free(e);
-		}
-	}
-	h->seen = true;
-	h->pattern = NULL;
-	h->text = buf_detach(&b);
-}
-
-static void claude_event(struct judge *j, const json_t *ev, const char *type)
-{
-	if (!strcmp(type, "assistant")) {
-		const json_t *msg = json_object_get(ev, "message");
-		const json_t *content = json_object_get(msg, "content");
-		const char *model = member_str(msg, "model");
-		enum judge_src src = SRC_MODEL;
-		size_t i;
-
-		if ((model && !strcmp(model, "<synthetic>")) || json_object_get(ev, "error"))
-			src = SRC_ERROR;
-		if (json_is_string(content)) {
-			judge_block(j, json_string_value(content), src);
-			return;
-		}
-		for (i = 0; i < json_array_size(content); i++) {
-			const json_t *block = json_array_get(content, i);
-			const char *bt = member_str(block, "type");
-
-			if (bt && !strcmp(bt, "text"))
-				judge_block(j, member_str(block, "text"), src);
-		}
-	} else if (!strcmp(type, "result")) {
-		const char *subtype = member_str(ev, "subtype");
-		const char *text = member_str(ev, "result");
-		bool is_error = json_is_true(json_object_get(ev, "is_error"));
-		bool failed = is_error || (subtype && !strncmp(subtype, "error", 5));
-
-		if (!failed) {
-			judge_block(j, text, SRC_MODEL);
-			return;
-		}
-		judge_block(j, text, SRC_ERROR);
-		if (!j->agent_error.seen) {
-			char *what = xstrfmt("claude result is an error (subtype '%s')",
-					     subtype ? subtype : "none");
-
-			agent_error(&j->agent_error, what, text);
-			free(what);
-		}
-	}
-}
-
-static void codex_event(struct judge *j, const json_t *ev, const char *type)
-{
-	if (!strcmp(type, "item.completed")) {
-		const json_t *item = json_object_get(ev, "item");
-		const char *it = member_str(item, "type");
-
-		if (!it)
-			return;
-		if (!strcmp(it, "agent_message"))
-			judge_block(j, member_str(item, "text"), SRC_MODEL);
-		else if (!strcmp(it, "error"))
-			judge_block(j, member_str(item, "message"), SRC_ERROR);
-	} else if (!strcmp(type, "turn.failed")) {
-		const char *msg = member_str(json_object_get(ev, "error"), "message");
-
-		judge_block(j, msg, SRC_ERROR);
-		agent_error(&j->agent_error, "codex turn failed", msg);
-	} else if (!strcmp(type, "error")) {
-		const char *msg = member_str(ev, "message");
-
-		judge_block(j, msg, SRC_ERROR);
-		agent_error(&j->codex_pending, "codex error", msg);
-	} else if (!strcmp(type, "turn.completed")) {
-		hit_release(&j->codex_pending);
-	}
-}
-
-/* Judges s[0..n) as a JSON event; false when it is not a JSON object. */
-static bool judge_event(struct judge *j, const char *s, size_t n)
-{
-	json_error_t err;
-	const char *type;
-	json_t *ev;
-
-	if (first_visible(s, n) != '{')
-		return false;
-	ev = json_loadb(s, n, 0, &err);
-	if (!ev)
-		return false;
-	if (!json_is_object(ev)) {
-		json_decref(ev);
-		return false;
-	}
-	type = member_str(ev, "type");
-	if (type && j->fmt == FMT_CLAUDE)
-		claude_event(j, ev, type);
-	else if (type && j->fmt == FMT_CODEX)
-		codex_event(j, ev, type);
-	json_decref(ev);
-	return true;
-}
-
 /*
  * The first n bytes of the line buffer are a line (piece: a JUDGE_LINE_MAX
  * piece of a longer line, more to come). A line judged in pieces is plain
@@ -492,13 +355,24 @@ static void line_emit(struct judge *j, size_t n, bool piece)
 		j->split = true;
 		j->opaque = j->fmt != FMT_TEXT && first_visible(s, n) == '{';
 	}
-	if (!has_visible(s, n))
+	if (!judge__visible(s, n))
 		return;
 	j->prompt_last = false;
 	if (j->opaque)
 		return;
-	if (j->fmt == FMT_TEXT || overlong || !judge_event(j, s, n))
-		judge_text(j, s, n, SRC_PLAIN);
+	if (j->fmt != FMT_TEXT && !overlong && judge__event(j, s, n))
+		return;
+	judge_text(j, s, n, SRC_PLAIN);
+	if (judge__retry_text(j, s, n)) {
+		j->retrying = true;
+	} else {
+		j->retrying = false;
+		j->progress++;
+		if (j->fmt == FMT_TEXT) {
+			buf_reset(&j->said);
+			buf_add(&j->said, s, n);
+		}
+	}
 }
 
 static void line_end(struct judge *j)
@@ -622,6 +496,11 @@ void judge_cfg_init(struct judge_cfg *cfg, const struct step *step, const struct
 		cfg->agent_failure = &agent->failure;
 		cfg->agent_prompt_wait = &agent->prompt_wait;
 		cfg->agent_rate_limit = &agent->rate_limit;
+		cfg->agent_usage_limit = &agent->usage_limit;
+		cfg->agent_overloaded = &agent->overloaded;
+		cfg->agent_server_error = &agent->server_error;
+		cfg->agent_network = &agent->network;
+		cfg->agent_retrying = &agent->retrying;
 		cfg->agent_unavailable = &agent->unavailable;
 		cfg->output = agent->output;
 	}
@@ -638,6 +517,10 @@ struct judge *judge_new(const struct judge_cfg *cfg)
 	else if (cfg->output && !strcmp(cfg->output, "codex-json"))
 		j->fmt = FMT_CODEX;
 	buf_init(&j->last);
+	buf_init(&j->said);
+	buf_init(&j->error_text);
+	j->field.v = JV_FAILURE;
+	j->retry.v = JV_FAILURE;
 	return j;
 }
 
@@ -646,14 +529,23 @@ void judge_free(struct judge *j)
 	if (!j)
 		return;
 	buf_release(&j->last);
-	hit_release(&j->step_failure);
-	hit_release(&j->agent_failure);
-	hit_release(&j->step_success);
-	hit_release(&j->agent_success);
-	hit_release(&j->rate_limit);
-	hit_release(&j->unavailable);
-	hit_release(&j->agent_error);
-	hit_release(&j->codex_pending);
+	judge__hit_release(&j->step_failure);
+	judge__hit_release(&j->agent_failure);
+	judge__hit_release(&j->step_success);
+	judge__hit_release(&j->agent_success);
+	judge__hit_release(&j->rate_limit);
+	judge__hit_release(&j->usage_limit);
+	judge__hit_release(&j->overloaded);
+	judge__hit_release(&j->server_error);
+	judge__hit_release(&j->network);
+	judge__hit_release(&j->unavailable);
+	judge__hit_release(&j->agent_error);
+	judge__class_release(&j->field);
+	judge__class_release(&j->retry);
+	strvec_release(&j->denials);
+	buf_release(&j->said);
+	buf_release(&j->error_text);
+	judge__hit_release(&j->codex_pending);
 	free(j->result_json);
 	free(j->result_status);
 	free(j->result_invalid);
@@ -691,7 +583,7 @@ bool judge_seen_unavailable(const struct judge *j)
 
 bool judge_prompt_waiting(const struct judge *j)
 {
-	if (has_visible(j->line, j->len))
+	if (judge__visible(j->line, j->len))
 		return tail_is_plain(j) && prompt_match(j, j->line, j->len);
 	return j->prompt_last;
 }
@@ -729,13 +621,97 @@ static const struct judge_hit *fatal_error(const struct judge *j)
 	return NULL;
 }
 
+/* The wait reason a pattern hit gives, in order of precedence; WAIT_NONE: none. */
+static enum wait_reason pattern_wait(const struct judge *j, const struct judge_hit **hit)
+{
+	const struct {
+		const struct judge_hit *h;
+		enum wait_reason w;
+	} hits[] = {
+		{ &j->usage_limit, WAIT_USAGE_LIMIT },
+		{ &j->rate_limit, WAIT_RATE_LIMIT },
+		{ &j->overloaded, WAIT_OVERLOADED },
+		{ &j->server_error, WAIT_SERVER_ERROR },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(hits); i++) {
+		if (hits[i].h->seen) {
+			*hit = hits[i].h;
+			return hits[i].w;
+		}
+	}
+	return WAIT_NONE;
+}
+
+static const char *const pattern_kind[] = { "none",       "usage-limit",  "rate-limit",
+					    "overloaded", "server-error", "network" };
+
+/*
+ * Steps 1 to 5 of judge_finish (judge.h): the classes that blame no code.
+ * Returns JV_FAILURE when none applies.
+ */
+static enum judge_verdict service_class(struct judge *j, int exit_status, char **why)
+{
+	const struct judge_hit *hit = NULL;
+	enum wait_reason w;
+
+	if (exit_status == 126 || exit_status == 127) {
+		*why = xstrfmt("exit %d: the agent's program could not be %s", exit_status,
+			       exit_status == 127 ? "found" : "executed");
+		return JV_UNAVAILABLE;
+	}
+	if (j->field.v == JV_UNAVAILABLE) {
+		*why = xstrdup(j->field.why);
+		return JV_UNAVAILABLE;
+	}
+	if (j->unavailable.seen) {
+		*why = hit_reason("unavailable", &j->unavailable);
+		return JV_UNAVAILABLE;
+	}
+	/* Claude calls a refused connection a server_error: the text says which */
+	if (j->field.v == JV_WAIT && j->field.reason == WAIT_SERVER_ERROR && j->network.seen) {
+		j->wait = WAIT_NETWORK;
+		*why = hit_reason("network", &j->network);
+		return JV_NETWORK;
+	}
+	if (j->field.v == JV_WAIT) {
+		enum wait_reason pw = pattern_wait(j, &hit);
+
+		/* the CLI's category is broad (a repeated 529 is a server_error): the
+		 * message may say more (reasons are ordered from the most specific) */
+		j->wait = pw != WAIT_NONE && pw < j->field.reason ? pw : j->field.reason;
+		/* a rate limit with a reset time or a usage-limit message is a usage limit */
+		if (j->wait == WAIT_RATE_LIMIT && (j->resets_at || j->usage_limit.seen))
+			j->wait = WAIT_USAGE_LIMIT;
+		*why = xstrdup(j->field.why);
+		return JV_WAIT;
+	}
+	if ((w = pattern_wait(j, &hit)) != WAIT_NONE) {
+		j->wait = w;
+		*why = hit_reason(pattern_kind[w], hit);
+		return JV_WAIT;
+	}
+	if (j->field.v == JV_NETWORK || j->network.seen) {
+		j->wait = WAIT_NETWORK;
+		*why = j->field.v == JV_NETWORK ? xstrdup(j->field.why)
+						: hit_reason("network", &j->network);
+		return JV_NETWORK;
+	}
+	if (j->retrying && j->retry.v != JV_FAILURE) {
+		j->wait = j->retry.reason;
+		*why = xstrfmt("still retrying when it ended (%s)", j->retry.why);
+		return j->retry.v;
+	}
+	return JV_FAILURE;
+}
+
 enum judge_verdict judge_finish(struct judge *j, int exit_status, int exit_signal, char **reason)
 {
 	const struct judge_hit *fatal;
 	bool exit0 = exit_signal <= 0 && exit_status == 0;
-	enum judge_verdict v;
+	enum judge_verdict v = JV_FAILURE;
 	bool clean;
-	char *why;
+	char *why = NULL;
 
 	if (!j->finished) {
 		if (j->len || j->split)
@@ -746,13 +722,10 @@ enum judge_verdict judge_finish(struct judge *j, int exit_status, int exit_signa
 	}
 	fatal = fatal_error(j);
 	clean = exit0 && !fatal;
+	j->wait = WAIT_NONE;
 
-	if (j->unavailable.seen && !clean) {
-		v = JV_UNAVAILABLE;
-		why = hit_reason("unavailable", &j->unavailable);
-	} else if (j->rate_limit.seen && !clean) {
-		v = JV_RATE_LIMITED;
-		why = hit_reason("rate-limit", &j->rate_limit);
+	if (!clean && (v = service_class(j, exit_status, &why)) != JV_FAILURE) {
+		/* decided: the agent's service, not the code */
 	} else if (j->step_failure.seen) {
 		v = JV_FAILURE;
 		why = hit_reason("failure", &j->step_failure);
@@ -792,11 +765,88 @@ enum judge_verdict judge_finish(struct judge *j, int exit_status, int exit_signa
 		else
 			why = xstrdup("no AUTOMATOR_RESULT line");
 	}
+	if ((v == JV_RESULT || v == JV_SUCCESS) && j->denials.n) {
+		char *was = why;
+
+		why = xstrfmt("%zu tool use%s denied (%s), though %s", j->denials.n,
+			      j->denials.n == 1 ? " was" : "s were", j->denials.v[0], was);
+		free(was);
+		v = JV_DENIED;
+	}
 	if (reason)
 		*reason = why;
 	else
 		free(why);
 	return v;
+}
+
+enum wait_reason judge_wait_reason(const struct judge *j)
+{
+	return j->wait;
+}
+
+long long judge_reset_at(const struct judge *j, long long now)
+{
+	const char *texts[4];
+	time_t t;
+
+	if (j->resets_at > 0)
+		return j->resets_at;
+	texts[0] = j->field.why;
+	texts[1] = j->usage_limit.seen ? j->usage_limit.text : NULL;
+	texts[2] = j->rate_limit.seen ? j->rate_limit.text : NULL;
+	texts[3] = buf_str(&j->error_text);
+	for (size_t i = 0; i < ARRAY_SIZE(texts); i++)
+		if (texts[i] && resettime_parse(texts[i], (time_t)now, &t) == 0)
+			return (long long)t;
+	return 0;
+}
+
+const struct judge_usage *judge_usage(const struct judge *j)
+{
+	return &j->usage;
+}
+
+const struct strvec *judge_denials(const struct judge *j)
+{
+	return &j->denials;
+}
+
+const char *judge_said(const struct judge *j)
+{
+	return buf_str(&j->said);
+}
+
+const char *judge_error_text(const struct judge *j)
+{
+	return buf_str(&j->error_text);
+}
+
+bool judge_retrying(const struct judge *j)
+{
+	return j->retrying;
+}
+
+unsigned judge_progress_count(const struct judge *j)
+{
+	return j->progress;
+}
+
+#define X_WAIT_NAME(n, s) s,
+static const char *const wait_names[] = { WAIT_REASONS(X_WAIT_NAME) };
+#undef X_WAIT_NAME
+
+const char *wait_reason_name(enum wait_reason w)
+{
+	return (unsigned)w < WAIT__COUNT ? wait_names[w] : "none";
+}
+
+enum wait_reason wait_reason_from_name(const char *s)
+{
+	for (int i = 0; s && i < WAIT__COUNT; i++)
+		if (!strcmp(s, wait_names[i]))
+			return (enum wait_reason)i;
+	return WAIT_NONE;
 }
 
 const char *judge_result_json(const struct judge *j)
@@ -827,10 +877,14 @@ const char *judge_verdict_name(enum judge_verdict v)
 		return "no-result";
 	case JV_EXITED:
 		return "exited";
-	case JV_RATE_LIMITED:
-		return "rate-limited";
+	case JV_WAIT:
+		return "wait";
 	case JV_UNAVAILABLE:
 		return "unavailable";
+	case JV_NETWORK:
+		return "network";
+	case JV_DENIED:
+		return "denied";
 	}
 	return "unknown";
 }

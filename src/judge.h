@@ -25,21 +25,36 @@
  * So a model that writes about rate limiting is never taken for a rate-limited
  * session; a CLI that says "not logged in" is.
  *
+ * The agent's own machine fields come first (judge_events.c): a Claude
+ * assistant message's "error" category, the result's is_error,
+ * api_error_status and permission_denials, rate_limit_event and api_retry
+ * events; Codex error, turn.failed, turn.completed and declined commands.
+ * Pattern lists (data/agents.yaml) are the fallback and serve text agents.
+ *
  * Verdict, decided by judge_finish in this order (first that applies). The
  * exit is clean when the status is 0, there was no signal and the agent
  * reported no fatal error event (a Claude result with is_error true or an
  * error subtype, a Codex turn.failed, a Codex error event not followed by
  * turn.completed).
- *   1. an unavailable pattern matched and the exit was not clean: UNAVAILABLE
- *   2. a rate_limit pattern matched and the exit was not clean: RATE_LIMITED
- *   3. a failure pattern matched (the step's, then the agent's), or the agent
+ *   1. exit 126 or 127 (the agent's program could not be run): UNAVAILABLE
+ *   2. not clean, and the agent's fields or an unavailable pattern say a
+ *      human must act (login, billing, plan, account, key): UNAVAILABLE
+ *   3. not clean, and the fields or a usage_limit, rate_limit, overloaded or
+ *      server_error pattern say the service asks to wait: WAIT
+ *   4. not clean, and the fields or a network pattern say the service could
+ *      not be reached: NETWORK
+ *   5. not clean, and the agent was still retrying (api_retry events, a
+ *      retrying pattern) when it ended: the class of its last retry error
+ *   6. a failure pattern matched (the step's, then the agent's), or the agent
  *      reported a fatal error event: FAILURE
- *   4. a valid AUTOMATOR_RESULT line (the last one wins): FAILURE when its
+ *   7. a valid AUTOMATOR_RESULT line (the last one wins): FAILURE when its
  *      "status" is failed, failure or error (any case); else, with exit 0
  *      and no signal: RESULT
- *   5. a success pattern matched (step or agent) and exit 0: SUCCESS
- *   6. a non-zero exit or a signal: EXITED
- *   7. exit 0: NO_RESULT when the step expects a result, else SUCCESS
+ *   8. a success pattern matched (step or agent) and exit 0: SUCCESS
+ *   9. a non-zero exit or a signal: EXITED
+ *  10. exit 0: NO_RESULT when the step expects a result, else SUCCESS
+ * A RESULT or SUCCESS of a session whose agent was denied tools (Claude
+ * permission_denials, Codex declined commands) becomes DENIED.
  * This puts failure patterns before the result line (the design's "judging
  * a session" lists the result line first; the issue's order wins).
  */
@@ -58,13 +73,41 @@ struct strvec;
 #define JUDGE_LINE_MAX 65536
 
 enum judge_verdict {
-	JV_RESULT,       /* a valid AUTOMATOR_RESULT, exit 0 */
-	JV_SUCCESS,      /* a success pattern, or exit 0 when nothing is expected */
-	JV_FAILURE,      /* a failure pattern, an agent error, a result with a failed status */
-	JV_NO_RESULT,    /* exit 0 without the result the step expects */
-	JV_EXITED,       /* non-zero exit or a signal, nothing more specific */
-	JV_RATE_LIMITED, /* rate-limit text and an unclean exit */
-	JV_UNAVAILABLE,  /* the agent could not reach its service or is not logged in */
+	JV_RESULT,      /* a valid AUTOMATOR_RESULT, exit 0 */
+	JV_SUCCESS,     /* a success pattern, or exit 0 when nothing is expected */
+	JV_FAILURE,     /* a failure pattern, an agent error, a result with a failed status */
+	JV_NO_RESULT,   /* exit 0 without the result the step expects */
+	JV_EXITED,      /* non-zero exit or a signal, nothing more specific */
+	JV_WAIT,        /* the service asks to wait: usage or rate limit, overload, 5xx */
+	JV_UNAVAILABLE, /* a human must act: login, billing, plan, a missing program */
+	JV_NETWORK,     /* the agent could not reach its service */
+	JV_DENIED,      /* it succeeded, but the agent was denied tools */
+};
+
+/* Why a session waits (status --json waiting_reason). */
+#define WAIT_REASONS(X)                 \
+	X(NONE, "none")                 \
+	X(USAGE_LIMIT, "usage-limit")   \
+	X(RATE_LIMIT, "rate-limit")     \
+	X(OVERLOADED, "overloaded")     \
+	X(SERVER_ERROR, "server-error") \
+	X(NETWORK, "network")
+#define X_WAIT_ENUM(n, s) WAIT_##n,
+enum wait_reason { WAIT_REASONS(X_WAIT_ENUM) WAIT__COUNT };
+#undef X_WAIT_ENUM
+/* "usage-limit", ...; "none" for WAIT_NONE. */
+const char *wait_reason_name(enum wait_reason w);
+/* The reason named s, or WAIT_NONE. */
+enum wait_reason wait_reason_from_name(const char *s);
+
+/* What the agent reported it used (all zero when it reported nothing). */
+struct judge_usage {
+	bool seen;     /* any of it was reported */
+	bool has_cost; /* cost_usd was reported (Claude's total_cost_usd) */
+	double cost_usd;
+	long long input_tokens, output_tokens, cache_read_tokens, cache_write_tokens;
+	int turns;
+	long long duration_ms; /* as the agent reported it; 0: not reported */
 };
 
 /*
@@ -79,6 +122,11 @@ struct judge_cfg {
 	const struct patlist *agent_failure;
 	const struct patlist *agent_prompt_wait;
 	const struct patlist *agent_rate_limit;
+	const struct patlist *agent_usage_limit;
+	const struct patlist *agent_overloaded;
+	const struct patlist *agent_server_error;
+	const struct patlist *agent_network;
+	const struct patlist *agent_retrying;
 	const struct patlist *agent_unavailable;
 	const struct strvec *result_keys; /* required keys of the AUTOMATOR_RESULT object */
 	bool expects_result;              /* the step has a result schema or success patterns */
@@ -120,6 +168,13 @@ bool judge_seen_rate_limit(const struct judge *j);
 /* An unavailable pattern has matched a plain or error text line. */
 bool judge_seen_unavailable(const struct judge *j);
 /*
+ * The agent is retrying: its last sign of life was a retry (a Claude
+ * api_retry event, a Codex "Reconnecting..." error event, a retrying
+ * pattern), not work. Counts of both kinds, for the caller's patience clock.
+ */
+bool judge_retrying(const struct judge *j);
+unsigned judge_progress_count(const struct judge *j);
+/*
  * The output ends in a prompt: the unterminated tail, or when it has no
  * visible text the last complete line with visible text, matches a
  * prompt_wait pattern (the step's, then the agent's). Escape sequences and
@@ -151,6 +206,28 @@ const char *judge_result_status(const struct judge *j);
  * 'summary'", "bad json: ..."), or NULL when there was none.
  */
 const char *judge_result_invalid(const struct judge *j);
+
+/*
+ * After judge_finish: why a WAIT or NETWORK verdict waits (WAIT_NONE for
+ * other verdicts).
+ */
+enum wait_reason judge_wait_reason(const struct judge *j);
+/*
+ * When the limit resets (unix seconds): the agent's rate_limit_event
+ * resetsAt, else a time read from its limit message (resettime.h) relative
+ * to now; 0 when it said nothing.
+ */
+long long judge_reset_at(const struct judge *j, long long now);
+/* Usage the agent reported (Claude result, Codex turn.completed events). */
+const struct judge_usage *judge_usage(const struct judge *j);
+/* Tools the agent was denied, as "Bash: ./tests/check.sh" lines. */
+const struct strvec *judge_denials(const struct judge *j);
+/*
+ * What a human should read: the agent's last words (model text) and its last
+ * error text, never raw JSON. "" when there were none. Owned by the judge.
+ */
+const char *judge_said(const struct judge *j);
+const char *judge_error_text(const struct judge *j);
 
 /* "result", "success", ...: stable names for logs and tests. */
 const char *judge_verdict_name(enum judge_verdict v);

@@ -27,8 +27,10 @@
 #include "gitx.h"
 #include "judge.h"
 #include "notify.h"
+#include "preflight.h"
 #include "project.h"
 #include "run.h"
+#include "run_int.h"
 #include "runner.h"
 #include "statusedit.h"
 #include "storykey.h"
@@ -43,81 +45,6 @@
 #define PROMPT_IDLE_MS 1500 /* a prompt-looking last line this quiet means "waiting" */
 #define SESSION_CHECK_MS 2000
 #define MARKER_PREFIX "\033]777;automator-end;"
-
-struct session {
-	int64_t id;
-	char *name;
-	char *log_path;
-	char *exit_path;
-	char *spec_path;
-	char *marker; /* MARKER_PREFIX nonce BEL */
-	int fd;
-	int64_t offset;
-	struct judge *judge;
-	long long started_ms, last_output_ms, exit_seen_ms, checked_ms;
-	bool exited, ended, marker_seen, waiting_reported;
-	struct runner_exit exit;
-	struct buf pending; /* bytes that may be the start of the marker */
-};
-
-struct rstory {
-	const struct story *cfg;
-	int state;
-	int step_index, attempt, cycle, retries_used, crash_retries_used;
-	char *base_commit;
-	struct strvec snapshot;
-	const char *agent; /* current agent preset name */
-	struct session *sess;
-	int64_t pending_seq;
-	int last_event;
-	long long backoff_until;
-	int backoffs;
-	char *note; /* the last escalation or error, for status */
-	/* the story's open escalation (0: none) */
-	int64_t esc_id;
-	const struct trigger *esc;
-	bool esc_critical;
-	char *esc_msg; /* rendered message, to show it again */
-};
-
-struct run {
-	struct sprint *sp;
-	struct project pj;
-	struct store *st;
-	struct tmx tmx;
-	char *id;
-	char *logdir;
-	char *status_file; /* absolute, or NULL */
-	int state;
-	int64_t pending_seq;
-	struct rstory *s;
-	size_t n;
-	struct fsm_queue q;
-	struct run_opts opts;
-	int max_parallel;
-	int cur; /* the story whose guard or action runs; -1: the run */
-	long long started_wall;
-	long long last_heartbeat;
-	bool tty, color;
-	int live_lines;    /* lines of the live block on screen */
-	long long live_at; /* when it was last drawn */
-	int exit_code;
-	bool fatal;
-	/* answering */
-	bool interactive;                /* prompts on the terminal (stdin is one, no --no-input) */
-	bool stdin_eof;                  /* stdin ended: nobody is there to answer */
-	int64_t prompting;               /* the escalation the prompt asks about (0: none) */
-	bool want_reply;                 /* the next line is the reply text */
-	char *pending_choice;            /* the send_reply option waiting for its text */
-	struct buf inbuf;                /* a partial line from stdin */
-	bool human_pause;                /* a decision said "pause" */
-	long long polled_ms;             /* last look for answers from other terminals */
-	long long stale_ms;              /* last look for stale escalations */
-	char *notify_log;                /* .automator/escalations.jsonl */
-	struct verify_contract contract; /* the sprint's review contract */
-	bool has_contract;
-	bool parallel_ok; /* the human said parallel stories of an epic are fine */
-};
 
 static volatile sig_atomic_t interrupted;
 
@@ -153,8 +80,7 @@ static void live_draw(struct run *r);
 static struct rstory *story_of_escalation(struct run *r, int64_t id);
 static char *option_range(const struct trigger *t);
 
-static void say(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(struct run *r, const char *fmt, ...)
+void run__say(struct run *r, const char *fmt, ...)
 {
 	char *t = clock_iso(clock_wall());
 	va_list ap;
@@ -192,12 +118,12 @@ static void fail_fatal(struct run *r, const char *what, char *cause)
 
 /* ---- story helpers ---- */
 
-static struct rstory *cur(struct run *r)
+struct rstory *run__cur(struct run *r)
 {
 	return &r->s[r->cur];
 }
 
-static const struct step *cur_step(struct run *r, const struct rstory *s)
+const struct step *run__cur_step(struct run *r, const struct rstory *s)
 {
 	const struct workflow *w = r->sp->workflow;
 
@@ -220,21 +146,21 @@ static bool story_busy(const struct rstory *s)
 	       s->state == SS_VERIFY;
 }
 
-static int story_index(struct run *r, const struct rstory *s)
+int run__story_index(struct run *r, const struct rstory *s)
 {
 	return (int)(s - r->s);
 }
 
-static void queue(struct run *r, int target, int event)
+void run__queue(struct run *r, int target, int event)
 {
 	if (fsm_queue_push(&r->q, target, event) < 0)
 		xdie("out of memory (event queue)");
 }
 
 /* The ENTER event of the story's current step, or STEPS_DONE. */
-static void queue_current_step(struct run *r, struct rstory *s)
+void run__queue_step(struct run *r, struct rstory *s)
 {
-	const struct step *st = cur_step(r, s);
+	const struct step *st = run__cur_step(r, s);
 	int ev = SE_STEPS_DONE;
 
 	if (st) {
@@ -253,12 +179,12 @@ static void queue_current_step(struct run *r, struct rstory *s)
 			break;
 		}
 	}
-	queue(r, story_index(r, s), ev);
+	run__queue(r, run__story_index(r, s), ev);
 }
 
 static void fill_vars(struct run *r, const struct rstory *s, struct tvars *v, char *num[2])
 {
-	const struct step *st = cur_step(r, s);
+	const struct step *st = run__cur_step(r, s);
 
 	num[0] = xstrfmt("%d", s->cycle);
 	num[1] = xstrfmt("%d", s->attempt);
@@ -334,13 +260,24 @@ static void live_draw(struct run *r)
 		return;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rstory *s = &r->s[i];
-		const struct step *st = cur_step(r, s);
+		const struct step *st = run__cur_step(r, s);
 		const char *last = s->sess ? judge_last_line(s->sess->judge) : NULL;
 		long long el = s->sess ? (now - s->sess->started_ms) / 1000 : 0;
 		char stepbuf[64] = "";
 
-		if (!(story_busy(s) || s->state == SS_AWAITING_DECISION || s->state == SS_BLOCKED))
+		if (!(story_busy(s) || s->state == SS_AWAITING_DECISION || s->state == SS_BLOCKED ||
+		      s->state == SS_WAITING))
 			continue;
+		if (s->state == SS_WAITING) {
+			char *w = run__wait_text(s);
+
+			printf("  %s%-6s %-17s%s %s\n", r->color ? state_color(s->state) : "",
+			       s->cfg->id, fsm_story.state_names[s->state],
+			       r->color ? "\033[0m" : "", w);
+			free(w);
+			r->live_lines++;
+			continue;
+		}
 		if (st && st->kind == STEP_REVIEW)
 			snprintf(stepbuf, sizeof(stepbuf), "%s c%d/a%d", st->name, s->cycle,
 				 s->attempt);
@@ -388,14 +325,14 @@ static struct judge *make_judge(struct run *r, const struct rstory *s)
 {
 	struct judge_cfg c;
 
-	judge_cfg_init(&c, cur_step(r, s), agents_find(r->sp->agents, s->agent));
+	judge_cfg_init(&c, run__cur_step(r, s), agents_find(r->sp->agents, s->agent));
 	return judge_new(&c);
 }
 
 /* A session object for the story's current step attempt (not yet spawned). */
 static struct session *session_new(struct run *r, struct rstory *s)
 {
-	const struct step *st = cur_step(r, s);
+	const struct step *st = run__cur_step(r, s);
 	struct session *ss = xcalloc(1, sizeof(*ss));
 	char *base = xstrfmt("%s-%s-%d", s->cfg->id, st->name, s->attempt);
 	char *nonce = xstrfmt("%s-%s", r->id, base);
@@ -417,7 +354,7 @@ static struct session *session_new(struct run *r, struct rstory *s)
 static void agent_env(struct run *r, struct rstory *s, const struct agent *a, struct tvars *v,
 		      struct strvec *env)
 {
-	const struct step *st = cur_step(r, s);
+	const struct step *st = run__cur_step(r, s);
 	char *key = status_key(r, s);
 
 	for (size_t i = 0; i < a->env.n; i++)
@@ -456,7 +393,7 @@ static int open_log(struct session *ss)
  */
 static int session_spawn(struct run *r, struct rstory *s, struct session *ss, char **cause)
 {
-	const struct step *st = cur_step(r, s);
+	const struct step *st = run__cur_step(r, s);
 	const struct agent *a = agents_find(r->sp->agents, s->agent);
 	struct strvec argv = STRVEC_INIT, env = STRVEC_INIT;
 	struct tvars v;
@@ -575,13 +512,35 @@ static int verdict_event(enum judge_verdict v)
 		return SE_OUTPUT_FAILURE;
 	case JV_NO_RESULT:
 		return SE_NO_RESULT;
-	case JV_RATE_LIMITED:
-		return SE_RATE_LIMITED;
+	case JV_WAIT:
+		return SE_WAIT;
+	case JV_NETWORK:
+		return SE_NETWORK;
 	case JV_UNAVAILABLE:
 		return SE_UNAVAILABLE;
+	case JV_DENIED:
+		return SE_PERMISSION_DENIED;
 	case JV_EXITED:
 	default:
 		return SE_EXITED;
+	}
+}
+
+/*
+ * What a verdict means beyond its event: a wait needs its reset time, and
+ * anything else than a wait ends a row of waits (max_wait counts afresh).
+ */
+static void session_verdict(struct run *r, struct rstory *s, struct session *ss,
+			    enum judge_verdict v)
+{
+	if (v == JV_WAIT || v == JV_NETWORK) {
+		run__wait_from_judge(r, s, ss->judge);
+		return;
+	}
+	s->backoffs = 0;
+	if (s->wait_since) {
+		s->wait_since = 0;
+		store_story_set_wait(r->st, r->id, s->cfg->id, NULL, NULL, NULL, NULL);
 	}
 }
 
@@ -598,10 +557,12 @@ static void session_finish(struct run *r, struct rstory *s, struct session *ss)
 	if (ss->id > 0)
 		store_session_update_exit(r->st, ss->id, ss->exit.status, ss->exit.signal, NULL,
 					  NULL);
+	run__usage_record(r, s, ss, clock_now_ms() - ss->started_ms);
+	session_verdict(r, s, ss, v);
 	tmx_kill_session(&r->tmx, ss->name, NULL);
 	free(s->note);
 	s->note = reason;
-	queue(r, story_index(r, s), verdict_event(v));
+	run__queue(r, run__story_index(r, s), verdict_event(v));
 }
 
 /* ---- guards ---- */
@@ -609,31 +570,31 @@ static void session_finish(struct run *r, struct rstory *s, struct session *ss)
 static bool g_retries_left(void *ctx)
 {
 	struct run *r = ctx;
-	struct rstory *s = cur(r);
+	struct rstory *s = run__cur(r);
 
-	return s->retries_used < step_retries(r, cur_step(r, s));
+	return s->retries_used < step_retries(r, run__cur_step(r, s));
 }
 
 static bool g_crash_retries_left(void *ctx)
 {
 	struct run *r = ctx;
-	struct rstory *s = cur(r);
+	struct rstory *s = run__cur(r);
 
-	return s->crash_retries_used < step_retries(r, cur_step(r, s));
+	return s->crash_retries_used < step_retries(r, run__cur_step(r, s));
 }
 
 static bool g_cycles_left(void *ctx)
 {
 	struct run *r = ctx;
 
-	return cur(r)->cycle < r->sp->limits.review_cycles;
+	return run__cur(r)->cycle < r->sp->limits.review_cycles;
 }
 
 static bool g_restarts_left(void *ctx)
 {
 	struct run *r = ctx;
 
-	return cur(r)->crash_retries_used < r->sp->limits.crash_retries;
+	return run__cur(r)->crash_retries_used < r->sp->limits.crash_retries;
 }
 
 static bool g_has_dependents(void *ctx)
@@ -651,7 +612,7 @@ static bool g_has_dependents(void *ctx)
 static bool g_is_review_step(void *ctx)
 {
 	struct run *r = ctx;
-	const struct step *st = cur_step(r, cur(r));
+	const struct step *st = run__cur_step(r, run__cur(r));
 
 	return st && st->kind == STEP_REVIEW;
 }
@@ -789,7 +750,7 @@ static void send_notification(struct run *r, const struct rstory *s, enum severi
 	struct buf errors = BUF_INIT;
 	struct notify_ctx nc = { 0 };
 	struct notify_event e = { 0 };
-	const struct step *st = cur_step(r, s);
+	const struct step *st = run__cur_step(r, s);
 
 	nc.cfg = &r->sp->notify;
 	nc.log_path = r->notify_log;
@@ -813,12 +774,93 @@ static void send_notification(struct run *r, const struct rstory *s, enum severi
 			nl = strchr(line, '\n');
 			if (nl)
 				*nl = '\0';
-			say(r, "notify: %s", line);
+			run__say(r, "notify: %s", line);
 			if (!nl)
 				break;
 		}
 	}
 	buf_release(&errors);
+}
+
+void run__notify(struct run *r, const struct rstory *s, const char *title, const char *text)
+{
+	struct buf errors = BUF_INIT;
+	struct notify_ctx nc = { 0 };
+	struct notify_event e = { 0 };
+	const struct step *st = run__cur_step(r, s);
+	char *at = clock_iso(clock_wall());
+	char *message = xstrfmt("%s\n%s", title, text);
+	char *trigger = xstrfmt("wait:%s", wait_reason_name(s->wait_reason));
+
+	nc.cfg = &r->sp->notify;
+	nc.log_path = r->notify_log;
+	nc.tmx = &r->tmx;
+	nc.bell_fd = -1;
+	nc.errors = &errors;
+	e.run_id = r->id;
+	e.project_root = r->pj.root;
+	e.story = s->cfg->id;
+	e.step = st ? st->name : "";
+	e.trigger = trigger;
+	e.title = title;
+	e.category = "INFO";
+	e.message = message;
+	e.severity = SEVERITY_MEDIUM;
+	e.at = at;
+	if (notify_send(&nc, &e) > 0)
+		run__say(r, "notify: %s", buf_str(&errors));
+	buf_release(&errors);
+	free(trigger);
+	free(message);
+	free(at);
+}
+
+/*
+ * What the agent said for an escalation message: for the JSON agents its
+ * last words and its last error, never raw events (the full log stays in
+ * automator log); for text agents the log's last lines.
+ */
+static char *session_words(struct run *r, const struct rstory *s)
+{
+	const struct agent *a = agents_find(r->sp->agents, s->agent);
+	struct buf b = BUF_INIT;
+	const char *said, *err;
+
+	if (!s->sess)
+		return xstrdup("");
+	if (!a || !a->output || !strcmp(a->output, "text"))
+		return log_tail(s->sess->log_path, 10);
+	said = judge_said(s->sess->judge);
+	err = judge_error_text(s->sess->judge);
+	if (*said)
+		buf_addf(&b, "The agent said: %s", said);
+	if (*err && strcmp(err, said)) {
+		if (b.len)
+			buf_addc(&b, '\n');
+		buf_addf(&b, "Its error: %s", err);
+	}
+	if (b.len)
+		buf_addf(&b, "\n(full output: automator log %s)", s->cfg->id);
+	return buf_detach(&b);
+}
+
+/* {denied}, {cost} and {waiting}; the strings go to extra[0..2] (the caller frees). */
+static void extra_vars(struct run *r, const struct rstory *s, struct tvars *v, char *extra[3])
+{
+	const struct strvec *denied = s->sess ? judge_denials(s->sess->judge) : NULL;
+	struct buf b = BUF_INIT;
+
+	(void)r;
+	for (size_t i = 0; denied && i < denied->n; i++)
+		buf_addf(&b, "%s  - %s", i ? "\n" : "", denied->v[i]);
+	extra[0] = buf_detach(&b);
+	extra[1] = run__usage_text(&s->used);
+	extra[1] = xstrfmt("cost so far: %s", (extra[2] = extra[1]));
+	free(extra[2]);
+	extra[2] = run__wait_text(s);
+	tvars_set(v, "denied", extra[0]);
+	tvars_set(v, "cost", extra[1]);
+	tvars_set(v, "waiting", extra[2]);
 }
 
 /*
@@ -829,11 +871,11 @@ static void send_notification(struct run *r, const struct rstory *s, enum severi
  */
 static void escalate(struct run *r, const char *key, bool critical)
 {
-	struct rstory *s = cur(r);
-	const struct step *st = cur_step(r, s);
+	struct rstory *s = run__cur(r);
+	const struct step *st = run__cur_step(r, s);
 	const struct trigger *t = triggers_find(r->sp->triggers, key);
 	struct store_escalation e = { 0 };
-	char *num[2], *tail, *opts, *at, *cause = NULL;
+	char *num[2], *tail, *opts, *at, *cause = NULL, *extra[3] = { NULL, NULL, NULL };
 	struct tvars v;
 	int64_t id = 0;
 	int rc;
@@ -847,21 +889,25 @@ static void escalate(struct run *r, const char *key, bool critical)
 	 * that asks a question or cannot reach its service still is.
 	 */
 	if (st && st->optional && strcmp(key, "agent-needs-input") &&
-	    strcmp(key, "agent-unavailable")) {
-		say(r, "%-6s optional step %s skipped (%s%s%s)", s->cfg->id, st->name, key,
-		    s->note ? ": " : "", s->note ? s->note : "");
-		queue(r, story_index(r, s), SE_OPTIONAL_FAILED);
+	    strcmp(key, "agent-unavailable") && strcmp(key, "usage-limit") &&
+	    strcmp(key, "budget-exceeded")) {
+		run__say(r, "%-6s optional step %s skipped (%s%s%s)", s->cfg->id, st->name, key,
+			 s->note ? ": " : "", s->note ? s->note : "");
+		run__queue(r, run__story_index(r, s), SE_OPTIONAL_FAILED);
 		return;
 	}
-	tail = log_tail(s->sess ? s->sess->log_path : NULL, 10);
+	tail = session_words(r, s);
 	fill_vars(r, s, &v, num);
 	tvars_set(&v, "error", s->note ? s->note : "");
 	tvars_set(&v, "output", tail);
+	extra_vars(r, s, &v, extra);
 	free(s->esc_msg);
 	s->esc_msg = template_render(t->message, &v);
 	free(num[0]);
 	free(num[1]);
 	free(tail);
+	for (size_t i = 0; i < ARRAY_SIZE(extra); i++)
+		free(extra[i]);
 	opts = options_json(t);
 	at = clock_iso(clock_wall());
 	e.run_id = r->id;
@@ -893,7 +939,7 @@ static void escalate(struct run *r, const char *key, bool critical)
 	free(at);
 	show_escalation(r, s);
 	if (critical)
-		queue(r, -1, RE_CRITICAL);
+		run__queue(r, -1, RE_CRITICAL);
 }
 
 /* ---- story actions ---- */
@@ -902,7 +948,7 @@ static int a_begin_story(void *ctx)
 {
 	struct run *r = ctx;
 
-	queue_current_step(r, cur(r));
+	run__queue_step(r, run__cur(r));
 	return 0;
 }
 
@@ -914,7 +960,7 @@ static void verify_ctx_fill(struct run *r, struct rstory *s, struct verify_ctx *
 	vc->root = r->pj.root;
 	vc->status_file = r->status_file;
 	vc->story = s->cfg;
-	vc->step = cur_step(r, s) ? cur_step(r, s)->name : "";
+	vc->step = run__cur_step(r, s) ? run__cur_step(r, s)->name : "";
 	vc->cycle = s->cycle;
 	vc->attempt = s->attempt;
 	vc->exit_status = s->sess && s->sess->exited ? s->sess->exit.status : 0;
@@ -927,8 +973,8 @@ static void verify_ctx_fill(struct run *r, struct rstory *s, struct verify_ctx *
 static int a_run_session(void *ctx)
 {
 	struct run *r = ctx;
-	struct rstory *s = cur(r);
-	const struct step *st = cur_step(r, s);
+	struct rstory *s = run__cur(r);
+	const struct step *st = run__cur_step(r, s);
 	struct store_session row = { 0 };
 	struct session *ss;
 	char *cause = NULL;
@@ -952,12 +998,15 @@ static int a_run_session(void *ctx)
 		free(num[0]);
 		free(num[1]);
 		if (done) {
-			say(r, "%-6s step %s skipped: its verifier already passes", s->cfg->id,
-			    st->name);
-			queue(r, story_index(r, s), SE_VERIFIED);
+			run__say(r, "%-6s step %s skipped: its verifier already passes", s->cfg->id,
+				 st->name);
+			run__queue(r, run__story_index(r, s), SE_VERIFIED);
 			return 0;
 		}
 	}
+	/* a held agent preset or a spent budget: no session starts */
+	if (run__session_blocked(r, s))
+		return 0;
 	s->sess = ss = session_new(r, s);
 	row.run_id = r->id;
 	row.story_id = s->cfg->id;
@@ -981,8 +1030,8 @@ static int a_run_session(void *ctx)
 			store_session_release(&old);
 		}
 		open_log(ss);
-		say(r, "%-6s re-attached %s (log offset %lld)", s->cfg->id, ss->name,
-		    (long long)ss->offset);
+		run__say(r, "%-6s re-attached %s (log offset %lld)", s->cfg->id, ss->name,
+			 (long long)ss->offset);
 		/* the judge needs the output it has not seen: replay from the start */
 		ss->offset = 0;
 		return 0;
@@ -992,7 +1041,7 @@ static int a_run_session(void *ctx)
 		free(s->note);
 		s->note = cause;
 		ss->ended = true;
-		queue(r, story_index(r, s), SE_SPAWN_FAILED);
+		run__queue(r, run__story_index(r, s), SE_SPAWN_FAILED);
 		return 0;
 	}
 	crash_point("after-spawn");
@@ -1002,8 +1051,8 @@ static int a_run_session(void *ctx)
 /* Runs the current step's verifier and queues VERIFIED or NOT_VERIFIED. */
 static int run_verifier(struct run *r)
 {
-	struct rstory *s = cur(r);
-	const struct step *st = cur_step(r, s);
+	struct rstory *s = run__cur(r);
+	const struct step *st = run__cur_step(r, s);
 	struct verify_result res = { 0 };
 	struct verify_ctx vc;
 	struct tvars v;
@@ -1011,7 +1060,7 @@ static int run_verifier(struct run *r)
 	int ev;
 
 	if (!st || st->verifier.kind == VERIFIER_NONE) {
-		queue(r, r->cur, SE_VERIFIED);
+		run__queue(r, r->cur, SE_VERIFIED);
 		return 0;
 	}
 	verify_ctx_fill(r, s, &vc, &v, num);
@@ -1032,7 +1081,7 @@ static int run_verifier(struct run *r)
 	verify_result_release(&res);
 	free(num[0]);
 	free(num[1]);
-	queue(r, r->cur, ev);
+	run__queue(r, r->cur, ev);
 	return 0;
 }
 
@@ -1050,8 +1099,8 @@ static int a_run_verify(void *ctx)
 static int a_run_commit(void *ctx)
 {
 	struct run *r = ctx;
-	struct rstory *s = cur(r);
-	const struct step *st = cur_step(r, s);
+	struct rstory *s = run__cur(r);
+	const struct step *st = run__cur_step(r, s);
 	struct strvec paths = STRVEC_INIT;
 	char *trailer = xstrfmt("%s/%s", r->id, s->cfg->id), *sha = NULL, *cause = NULL;
 	char *msg, *num[2], *body;
@@ -1061,10 +1110,10 @@ static int a_run_commit(void *ctx)
 	/* idempotent: a commit made before a crash is found by its trailer */
 	if (gitx_find_trailer(r->pj.root, s->base_commit, "Automator-Story", trailer, &sha, NULL) ==
 	    0) {
-		say(r, "%-6s already committed as %.12s", s->cfg->id, sha);
+		run__say(r, "%-6s already committed as %.12s", s->cfg->id, sha);
 		free(sha);
 		free(trailer);
-		queue(r, r->cur, SE_COMMITTED);
+		run__queue(r, r->cur, SE_COMMITTED);
 		return 0;
 	}
 	if (gitx_story_paths(r->pj.root, &s->snapshot, &paths, &cause) < 0) {
@@ -1072,7 +1121,7 @@ static int a_run_commit(void *ctx)
 		s->note = xstrfmt("cannot list the story's changes: %s", cause);
 		free(cause);
 		free(trailer);
-		queue(r, r->cur, SE_ERROR);
+		run__queue(r, r->cur, SE_ERROR);
 		return 0;
 	}
 	fill_vars(r, s, &v, num);
@@ -1085,15 +1134,15 @@ static int a_run_commit(void *ctx)
 	if (ret < 0) {
 		free(s->note);
 		s->note = cause;
-		queue(r, r->cur, SE_COMMIT_FAILED);
+		run__queue(r, r->cur, SE_COMMIT_FAILED);
 	} else if (ret == 1) {
-		say(r, "%-6s nothing to commit", s->cfg->id);
-		queue(r, r->cur, SE_COMMITTED);
+		run__say(r, "%-6s nothing to commit", s->cfg->id);
+		run__queue(r, r->cur, SE_COMMITTED);
 	} else {
-		say(r, "%-6s committed %.12s (%zu file%s)", s->cfg->id, sha, paths.n,
-		    paths.n == 1 ? "" : "s");
+		run__say(r, "%-6s committed %.12s (%zu file%s)", s->cfg->id, sha, paths.n,
+			 paths.n == 1 ? "" : "s");
 		crash_point("after-commit");
-		queue(r, r->cur, SE_COMMITTED);
+		run__queue(r, r->cur, SE_COMMITTED);
 	}
 	free(sha);
 	free(msg);
@@ -1106,40 +1155,25 @@ static int a_requeue_step(void *ctx)
 {
 	struct run *r = ctx;
 
-	queue_current_step(r, cur(r));
+	run__queue_step(r, run__cur(r));
 	return 0;
 }
 
 static int a_restart_step(void *ctx)
 {
 	struct run *r = ctx;
-	struct rstory *s = cur(r);
+	struct rstory *s = run__cur(r);
 
 	if (s->sess)
 		tmx_kill_session(&r->tmx, s->sess->name, NULL);
-	queue_current_step(r, s);
-	return 0;
-}
-
-static int a_backoff_retry(void *ctx)
-{
-	struct run *r = ctx;
-	struct rstory *s = cur(r);
-	long long wait = 5000LL << (s->backoffs < 6 ? s->backoffs : 6);
-	const char *scale = getenv("AUTOMATOR_BACKOFF_MS");
-
-	if (scale && *scale)
-		wait = atoll(scale);
-	s->backoffs++;
-	s->backoff_until = clock_now_ms() + wait;
-	say(r, "%-6s backing off %llds before attempt %d", s->cfg->id, wait / 1000, s->attempt);
+	run__queue_step(r, s);
 	return 0;
 }
 
 static int a_resume_session(void *ctx)
 {
 	struct run *r = ctx;
-	struct rstory *s = cur(r);
+	struct rstory *s = run__cur(r);
 
 	if (s->sess)
 		s->sess->waiting_reported = false;
@@ -1149,12 +1183,12 @@ static int a_resume_session(void *ctx)
 static int a_fallback_retry(void *ctx)
 {
 	struct run *r = ctx;
-	struct rstory *s = cur(r);
+	struct rstory *s = run__cur(r);
 	const struct agent *a = agents_find(r->sp->agents, s->agent);
 
 	if (a && a->fallback)
 		s->agent = agents_find(r->sp->agents, a->fallback)->name;
-	queue_current_step(r, s);
+	run__queue_step(r, s);
 	return 0;
 }
 
@@ -1163,17 +1197,17 @@ static void check_all_final(struct run *r)
 	for (size_t i = 0; i < r->n; i++)
 		if (!story_final(&r->s[i]))
 			return;
-	queue(r, -1, RE_ALL_FINAL);
+	run__queue(r, -1, RE_ALL_FINAL);
 }
 
 static int a_mark_done(void *ctx)
 {
 	struct run *r = ctx;
-	struct rstory *s = cur(r);
+	struct rstory *s = run__cur(r);
 	char *cause = NULL;
 
 	if (r->status_file && statusedit_set(r->status_file, s->cfg->id, "done", &cause) < 0) {
-		say(r, "%-6s cannot set sprint-status to done: %s", s->cfg->id, cause);
+		run__say(r, "%-6s cannot set sprint-status to done: %s", s->cfg->id, cause);
 		free(cause);
 	}
 	session_free(s->sess);
@@ -1185,7 +1219,7 @@ static int a_mark_done(void *ctx)
 static int a_close_story(void *ctx)
 {
 	struct run *r = ctx;
-	struct rstory *s = cur(r);
+	struct rstory *s = run__cur(r);
 
 	if (s->sess) {
 		tmx_kill_session(&r->tmx, s->sess->name, NULL);
@@ -1212,6 +1246,9 @@ ESCALATION(a_esc_commit_failure, "git-commit-failure", true)
 ESCALATION(a_esc_needs_input, "agent-needs-input", false)
 ESCALATION(a_esc_restart_loop, "restart-loop", true)
 ESCALATION(a_esc_unavailable, "agent-unavailable", true)
+ESCALATION(a_esc_usage_limit, "usage-limit", false)
+ESCALATION(a_esc_denied, "agent-permission-denied", false)
+ESCALATION(a_esc_budget, "budget-exceeded", false)
 ESCALATION(a_esc_unexpected, "unexpected-error", true)
 
 /* ---- run actions ---- */
@@ -1238,7 +1275,7 @@ static void write_marker(struct run *r)
 	m.pid = (long)getpid();
 	m.project_slug = r->pj.slug;
 	if (project_marker_write(&r->pj, &m, &cause) < 0) {
-		say(r, "warning: %s", cause);
+		run__say(r, "warning: %s", cause);
 		free(cause);
 	}
 	r->last_heartbeat = clock_now_ms();
@@ -1263,7 +1300,7 @@ static int a_pause(void *ctx)
 	struct run *r = ctx;
 
 	project_marker_remove(&r->pj);
-	say(r, "run paused: a decision is needed (marker removed)");
+	run__say(r, "run paused: a decision is needed (marker removed)");
 	return 0;
 }
 
@@ -1280,7 +1317,7 @@ static int a_finalize(void *ctx)
 	struct run *r = ctx;
 
 	project_marker_remove(&r->pj);
-	queue(r, -1, RE_FINALIZED);
+	run__queue(r, -1, RE_FINALIZED);
 	return 0;
 }
 
@@ -1299,6 +1336,7 @@ static const fsm_guard_fn story_guards[SG__COUNT] = {
 	[SG_RETRIES_LEFT] = g_retries_left,     [SG_CRASH_RETRIES_LEFT] = g_crash_retries_left,
 	[SG_CYCLES_LEFT] = g_cycles_left,       [SG_RESTARTS_LEFT] = g_restarts_left,
 	[SG_HAS_DEPENDENTS] = g_has_dependents, [SG_IS_REVIEW_STEP] = g_is_review_step,
+	[SG_WAIT_LEFT] = run__g_wait_left,
 };
 
 static const fsm_action_fn story_actions[SA__COUNT] = {
@@ -1311,7 +1349,10 @@ static const fsm_action_fn story_actions[SA__COUNT] = {
 	[SA_RETRY_STEP] = a_requeue_step,
 	[SA_NEW_CYCLE] = a_requeue_step,
 	[SA_RESTART_STEP] = a_restart_step,
-	[SA_BACKOFF_RETRY] = a_backoff_retry,
+	[SA_WAIT] = run__a_wait,
+	[SA_BACKOFF_RETRY] = run__a_backoff_retry,
+	[SA_RESUME_STEP] = run__a_resume_step,
+	[SA_RAISE_BUDGET] = run__a_raise_budget,
 	[SA_RESUME_SESSION] = a_resume_session,
 	[SA_FALLBACK_RETRY] = a_fallback_retry,
 	[SA_MARK_DONE] = a_mark_done,
@@ -1326,6 +1367,9 @@ static const fsm_action_fn story_actions[SA__COUNT] = {
 	[SA_ESCALATE_NEEDS_INPUT] = a_esc_needs_input,
 	[SA_ESCALATE_RESTART_LOOP] = a_esc_restart_loop,
 	[SA_ESCALATE_UNAVAILABLE] = a_esc_unavailable,
+	[SA_ESCALATE_USAGE_LIMIT] = a_esc_usage_limit,
+	[SA_ESCALATE_DENIED] = a_esc_denied,
+	[SA_ESCALATE_BUDGET] = a_esc_budget,
 	[SA_ESCALATE_UNEXPECTED] = a_esc_unexpected,
 };
 
@@ -1402,10 +1446,14 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 		c->attempt++;
 		c->crash_retries_used++;
 		break;
+	case SA_WAIT:
+		/* a new session number, but no retry is spent */
+		if (event == SE_WAIT)
+			c->attempt++;
+		break;
 	case SA_BACKOFF_RETRY:
 		c->attempt++;
-		if (event == SE_UNAVAILABLE)
-			c->retries_used++;
+		c->retries_used++;
 		break;
 	case SA_FALLBACK_RETRY:
 		c->attempt++;
@@ -1426,6 +1474,13 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 		json_object_set_new(o, "base",
 				    s->base_commit ? json_string(s->base_commit) : json_null());
 		json_object_set_new(o, "snapshot", snapshot_json(&s->snapshot));
+	}
+	if ((row->action == SA_WAIT || row->action == SA_BACKOFF_RETRY) && s->wait_until) {
+		char *until = clock_iso(s->wait_until);
+
+		json_object_set_new(o, "until", json_string(until));
+		json_object_set_new(o, "reason", json_string(wait_reason_name(s->wait_reason)));
+		free(until);
 	}
 	if (row->action == SA_FALLBACK_RETRY) {
 		const struct agent *a = agents_find(r->sp->agents, s->agent);
@@ -1448,7 +1503,7 @@ static void print_transition(struct run *r, int target, const struct fsm_def *de
 
 	if (target >= 0) {
 		const struct rstory *s = &r->s[target];
-		const struct step *st = cur_step(r, s);
+		const struct step *st = run__cur_step(r, s);
 
 		if (st && !story_final(s) && s->state != SS_PENDING)
 			buf_addf(&extra, "  [%s #%d%s]", st->name, s->attempt,
@@ -1456,9 +1511,9 @@ static void print_transition(struct run *r, int target, const struct fsm_def *de
 		if (st && st->kind == STEP_REVIEW && s->state == SS_REVIEW)
 			buf_addf(&extra, " cycle %d", s->cycle);
 	}
-	say(r, "%-6s %s --%s%s%s%s%s%s--> %s%s", who, def->state_names[from],
-	    def->event_names[event], g ? " [" : "", g ? g : "", g ? "]" : "", a ? " / " : "",
-	    a ? a : "", def->state_names[row->next], buf_str(&extra));
+	run__say(r, "%-6s %s --%s%s%s%s%s%s--> %s%s", who, def->state_names[from],
+		 def->event_names[event], g ? " [" : "", g ? g : "", g ? "]" : "", a ? " / " : "",
+		 a ? a : "", def->state_names[row->next], buf_str(&extra));
 	buf_release(&extra);
 }
 
@@ -1480,8 +1535,8 @@ static void fire(struct run *r, int target, int event)
 	r->cur = target;
 	row = fsm_lookup(def, impl, r, *state, event);
 	if (!row) {
-		say(r, "%-6s ignored %s in %s", s ? s->cfg->id : "run", def->event_names[event],
-		    def->state_names[*state]);
+		run__say(r, "%-6s ignored %s in %s", s ? s->cfg->id : "run",
+			 def->event_names[event], def->state_names[*state]);
 		return;
 	}
 	if (s)
@@ -1635,18 +1690,20 @@ static bool parallel_conflict(struct run *r, struct rstory *s)
 static void schedule(struct run *r)
 {
 	int busy = 0;
-	long long now = clock_now_ms();
 
 	for (size_t i = 0; i < r->n; i++)
 		busy += story_busy(&r->s[i]);
+	if (r->state == RS_IN_PROGRESS && !interrupted && !r->fatal) {
+		int free_slots = r->max_parallel - busy;
+
+		run__waits_due(r, &free_slots);
+		busy = r->max_parallel - free_slots;
+		drain(r);
+	}
 	for (size_t i = 0; i < r->n && !r->fatal; i++) {
 		struct rstory *s = &r->s[i];
 		const struct rstory *failed;
 
-		if (s->backoff_until && now >= s->backoff_until) {
-			s->backoff_until = 0;
-			queue_current_step(r, s);
-		}
 		if (r->state != RS_IN_PROGRESS || interrupted || s->state != SS_PENDING)
 			continue;
 		if (!deps_done(r, s, &failed)) {
@@ -1654,7 +1711,7 @@ static void schedule(struct run *r)
 				free(s->note);
 				s->note = xstrfmt("dependency %s ended %s", failed->cfg->id,
 						  fsm_story.state_names[failed->state]);
-				queue(r, (int)i, SE_ABORT);
+				run__queue(r, (int)i, SE_ABORT);
 			}
 			continue;
 		}
@@ -1663,7 +1720,7 @@ static void schedule(struct run *r)
 		if (parallel_conflict(r, s))
 			continue;
 		busy++;
-		queue(r, (int)i, SE_START);
+		run__queue(r, (int)i, SE_START);
 		drain(r);
 	}
 	drain(r);
@@ -1675,30 +1732,35 @@ static long step_limit(long step_value, long sprint_value)
 }
 
 /*
- * A live session stopped at its step timeout or idle limit: when its output
- * already showed that the agent cannot reach its service (a CLI that waits
- * for the network without end), the session is ended and judged
- * UNAVAILABLE (bounded retries, then agent-unavailable) instead of ev.
+ * A live session stopped (step timeout, idle limit, retry patience): when
+ * its output already shows that the agent's service is the trouble (a CLI
+ * that waits for the network without end, or retries a limit), the session
+ * is ended and judged by that class (WAIT, NETWORK, UNAVAILABLE) instead of
+ * ev, so no code is blamed.
  */
-static int limit_event(struct run *r, struct rstory *s, struct session *ss, int ev)
+static int limit_event(struct run *r, struct rstory *s, struct session *ss, int ev, const char *why)
 {
+	enum judge_verdict v;
 	char *reason = NULL;
 
-	if (!judge_seen_unavailable(ss->judge))
-		return ev;
-	judge_finish(ss->judge, -1, SIGHUP, &reason);
+	v = judge_finish(ss->judge, -1, SIGHUP, &reason);
 	tmx_kill_session(&r->tmx, ss->name, NULL);
+	if (v != JV_WAIT && v != JV_NETWORK && v != JV_UNAVAILABLE) {
+		free(reason);
+		return ev;
+	}
 	free(s->note);
-	s->note = xstrfmt("%s (%s)", reason,
-			  ev == SE_TIMEOUT ? "stopped at the step timeout" : "stopped when idle");
+	s->note = xstrfmt("%s (%s)", reason, why);
 	free(reason);
-	return SE_UNAVAILABLE;
+	run__usage_record(r, s, ss, clock_now_ms() - ss->started_ms);
+	session_verdict(r, s, ss, v);
+	return verdict_event(v);
 }
 
 static void monitor(struct run *r, struct rstory *s)
 {
 	struct session *ss = s->sess;
-	const struct step *st = cur_step(r, s);
+	const struct step *st = run__cur_step(r, s);
 	long long now;
 	char *cause = NULL;
 
@@ -1730,7 +1792,8 @@ static void monitor(struct run *r, struct rstory *s)
 		s->note = xstrfmt("step ran past its timeout of %lds",
 				  step_limit(st->timeout, r->sp->limits.step_timeout));
 		ss->ended = true;
-		queue(r, story_index(r, s), limit_event(r, s, ss, SE_TIMEOUT));
+		run__queue(r, run__story_index(r, s),
+			   limit_event(r, s, ss, SE_TIMEOUT, "stopped at the step timeout"));
 		return;
 	}
 	if (now - ss->last_output_ms >
@@ -1739,7 +1802,24 @@ static void monitor(struct run *r, struct rstory *s)
 		s->note = xstrfmt("no output for %lds",
 				  step_limit(st->idle_timeout, r->sp->limits.idle_timeout));
 		ss->ended = true;
-		queue(r, story_index(r, s), limit_event(r, s, ss, SE_IDLE));
+		run__queue(r, run__story_index(r, s),
+			   limit_event(r, s, ss, SE_IDLE, "stopped when idle"));
+		return;
+	}
+	/* an agent that only retries is stopped after retry_patience */
+	if (judge_progress_count(ss->judge) != ss->progress_seen || !ss->progress_ms) {
+		ss->progress_seen = judge_progress_count(ss->judge);
+		ss->progress_ms = now;
+	}
+	if (judge_retrying(ss->judge) &&
+	    now - ss->progress_ms > r->sp->limits.retry_patience * 1000) {
+		int ev;
+
+		free(s->note);
+		s->note = xstrfmt("only retries for %lds", r->sp->limits.retry_patience);
+		ev = limit_event(r, s, ss, SE_IDLE, "stopped: it only retried");
+		ss->ended = true;
+		run__queue(r, run__story_index(r, s), ev);
 		return;
 	}
 	if (!ss->waiting_reported && now - ss->last_output_ms > PROMPT_IDLE_MS &&
@@ -1748,7 +1828,7 @@ static void monitor(struct run *r, struct rstory *s)
 		free(s->note);
 		s->note = xstrfmt("waiting at a prompt: %s",
 				  judge_last_line(ss->judge) ? judge_last_line(ss->judge) : "");
-		queue(r, story_index(r, s), SE_WAITING_INPUT);
+		run__queue(r, run__story_index(r, s), SE_WAITING_INPUT);
 		return;
 	}
 	if (now - ss->checked_ms > SESSION_CHECK_MS) {
@@ -1863,6 +1943,10 @@ static int option_event(enum trigger_action a)
 	case TA_send_reply:
 	case TA_attach:
 		return SE_CHOSE_REPLY;
+	case TA_keep_waiting:
+		return SE_CHOSE_KEEP_WAITING;
+	case TA_raise_budget:
+		return SE_CHOSE_RAISE_BUDGET;
 	default:
 		return -1;
 	}
@@ -1874,7 +1958,8 @@ static void decision_done(struct run *r, int64_t did, bool close)
 	char *at = clock_iso(clock_wall()), *cause = NULL;
 
 	if (store_decision_applied(r->st, did, close, at, &cause) < 0) {
-		say(r, "warning: cannot mark decision %lld applied: %s", (long long)did, cause);
+		run__say(r, "warning: cannot mark decision %lld applied: %s", (long long)did,
+			 cause);
 		free(cause);
 	}
 	free(at);
@@ -1899,8 +1984,8 @@ static void apply_decision(struct run *r, const struct store_decision *d)
 	}
 	o = find_option(s->esc, d->choice);
 	if (!o) {
-		say(r, "escalation %lld: option '%s' does not exist", (long long)s->esc_id,
-		    d->choice);
+		run__say(r, "escalation %lld: option '%s' does not exist", (long long)s->esc_id,
+			 d->choice);
 		decision_done(r, d->id, false);
 		return;
 	}
@@ -1909,8 +1994,8 @@ static void apply_decision(struct run *r, const struct store_decision *d)
 		if (r->interactive)
 			putchar('\n');
 	}
-	say(r, "%-6s escalation %lld answered %s (%s)%s%s", s->cfg->id, (long long)s->esc_id,
-	    o->key, o->label, d->source ? " from " : "", d->source ? d->source : "");
+	run__say(r, "%-6s escalation %lld answered %s (%s)%s%s", s->cfg->id, (long long)s->esc_id,
+		 o->key, o->label, d->source ? " from " : "", d->source ? d->source : "");
 	critical = s->esc_critical;
 	if (!strcmp(s->esc->key, "dependency-conflict") && s->state == SS_PENDING) {
 		/* asked before the story started: the answer is about scheduling */
@@ -1948,22 +2033,23 @@ static void apply_decision(struct run *r, const struct store_decision *d)
 		clear_escalation(s);
 		for (size_t i = 0; i < r->n; i++)
 			if (!story_final(&r->s[i]))
-				queue(r, (int)i, SE_ABORT);
-		queue(r, -1, RE_ABORT);
+				run__queue(r, (int)i, SE_ABORT);
+		run__queue(r, -1, RE_ABORT);
 		drain(r);
 		return;
 	case TA_send_reply:
 		if (!d->reply || !*d->reply) {
-			say(r, "%-6s option %s sends a reply: answer with --reply TEXT", s->cfg->id,
-			    o->key);
+			run__say(r, "%-6s option %s sends a reply: answer with --reply TEXT",
+				 s->cfg->id, o->key);
 			decision_done(r, d->id, false);
 			show_escalation(r, s);
 			return;
 		}
 		if (!s->sess || s->sess->ended || s->sess->exited ||
 		    !judge_prompt_waiting(s->sess->judge)) {
-			say(r, "%-6s the agent is no longer waiting at a prompt: reply not sent",
-			    s->cfg->id);
+			run__say(r,
+				 "%-6s the agent is no longer waiting at a prompt: reply not sent",
+				 s->cfg->id);
 			decision_done(r, d->id, false);
 			show_escalation(r, s);
 			return;
@@ -1971,7 +2057,7 @@ static void apply_decision(struct run *r, const struct store_decision *d)
 			char *cause = NULL;
 
 			if (tmx_send_text(&r->tmx, s->sess->name, d->reply, true, &cause) < 0) {
-				say(r, "%-6s cannot type the reply: %s", s->cfg->id, cause);
+				run__say(r, "%-6s cannot type the reply: %s", s->cfg->id, cause);
 				free(cause);
 				decision_done(r, d->id, false);
 				show_escalation(r, s);
@@ -1980,7 +2066,7 @@ static void apply_decision(struct run *r, const struct store_decision *d)
 		}
 		break;
 	case TA_attach:
-		say(r, "%-6s attach with: automator attach %s", s->cfg->id, s->cfg->id);
+		run__say(r, "%-6s attach with: automator attach %s", s->cfg->id, s->cfg->id);
 		break;
 	case TA_sequential:
 		r->max_parallel = 1;
@@ -1992,9 +2078,9 @@ static void apply_decision(struct run *r, const struct store_decision *d)
 	decision_done(r, d->id, true);
 	clear_escalation(s);
 	if (ev >= 0)
-		queue(r, story_index(r, s), ev);
+		run__queue(r, run__story_index(r, s), ev);
 	if (critical && r->state == RS_PAUSED)
-		queue(r, -1, RE_RESOLVED);
+		run__queue(r, -1, RE_RESOLVED);
 	drain(r);
 }
 
@@ -2027,7 +2113,7 @@ static void apply_answers(struct run *r)
 
 	r->polled_ms = clock_now_ms();
 	if (store_decisions_pending(r->st, r->id, collect_decision, &l, &cause) < 0) {
-		say(r, "warning: cannot read answers: %s", cause);
+		run__say(r, "warning: cannot read answers: %s", cause);
 		free(cause);
 		return;
 	}
@@ -2053,7 +2139,8 @@ static void answer_from_terminal(struct run *r, struct rstory *s, const char *ke
 	free(who);
 	free(at);
 	if (rc != 0) {
-		say(r, "escalation %lld: %s", (long long)s->esc_id, cause ? cause : "not found");
+		run__say(r, "escalation %lld: %s", (long long)s->esc_id,
+			 cause ? cause : "not found");
 		free(cause);
 		r->prompting = 0;
 		return;
@@ -2175,7 +2262,7 @@ static void check_stale(struct run *r)
 	before = clock_iso(clock_wall() - nc->stale_after);
 	if (store_escalations_stale(r->st, r->id, before, nc->max_reescalations, collect_stale, &l,
 				    &cause) < 0) {
-		say(r, "warning: cannot look for stale escalations: %s", cause);
+		run__say(r, "warning: cannot look for stale escalations: %s", cause);
 		free(cause);
 	}
 	free(before);
@@ -2188,8 +2275,8 @@ static void check_stale(struct run *r)
 		sev = severity_bump(sev);
 		if (store_escalation_renotify(r->st, l.id[i], severity_name(sev), at, NULL) == 0 &&
 		    s) {
-			say(r, "%-6s escalation %lld is still open: sent again as %s", s->cfg->id,
-			    (long long)l.id[i], severity_name(sev));
+			run__say(r, "%-6s escalation %lld is still open: sent again as %s",
+				 s->cfg->id, (long long)l.id[i], severity_name(sev));
 			send_notification(r, s, sev, l.count[i] + 1, at);
 		}
 		free(at);
@@ -2316,8 +2403,8 @@ static int a_reattach(void *ctx)
 		if (!f.action)
 			continue;
 		a = action_index(f.action);
-		say(r, "%-6s resuming %s in %s", s->cfg->id, f.action,
-		    fsm_story.state_names[s->state]);
+		run__say(r, "%-6s resuming %s in %s", s->cfg->id, f.action,
+			 fsm_story.state_names[s->state]);
 		free(f.action);
 		r->cur = (int)i;
 		if (a == SA_VERIFY_STEP || a == SA_RESUME_SESSION) {
@@ -2364,8 +2451,15 @@ static void run_free(struct run *r)
 		strvec_release(&r->s[i].snapshot);
 	}
 	free(r->s);
+	run__holds_free(r);
 	fsm_queue_release(&r->q);
 	store_close(r->st);
+	/*
+	 * Spawns kept the server up (exit-empty off); give it back while the
+	 * lock is held: it exits now if no session is left, else with the last.
+	 */
+	if (r->tmx.socket && r->pj.lock_fd >= 0)
+		tmx_server_done(&r->tmx);
 	tmx_release(&r->tmx);
 	project_release(&r->pj);
 	sprint_free(r->sp);
@@ -2478,6 +2572,33 @@ static char *new_run_id(void)
 	return id;
 }
 
+/* Cost and tokens per story and in all, when any agent reported usage. */
+static void print_usage(struct run *r)
+{
+	struct store_usage all = { 0 };
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct store_usage *u = &r->s[i].used;
+
+		if (!u->sessions)
+			continue;
+		all.sessions += u->sessions;
+		all.has_cost |= u->has_cost;
+		all.cost_usd += u->cost_usd;
+		all.input_tokens += u->input_tokens;
+		all.output_tokens += u->output_tokens;
+		all.cache_read_tokens += u->cache_read_tokens;
+		all.cache_write_tokens += u->cache_write_tokens;
+		all.turns += u->turns;
+	}
+	if (all.has_cost || all.input_tokens || all.output_tokens) {
+		char *t = run__usage_text(&all);
+
+		printf("usage: %s in %d sessions\n", t, all.sessions);
+		free(t);
+	}
+}
+
 static void print_summary(struct run *r)
 {
 	int done = 0;
@@ -2486,7 +2607,7 @@ static void print_summary(struct run *r)
 	printf("\n%-8s %-18s %-10s %s\n", "story", "state", "step", "note");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rstory *s = &r->s[i];
-		const struct step *st = cur_step(r, s);
+		const struct step *st = run__cur_step(r, s);
 
 		done += s->state == SS_DONE;
 		printf("%-8s %-18s %-10s %s\n", s->cfg->id, fsm_story.state_names[s->state],
@@ -2498,6 +2619,7 @@ static void print_summary(struct run *r)
 					   : "");
 	}
 	printf("\n%d of %zu stories done (run %s)\n", done, r->n, r->id);
+	print_usage(r);
 	fflush(stdout);
 }
 
@@ -2641,6 +2763,8 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 	struct run *r = run_new();
 	char *abs = realpath(sprint_path, NULL), *cause = NULL, *unfinished = NULL;
 	struct store_run rec = { 0 };
+	struct preflight pf = PREFLIGHT_INIT;
+	bool *selected = NULL;
 	int rc;
 
 	r->opts = *o;
@@ -2657,6 +2781,11 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 		r->s[i].agent = o->agent;
 	if ((rc = select_stories(r)) != 0)
 		goto out;
+	/* before anything is written: what the run needs from this machine */
+	selected = xcalloc(r->n + 1, sizeof(*selected));
+	for (size_t i = 0; i < r->n; i++)
+		selected[i] = r->s[i].state == SS_PENDING;
+	preflight_check(r->sp, o->agent, selected, &pf);
 	if (o->dry_run) {
 		printf("project %s at %s, workflow %s, max_parallel %d\n", r->sp->project,
 		       r->sp->root, r->sp->workflow->name, r->max_parallel);
@@ -2664,7 +2793,14 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 			if (r->s[i].state == SS_PENDING)
 				printf("  %-8s %-10s %s\n", r->s[i].cfg->id, r->s[i].agent,
 				       r->s[i].cfg->title);
-		rc = EXIT_OK;
+		fflush(stdout);
+		preflight_print(&pf, stderr, "automator", false);
+		rc = pf.errors ? EXIT_UNAVAILABLE : EXIT_OK;
+		goto out;
+	}
+	preflight_print(&pf, stderr, "automator", false);
+	if (pf.errors) {
+		rc = EXIT_UNAVAILABLE;
 		goto out;
 	}
 	if ((rc = open_project(r)) != 0)
@@ -2710,14 +2846,16 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 		}
 	}
 	r->started_wall = clock_wall();
-	say(r, "run %s: %zu stories, workflow %s, agent %s, logs in %s", r->id, r->n,
-	    r->sp->workflow->name, r->sp->agent, r->logdir);
+	run__say(r, "run %s: %zu stories, workflow %s, agent %s, logs in %s", r->id, r->n,
+		 r->sp->workflow->name, r->sp->agent, r->logdir);
 	install_signals();
-	queue(r, -1, RE_LOADED);
-	queue(r, -1, RE_START);
+	run__queue(r, -1, RE_LOADED);
+	run__queue(r, -1, RE_START);
 	rc = loop(r);
 out:
 	free(abs);
+	free(selected);
+	preflight_release(&pf);
 	run_free(r);
 	return rc;
 }
@@ -2749,6 +2887,9 @@ int run_resume(const struct run_opts *o)
 	struct store_run rec = { 0 };
 	struct replay rp = { r };
 	struct store *peek = NULL;
+	struct preflight pf = PREFLIGHT_INIT;
+	const char **agents = NULL;
+	bool *selected = NULL;
 	int rc;
 
 	r->opts = *o;
@@ -2813,18 +2954,34 @@ int run_resume(const struct run_opts *o)
 		rc = EXIT_SOFTWARE;
 		goto out;
 	}
+	/* waits go on until the same reset; usage and raised budgets carry over */
+	run__waits_restore(r);
+	/* before the first write to the run: what its unfinished stories need */
+	selected = xcalloc(r->n + 1, sizeof(*selected));
+	agents = xcalloc(r->n + 1, sizeof(*agents));
+	for (size_t i = 0; i < r->n; i++) {
+		selected[i] =
+			r->s[i].state != SS_SKIPPED && !fsm_is_terminal(&fsm_story, r->s[i].state);
+		agents[i] = r->s[i].agent;
+	}
+	preflight_check_agents(r->sp, agents, selected, &pf);
+	preflight_print(&pf, stderr, "automator", false);
+	if (pf.errors) {
+		rc = EXIT_UNAVAILABLE;
+		goto out;
+	}
 	store_run_set_pid(r->st, r->id, getpid(), NULL);
 	r->started_wall = clock_wall();
-	say(r, "resuming run %s (%s)", r->id, rec.state);
+	run__say(r, "resuming run %s (%s)", r->id, rec.state);
 	install_signals();
 	if (r->state == RS_INITIALIZING)
-		queue(r, -1, RE_LOADED);
+		run__queue(r, -1, RE_LOADED);
 	if (r->state == RS_INITIALIZING || r->state == RS_READY)
-		queue(r, -1, RE_START);
+		run__queue(r, -1, RE_START);
 	else if (r->state == RS_IN_PROGRESS || r->state == RS_PAUSED)
-		queue(r, -1, RE_RESUME);
+		run__queue(r, -1, RE_RESUME);
 	if (r->state == RS_EXECUTION_COMPLETE)
-		queue(r, -1, RE_FINALIZED);
+		run__queue(r, -1, RE_FINALIZED);
 	if (r->state == RS_IN_PROGRESS)
 		write_marker(r);
 	else
@@ -2834,6 +2991,9 @@ int run_resume(const struct run_opts *o)
 			show_escalation(r, &r->s[i]);
 	rc = loop(r);
 out:
+	free(selected);
+	free(agents);
+	preflight_release(&pf);
 	store_close(peek);
 	store_run_release(&rec);
 	free(root);

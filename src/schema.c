@@ -66,6 +66,23 @@ int schema_int(struct lctx *cx, const struct ynode *n, long min, long max, int *
 	return 0;
 }
 
+int schema_number(struct lctx *cx, const struct ynode *n, double *out)
+{
+	char *end;
+	double v;
+
+	if (is_scalar(n) && n->quoted)
+		return lctx_error(cx, n, "expected a number, got a quoted string '%s'", n->str);
+	if (!is_scalar(n))
+		return lctx_error(cx, n, "expected a number, got %s", ynode_kind_name(n));
+	errno = 0;
+	v = strtod(n->str, &end);
+	if (errno || end == n->str || *end || !(v >= 0) || v > 1e12)
+		return lctx_error(cx, n, "expected a number of 0 or more '%s'", n->str);
+	*out = v;
+	return 0;
+}
+
 int schema_bool(struct lctx *cx, const struct ynode *n, bool *out)
 {
 	static const char *const yes[] = { "true", "True", "TRUE", "yes", "Yes", "YES", "on" };
@@ -302,6 +319,8 @@ static int read_field(struct lctx *cx, const struct field *f, const struct ynode
 		return schema_int(cx, v, f->min, f->max, (int *)(base + f->off));
 	case FT_BOOL:
 		return schema_bool(cx, v, (bool *)(base + f->off));
+	case FT_NUMBER:
+		return schema_number(cx, v, (double *)(base + f->off));
 	case FT_DURATION:
 		return schema_duration(cx, v, (long *)(base + f->off));
 	case FT_STRLIST:

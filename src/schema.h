@@ -25,6 +25,7 @@ enum ftype {
 	FT_STR,      /* char * (owned copy) */
 	FT_INT,      /* int, within [min, max] */
 	FT_BOOL,     /* bool: true/false/yes/no */
+	FT_NUMBER,   /* double, 0 or more (a cost in USD) */
 	FT_DURATION, /* long seconds: 90, 90s, 10m, 2h, 1h30m, 1d */
 	FT_STRLIST,  /* struct strvec; a single value counts as a one-item list */
 	FT_PATTERNS, /* struct patlist; each pattern compiled now */
@@ -59,6 +60,8 @@ int schema_str(struct lctx *cx, const struct ynode *n, char **out);
 int schema_int(struct lctx *cx, const struct ynode *n, long min, long max, int *out);
 int schema_bool(struct lctx *cx, const struct ynode *n, bool *out);
 int schema_duration(struct lctx *cx, const struct ynode *n, long *out);
+/* A number of 0 or more (unquoted), e.g. 2.50. */
+int schema_number(struct lctx *cx, const struct ynode *n, double *out);
 int schema_strlist(struct lctx *cx, const struct ynode *n, struct strvec *out);
 int schema_patterns(struct lctx *cx, const struct ynode *n, struct patlist *out);
 /* Checks {name} placeholders in a template against the allowed names. */

@@ -20,6 +20,7 @@
 
 #include "migrations.h"
 #include "store.h"
+#include "store_int.h"
 #include "util.h"
 
 #define STORE_BUSY_TIMEOUT_MS 5000
@@ -88,6 +89,8 @@ enum stmt {
 	"notified_at, closed_at, closed_reason, reescalations"
 
 /* clang-format off */
+_Static_assert(ST__COUNT <= 64, "struct store (store_int.h) holds 64 statements");
+
 static const char *const stmt_sql[ST__COUNT] = {
 	/* statement: its SQL (prepared once per store, on first use) */
 	[ST_BEGIN] =
@@ -234,15 +237,19 @@ static const char *const intent_status_names[] = {
 };
 /* clang-format on */
 
-struct store {
-	sqlite3 *db;
-	sqlite3_stmt *stmt[ST__COUNT];
-	int last_error; /* extended result code of the last exec_stmt() */
-};
+sqlite3_stmt *store__prep_ext(struct store *s, int slot, const char *sql, const char *what,
+			      char **cause)
+{
+	if (slot < 0 || slot >= STORE_EXT_SLOTS)
+		xdie("store: bad statement slot %d", slot);
+	if (!s->ext[slot] && sqlite3_prepare_v2(s->db, sql, -1, &s->ext[slot], NULL) != SQLITE_OK) {
+		store__db_fail(s, what, cause);
+		return NULL;
+	}
+	return s->ext[slot];
+}
 
-static int fail(char **cause, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(char **cause, const char *fmt, ...)
+int store__fail(char **cause, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
 	va_list ap;
@@ -257,12 +264,12 @@ static int fail(char **cause, const char *fmt, ...)
 }
 
 /* "cannot WHAT: sqlite's message"; call it before anything else touches the db. */
-static int db_fail(struct store *s, const char *what, char **cause)
+int store__db_fail(struct store *s, const char *what, char **cause)
 {
-	return fail(cause, "cannot %s: %s", what, sqlite3_errmsg(s->db));
+	return store__fail(cause, "cannot %s: %s", what, sqlite3_errmsg(s->db));
 }
 
-static char *iso_now(void)
+char *store__iso_now(void)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -277,14 +284,14 @@ static sqlite3_stmt *prep(struct store *s, enum stmt id, const char *what, char 
 {
 	if (!s->stmt[id] &&
 	    sqlite3_prepare_v2(s->db, stmt_sql[id], -1, &s->stmt[id], NULL) != SQLITE_OK) {
-		db_fail(s, what, cause);
+		store__db_fail(s, what, cause);
 		return NULL;
 	}
 	return s->stmt[id];
 }
 
 /* Makes a statement ready for its next use; drops the borrowed bindings. */
-static void done(sqlite3_stmt *st)
+void store__done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
@@ -298,31 +305,31 @@ static void bind_check(sqlite3_stmt *st, int i, int rc)
 		     sqlite3_errstr(rc));
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void store__bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	bind_check(st, i,
 		   v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i));
 }
 
-static void bind_int(sqlite3_stmt *st, int i, int64_t v)
+void store__bind_int(sqlite3_stmt *st, int i, int64_t v)
 {
 	bind_check(st, i, sqlite3_bind_int64(st, i, v));
 }
 
 /* Binds v, or NULL when v equals none. */
-static void bind_int_or_null(sqlite3_stmt *st, int i, int64_t v, int64_t none)
+void store__bind_int_or_null(sqlite3_stmt *st, int i, int64_t v, int64_t none)
 {
 	bind_check(st, i, v == none ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, v));
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+char *store__col_text(sqlite3_stmt *st, int i)
 {
 	const unsigned char *v = sqlite3_column_text(st, i);
 
 	return v ? xstrdup((const char *)v) : NULL;
 }
 
-static int64_t col_int(sqlite3_stmt *st, int i, int64_t if_null)
+int64_t store__col_int(sqlite3_stmt *st, int i, int64_t if_null)
 {
 	return sqlite3_column_type(st, i) == SQLITE_NULL ? if_null : sqlite3_column_int64(st, i);
 }
@@ -335,9 +342,9 @@ static int exec_stmt(struct store *s, sqlite3_stmt *st, const char *what, char *
 	s->last_error = SQLITE_OK;
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		s->last_error = sqlite3_extended_errcode(s->db);
-		ret = db_fail(s, what, cause);
+		ret = store__db_fail(s, what, cause);
 	}
-	done(st);
+	store__done(st);
 	return ret;
 }
 
@@ -364,7 +371,7 @@ static void tx_rollback(struct store *s)
  * Runs one bound write statement in its own BEGIN IMMEDIATE transaction.
  * *changes (may be NULL) gets the number of rows it changed. Always resets st.
  */
-static int write_one(struct store *s, sqlite3_stmt *st, const char *what, int *changes,
+int store__write_one(struct store *s, sqlite3_stmt *st, const char *what, int *changes,
 		     char **cause)
 {
 	int ret = -1;
@@ -381,7 +388,7 @@ static int write_one(struct store *s, sqlite3_stmt *st, const char *what, int *c
 out:
 	if (ret < 0)
 		tx_rollback(s);
-	done(st);
+	store__done(st);
 	return ret;
 }
 
@@ -389,7 +396,7 @@ out:
 static int exec_sql(struct store *s, const char *sql, const char *what, char **cause)
 {
 	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
-		return db_fail(s, what, cause);
+		return store__db_fail(s, what, cause);
 	return 0;
 }
 
@@ -401,11 +408,11 @@ static int query_text(struct store *s, const char *sql, char **out, const char *
 
 	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
-		db_fail(s, what, cause);
+		store__db_fail(s, what, cause);
 		goto out;
 	}
-	*out = col_text(st, 0);
-	ret = *out ? 0 : fail(cause, "cannot %s: no value", what);
+	*out = store__col_text(st, 0);
+	ret = *out ? 0 : store__fail(cause, "cannot %s: no value", what);
 out:
 	sqlite3_finalize(st);
 	return ret;
@@ -422,8 +429,8 @@ static int read_version(struct store *s, int *version, char **cause)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		*version = sqlite3_column_int(st, 0);
 	else
-		ret = db_fail(s, what, cause);
-	done(st);
+		ret = store__db_fail(s, what, cause);
+	store__done(st);
 	return ret;
 }
 
@@ -436,7 +443,7 @@ static int set_pragmas(struct store *s, const char *path, char **cause)
 		goto out;
 	/* an in-memory database cannot use WAL and needs nothing from it */
 	if (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0) {
-		fail(cause, "cannot use wal journal mode for '%s' (got %s)", path, mode);
+		store__fail(cause, "cannot use wal journal mode for '%s' (got %s)", path, mode);
 		goto out;
 	}
 	if (exec_sql(s, "PRAGMA synchronous = NORMAL", "set synchronous mode", cause) < 0 ||
@@ -444,7 +451,7 @@ static int set_pragmas(struct store *s, const char *path, char **cause)
 	    query_text(s, "PRAGMA foreign_keys", &fk, "enable foreign keys", cause) < 0)
 		goto out;
 	if (strcmp(fk, "1") != 0) {
-		fail(cause, "this sqlite does not enforce foreign keys");
+		store__fail(cause, "this sqlite does not enforce foreign keys");
 		goto out;
 	}
 	ret = 0;
@@ -469,12 +476,12 @@ static int migrate_one(struct store *s, bool *finished, char **cause)
 	if (tx_begin(s, what, cause) < 0 || read_version(s, &version, cause) < 0)
 		goto out;
 	if (version < 0) {
-		fail(cause, "database schema version %d is not valid", version);
+		store__fail(cause, "database schema version %d is not valid", version);
 		goto out;
 	}
 	if (version > migrations_count) {
-		fail(cause, "database schema version %d is newer than this automator (%d)", version,
-		     migrations_count);
+		store__fail(cause, "database schema version %d is newer than this automator (%d)",
+			    version, migrations_count);
 		goto out;
 	}
 	if (version == migrations_count) {
@@ -483,8 +490,8 @@ static int migrate_one(struct store *s, bool *finished, char **cause)
 		goto out; /* rolls back the empty transaction */
 	}
 	if (sqlite3_exec(s->db, migrations[version].sql, NULL, NULL, NULL) != SQLITE_OK) {
-		fail(cause, "cannot apply migration %s: %s", migrations[version].name,
-		     sqlite3_errmsg(s->db));
+		store__fail(cause, "cannot apply migration %s: %s", migrations[version].name,
+			    sqlite3_errmsg(s->db));
 		goto out;
 	}
 	/* pragmas take no parameters; the value is our own counter, not input */
@@ -515,8 +522,8 @@ int store_open(const char *path, struct store **out, char **cause)
 
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
-		fail(cause, "cannot open database '%s': %s", path,
-		     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		store__fail(cause, "cannot open database '%s': %s", path,
+			    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
@@ -540,6 +547,8 @@ void store_close(struct store *s)
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(s->stmt); i++)
 		sqlite3_finalize(s->stmt[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(s->ext); i++)
+		sqlite3_finalize(s->ext[i]);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -584,21 +593,21 @@ int store_run_create(struct store *s, const struct store_run *r, char **cause)
 
 	if (!(st = prep(s, ST_RUN_INSERT, what, cause)))
 		return -1;
-	started = r->started_at ? r->started_at : (now = iso_now());
-	bind_text(st, 1, r->id);
-	bind_text(st, 2, r->sprint_file);
-	bind_text(st, 3, r->project);
-	bind_text(st, 4, r->root);
-	bind_text(st, 5, r->state);
-	bind_text(st, 6, started);
-	bind_text(st, 7, r->updated_at ? r->updated_at : started);
-	bind_int_or_null(st, 8, r->pid, 0);
-	if (write_one(s, st, what, NULL, &err) == 0)
+	started = r->started_at ? r->started_at : (now = store__iso_now());
+	store__bind_text(st, 1, r->id);
+	store__bind_text(st, 2, r->sprint_file);
+	store__bind_text(st, 3, r->project);
+	store__bind_text(st, 4, r->root);
+	store__bind_text(st, 5, r->state);
+	store__bind_text(st, 6, started);
+	store__bind_text(st, 7, r->updated_at ? r->updated_at : started);
+	store__bind_int_or_null(st, 8, r->pid, 0);
+	if (store__write_one(s, st, what, NULL, &err) == 0)
 		ret = 0;
 	else if (s->last_error == SQLITE_CONSTRAINT_PRIMARYKEY)
-		fail(cause, "run '%s' already exists", r->id);
+		store__fail(cause, "run '%s' already exists", r->id);
 	else
-		fail(cause, "%s", err);
+		store__fail(cause, "%s", err);
 	free(err);
 	free(now);
 	return ret;
@@ -606,15 +615,15 @@ int store_run_create(struct store *s, const struct store_run *r, char **cause)
 
 static void read_run(sqlite3_stmt *st, struct store_run *r)
 {
-	r->id = col_text(st, 0);
-	r->sprint_file = col_text(st, 1);
-	r->project = col_text(st, 2);
-	r->root = col_text(st, 3);
-	r->state = col_text(st, 4);
-	r->started_at = col_text(st, 5);
-	r->updated_at = col_text(st, 6);
-	r->finished_at = col_text(st, 7);
-	r->pid = col_int(st, 8, 0);
+	r->id = store__col_text(st, 0);
+	r->sprint_file = store__col_text(st, 1);
+	r->project = store__col_text(st, 2);
+	r->root = store__col_text(st, 3);
+	r->state = store__col_text(st, 4);
+	r->started_at = store__col_text(st, 5);
+	r->updated_at = store__col_text(st, 6);
+	r->finished_at = store__col_text(st, 7);
+	r->pid = store__col_int(st, 8, 0);
 }
 
 int store_run_get(struct store *s, const char *id, struct store_run *out, char **cause)
@@ -625,15 +634,15 @@ int store_run_get(struct store *s, const char *id, struct store_run *out, char *
 
 	if (!(st = prep(s, ST_RUN_GET, what, cause)))
 		return -1;
-	bind_text(st, 1, id);
+	store__bind_text(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		read_run(st, out);
 		ret = 0;
 	} else {
-		ret = rc == SQLITE_DONE ? 1 : db_fail(s, what, cause);
+		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
 	}
-	done(st);
+	store__done(st);
 	return ret;
 }
 
@@ -645,11 +654,11 @@ int store_run_set_pid(struct store *s, const char *id, int64_t pid, char **cause
 
 	if (!(st = prep(s, ST_RUN_SET_PID, what, cause)))
 		return -1;
-	bind_text(st, 1, id);
-	bind_int_or_null(st, 2, pid, 0);
-	if (write_one(s, st, what, &changes, cause) < 0)
+	store__bind_text(st, 1, id);
+	store__bind_int_or_null(st, 2, pid, 0);
+	if (store__write_one(s, st, what, &changes, cause) < 0)
 		return -1;
-	return changes ? 0 : fail(cause, "cannot %s: no run '%s'", what, id);
+	return changes ? 0 : store__fail(cause, "cannot %s: no run '%s'", what, id);
 }
 
 static int run_latest(struct store *s, int which, const char *what, char **id_out, char **cause)
@@ -661,12 +670,12 @@ static int run_latest(struct store *s, int which, const char *what, char **id_ou
 		return -1;
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*id_out = col_text(st, 0);
+		*id_out = store__col_text(st, 0);
 		ret = 0;
 	} else {
-		ret = rc == SQLITE_DONE ? 1 : db_fail(s, what, cause);
+		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
 	}
-	done(st);
+	store__done(st);
 	return ret;
 }
 
@@ -703,27 +712,28 @@ int store_story_add(struct store *s, const char *run_id, const struct store_stor
 
 	if (!(st = prep(s, ST_STORY_INSERT, what, cause)))
 		return -1;
-	bind_text(st, 1, run_id);
-	bind_text(st, 2, story->story_id);
-	bind_text(st, 3, story->story_key);
-	bind_int(st, 4, story->position);
-	bind_text(st, 5, story->state);
-	bind_int(st, 6, story->step_index);
-	bind_text(st, 7, story->step_name);
-	bind_int(st, 8, story->attempt);
-	bind_int(st, 9, story->cycle);
-	bind_int(st, 10, story->retries_used);
-	bind_int(st, 11, story->crash_retries_used);
-	bind_text(st, 12, story->base_commit);
-	bind_text(st, 13, story->updated_at ? story->updated_at : (now = iso_now()));
-	if (write_one(s, st, what, NULL, &err) == 0)
+	store__bind_text(st, 1, run_id);
+	store__bind_text(st, 2, story->story_id);
+	store__bind_text(st, 3, story->story_key);
+	store__bind_int(st, 4, story->position);
+	store__bind_text(st, 5, story->state);
+	store__bind_int(st, 6, story->step_index);
+	store__bind_text(st, 7, story->step_name);
+	store__bind_int(st, 8, story->attempt);
+	store__bind_int(st, 9, story->cycle);
+	store__bind_int(st, 10, story->retries_used);
+	store__bind_int(st, 11, story->crash_retries_used);
+	store__bind_text(st, 12, story->base_commit);
+	store__bind_text(st, 13, story->updated_at ? story->updated_at : (now = store__iso_now()));
+	if (store__write_one(s, st, what, NULL, &err) == 0)
 		ret = 0;
 	else if (s->last_error == SQLITE_CONSTRAINT_PRIMARYKEY)
-		fail(cause, "story '%s' already exists in run '%s'", story->story_id, run_id);
+		store__fail(cause, "story '%s' already exists in run '%s'", story->story_id,
+			    run_id);
 	else if (s->last_error == SQLITE_CONSTRAINT_FOREIGNKEY)
-		fail(cause, "cannot add story '%s': no run '%s'", story->story_id, run_id);
+		store__fail(cause, "cannot add story '%s': no run '%s'", story->story_id, run_id);
 	else
-		fail(cause, "%s", err);
+		store__fail(cause, "%s", err);
 	free(err);
 	free(now);
 	return ret;
@@ -731,18 +741,18 @@ int store_story_add(struct store *s, const char *run_id, const struct store_stor
 
 static void read_story(sqlite3_stmt *st, struct store_story *story)
 {
-	story->story_id = col_text(st, 0);
-	story->story_key = col_text(st, 1);
+	story->story_id = store__col_text(st, 0);
+	story->story_key = store__col_text(st, 1);
 	story->position = sqlite3_column_int(st, 2);
-	story->state = col_text(st, 3);
+	story->state = store__col_text(st, 3);
 	story->step_index = sqlite3_column_int(st, 4);
-	story->step_name = col_text(st, 5);
+	story->step_name = store__col_text(st, 5);
 	story->attempt = sqlite3_column_int(st, 6);
 	story->cycle = sqlite3_column_int(st, 7);
 	story->retries_used = sqlite3_column_int(st, 8);
 	story->crash_retries_used = sqlite3_column_int(st, 9);
-	story->base_commit = col_text(st, 10);
-	story->updated_at = col_text(st, 11);
+	story->base_commit = store__col_text(st, 10);
+	story->updated_at = store__col_text(st, 11);
 }
 
 int store_story_get(struct store *s, const char *run_id, const char *story_id,
@@ -754,16 +764,16 @@ int store_story_get(struct store *s, const char *run_id, const char *story_id,
 
 	if (!(st = prep(s, ST_STORY_GET, what, cause)))
 		return -1;
-	bind_text(st, 1, run_id);
-	bind_text(st, 2, story_id);
+	store__bind_text(st, 1, run_id);
+	store__bind_text(st, 2, story_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		read_story(st, out);
 		ret = 0;
 	} else {
-		ret = rc == SQLITE_DONE ? 1 : db_fail(s, what, cause);
+		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
 	}
-	done(st);
+	store__done(st);
 	return ret;
 }
 
@@ -778,14 +788,14 @@ int store_stories_foreach(struct store *s, const char *run_id, store_story_fn fn
 
 	if (!(st = prep(s, ST_STORY_LIST, what, cause)))
 		return -1;
-	bind_text(st, 1, run_id);
+	store__bind_text(st, 1, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ALLOC_GROW(v, n + 1, cap);
 		read_story(st, &v[n++]);
 	}
 	if (rc != SQLITE_DONE)
-		ret = db_fail(s, what, cause);
-	done(st);
+		ret = store__db_fail(s, what, cause);
+	store__done(st);
 	for (size_t i = 0; ret == 0 && i < n; i++)
 		ret = fn(&v[i], arg);
 	for (size_t i = 0; i < n; i++)
@@ -805,20 +815,20 @@ static int current_state(struct store *s, const struct store_transition *t, char
 
 	if (!(st = prep(s, t->story_id ? ST_STORY_STATE : ST_RUN_STATE, what, cause)))
 		return -1;
-	bind_text(st, 1, t->run_id);
+	store__bind_text(st, 1, t->run_id);
 	if (t->story_id)
-		bind_text(st, 2, t->story_id);
+		store__bind_text(st, 2, t->story_id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*state = col_text(st, 0);
+		*state = store__col_text(st, 0);
 	else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = db_fail(s, what, cause);
+		ret = store__db_fail(s, what, cause);
 	else if (t->story_id)
-		ret = fail(cause, "cannot %s: no story '%s' in run '%s'", what, t->story_id,
-			   t->run_id);
+		ret = store__fail(cause, "cannot %s: no story '%s' in run '%s'", what, t->story_id,
+				  t->run_id);
 	else
-		ret = fail(cause, "cannot %s: no run '%s'", what, t->run_id);
-	done(st);
+		ret = store__fail(cause, "cannot %s: no run '%s'", what, t->run_id);
+	store__done(st);
 	return ret;
 }
 
@@ -833,11 +843,11 @@ static int expect_state(struct store *s, const struct store_transition *t, const
 		return -1;
 	if (strcmp(state, t->from_state) != 0) {
 		if (t->story_id)
-			ret = fail(cause, "state of story '%s' is %s, not %s", t->story_id, state,
-				   t->from_state);
+			ret = store__fail(cause, "state of story '%s' is %s, not %s", t->story_id,
+					  state, t->from_state);
 		else
-			ret = fail(cause, "state of run '%s' is %s, not %s", t->run_id, state,
-				   t->from_state);
+			ret = store__fail(cause, "state of run '%s' is %s, not %s", t->run_id,
+					  state, t->from_state);
 	}
 	free(state);
 	return ret;
@@ -846,17 +856,17 @@ static int expect_state(struct store *s, const struct store_transition *t, const
 /* Binds "set this column?" at i and its value at i + 1. */
 static void bind_maybe_int(sqlite3_stmt *st, int i, bool set, int v)
 {
-	bind_int(st, i, set);
+	store__bind_int(st, i, set);
 	if (set)
-		bind_int(st, i + 1, v);
+		store__bind_int(st, i + 1, v);
 	else
 		bind_check(st, i + 1, sqlite3_bind_null(st, i + 1));
 }
 
 static void bind_maybe_text(sqlite3_stmt *st, int i, bool set, const char *v)
 {
-	bind_int(st, i, set);
-	bind_text(st, i + 1, set ? v : NULL);
+	store__bind_int(st, i, set);
+	store__bind_text(st, i + 1, set ? v : NULL);
 }
 
 static int set_state(struct store *s, const struct store_transition *t, const char *at,
@@ -867,17 +877,17 @@ static int set_state(struct store *s, const struct store_transition *t, const ch
 	if (!t->story_id) {
 		if (!(st = prep(s, ST_RUN_SET_STATE, what, cause)))
 			return -1;
-		bind_text(st, 1, t->run_id);
-		bind_text(st, 2, t->to_state);
-		bind_text(st, 3, at);
+		store__bind_text(st, 1, t->run_id);
+		store__bind_text(st, 2, t->to_state);
+		store__bind_text(st, 3, at);
 		return exec_stmt(s, st, what, cause);
 	}
 	if (!(st = prep(s, ST_STORY_SET_STATE, what, cause)))
 		return -1;
-	bind_text(st, 1, t->run_id);
-	bind_text(st, 2, t->story_id);
-	bind_text(st, 3, t->to_state);
-	bind_text(st, 4, at);
+	store__bind_text(st, 1, t->run_id);
+	store__bind_text(st, 2, t->story_id);
+	store__bind_text(st, 3, t->to_state);
+	store__bind_text(st, 4, at);
 	bind_maybe_int(st, 5, t->set & STORE_SET_STEP_INDEX, t->step_index);
 	bind_maybe_text(st, 7, t->set & STORE_SET_STEP_NAME, t->step_name);
 	bind_maybe_int(st, 9, t->set & STORE_SET_ATTEMPT, t->attempt);
@@ -895,16 +905,16 @@ static int journal_insert(struct store *s, const struct store_transition *t, con
 
 	if (!(st = prep(s, ST_JOURNAL_INSERT, what, cause)))
 		return -1;
-	bind_text(st, 1, t->run_id);
-	bind_text(st, 2, t->machine);
-	bind_text(st, 3, t->story_id);
-	bind_text(st, 4, t->from_state);
-	bind_text(st, 5, t->event);
-	bind_text(st, 6, t->guard);
-	bind_text(st, 7, t->action);
-	bind_text(st, 8, t->to_state);
-	bind_text(st, 9, at);
-	bind_text(st, 10, t->intent);
+	store__bind_text(st, 1, t->run_id);
+	store__bind_text(st, 2, t->machine);
+	store__bind_text(st, 3, t->story_id);
+	store__bind_text(st, 4, t->from_state);
+	store__bind_text(st, 5, t->event);
+	store__bind_text(st, 6, t->guard);
+	store__bind_text(st, 7, t->action);
+	store__bind_text(st, 8, t->to_state);
+	store__bind_text(st, 9, at);
+	store__bind_text(st, 10, t->intent);
 	return exec_stmt(s, st, what, cause);
 }
 
@@ -918,10 +928,11 @@ int store_transition(struct store *s, const struct store_transition *t, int64_t 
 	int ret = -1;
 
 	if (!t->run_id || !t->machine || !t->from_state || !t->event || !t->to_state)
-		return fail(cause, "cannot %s: run, machine, event and states are required", what);
+		return store__fail(cause, "cannot %s: run, machine, event and states are required",
+				   what);
 	if (!t->story_id && t->set)
-		return fail(cause, "cannot %s: story fields set on a run transition", what);
-	at = t->at ? t->at : (now = iso_now());
+		return store__fail(cause, "cannot %s: story fields set on a run transition", what);
+	at = t->at ? t->at : (now = store__iso_now());
 	if (tx_begin(s, what, cause) < 0 || expect_state(s, t, what, cause) < 0)
 		goto out;
 	if (set_state(s, t, at, what, cause) < 0 || journal_insert(s, t, at, what, cause) < 0)
@@ -960,29 +971,31 @@ int store_intent_finish(struct store *s, int64_t seq, bool ok, const char *resul
 	if (tx_begin(s, what, cause) < 0)
 		goto out;
 	st = s->stmt[ST_INTENT_STATUS];
-	bind_int(st, 1, seq);
+	store__bind_int(st, 1, seq);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		status = col_text(st, 0);
+		status = store__col_text(st, 0);
 	else if (rc == SQLITE_DONE)
-		fail(cause, "cannot %s: no transition %" PRId64, what, seq);
+		store__fail(cause, "cannot %s: no transition %" PRId64, what, seq);
 	else
-		db_fail(s, what, cause);
-	done(st);
+		store__db_fail(s, what, cause);
+	store__done(st);
 	if (!status)
 		goto out;
 	if (strcmp(status, "pending") != 0) {
 		if (strcmp(status, "none") == 0)
-			fail(cause, "cannot %s: transition %" PRId64 " has no intent", what, seq);
+			store__fail(cause, "cannot %s: transition %" PRId64 " has no intent", what,
+				    seq);
 		else
-			fail(cause, "cannot %s: intent of transition %" PRId64 " is already %s",
-			     what, seq, status);
+			store__fail(cause,
+				    "cannot %s: intent of transition %" PRId64 " is already %s",
+				    what, seq, status);
 		goto out;
 	}
 	st = s->stmt[ST_INTENT_FINISH];
-	bind_int(st, 1, seq);
-	bind_text(st, 2, intent_status_names[ok ? STORE_INTENT_DONE : STORE_INTENT_FAILED]);
-	bind_text(st, 3, result_json);
+	store__bind_int(st, 1, seq);
+	store__bind_text(st, 2, intent_status_names[ok ? STORE_INTENT_DONE : STORE_INTENT_FAILED]);
+	store__bind_text(st, 3, result_json);
 	if (exec_stmt(s, st, what, cause) < 0 || tx_commit(s, what, cause) < 0)
 		goto out;
 	ret = 0;
@@ -998,20 +1011,20 @@ static void read_entry(sqlite3_stmt *st, struct store_journal_entry *e)
 	char *status;
 
 	e->seq = sqlite3_column_int64(st, 0);
-	e->run_id = col_text(st, 1);
-	e->machine = col_text(st, 2);
-	e->story_id = col_text(st, 3);
-	e->from_state = col_text(st, 4);
-	e->event = col_text(st, 5);
-	e->guard = col_text(st, 6);
-	e->action = col_text(st, 7);
-	e->to_state = col_text(st, 8);
-	e->at = col_text(st, 9);
-	e->intent = col_text(st, 10);
-	status = col_text(st, 11);
+	e->run_id = store__col_text(st, 1);
+	e->machine = store__col_text(st, 2);
+	e->story_id = store__col_text(st, 3);
+	e->from_state = store__col_text(st, 4);
+	e->event = store__col_text(st, 5);
+	e->guard = store__col_text(st, 6);
+	e->action = store__col_text(st, 7);
+	e->to_state = store__col_text(st, 8);
+	e->at = store__col_text(st, 9);
+	e->intent = store__col_text(st, 10);
+	status = store__col_text(st, 11);
 	e->intent_status = intent_status_parse(status);
 	free(status);
-	e->intent_result = col_text(st, 12);
+	e->intent_result = store__col_text(st, 12);
 }
 
 static void release_entry(struct store_journal_entry *e)
@@ -1040,14 +1053,14 @@ static int journal_walk(struct store *s, enum stmt id, const char *run_id, store
 
 	if (!(st = prep(s, id, what, cause)))
 		return -1;
-	bind_text(st, 1, run_id);
+	store__bind_text(st, 1, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ALLOC_GROW(v, n + 1, cap);
 		read_entry(st, &v[n++]);
 	}
 	if (rc != SQLITE_DONE)
-		ret = db_fail(s, what, cause);
-	done(st);
+		ret = store__db_fail(s, what, cause);
+	store__done(st);
 	for (size_t i = 0; ret == 0 && i < n; i++)
 		ret = fn(&v[i], arg);
 	for (size_t i = 0; i < n; i++)
@@ -1092,23 +1105,24 @@ int store_session_add(struct store *s, const struct store_session *ss, int64_t *
 
 	if (!(st = prep(s, ST_SESSION_INSERT, what, cause)))
 		return -1;
-	bind_text(st, 1, ss->run_id);
-	bind_text(st, 2, ss->story_id);
-	bind_text(st, 3, ss->step);
-	bind_int(st, 4, ss->attempt);
-	bind_text(st, 5, ss->tmux_name);
-	bind_text(st, 6, ss->log_path);
-	bind_text(st, 7, ss->started_at ? ss->started_at : (now = iso_now()));
-	if (write_one(s, st, what, NULL, &err) == 0) {
+	store__bind_text(st, 1, ss->run_id);
+	store__bind_text(st, 2, ss->story_id);
+	store__bind_text(st, 3, ss->step);
+	store__bind_int(st, 4, ss->attempt);
+	store__bind_text(st, 5, ss->tmux_name);
+	store__bind_text(st, 6, ss->log_path);
+	store__bind_text(st, 7, ss->started_at ? ss->started_at : (now = store__iso_now()));
+	if (store__write_one(s, st, what, NULL, &err) == 0) {
 		if (id_out)
 			*id_out = sqlite3_last_insert_rowid(s->db);
 		ret = 0;
 	} else if (s->last_error == SQLITE_CONSTRAINT_UNIQUE) {
 		ret = 1;
 	} else if (s->last_error == SQLITE_CONSTRAINT_FOREIGNKEY) {
-		fail(cause, "cannot %s: no story '%s' in run '%s'", what, ss->story_id, ss->run_id);
+		store__fail(cause, "cannot %s: no story '%s' in run '%s'", what, ss->story_id,
+			    ss->run_id);
 	} else {
-		fail(cause, "%s", err);
+		store__fail(cause, "%s", err);
 	}
 	free(err);
 	free(now);
@@ -1124,29 +1138,29 @@ int store_session_get(struct store *s, const char *run_id, const char *story_id,
 
 	if (!(st = prep(s, ST_SESSION_GET, what, cause)))
 		return -1;
-	bind_text(st, 1, run_id);
-	bind_text(st, 2, story_id);
-	bind_text(st, 3, step);
-	bind_int(st, 4, attempt);
+	store__bind_text(st, 1, run_id);
+	store__bind_text(st, 2, story_id);
+	store__bind_text(st, 3, step);
+	store__bind_int(st, 4, attempt);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		out->id = sqlite3_column_int64(st, 0);
-		out->run_id = col_text(st, 1);
-		out->story_id = col_text(st, 2);
-		out->step = col_text(st, 3);
+		out->run_id = store__col_text(st, 1);
+		out->story_id = store__col_text(st, 2);
+		out->step = store__col_text(st, 3);
 		out->attempt = sqlite3_column_int(st, 4);
-		out->tmux_name = col_text(st, 5);
-		out->log_path = col_text(st, 6);
+		out->tmux_name = store__col_text(st, 5);
+		out->log_path = store__col_text(st, 6);
 		out->log_offset = sqlite3_column_int64(st, 7);
-		out->exit_status = (int)col_int(st, 8, -1);
-		out->exit_signal = (int)col_int(st, 9, 0);
-		out->started_at = col_text(st, 10);
-		out->ended_at = col_text(st, 11);
+		out->exit_status = (int)store__col_int(st, 8, -1);
+		out->exit_signal = (int)store__col_int(st, 9, 0);
+		out->started_at = store__col_text(st, 10);
+		out->ended_at = store__col_text(st, 11);
 		ret = 0;
 	} else {
-		ret = rc == SQLITE_DONE ? 1 : db_fail(s, what, cause);
+		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
 	}
-	done(st);
+	store__done(st);
 	return ret;
 }
 
@@ -1154,17 +1168,17 @@ int store_session_get(struct store *s, const char *run_id, const char *story_id,
 static void read_session(sqlite3_stmt *st, struct store_session *out)
 {
 	out->id = sqlite3_column_int64(st, 0);
-	out->run_id = col_text(st, 1);
-	out->story_id = col_text(st, 2);
-	out->step = col_text(st, 3);
+	out->run_id = store__col_text(st, 1);
+	out->story_id = store__col_text(st, 2);
+	out->step = store__col_text(st, 3);
 	out->attempt = sqlite3_column_int(st, 4);
-	out->tmux_name = col_text(st, 5);
-	out->log_path = col_text(st, 6);
+	out->tmux_name = store__col_text(st, 5);
+	out->log_path = store__col_text(st, 6);
 	out->log_offset = sqlite3_column_int64(st, 7);
-	out->exit_status = (int)col_int(st, 8, -1);
-	out->exit_signal = (int)col_int(st, 9, 0);
-	out->started_at = col_text(st, 10);
-	out->ended_at = col_text(st, 11);
+	out->exit_status = (int)store__col_int(st, 8, -1);
+	out->exit_signal = (int)store__col_int(st, 9, 0);
+	out->started_at = store__col_text(st, 10);
+	out->ended_at = store__col_text(st, 11);
 }
 
 int store_sessions_foreach(struct store *s, const char *run_id, store_session_fn fn, void *arg,
@@ -1178,14 +1192,14 @@ int store_sessions_foreach(struct store *s, const char *run_id, store_session_fn
 
 	if (!(st = prep(s, ST_SESSION_LIST, what, cause)))
 		return -1;
-	bind_text(st, 1, run_id);
+	store__bind_text(st, 1, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ALLOC_GROW(v, n + 1, cap);
 		read_session(st, &v[n++]);
 	}
 	if (rc != SQLITE_DONE)
-		ret = db_fail(s, what, cause);
-	done(st);
+		ret = store__db_fail(s, what, cause);
+	store__done(st);
 	for (size_t i = 0; ret == 0 && i < n; i++)
 		ret = fn(&v[i], arg);
 	for (size_t i = 0; i < n; i++)
@@ -1204,12 +1218,12 @@ int store_session_update_exit(struct store *s, int64_t id, int exit_status, int 
 
 	if (!(st = prep(s, ST_SESSION_SET_EXIT, what, cause)))
 		return -1;
-	bind_int(st, 1, id);
-	bind_int_or_null(st, 2, exit_status, -1);
-	bind_int_or_null(st, 3, exit_signal, 0);
-	bind_text(st, 4, ended_at ? ended_at : (now = iso_now()));
-	if (write_one(s, st, what, &changes, cause) == 0)
-		ret = changes ? 0 : fail(cause, "cannot %s: no session %" PRId64, what, id);
+	store__bind_int(st, 1, id);
+	store__bind_int_or_null(st, 2, exit_status, -1);
+	store__bind_int_or_null(st, 3, exit_signal, 0);
+	store__bind_text(st, 4, ended_at ? ended_at : (now = store__iso_now()));
+	if (store__write_one(s, st, what, &changes, cause) == 0)
+		ret = changes ? 0 : store__fail(cause, "cannot %s: no session %" PRId64, what, id);
 	free(now);
 	return ret;
 }
@@ -1222,11 +1236,11 @@ int store_session_set_offset(struct store *s, int64_t id, int64_t offset, char *
 
 	if (!(st = prep(s, ST_SESSION_SET_OFFSET, what, cause)))
 		return -1;
-	bind_int(st, 1, id);
-	bind_int(st, 2, offset);
-	if (write_one(s, st, what, &changes, cause) < 0)
+	store__bind_int(st, 1, id);
+	store__bind_int(st, 2, offset);
+	if (store__write_one(s, st, what, &changes, cause) < 0)
 		return -1;
-	return changes ? 0 : fail(cause, "cannot %s: no session %" PRId64, what, id);
+	return changes ? 0 : store__fail(cause, "cannot %s: no session %" PRId64, what, id);
 }
 
 /* ---- escalations ---- */
@@ -1258,25 +1272,25 @@ void store_escalation_release(struct store_escalation *e)
 static void read_escalation(sqlite3_stmt *st, struct store_escalation *e)
 {
 	e->id = sqlite3_column_int64(st, 0);
-	e->run_id = col_text(st, 1);
-	e->story_id = col_text(st, 2);
-	e->step = col_text(st, 3);
-	e->trigger = col_text(st, 4);
-	e->category = col_text(st, 5);
-	e->severity = col_text(st, 6);
-	e->message = col_text(st, 7);
-	e->options = col_text(st, 8);
-	e->status = col_text(st, 9);
-	e->chosen = col_text(st, 10);
-	e->reply = col_text(st, 11);
-	e->answered_by = col_text(st, 12);
-	e->answered_at = col_text(st, 13);
-	e->acked_by = col_text(st, 14);
-	e->acked_at = col_text(st, 15);
-	e->created_at = col_text(st, 16);
-	e->notified_at = col_text(st, 17);
-	e->closed_at = col_text(st, 18);
-	e->closed_reason = col_text(st, 19);
+	e->run_id = store__col_text(st, 1);
+	e->story_id = store__col_text(st, 2);
+	e->step = store__col_text(st, 3);
+	e->trigger = store__col_text(st, 4);
+	e->category = store__col_text(st, 5);
+	e->severity = store__col_text(st, 6);
+	e->message = store__col_text(st, 7);
+	e->options = store__col_text(st, 8);
+	e->status = store__col_text(st, 9);
+	e->chosen = store__col_text(st, 10);
+	e->reply = store__col_text(st, 11);
+	e->answered_by = store__col_text(st, 12);
+	e->answered_at = store__col_text(st, 13);
+	e->acked_by = store__col_text(st, 14);
+	e->acked_at = store__col_text(st, 15);
+	e->created_at = store__col_text(st, 16);
+	e->notified_at = store__col_text(st, 17);
+	e->closed_at = store__col_text(st, 18);
+	e->closed_reason = store__col_text(st, 19);
 	e->reescalations = sqlite3_column_int(st, 20);
 }
 
@@ -1296,8 +1310,8 @@ static int escalation_walk(struct store *s, sqlite3_stmt *st, const char *what,
 		read_escalation(st, &v[n++]);
 	}
 	if (rc != SQLITE_DONE)
-		ret = db_fail(s, what, cause);
-	done(st);
+		ret = store__db_fail(s, what, cause);
+	store__done(st);
 	for (size_t i = 0; ret == 0 && i < n; i++)
 		ret = fn(&v[i], arg);
 	for (size_t i = 0; i < n; i++)
@@ -1316,17 +1330,17 @@ static int escalation_find_live(struct store *s, const struct store_escalation *
 	sqlite3_stmt *st = s->stmt[ST_ESC_FIND_LIVE];
 	int rc, ret;
 
-	bind_text(st, 1, e->run_id);
-	bind_text(st, 2, e->story_id);
-	bind_text(st, 3, e->trigger);
+	store__bind_text(st, 1, e->run_id);
+	store__bind_text(st, 2, e->story_id);
+	store__bind_text(st, 3, e->trigger);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*id = sqlite3_column_int64(st, 0);
 		ret = 0;
 	} else {
-		ret = rc == SQLITE_DONE ? 1 : db_fail(s, what, cause);
+		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
 	}
-	done(st);
+	store__done(st);
 	return ret;
 }
 
@@ -1341,13 +1355,14 @@ int store_escalation_open(struct store *s, const struct store_escalation *e, con
 	int rc, ret = -1;
 
 	if (!e->run_id || !e->trigger || !e->category || !e->severity || !e->message || !state)
-		return fail(cause,
-			    "cannot %s: run, trigger, category, severity, message and state are "
-			    "required",
-			    what);
+		return store__fail(
+			cause,
+			"cannot %s: run, trigger, category, severity, message and state are "
+			"required",
+			what);
 	if (!prep(s, ST_ESC_FIND_LIVE, what, cause) || !(st = prep(s, ST_ESC_INSERT, what, cause)))
 		return -1;
-	at = at ? at : (now = iso_now());
+	at = at ? at : (now = store__iso_now());
 	t.run_id = e->run_id;
 	t.machine = e->story_id ? "story" : "run";
 	t.story_id = e->story_id;
@@ -1364,15 +1379,15 @@ int store_escalation_open(struct store *s, const struct store_escalation *e, con
 	}
 	if (expect_state(s, &t, what, cause) < 0)
 		goto out;
-	bind_text(st, 1, e->run_id);
-	bind_text(st, 2, e->story_id);
-	bind_text(st, 3, e->step);
-	bind_text(st, 4, e->trigger);
-	bind_text(st, 5, e->category);
-	bind_text(st, 6, e->severity);
-	bind_text(st, 7, e->message);
-	bind_text(st, 8, e->options);
-	bind_text(st, 9, at);
+	store__bind_text(st, 1, e->run_id);
+	store__bind_text(st, 2, e->story_id);
+	store__bind_text(st, 3, e->step);
+	store__bind_text(st, 4, e->trigger);
+	store__bind_text(st, 5, e->category);
+	store__bind_text(st, 6, e->severity);
+	store__bind_text(st, 7, e->message);
+	store__bind_text(st, 8, e->options);
+	store__bind_text(st, 9, at);
 	if (exec_stmt(s, st, what, cause) < 0)
 		goto out;
 	id = sqlite3_last_insert_rowid(s->db);
@@ -1396,15 +1411,15 @@ int store_escalation_get(struct store *s, int64_t id, struct store_escalation *o
 
 	if (!(st = prep(s, ST_ESC_GET, what, cause)))
 		return -1;
-	bind_int(st, 1, id);
+	store__bind_int(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		read_escalation(st, out);
 		ret = 0;
 	} else {
-		ret = rc == SQLITE_DONE ? 1 : db_fail(s, what, cause);
+		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
 	}
-	done(st);
+	store__done(st);
 	return ret;
 }
 
@@ -1416,8 +1431,8 @@ int store_escalations_foreach(struct store *s, const char *run_id, bool open_onl
 
 	if (!(st = prep(s, ST_ESC_LIST, what, cause)))
 		return -1;
-	bind_text(st, 1, run_id);
-	bind_int(st, 2, open_only);
+	store__bind_text(st, 1, run_id);
+	store__bind_int(st, 2, open_only);
 	return escalation_walk(s, st, what, fn, arg, cause);
 }
 
@@ -1435,15 +1450,15 @@ static int escalation_begin(struct store *s, int64_t id, char **status, const ch
 
 	if (!(st = prep(s, ST_ESC_STATUS, what, cause)) || tx_begin(s, what, cause) < 0)
 		return -1;
-	bind_int(st, 1, id);
+	store__bind_int(st, 1, id);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		*status = col_text(st, 0);
+		*status = store__col_text(st, 0);
 		ret = 0;
 	} else {
-		ret = rc == SQLITE_DONE ? 1 : db_fail(s, what, cause);
+		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
 	}
-	done(st);
+	store__done(st);
 	return ret;
 }
 
@@ -1455,19 +1470,19 @@ int store_escalation_ack(struct store *s, int64_t id, const char *who, const cha
 	int ret;
 
 	if (!who)
-		return fail(cause, "cannot %s: who acknowledges is required", what);
+		return store__fail(cause, "cannot %s: who acknowledges is required", what);
 	if (!(st = prep(s, ST_ESC_ACK, what, cause)))
 		return -1;
 	if ((ret = escalation_begin(s, id, &status, what, cause)) != 0)
 		goto out;
 	ret = -1;
 	if (strcmp(status, "open") != 0) {
-		fail(cause, "escalation %" PRId64 " is %s, not open", id, status);
+		store__fail(cause, "escalation %" PRId64 " is %s, not open", id, status);
 		goto out;
 	}
-	bind_int(st, 1, id);
-	bind_text(st, 2, who);
-	bind_text(st, 3, at ? at : (now = iso_now()));
+	store__bind_int(st, 1, id);
+	store__bind_text(st, 2, who);
+	store__bind_text(st, 3, at ? at : (now = store__iso_now()));
 	if (exec_stmt(s, st, what, cause) < 0 || tx_commit(s, what, cause) < 0)
 		goto out;
 	ret = 0;
@@ -1489,34 +1504,34 @@ int store_escalation_answer(struct store *s, int64_t id, const char *choice, con
 	int ret;
 
 	if (!choice || !who)
-		return fail(cause, "cannot %s: a choice and who answers are required", what);
+		return store__fail(cause, "cannot %s: a choice and who answers are required", what);
 	if (!(up = prep(s, ST_ESC_ANSWER, what, cause)) ||
 	    !(ins = prep(s, ST_DECISION_INSERT, what, cause)))
 		return -1;
-	at = at ? at : (now = iso_now());
+	at = at ? at : (now = store__iso_now());
 	if ((ret = escalation_begin(s, id, &status, what, cause)) != 0)
 		goto out;
 	ret = -1;
 	if (strcmp(status, "answered") == 0) {
-		fail(cause, "escalation %" PRId64 " is already answered", id);
+		store__fail(cause, "escalation %" PRId64 " is already answered", id);
 		goto out;
 	}
 	if (strcmp(status, "open") != 0 && strcmp(status, "acked") != 0) {
-		fail(cause, "escalation %" PRId64 " is %s", id, status);
+		store__fail(cause, "escalation %" PRId64 " is %s", id, status);
 		goto out;
 	}
-	bind_int(up, 1, id);
-	bind_text(up, 2, choice);
-	bind_text(up, 3, reply);
-	bind_text(up, 4, who);
-	bind_text(up, 5, at);
+	store__bind_int(up, 1, id);
+	store__bind_text(up, 2, choice);
+	store__bind_text(up, 3, reply);
+	store__bind_text(up, 4, who);
+	store__bind_text(up, 5, at);
 	if (exec_stmt(s, up, what, cause) < 0)
 		goto out;
-	bind_int(ins, 1, id);
-	bind_text(ins, 2, choice);
-	bind_text(ins, 3, reply);
-	bind_text(ins, 4, who);
-	bind_text(ins, 5, at);
+	store__bind_int(ins, 1, id);
+	store__bind_text(ins, 2, choice);
+	store__bind_text(ins, 3, reply);
+	store__bind_text(ins, 4, who);
+	store__bind_text(ins, 5, at);
 	if (exec_stmt(s, ins, what, cause) < 0)
 		goto out;
 	did = sqlite3_last_insert_rowid(s->db);
@@ -1540,9 +1555,9 @@ static int escalation_close(struct store *s, int64_t id, const char *reason, con
 
 	if (!(st = prep(s, ST_ESC_CLOSE, what, cause)))
 		return -1;
-	bind_int(st, 1, id);
-	bind_text(st, 2, reason);
-	bind_text(st, 3, at);
+	store__bind_int(st, 1, id);
+	store__bind_text(st, 2, reason);
+	store__bind_text(st, 3, at);
 	return exec_stmt(s, st, what, cause);
 }
 
@@ -1554,15 +1569,15 @@ int store_escalation_close(struct store *s, int64_t id, const char *reason, cons
 	int ret;
 
 	if (!reason)
-		return fail(cause, "cannot %s: a reason is required", what);
+		return store__fail(cause, "cannot %s: a reason is required", what);
 	if ((ret = escalation_begin(s, id, &status, what, cause)) != 0)
 		goto out;
 	ret = -1;
 	if (strcmp(status, "closed") == 0) {
-		fail(cause, "escalation %" PRId64 " is already closed", id);
+		store__fail(cause, "escalation %" PRId64 " is already closed", id);
 		goto out;
 	}
-	if (escalation_close(s, id, reason, at ? at : (now = iso_now()), what, cause) < 0 ||
+	if (escalation_close(s, id, reason, at ? at : (now = store__iso_now()), what, cause) < 0 ||
 	    tx_commit(s, what, cause) < 0)
 		goto out;
 	ret = 0;
@@ -1583,13 +1598,13 @@ int store_escalation_renotify(struct store *s, int64_t id, const char *new_sever
 	int changes = 0, ret = -1;
 
 	if (!new_severity)
-		return fail(cause, "cannot %s: a severity is required", what);
+		return store__fail(cause, "cannot %s: a severity is required", what);
 	if (!(st = prep(s, ST_ESC_RENOTIFY, what, cause)))
 		return -1;
-	bind_int(st, 1, id);
-	bind_text(st, 2, new_severity);
-	bind_text(st, 3, at ? at : (now = iso_now()));
-	if (write_one(s, st, what, &changes, cause) == 0)
+	store__bind_int(st, 1, id);
+	store__bind_text(st, 2, new_severity);
+	store__bind_text(st, 3, at ? at : (now = store__iso_now()));
+	if (store__write_one(s, st, what, &changes, cause) == 0)
 		ret = changes ? 0 : 1;
 	free(now);
 	return ret;
@@ -1603,15 +1618,15 @@ static int check_time(struct store *s, const char *t, const char *what, char **c
 
 	if (!(st = prep(s, ST_TIME_VALID, what, cause)))
 		return -1;
-	bind_text(st, 1, t);
+	store__bind_text(st, 1, t);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW)
-		ret = db_fail(s, what, cause);
+		ret = store__db_fail(s, what, cause);
 	else if (sqlite3_column_int(st, 0) == 0)
-		ret = fail(cause, "cannot %s: '%s' is not a time", what, t);
+		ret = store__fail(cause, "cannot %s: '%s' is not a time", what, t);
 	else
 		ret = 0;
-	done(st);
+	store__done(st);
 	return ret;
 }
 
@@ -1623,12 +1638,12 @@ int store_escalations_stale(struct store *s, const char *run_id, const char *bef
 	sqlite3_stmt *st;
 	int ret = -1;
 
-	before = before ? before : (now = iso_now());
+	before = before ? before : (now = store__iso_now());
 	if (check_time(s, before, what, cause) < 0 || !(st = prep(s, ST_ESC_STALE, what, cause)))
 		goto out;
-	bind_text(st, 1, run_id);
-	bind_text(st, 2, before);
-	bind_int(st, 3, max_reescalations);
+	store__bind_text(st, 1, run_id);
+	store__bind_text(st, 2, before);
+	store__bind_int(st, 3, max_reescalations);
 	ret = escalation_walk(s, st, what, fn, arg, cause);
 out:
 	free(now);
@@ -1660,7 +1675,7 @@ int store_decisions_pending(struct store *s, const char *run_id, store_decision_
 
 	if (!(st = prep(s, ST_DECISION_PENDING, what, cause)))
 		return -1;
-	bind_text(st, 1, run_id);
+	store__bind_text(st, 1, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_decision *d;
 
@@ -1668,18 +1683,18 @@ int store_decisions_pending(struct store *s, const char *run_id, store_decision_
 		d = &v[n++];
 		d->id = sqlite3_column_int64(st, 0);
 		d->escalation_id = sqlite3_column_int64(st, 1);
-		d->story_id = col_text(st, 2);
-		d->step = col_text(st, 3);
-		d->trigger = col_text(st, 4);
-		d->category = col_text(st, 5);
-		d->choice = col_text(st, 6);
-		d->reply = col_text(st, 7);
-		d->source = col_text(st, 8);
-		d->at = col_text(st, 9);
+		d->story_id = store__col_text(st, 2);
+		d->step = store__col_text(st, 3);
+		d->trigger = store__col_text(st, 4);
+		d->category = store__col_text(st, 5);
+		d->choice = store__col_text(st, 6);
+		d->reply = store__col_text(st, 7);
+		d->source = store__col_text(st, 8);
+		d->at = store__col_text(st, 9);
 	}
 	if (rc != SQLITE_DONE)
-		ret = db_fail(s, what, cause);
-	done(st);
+		ret = store__db_fail(s, what, cause);
+	store__done(st);
 	for (size_t i = 0; ret == 0 && i < n; i++)
 		ret = fn(&v[i], arg);
 	for (size_t i = 0; i < n; i++)
@@ -1702,29 +1717,29 @@ int store_decision_applied(struct store *s, int64_t decision_id, bool close, con
 	    !(set = prep(s, ST_DECISION_SET_APPLIED, what, cause)) ||
 	    !(reopen = prep(s, ST_ESC_REOPEN, what, cause)))
 		return -1;
-	at = at ? at : (now = iso_now());
+	at = at ? at : (now = store__iso_now());
 	if (tx_begin(s, what, cause) < 0)
 		goto out;
-	bind_int(get, 1, decision_id);
+	store__bind_int(get, 1, decision_id);
 	rc = sqlite3_step(get);
 	if (rc == SQLITE_ROW) {
 		esc = sqlite3_column_int64(get, 0);
 		applied = sqlite3_column_int(get, 1) != 0;
-		status = col_text(get, 2);
+		status = store__col_text(get, 2);
 	} else if (rc == SQLITE_DONE) {
 		ret = 1;
 	} else {
-		db_fail(s, what, cause);
+		store__db_fail(s, what, cause);
 	}
-	done(get);
+	store__done(get);
 	if (!status)
 		goto out;
 	if (applied) {
-		fail(cause, "decision %" PRId64 " is already applied", decision_id);
+		store__fail(cause, "decision %" PRId64 " is already applied", decision_id);
 		goto out;
 	}
-	bind_int(set, 1, decision_id);
-	bind_text(set, 2, at);
+	store__bind_int(set, 1, decision_id);
+	store__bind_text(set, 2, at);
 	if (exec_stmt(s, set, what, cause) < 0)
 		goto out;
 	/* an escalation closed meanwhile stays closed */
@@ -1733,8 +1748,8 @@ int store_decision_applied(struct store *s, int64_t decision_id, bool close, con
 			if (escalation_close(s, esc, "answered", at, what, cause) < 0)
 				goto out;
 		} else {
-			bind_int(reopen, 1, esc);
-			bind_text(reopen, 2, at);
+			store__bind_int(reopen, 1, esc);
+			store__bind_text(reopen, 2, at);
 			if (exec_stmt(s, reopen, what, cause) < 0)
 				goto out;
 		}

@@ -401,4 +401,52 @@ int store_decisions_pending(struct store *s, const char *run_id, store_decision_
 int store_decision_applied(struct store *s, int64_t decision_id, bool close, const char *at,
 			   char **cause);
 
+/* ---- usage, waits and holds (store_usage.c) ---- */
+
+/* What agents reported they used: one session, or a sum. */
+struct store_usage {
+	int sessions;  /* sessions summed (1 for one session) */
+	bool has_cost; /* some session reported a cost */
+	double cost_usd;
+	int64_t input_tokens, output_tokens, cache_read_tokens, cache_write_tokens;
+	int64_t turns;
+	int64_t duration_ms;
+};
+
+/* Records session id's usage (replacing any). */
+int store_session_set_usage(struct store *s, int64_t id, const struct store_usage *u, char **cause);
+typedef int (*store_usage_fn)(const char *story_id, const struct store_usage *sum, void *arg);
+/*
+ * Walks the sums of the sessions of run_id per story (stories without
+ * sessions are left out). fn's strings are valid during the call.
+ */
+int store_usage_foreach(struct store *s, const char *run_id, store_usage_fn fn, void *arg,
+			char **cause);
+
+/* A story's wait (all NULL: it does not wait) and raised budget. */
+struct store_wait {
+	char *story_id;
+	char *until;   /* ISO 8601 UTC */
+	char *reason;  /* "usage-limit", ... */
+	char *since;   /* ISO 8601 UTC: waiting without progress since */
+	double budget; /* the story's raised cost budget; 0: none */
+};
+void store_wait_release(struct store_wait *w);
+/* Sets (until, reason, since; any NULL clears all three) the story's wait. */
+int store_story_set_wait(struct store *s, const char *run_id, const char *story_id,
+			 const char *until, const char *reason, const char *since, char **cause);
+int store_story_set_budget(struct store *s, const char *run_id, const char *story_id, double budget,
+			   char **cause);
+typedef int (*store_wait_fn)(const struct store_wait *w, void *arg);
+/* Walks the stories of run_id that wait or have a raised budget. */
+int store_waits_foreach(struct store *s, const char *run_id, store_wait_fn fn, void *arg,
+			char **cause);
+
+/* Holds: no session of the agent preset starts in run_id before until. */
+int store_hold_set(struct store *s, const char *run_id, const char *agent, const char *until,
+		   const char *reason, char **cause);
+typedef int (*store_hold_fn)(const char *agent, const char *until, const char *reason, void *arg);
+int store_holds_foreach(struct store *s, const char *run_id, store_hold_fn fn, void *arg,
+			char **cause);
+
 #endif

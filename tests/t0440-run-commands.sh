@@ -61,7 +61,12 @@ status_json "$P" >"$TMP/status.json" || fail "status --json failed"
 python3 - "$TMP/status.json" <<'PY' || fail "status --json fields"
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert set(s) == {"run", "counts", "stories", "escalation"}, set(s)
+assert set(s) == {"run", "counts", "stories", "escalation", "usage"}, set(s)
+ukeys = {"sessions", "cost_usd", "input_tokens", "output_tokens", "cache_read_tokens",
+         "cache_write_tokens", "turns", "duration_ms"}
+assert set(s["usage"]) == ukeys, s["usage"]
+# the fake agent reports no usage: no cost (null), sessions counted
+assert s["usage"]["cost_usd"] is None and s["usage"]["sessions"] >= 2, s["usage"]
 run = s["run"]
 for k, t in [("id", str), ("state", str), ("project", str), ("root", str), ("started_at", str), ("pid", int)]:
     assert isinstance(run[k], t), (k, run)
@@ -70,12 +75,14 @@ assert run["state"] == "IN_PROGRESS", run
 assert run["project"] == "cmds", run
 assert isinstance(s["counts"], dict) and all(isinstance(v, int) for v in s["counts"].values())
 assert sum(s["counts"].values()) == len(s["stories"]) == 3
-keys = {"id", "key", "position", "state", "step", "attempt", "cycle", "session", "log", "escalation_reasons"}
+keys = {"id", "key", "position", "state", "step", "attempt", "cycle", "session", "log", "escalation_reasons", "usage"}
 by = {}
 for x in s["stories"]:
     assert keys <= set(x), (keys - set(x), x)
     assert isinstance(x["attempt"], int) and isinstance(x["cycle"], int) and isinstance(x["position"], int)
     assert isinstance(x["escalation_reasons"], list)
+    assert set(x["usage"]) == ukeys, x["usage"]
+    assert "waiting_until" not in x, x  # only a WAITING story has one
     by[x["id"]] = x
 assert by["1.1"]["state"] == "DONE", by["1.1"]
 assert by["1.2"]["state"] == "SPAWN" and by["1.2"]["step"] == "dev", by["1.2"]

@@ -484,8 +484,10 @@ static void test_agents_shipped(void **state)
 	assert_true(has_prompt);
 	assert_string_equal(a->output, "claude-stream-json");
 	assert_string_equal(a->fallback, "codex");
-	assert_int_equal(a->rate_limit.n, 3);
-	assert_int_equal(a->unavailable.n, 4);
+	assert_int_equal(a->rate_limit.n, 2);
+	assert_int_equal(a->unavailable.n, 8);
+	assert_true(a->usage_limit.n > 0 && a->overloaded.n > 0 && a->server_error.n > 0);
+	assert_true(a->network.n > 0);
 	assert_int_equal(a->prompt_wait.n, 2);
 	assert_int_equal(patlist_match(&a->rate_limit, limited, strlen(limited)), 0);
 	assert_int_equal(patlist_match(&a->unavailable, login, strlen(login)), 1);
@@ -679,8 +681,8 @@ static void test_triggers_shipped(void **state)
 	for (const char *const *k = required_triggers; *k; k++, nreq++)
 		if (!triggers_find(set, *k))
 			fail_msg("missing trigger '%s'", *k);
-	assert_int_equal(nreq, 11);
-	assert_int_equal(set->n, 11);
+	assert_int_equal(nreq, 14);
+	assert_int_equal(set->n, 14);
 
 	for (size_t i = 0; i < ARRAY_SIZE(bmad_triggers); i++) {
 		size_t n = 0;

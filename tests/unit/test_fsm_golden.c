@@ -15,7 +15,7 @@
  *
  * Scenario format (NAME.events), one item per line, '#' comments:
  *   limit NAME N        retries, crash_retries, review_cycles, restarts,
- *                       max_parallel (defaults 1, 1, 2, 1, 1)
+ *                       max_parallel, waits (defaults 1, 1, 2, 1, 1, 2)
  *   steps NAME:KIND...  the workflow (default dev:session review:review
  *                       commit:commit verify:verify)
  *   stories ID...       the stories, in dispatch order
@@ -33,11 +33,14 @@
  *
  * What the simulated actions do:
  *   BEGIN_STORY, NEXT_STEP, RETRY_STEP, NEW_CYCLE, RESTART_STEP,
- *   BACKOFF_RETRY, FALLBACK_RETRY queue ENTER_<kind> of the (new) current
+ *   RESUME_STEP, RAISE_BUDGET, FALLBACK_RETRY queue ENTER_<kind> of the (new) current
  *   step, or STEPS_DONE past the last one. A retry consumes the budget its
  *   row's guard checked (RETRIES_LEFT: retries, CRASH_RETRIES_LEFT: crash
  *   retries, RESTARTS_LEFT: restarts); NEW_CYCLE counts a review cycle;
- *   NEXT_STEP resets the budgets. The CRITICAL escalations open one and
+ *   NEXT_STEP resets the budgets. WAIT and BACKOFF_RETRY queue nothing
+ *   (the story waits for a scripted WAIT_OVER); WAIT counts waits in a row
+ *   (WAIT_LEFT: fewer than "limit waits", default 2), a CHOSE_KEEP_WAITING
+ *   starts them over; BACKOFF_RETRY spends a retry. The CRITICAL escalations open one and
  *   queue run CRITICAL. A CHOSE_* event taken by a BLOCKED story closes it
  *   and queues run RESOLVED (when journaled, before the action's
  *   follow-ups); MORE_CRITICAL holds while any is still open. MARK_DONE and
@@ -78,6 +81,7 @@ struct h_story {
 	bool started;
 	int step;
 	int retries, crashes, restarts; /* spent on the current step */
+	int waits;                      /* waits in a row */
 	int cycle;                      /* review cycle of the current step, from 1 */
 	bool fallback;
 	bool critical; /* a CRITICAL escalation of this story is open */
@@ -85,6 +89,7 @@ struct h_story {
 
 struct h_limits {
 	int retries, crash_retries, review_cycles, restarts, max_parallel;
+	int waits; /* WAIT_LEFT holds for this many waits in a row (max_wait) */
 };
 
 struct harness {
@@ -158,6 +163,13 @@ static bool g_has_dependents(void *ctx)
 			if (h->s[i].deps[d] == h->cur)
 				return true;
 	return false;
+}
+
+static bool g_wait_left(void *ctx)
+{
+	struct harness *h = ctx;
+
+	return h_cur(h)->waits < h->lim.waits;
 }
 
 static bool g_is_review_step(void *ctx)
@@ -248,6 +260,29 @@ static int a_retry(void *ctx)
 	return h_queue_step(h);
 }
 
+/* WAIT: the story waits (no budget spent); a human's keep-waiting starts the count over. */
+static int a_wait(void *ctx)
+{
+	struct harness *h = ctx;
+	struct h_story *s = h_cur(h);
+
+	s->waits = h->row->event == SE_CHOSE_KEEP_WAITING ? 0 : s->waits + 1;
+	return 0;
+}
+
+/* BACKOFF_RETRY: a network wait, paid from the retries. */
+static int a_backoff(void *ctx)
+{
+	h_consume(ctx);
+	return 0;
+}
+
+/* RESUME_STEP, RAISE_BUDGET: the current step again, nothing counted. */
+static int a_again(void *ctx)
+{
+	return h_queue_step(ctx);
+}
+
 static int a_new_cycle(void *ctx)
 {
 	struct harness *h = ctx;
@@ -318,6 +353,7 @@ static const fsm_guard_fn story_guards[SG__COUNT] = {
 	[SG_RESTARTS_LEFT]		= g_restarts_left,
 	[SG_HAS_DEPENDENTS]		= g_has_dependents,
 	[SG_IS_REVIEW_STEP]		= g_is_review_step,
+	[SG_WAIT_LEFT]			= g_wait_left,
 };
 
 static const fsm_action_fn story_actions[SA__COUNT] = {
@@ -330,7 +366,10 @@ static const fsm_action_fn story_actions[SA__COUNT] = {
 	[SA_RETRY_STEP]			= a_retry,
 	[SA_NEW_CYCLE]			= a_new_cycle,
 	[SA_RESTART_STEP]		= a_retry,
-	[SA_BACKOFF_RETRY]		= a_retry,
+	[SA_WAIT]			= a_wait,
+	[SA_BACKOFF_RETRY]		= a_backoff,
+	[SA_RESUME_STEP]		= a_again,
+	[SA_RAISE_BUDGET]		= a_again,
 	[SA_RESUME_SESSION]		= a_nothing,
 	[SA_FALLBACK_RETRY]		= a_fallback_retry,
 	[SA_MARK_DONE]			= a_finish,
@@ -345,6 +384,9 @@ static const fsm_action_fn story_actions[SA__COUNT] = {
 	[SA_ESCALATE_NEEDS_INPUT]	= a_nothing,
 	[SA_ESCALATE_RESTART_LOOP]	= a_escalate_critical,
 	[SA_ESCALATE_UNAVAILABLE]	= a_escalate_critical,
+	[SA_ESCALATE_USAGE_LIMIT]	= a_nothing,
+	[SA_ESCALATE_DENIED]		= a_nothing,
+	[SA_ESCALATE_BUDGET]		= a_nothing,
 	[SA_ESCALATE_UNEXPECTED]	= a_escalate_critical,
 };
 
@@ -516,6 +558,8 @@ static void h_header(struct harness *h, const char *file, int lineno, char **w, 
 			h->lim.restarts = v;
 		else if (!strcmp(w[1], "max_parallel"))
 			h->lim.max_parallel = v;
+		else if (!strcmp(w[1], "waits"))
+			h->lim.waits = v;
 		else
 			fail_msg("%s:%d: unknown limit '%s'", file, lineno, w[1]);
 	} else if (!strcmp(w[0], "steps") && n >= 2) {
@@ -623,7 +667,7 @@ static void h_run(struct harness *h, const char *file, char *events)
 static void h_init(struct harness *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->lim = (struct h_limits){ 1, 1, 2, 1, 1 };
+	h->lim = (struct h_limits){ 1, 1, 2, 1, 1, 2 };
 	h->kinds[0] = K_SESSION;
 	h->kinds[1] = K_REVIEW;
 	h->kinds[2] = K_COMMIT;
@@ -713,6 +757,7 @@ int main(void)
 		SCENARIO("needs-input-reply"),
 		SCENARIO("two-criticals"),
 		SCENARIO("recoveries-and-failure"),
+		SCENARIO("service-trouble"),
 		SCENARIO("abort-run"),
 	};
 

@@ -461,13 +461,13 @@ static void test_rate_limit_and_unavailable(void **state)
 	(void)state;
 	env_init(&e, "text");
 	o = run_str(&e.cfg, "error: 429 Too Many Requests: rate limited\n", 1, 0);
-	assert_verdict(&o, JV_RATE_LIMITED,
+	assert_verdict(&o, JV_WAIT,
 		       "rate-limit pattern '(?i)rate.?limit(ed)?\\b' "
 		       "matched: error: 429 Too Many Requests: rate limited");
 	outcome_release(&o);
 	/* a signal is not a clean exit either */
 	o = run_str(&e.cfg, "Claude AI usage limit reached|1760000000\n", -1, 9);
-	assert_verdict(&o, JV_RATE_LIMITED,
+	assert_verdict(&o, JV_WAIT,
 		       "rate-limit pattern '(?i)usage limit reached' "
 		       "matched: Claude AI usage limit reached|1760000000");
 	outcome_release(&o);
@@ -485,7 +485,7 @@ static void test_rate_limit_and_unavailable(void **state)
 		       "Error: not logged in");
 	outcome_release(&o);
 	o = run_str(&e.cfg, "error: overloaded\n", 1, 0);
-	assert_verdict(&o, JV_RATE_LIMITED,
+	assert_verdict(&o, JV_WAIT,
 		       "rate-limit pattern '(?i)overloaded' matched: "
 		       "error: overloaded");
 	outcome_release(&o);
@@ -903,7 +903,7 @@ static void test_claude_events(void **state)
 		    "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":true,\"result\":"
 		    "\"Claude AI usage limit reached|1760000000\"}\n",
 		    1, 0);
-	assert_verdict(&o, JV_RATE_LIMITED,
+	assert_verdict(&o, JV_WAIT,
 		       "rate-limit pattern '(?i)usage limit reached' "
 		       "matched: Claude AI usage limit reached|1760000000");
 	outcome_release(&o);
@@ -912,7 +912,7 @@ static void test_claude_events(void **state)
 		    "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":true,\"result\":"
 		    "\"API Error: 529 overloaded\"}\n",
 		    0, 0);
-	assert_verdict(&o, JV_RATE_LIMITED,
+	assert_verdict(&o, JV_WAIT,
 		       "rate-limit pattern '(?i)overloaded' matched: "
 		       "API Error: 529 overloaded");
 	outcome_release(&o);
@@ -963,7 +963,7 @@ static void test_codex_events(void **state)
 		    "{\"type\":\"item.completed\",\"item\":{\"id\":\"item_0\",\"type\":\"error\","
 		    "\"message\":\"429 Too Many Requests\"}}\n",
 		    -1, 15);
-	assert_verdict(&o, JV_RATE_LIMITED,
+	assert_verdict(&o, JV_WAIT,
 		       "rate-limit pattern '(?i)too many requests' "
 		       "matched: 429 Too Many Requests");
 	outcome_release(&o);
@@ -1153,12 +1153,11 @@ static const struct {
 	const char *reason;
 	const char *presets; /* NULL: data/agents.yaml, else a file in AGENT_FIXTURES */
 } transcripts[] = {
+	/* the CLI's own error category decides, before any pattern */
 	{ "claude-not-logged-in.log", "claude", "create-story", 1, 0, JV_UNAVAILABLE,
-	  "unavailable pattern '(?i)please run /login' matched: Not logged in · Please run "
-	  "/login",
-	  NULL },
-	{ "claude-offline.log", "claude", "create-story", 1, 0, JV_UNAVAILABLE,
-	  "unavailable pattern '(?i)(ENOTFOUND|ECONNREFUSED|EAI_AGAIN|getaddrinfo|Unable to "
+	  "claude error 'authentication_failed': Not logged in · Please run /login", NULL },
+	{ "claude-offline.log", "claude", "create-story", 1, 0, JV_NETWORK,
+	  "network pattern '(?i)(ENOTFOUND|ECONNREFUSED|EAI_AGAIN|getaddrinfo|Unable to "
 	  "connect to API)' matched: API Error: Unable to connect to API (ConnectionRefused)",
 	  NULL },
 	/* the documented full-autonomy preset, as root without IS_SANDBOX=1 */
@@ -1173,8 +1172,8 @@ static const struct {
 	  "/bmad:bmm:workflows:create-story",
 	  NULL },
 	/* codex waits for the network without end: ended by the step timeout (SIGHUP) */
-	{ "codex-offline.log", "codex", "create-story", -1, 1, JV_UNAVAILABLE,
-	  "unavailable pattern '(?i)(stream disconnected|error sending request|ENOTFOUND|"
+	{ "codex-offline.log", "codex", "create-story", -1, 1, JV_NETWORK,
+	  "network pattern '(?i)(stream disconnected|error sending request|ENOTFOUND|"
 	  "ECONNREFUSED)' matched: Reconnecting... 2/5 (stream disconnected before completion: "
 	  "failed to lookup address information: Name does not resolve)",
 	  NULL },
@@ -1262,16 +1261,16 @@ static void test_agent_transcripts_other_exits(void **state)
 		enum judge_verdict v;
 	} cases[] = {
 		/* codex reporting errors never exits cleanly: killed by timeout(1) too */
-		{ "codex-offline.log", "codex", 124, 0, JV_UNAVAILABLE },
-		{ "codex-offline.log", "codex", 0, 0, JV_UNAVAILABLE },
-		{ "codex-offline.log", "codex", -1, 9, JV_UNAVAILABLE },
+		{ "codex-offline.log", "codex", 124, 0, JV_NETWORK },
+		{ "codex-offline.log", "codex", 0, 0, JV_NETWORK },
+		{ "codex-offline.log", "codex", -1, 9, JV_NETWORK },
 		/* the claude result is an error event: exit 0 does not make it clean */
 		{ "claude-not-logged-in.log", "claude", 0, 0, JV_UNAVAILABLE },
-		{ "claude-offline.log", "claude", -1, 15, JV_UNAVAILABLE },
+		{ "claude-offline.log", "claude", -1, 15, JV_NETWORK },
 		/* a plain-text line with exit 0 cannot be unavailable: no result */
 		{ "claude-root-skip-permissions.log", "claude", 0, 0, JV_NO_RESULT },
-		/* the shipped preset never passes the flag: only an exit to judge */
-		{ "claude-root-skip-permissions.log", "claude", 1, 0, JV_EXITED },
+		/* a configuration only a human can fix: unavailable, whatever the preset */
+		{ "claude-root-skip-permissions.log", "claude", 1, 0, JV_UNAVAILABLE },
 	};
 	struct diags d = DIAGS_INIT;
 	struct agent_set *agents = NULL;
@@ -1359,6 +1358,249 @@ static void test_empty_cfg(void **state)
 	outcome_release(&o);
 }
 
+/*
+ * The transcript corpus (tests/fixtures/agents/index.tsv): every real
+ * transcript judged with the shipped preset of its CLI lands in its class,
+ * a wait with its reason and reset time; no wait or unavailable transcript
+ * is ever judged a failure of the code.
+ */
+static enum judge_verdict class_verdict(const char *class, int exit_status)
+{
+	if (!strcmp(class, "wait"))
+		return JV_WAIT;
+	if (!strcmp(class, "unavailable"))
+		return JV_UNAVAILABLE;
+	if (!strcmp(class, "unavailable-network"))
+		return JV_NETWORK;
+	if (!strcmp(class, "denied"))
+		return JV_DENIED;
+	if (!strcmp(class, "failure"))
+		return JV_FAILURE;
+	return exit_status == 0 ? JV_RESULT : JV_EXITED;
+}
+
+static void test_transcript_corpus(void **state)
+{
+	struct diags d = DIAGS_INIT;
+	struct agent_set *agents = NULL;
+	struct workflow *wf = NULL;
+	char *index = NULL, *save = NULL;
+	size_t len, rows = 0, waits = 0, unavailable = 0;
+
+	(void)state;
+	setenv("TZ", "UTC", 1); /* Codex names its reset in the capture machine's zone, UTC */
+	assert_int_equal(agents_load(TEST_SOURCE_DIR "/data/agents.yaml", &agents, &d), 0);
+	assert_int_equal(workflow_load(TEST_SOURCE_DIR "/workflows/simple.yaml", agents, &wf, &d),
+			 0);
+	assert_int_equal(read_file(AGENT_FIXTURES "/index.tsv", &index, &len), 0);
+	for (char *line = strtok_r(index, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char file[128], format[32], class[32], reason[32], reset[32];
+		int status, sig;
+		const struct agent *a;
+		struct judge_cfg cfg;
+		struct judge *j;
+		enum judge_verdict want, got;
+		char *data, *why = NULL;
+		size_t n;
+
+		if (line[0] == '#')
+			continue;
+		assert_int_equal(sscanf(line, "%127s %31s %d %d %31s %31s %31s", file, format,
+					&status, &sig, class, reason, reset),
+				 7);
+		a = agents_find(agents, strstr(format, "codex") ? "codex" : "claude");
+		assert_non_null(a);
+		judge_cfg_init(&cfg, workflow_step(wf, "dev"), a);
+		data = load_agent_fixture(file, &n);
+		j = judge_new(&cfg);
+		judge_feed(j, data, n);
+		got = judge_finish(j, status, sig, &why);
+		want = class_verdict(class, status);
+		if (got != want)
+			fail_msg("%s: %s (%s), want %s", file, judge_verdict_name(got), why,
+				 judge_verdict_name(want));
+		if (want == JV_WAIT || want == JV_NETWORK) {
+			if (strcmp(wait_reason_name(judge_wait_reason(j)), reason))
+				fail_msg("%s: wait reason %s, want %s (%s)", file,
+					 wait_reason_name(judge_wait_reason(j)), reason, why);
+			waits++;
+		}
+		if (strcmp(reset, "-")) {
+			long long at = atoll(reset);
+
+			/* judged a minute before the reset, as the run would have */
+			assert_int_equal(judge_reset_at(j, at - 60), at);
+		} else if (want == JV_WAIT) {
+			assert_int_equal(judge_reset_at(j, 1796290200LL), 0);
+		}
+		unavailable += want == JV_UNAVAILABLE;
+		rows++;
+		free(why);
+		free(data);
+		judge_free(j);
+	}
+	/* the corpus covers every class of both CLIs */
+	assert_true(rows >= 22);
+	assert_true(waits >= 10);
+	assert_true(unavailable >= 6);
+	free(index);
+	workflow_free(wf);
+	agents_free(agents);
+	diags_release(&d);
+}
+
+/* One real transcript judged with its shipped preset; the judge is returned. */
+static struct judge *judge_transcript(struct agent_set *agents, const struct workflow *wf,
+				      const char *file, const char *agent, int status,
+				      enum judge_verdict want, char **why)
+{
+	struct judge_cfg cfg;
+	struct judge *j;
+	size_t n;
+	char *data = load_agent_fixture(file, &n);
+
+	judge_cfg_init(&cfg, workflow_step(wf, "dev"), agents_find(agents, agent));
+	j = judge_new(&cfg);
+	judge_feed(j, data, n);
+	free(data);
+	assert_string_equal(judge_verdict_name(judge_finish(j, status, 0, why)),
+			    judge_verdict_name(want));
+	return j;
+}
+
+/*
+ * What the agents' own fields add: denied tools, cost and usage, readable
+ * words instead of JSON, a missing program, and retries that are not work.
+ */
+static void test_agent_fields(void **state)
+{
+	struct diags d = DIAGS_INIT;
+	struct agent_set *agents = NULL;
+	struct workflow *wf = NULL;
+	const struct judge_usage *u;
+	struct judge *j;
+	char *why = NULL;
+
+	(void)state;
+	assert_int_equal(agents_load(TEST_SOURCE_DIR "/data/agents.yaml", &agents, &d), 0);
+	assert_int_equal(workflow_load(TEST_SOURCE_DIR "/workflows/simple.yaml", agents, &wf, &d),
+			 0);
+
+	/* Bash denied in headless acceptEdits: exit 0 and a result, yet DENIED */
+	j = judge_transcript(agents, wf, "claude-permission-denied.log", "claude", 0, JV_DENIED,
+			     &why);
+	assert_int_equal(judge_denials(j)->n, 1);
+	assert_string_equal(judge_denials(j)->v[0], "Bash: ./tests/check.sh");
+	assert_non_null(strstr(why, "1 tool use was denied (Bash: ./tests/check.sh)"));
+	u = judge_usage(j);
+	assert_true(u->has_cost);
+	assert_true(u->cost_usd > 0.01587 && u->cost_usd < 0.01589);
+	assert_int_equal(u->turns, 2);
+	free(why);
+	judge_free(j);
+
+	/* cost, tokens and turns of a success; the agent's words, not JSON */
+	j = judge_transcript(agents, wf, "claude-success.log", "claude", 0, JV_RESULT, &why);
+	u = judge_usage(j);
+	assert_true(u->seen && u->has_cost && u->cost_usd > 0.00793 && u->cost_usd < 0.00795);
+	assert_true(u->input_tokens > 0 && u->output_tokens > 0);
+	assert_int_equal(judge_denials(j)->n, 0);
+	assert_non_null(strstr(judge_said(j), "AUTOMATOR_RESULT"));
+	assert_null(strchr(judge_said(j), '{') == judge_said(j) ? "json" : NULL);
+	free(why);
+	judge_free(j);
+
+	/* Codex: usage from turn.completed, no cost reported */
+	j = judge_transcript(agents, wf, "codex-success.log", "codex", 0, JV_RESULT, &why);
+	u = judge_usage(j);
+	assert_false(u->has_cost);
+	assert_int_equal(u->input_tokens, 1200);
+	assert_int_equal(u->cache_read_tokens, 400);
+	assert_int_equal(u->output_tokens, 42);
+	assert_int_equal(u->turns, 1);
+	free(why);
+	judge_free(j);
+
+	/* an expired login: the CLI's words for a human, never the raw event */
+	j = judge_transcript(agents, wf, "claude-auth-expired.log", "claude", 1, JV_UNAVAILABLE,
+			     &why);
+	assert_non_null(strstr(judge_error_text(j), "Failed to authenticate"));
+	assert_null(strstr(judge_error_text(j), "\"type\""));
+	free(why);
+	judge_free(j);
+
+	/* Codex still reconnecting when it ended: retrying, judged network */
+	j = judge_transcript(agents, wf, "codex-offline.log", "codex", -1, JV_NETWORK, &why);
+	assert_true(judge_retrying(j));
+	free(why);
+	judge_free(j);
+
+	workflow_free(wf);
+	agents_free(agents);
+	diags_release(&d);
+}
+
+/* A missing program, a declined Codex command, retry lines as text. */
+static void test_service_edges(void **state)
+{
+	struct judge_cfg cfg = { 0 };
+	struct patlist retrying = { 0 }, network = { 0 };
+	struct judge *j;
+	char *why = NULL;
+
+	(void)state;
+	cfg.expects_result = true;
+	/* exit 127 and 126: the program could not be run, whatever it printed */
+	j = judge_new(&cfg);
+	feed_s(j, "sh: 1: claude: not found\n");
+	assert_int_equal(judge_finish(j, 127, 0, &why), JV_UNAVAILABLE);
+	assert_string_equal(why, "exit 127: the agent's program could not be found");
+	free(why);
+	assert_int_equal(judge_finish(j, 126, 0, &why), JV_UNAVAILABLE);
+	free(why);
+	judge_free(j);
+
+	/* a declined command is a denial */
+	cfg.output = "codex-json";
+	j = judge_new(&cfg);
+	feed_s(j,
+	       "{\"type\":\"item.completed\",\"item\":{\"id\":\"i1\",\"type\":"
+	       "\"command_execution\",\"command\":\"bash -lc 'make test'\",\"status\":"
+	       "\"declined\"}}\n"
+	       "{\"type\":\"item.completed\",\"item\":{\"id\":\"i2\",\"type\":"
+	       "\"agent_message\",\"text\":\"AUTOMATOR_RESULT {\\\"status\\\":\\\"done\\\"}\"}}\n"
+	       "{\"type\":\"turn.completed\",\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}"
+	       "\n");
+	assert_int_equal(judge_finish(j, 0, 0, &why), JV_DENIED);
+	assert_string_equal(judge_denials(j)->v[0], "command: bash -lc 'make test'");
+	free(why);
+	judge_free(j);
+
+	/* plain retry lines: retrying until a line of work comes */
+	pl_add(&retrying, "^Reconnecting\\.\\.\\.");
+	pl_add(&network, "(?i)waiting for network");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.agent_retrying = &retrying;
+	cfg.agent_network = &network;
+	j = judge_new(&cfg);
+	feed_s(j, "starting\n");
+	assert_false(judge_retrying(j));
+	assert_int_equal(judge_progress_count(j), 1);
+	feed_s(j, "Reconnecting... waiting for network\nReconnecting... waiting for network\n");
+	assert_true(judge_retrying(j));
+	assert_int_equal(judge_progress_count(j), 1);
+	assert_int_equal(judge_finish(j, -1, 1, &why), JV_NETWORK);
+	assert_int_equal(judge_wait_reason(j), WAIT_NETWORK);
+	free(why);
+	judge_free(j);
+	j = judge_new(&cfg);
+	feed_s(j, "Reconnecting... waiting for network\nback to work\n");
+	assert_false(judge_retrying(j));
+	judge_free(j);
+	patlist_release(&retrying);
+	patlist_release(&network);
+}
+
 static void test_verdict_names(void **state)
 {
 	(void)state;
@@ -1367,8 +1609,13 @@ static void test_verdict_names(void **state)
 	assert_string_equal(judge_verdict_name(JV_FAILURE), "failure");
 	assert_string_equal(judge_verdict_name(JV_NO_RESULT), "no-result");
 	assert_string_equal(judge_verdict_name(JV_EXITED), "exited");
-	assert_string_equal(judge_verdict_name(JV_RATE_LIMITED), "rate-limited");
+	assert_string_equal(judge_verdict_name(JV_WAIT), "wait");
 	assert_string_equal(judge_verdict_name(JV_UNAVAILABLE), "unavailable");
+	assert_string_equal(judge_verdict_name(JV_NETWORK), "network");
+	assert_string_equal(judge_verdict_name(JV_DENIED), "denied");
+	assert_string_equal(wait_reason_name(WAIT_USAGE_LIMIT), "usage-limit");
+	assert_int_equal(wait_reason_from_name("server-error"), WAIT_SERVER_ERROR);
+	assert_int_equal(wait_reason_from_name("bogus"), WAIT_NONE);
 }
 
 int main(void)
@@ -1402,6 +1649,9 @@ int main(void)
 		cmocka_unit_test(test_cfg_init),
 		cmocka_unit_test(test_empty_cfg),
 		cmocka_unit_test(test_verdict_names),
+		cmocka_unit_test(test_transcript_corpus),
+		cmocka_unit_test(test_agent_fields),
+		cmocka_unit_test(test_service_edges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

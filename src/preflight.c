@@ -1,0 +1,374 @@
+/*
+ * preflight.c: the checks made before a run spends agent time (preflight.h):
+ * programs looked up the way execvp will look them up, git asked
+ * read-only questions through proc_run. Must not write anything, start
+ * tmux or an agent, or print.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gitx.h"
+#include "preflight.h"
+#include "proc.h"
+#include "shellwords.h"
+#include "template.h"
+#include "tmx.h"
+
+#define PREFLIGHT_GIT_TIMEOUT_MS 30000L
+#define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/* Install hints for the programs of the shipped presets, by program name. */
+static const struct {
+	const char *prog;
+	const char *hint;
+} install_hints[] = {
+	{ "claude", "install: npm install -g @anthropic-ai/claude-code" },
+	{ "codex", "install: npm install -g @openai/codex" },
+};
+
+static void add(struct preflight *p, enum preflight_severity sev, char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* Appends a finding; takes hint (may be NULL). */
+static void add(struct preflight *p, enum preflight_severity sev, char *hint, const char *fmt, ...)
+{
+	struct preflight_finding *f;
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	ALLOC_GROW(p->v, p->n + 1, p->cap);
+	f = &p->v[p->n++];
+	f->severity = sev;
+	f->message = buf_detach(&b);
+	f->hint = hint;
+	if (sev == PREFLIGHT_ERROR)
+		p->errors++;
+}
+
+void preflight_release(struct preflight *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].message);
+		free(p->v[i].hint);
+	}
+	free(p->v);
+	p->v = NULL;
+	p->n = p->cap = p->errors = 0;
+}
+
+static bool is_executable(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 && !S_ISDIR(st.st_mode) && access(path, X_OK) == 0;
+}
+
+char *preflight_which(const char *prog, const char *path, const char *cwd, const char **why)
+{
+	const char *p, *end;
+
+	if (!*prog)
+		return NULL;
+	if (strchr(prog, '/')) {
+		char *abs = cwd ? path_join(cwd, prog) : xstrdup(prog);
+		struct stat st;
+
+		if (is_executable(abs))
+			return abs;
+		if (why)
+			*why = stat(abs, &st) == 0 ? "is not executable" : "does not exist";
+		free(abs);
+		return NULL;
+	}
+	if (!path || !*path)
+		path = DEFAULT_PATH;
+	for (p = path;; p = end + 1) {
+		char *dir, *cand;
+
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		dir = end > p ? xstrndup(p, (size_t)(end - p)) : xstrdup(cwd ? cwd : ".");
+		cand = path_join(dir, prog);
+		free(dir);
+		if (is_executable(cand))
+			return cand;
+		free(cand);
+		if (!*end)
+			return NULL;
+	}
+}
+
+/*
+ * What git said: the text of its "fatal: " line, else the first line of its
+ * stderr (else stdout). Newly allocated; "" when it said nothing.
+ */
+static char *git_said(const struct proc_result *r)
+{
+	const char *s = buf_str(r->err.len ? &r->err : &r->out), *f;
+
+	if ((f = strstr(s, "fatal: ")) && (f == s || f[-1] == '\n'))
+		s = f + strlen("fatal: ");
+	s += strspn(s, " \n\r\t");
+	return xstrndup(s, strcspn(s, "\r\n"));
+}
+
+/* Runs `git -C root ARGS...` (NULL-terminated); returns 0 when it exited 0. */
+static int git_run(const char *root, struct proc_result *r, ...)
+{
+	static const char *const env[] = { "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", NULL };
+	struct proc_opts o = { .env = env, .timeout_ms = PREFLIGHT_GIT_TIMEOUT_MS };
+	struct strvec argv = STRVEC_INIT;
+	const char *a;
+	va_list ap;
+	int ret;
+
+	strvec_push(&argv, "git");
+	strvec_push(&argv, "-C");
+	strvec_push(&argv, root);
+	va_start(ap, r);
+	while ((a = va_arg(ap, const char *)))
+		strvec_push(&argv, a);
+	va_end(ap);
+	ret = proc_run((const char *const *)argv.v, &o, r) == 0 && proc_ok(r) ? 0 : -1;
+	strvec_release(&argv);
+	return ret;
+}
+
+static void check_git(const char *root, struct preflight *out)
+{
+	struct proc_result r;
+	char *sha = NULL, *cause = NULL, *line, *qroot = shellwords_quote(root);
+	int rc;
+
+	if (git_run(root, &r, "rev-parse", "--is-inside-work-tree", (char *)NULL) < 0 ||
+	    strncmp(buf_str(&r.out), "true", 4)) {
+		line = git_said(&r);
+		if (*line && !strstr(line, "not a git repository"))
+			add(out, PREFLIGHT_ERROR, NULL, "cannot use the git repository at '%s': %s",
+			    root, line);
+		else
+			add(out, PREFLIGHT_ERROR,
+			    xstrfmt("create it with: cd %s && git init && git commit --allow-empty "
+				    "-m init",
+				    qroot),
+			    "the project root '%s' is not in a git repository", root);
+		free(line);
+	} else if ((rc = gitx_head(root, &sha, &cause)) == 1) {
+		add(out, PREFLIGHT_ERROR,
+		    xstrfmt("make one with: cd %s && git commit --allow-empty -m init", qroot),
+		    "the git repository at '%s' has no commit yet", root);
+	} else if (rc < 0) {
+		add(out, PREFLIGHT_ERROR, NULL,
+		    "cannot read HEAD of the git repository at '%s': %s", root,
+		    cause ? cause : "unknown error");
+	}
+	proc_result_release(&r);
+	free(sha);
+	free(cause);
+
+	/* git var fails exactly when git commit would refuse for want of an identity */
+	rc = git_run(root, &r, "var", "GIT_AUTHOR_IDENT", (char *)NULL);
+	if (rc == 0) {
+		proc_result_release(&r);
+		rc = git_run(root, &r, "var", "GIT_COMMITTER_IDENT", (char *)NULL);
+	}
+	if (rc < 0) {
+		line = git_said(&r);
+		add(out, PREFLIGHT_ERROR,
+		    xstrfmt("set it with:\n"
+			    "  git config user.name \"Your Name\"\n"
+			    "  git config user.email you@example.com\n"
+			    "(in %s; with --global for every repository)",
+			    root),
+		    "git has no identity to commit with in '%s'%s%s", root, *line ? ": " : "",
+		    line);
+		free(line);
+	}
+	proc_result_release(&r);
+	free(qroot);
+}
+
+/* The hint for a missing program of preset a. */
+static char *missing_hint(const struct agent *a, const char *prog)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(install_hints); i++)
+		if (!strcmp(install_hints[i].prog, prog))
+			return xstrdup(install_hints[i].hint);
+	return xstrfmt("install it, or change the preset's command at %s:%d:%d", a->file, a->line,
+		       a->col);
+}
+
+/*
+ * The PATH the agent's program is looked up in: the preset's env PATH=
+ * when it sets one (the runner puts it in place before execvp), else ours.
+ * Newly allocated, or NULL for the default.
+ */
+static char *agent_path(const struct agent *a, const struct tvars *v)
+{
+	for (size_t i = a->env.n; i-- > 0;)
+		if (str_starts_with(a->env.v[i], "PATH="))
+			return template_render(a->env.v[i] + 5, v);
+	return getenv("PATH") ? xstrdup(getenv("PATH")) : NULL;
+}
+
+/* Checks preset a's program; adds a finding of sev (and fallback_of's name) when missing. */
+static void check_agent(const struct sprint *sp, const struct agent *a, const char *fallback_of,
+			enum preflight_severity sev, struct preflight *out)
+{
+	static const char *const story_names[] = { "story.id",    "story.key",  "story.prefix",
+						   "story.title", "story.epic", "step",
+						   "cycle",       "attempt",    "prompt" };
+	struct tvars v = { 0 }, probe;
+	const char *why = "is not in PATH";
+	char *prog, *probed, *found, *path;
+
+	if (!a->command.n)
+		return;
+	tvars_set(&v, "datadir", config_datadir());
+	tvars_set(&v, "root", sp->root);
+	/* a program named after the story or the prompt can only be checked per spawn */
+	probe = v;
+	for (size_t i = 0; i < ARRAY_SIZE(story_names); i++)
+		tvars_set(&probe, story_names[i], "\x01");
+	probed = template_render(a->command.v[0], &probe);
+	if (strchr(probed, '\x01')) {
+		free(probed);
+		return;
+	}
+	free(probed);
+	prog = template_render(a->command.v[0], &v);
+	path = agent_path(a, &v);
+	found = preflight_which(prog, path, sp->root, &why);
+	if (!found) {
+		if (fallback_of)
+			add(out, sev, missing_hint(a, prog),
+			    "fallback agent preset '%s' of '%s' needs the program '%s', which %s",
+			    a->name, fallback_of, prog, why);
+		else
+			add(out, sev, missing_hint(a, prog),
+			    "agent preset '%s' needs the program '%s', which %s", a->name, prog,
+			    why);
+	}
+	free(found);
+	free(path);
+	free(prog);
+}
+
+static bool workflow_spawns_agents(const struct workflow *w)
+{
+	for (size_t i = 0; w && i < w->nsteps; i++)
+		if (w->steps[i].kind == STEP_SESSION || w->steps[i].kind == STEP_REVIEW)
+			return true;
+	return false;
+}
+
+static void push_unique(struct strvec *sv, const char *name)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], name))
+			return;
+	strvec_push(sv, name);
+}
+
+int preflight_check_agents(const struct sprint *sp, const char *const *agents, const bool *selected,
+			   struct preflight *out)
+{
+	struct strvec need = STRVEC_INIT, fallbacks = STRVEC_INIT;
+	size_t before = out->errors;
+
+	if (!tmx_available())
+		add(out, PREFLIGHT_ERROR, xstrdup("apt-get install tmux"), "tmux is not installed");
+	if (!gitx_available())
+		add(out, PREFLIGHT_ERROR, xstrdup("apt-get install git"), "git is not installed");
+	else
+		check_git(sp->root, out);
+
+	if (workflow_spawns_agents(sp->workflow)) {
+		for (size_t i = 0; i < sp->nstories; i++) {
+			const char *name = agents && agents[i] ? agents[i] : sp->stories[i].agent;
+
+			if (selected && !selected[i])
+				continue;
+			push_unique(&need, name ? name : sp->agent);
+		}
+		for (size_t i = 0; i < sp->workflow->nsteps; i++) {
+			const struct step *st = &sp->workflow->steps[i];
+
+			if (st->agent && (st->kind == STEP_SESSION || st->kind == STEP_REVIEW))
+				push_unique(&need, st->agent);
+		}
+	}
+	for (size_t i = 0; i < need.n; i++) {
+		const struct agent *a = agents_find(sp->agents, need.v[i]);
+
+		if (!a) {
+			add(out, PREFLIGHT_ERROR, NULL, "unknown agent preset '%s'", need.v[i]);
+			continue;
+		}
+		check_agent(sp, a, NULL, PREFLIGHT_ERROR, out);
+	}
+	for (size_t i = 0; i < need.n; i++) {
+		const struct agent *a = agents_find(sp->agents, need.v[i]), *fb;
+		bool seen = false;
+
+		if (!a || !a->fallback || !(fb = agents_find(sp->agents, a->fallback)))
+			continue;
+		for (size_t j = 0; j < need.n && !seen; j++)
+			seen = !strcmp(need.v[j], fb->name);
+		for (size_t j = 0; j < fallbacks.n && !seen; j++)
+			seen = !strcmp(fallbacks.v[j], fb->name);
+		if (seen)
+			continue;
+		strvec_push(&fallbacks, fb->name);
+		check_agent(sp, fb, a->name, PREFLIGHT_WARNING, out);
+	}
+	strvec_release(&need);
+	strvec_release(&fallbacks);
+	return out->errors > before ? -1 : 0;
+}
+
+int preflight_check(const struct sprint *sp, const char *agent_override, const bool *selected,
+		    struct preflight *out)
+{
+	const char **agents = xcalloc(sp->nstories + 1, sizeof(*agents));
+	int ret;
+
+	for (size_t i = 0; i < sp->nstories; i++)
+		agents[i] = agent_override;
+	ret = preflight_check_agents(sp, agents, selected, out);
+	free(agents);
+	return ret;
+}
+
+void preflight_print(const struct preflight *p, FILE *fp, const char *prefix, bool as_warnings)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct preflight_finding *f = &p->v[i];
+		bool warn = as_warnings || f->severity == PREFLIGHT_WARNING;
+
+		fprintf(fp, "%s: %s%s", prefix, warn ? "warning: " : "", f->message);
+		if (f->hint && !strchr(f->hint, '\n')) {
+			fprintf(fp, " (%s)\n", f->hint);
+		} else if (f->hint) {
+			const char *s = f->hint;
+
+			fputc('\n', fp);
+			while (*s) {
+				size_t len = strcspn(s, "\n");
+
+				fprintf(fp, "  %.*s\n", (int)len, s);
+				s += len + (s[len] == '\n');
+			}
+		} else {
+			fputc('\n', fp);
+		}
+	}
+}
