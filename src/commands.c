@@ -68,10 +68,16 @@ const struct cmd automator_cmds[] = {
 	  "attempt, elapsed time and last output line (NO_COLOR is honoured);\n"
 	  "otherwise each transition is printed as a timestamped line. SIGINT or\n"
 	  "SIGTERM stops dispatching and leaves the sessions running.\n\n"
+	  "Before any agent time is spent it checks that every agent preset the\n"
+	  "run uses has its program, git has an identity and the project is a\n"
+	  "repository with a commit. A usage or rate limit, an overload or a 5xx\n"
+	  "makes a story wait (WAITING) until the reset its agent named, spending\n"
+	  "no attempt; a login, billing or plan problem asks a human at once.\n\n"
 	  "Exit status: 0 every story done, 1 some story failed or was skipped,\n"
 	  "3 paused (a decision is needed, or interrupted), 64 usage, 65 bad\n"
-	  "sprint, 69 tmux or git missing, 70 internal error, 75 the project is\n"
-	  "locked by another run or has an unfinished run.\n",
+	  "sprint, 69 tmux, git, an agent's program or a git identity missing,\n"
+	  "70 internal error, 75 the project is locked by another run or has an\n"
+	  "unfinished run.\n",
 	  cmd_run_exec },
 	{ "resume", "[--run ID] [--no-input]", "continue the project's unfinished run",
 	  "Continues the latest unfinished run of the project at or above the\n"
@@ -84,8 +90,11 @@ const struct cmd automator_cmds[] = {
 	{ "status", "[--run ID] [--json]", "show the state of the latest run",
 	  "Prints the run's state and one line per story. --json prints the\n"
 	  "snapshot other tools read: {run, counts, stories: [{id, key, position,\n"
-	  "state, step, attempt, cycle, session, log, escalation_reasons}],\n"
-	  "escalation: {required, signals: [{story, trigger, category}]}}.\n\n"
+	  "state, step, attempt, cycle, session, log, escalation_reasons, usage,\n"
+	  "and while WAITING waiting_until, waiting_reason}], escalation:\n"
+	  "{required, signals: [{story, trigger, category}]}, usage}; usage is\n"
+	  "{sessions, cost_usd, input_tokens, output_tokens, cache_read_tokens,\n"
+	  "cache_write_tokens, turns, duration_ms} as the agents reported it.\n\n"
 	  "Exit status: 0, 64 usage (also: no project here).\n",
 	  cmd_status_exec },
 	{ "log", "STORY [--step NAME] [--follow] [--run ID]", "print a story's session log",
