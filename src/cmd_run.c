@@ -287,10 +287,18 @@ int cmd_status_exec(int argc, char **argv)
 		printf("run %s: %s (project %s, started %s)\n", v.run.id, v.run.state,
 		       v.run.project, v.run.started_at);
 		printf("%-8s %-18s %-10s %-8s %s\n", "story", "state", "step", "attempt",
-		       "escalation");
+		       "escalation or wait");
 		json_array_foreach(stories, i, o)
 		{
 			json_t *rs = json_object_get(o, "escalation_reasons");
+			const char *wait = json_string_value(json_object_get(o, "waiting_until"));
+			char *note =
+				wait ? xstrfmt("waiting until %s (%s)", wait,
+					       json_string_value(
+						       json_object_get(o, "waiting_reason")))
+				     : xstrdup(json_array_size(rs)
+						       ? json_string_value(json_array_get(rs, 0))
+						       : "");
 
 			printf("%-8s %-18s %-10s %-8lld %s\n",
 			       json_string_value(json_object_get(o, "id")),
@@ -298,8 +306,8 @@ int cmd_status_exec(int argc, char **argv)
 			       json_string_value(json_object_get(o, "step"))
 				       ? json_string_value(json_object_get(o, "step"))
 				       : "-",
-			       (long long)json_integer_value(json_object_get(o, "attempt")),
-			       json_array_size(rs) ? json_string_value(json_array_get(rs, 0)) : "");
+			       (long long)json_integer_value(json_object_get(o, "attempt")), note);
+			free(note);
 		}
 		if (required)
 			printf("\na decision is needed\n");

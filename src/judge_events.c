@@ -377,7 +377,7 @@ bool judge__event(struct judge *j, const char *s, size_t n)
 {
 	json_error_t err;
 	const char *type;
-	bool retry = false;
+	bool retry = false, info;
 	json_t *ev;
 
 	if (!n || (s[0] != '{' && !judge__visible(s, n)))
@@ -394,6 +394,8 @@ bool judge__event(struct judge *j, const char *s, size_t n)
 		return false;
 	}
 	type = member_str(ev, "type");
+	/* a rate_limit_event is neither work nor a retry */
+	info = type && !strcmp(type, "rate_limit_event");
 	if (type && j->fmt == FMT_CLAUDE)
 		retry = claude_event(j, ev, type);
 	else if (type && j->fmt == FMT_CODEX)
@@ -401,7 +403,7 @@ bool judge__event(struct judge *j, const char *s, size_t n)
 	json_decref(ev);
 	if (retry) {
 		j->retrying = true;
-	} else if (!type || strcmp(type, "rate_limit_event")) {
+	} else if (!info) {
 		j->retrying = false;
 		j->progress++;
 	}

@@ -854,9 +854,14 @@ static void extra_vars(struct run *r, const struct rstory *s, struct tvars *v, c
 	for (size_t i = 0; denied && i < denied->n; i++)
 		buf_addf(&b, "%s  - %s", i ? "\n" : "", denied->v[i]);
 	extra[0] = buf_detach(&b);
-	extra[1] = run__usage_text(&s->used);
-	extra[1] = xstrfmt("cost so far: %s", (extra[2] = extra[1]));
-	free(extra[2]);
+	if (s->used.has_cost || s->used.input_tokens || s->used.output_tokens) {
+		char *u = run__usage_text(&s->used);
+
+		extra[1] = xstrfmt("Story cost so far: %s", u);
+		free(u);
+	} else {
+		extra[1] = xstrdup("");
+	}
 	extra[2] = run__wait_text(s);
 	tvars_set(v, "denied", extra[0]);
 	tvars_set(v, "cost", extra[1]);
@@ -2603,17 +2608,26 @@ static void print_summary(struct run *r)
 {
 	int done = 0;
 
+	bool costs = false;
+
+	for (size_t i = 0; i < r->n; i++)
+		costs |= r->s[i].used.has_cost;
 	live_clear(r);
-	printf("\n%-8s %-18s %-10s %s\n", "story", "state", "step", "note");
+	printf("\n%-8s %-18s %-10s %s%s\n", "story", "state", "step", costs ? "cost      " : "",
+	       "note");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rstory *s = &r->s[i];
 		const struct step *st = run__cur_step(r, s);
+		char cost[32] = "";
 
 		done += s->state == SS_DONE;
-		printf("%-8s %-18s %-10s %s\n", s->cfg->id, fsm_story.state_names[s->state],
+		if (costs)
+			snprintf(cost, sizeof(cost), "$%-9.4f", s->used.cost_usd);
+		printf("%-8s %-18s %-10s %s%s\n", s->cfg->id, fsm_story.state_names[s->state],
 		       s->state == SS_DONE ? "-"
 		       : st                ? st->name
 					   : "-",
+		       cost,
 		       s->state == SS_DONE ? ""
 		       : s->note           ? s->note
 					   : "");
