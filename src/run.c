@@ -48,11 +48,7 @@
 
 static volatile sig_atomic_t interrupted;
 
-/*
- * Fault injection for the resume tests: when $AUTOMATOR_CRASH_AT names this
- * point, the process kills itself with SIGKILL right here.
- */
-static void crash_point(const char *name)
+void run__crash_point(const char *name)
 {
 	const char *at = getenv("AUTOMATOR_CRASH_AT");
 
@@ -1049,7 +1045,7 @@ static int a_run_session(void *ctx)
 		run__queue(r, run__story_index(r, s), SE_SPAWN_FAILED);
 		return 0;
 	}
-	crash_point("after-spawn");
+	run__crash_point("after-spawn");
 	return 0;
 }
 
@@ -1097,7 +1093,7 @@ static int a_verify_step(void *ctx)
 
 static int a_run_verify(void *ctx)
 {
-	crash_point("before-verify");
+	run__crash_point("before-verify");
 	return run_verifier(ctx);
 }
 
@@ -1146,7 +1142,7 @@ static int a_run_commit(void *ctx)
 	} else {
 		run__say(r, "%-6s committed %.12s (%zu file%s)", s->cfg->id, sha, paths.n,
 			 paths.n == 1 ? "" : "s");
-		crash_point("after-commit");
+		run__crash_point("after-commit");
 		run__queue(r, r->cur, SE_COMMITTED);
 	}
 	free(sha);
@@ -2353,6 +2349,14 @@ static int replay_entry(const struct store_journal_entry *e, void *arg)
 
 		if (a)
 			r->s[i].agent = a->name;
+	}
+	/* the wait as journaled: a resume waits for the same reset even when
+	 * the process died before the story's row recorded it */
+	if (e->action && (!strcmp(e->action, "WAIT") || !strcmp(e->action, "BACKOFF_RETRY")) &&
+	    json_is_string(json_object_get(o, "until"))) {
+		r->s[i].wait_until = run__iso_time(json_string_value(json_object_get(o, "until")));
+		r->s[i].wait_reason =
+			wait_reason_from_name(json_string_value(json_object_get(o, "reason")));
 	}
 	if (e->intent_status == STORE_INTENT_PENDING) {
 		if (e->machine && !strcmp(e->machine, "story"))

@@ -113,6 +113,11 @@ struct run {
 };
 
 /* run.c */
+/*
+ * Fault injection for the resume tests: when $AUTOMATOR_CRASH_AT names this
+ * point, the process kills itself with SIGKILL right here.
+ */
+void run__crash_point(const char *name);
 void run__say(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct rstory *run__cur(struct run *r);
 const struct step *run__cur_step(struct run *r, const struct rstory *s);
@@ -151,5 +156,7 @@ char *run__wait_text(const struct rstory *s);
 /* "$0.0123, 1200 in / 340 out tokens, 3 turns" of s's usage so far. */
 char *run__usage_text(const struct store_usage *u);
 void run__holds_free(struct run *r);
+/* "2026-12-03T10:57:00Z" (or with milliseconds) as unix seconds; 0 when not a time. */
+long long run__iso_time(const char *iso);
 
 #endif

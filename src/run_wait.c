@@ -191,6 +191,8 @@ static int begin_wait(struct run *r, struct rstory *s, bool fresh_clock)
 		s->wait_since = now;
 	if (limit)
 		hold_put(r, s->agent, s->wait_until, s->wait_reason);
+	/* journaled already (the intent holds until and reason), not yet stored */
+	run__crash_point("before-wait-store");
 	wait_store(r, s);
 	text = run__wait_text(s);
 	run__say(r, "%-6s %s%s%s", s->cfg->id, text, s->note ? ": " : "", s->note ? s->note : "");
@@ -349,7 +351,7 @@ void run__usage_record(struct run *r, struct rstory *s, const struct session *ss
 
 /* ---- resume ---- */
 
-static long long iso_time(const char *iso)
+long long run__iso_time(const char *iso)
 {
 	struct tm tm = { 0 };
 	int y, mo, d, h, mi, sec;
@@ -380,8 +382,8 @@ static int restore_wait(const struct store_wait *w, void *arg)
 
 	if (!s)
 		return 0;
-	s->wait_until = iso_time(w->until);
-	s->wait_since = iso_time(w->since);
+	s->wait_until = run__iso_time(w->until);
+	s->wait_since = run__iso_time(w->since);
 	s->wait_reason = wait_reason_from_name(w->reason);
 	s->budget = w->budget;
 	return 0;
@@ -389,7 +391,7 @@ static int restore_wait(const struct store_wait *w, void *arg)
 
 static int restore_hold(const char *agent, const char *until, const char *reason, void *arg)
 {
-	hold_put(arg, agent, iso_time(until), wait_reason_from_name(reason));
+	hold_put(arg, agent, run__iso_time(until), wait_reason_from_name(reason));
 	return 0;
 }
 

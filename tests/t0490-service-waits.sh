@@ -96,6 +96,8 @@ pid=$!
 wait_for 20 sh -c "cd '$P' && '$AUTOMATOR' status --json | grep -q '\"state\":\"WAITING\"'" ||
 	fail "never WAITING"
 until1=$(status_json "$P" | jq -r '.stories[0].waiting_until')
+(cd "$P" && "$AUTOMATOR" status) | grep -q "waiting until $until1 (usage-limit)" ||
+	fail "plain status does not show the wait"
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
 [ "$(status_json "$P" | jq -r '.stories[0].state')" = WAITING ] || fail "not WAITING after kill -9"
@@ -115,6 +117,28 @@ started=$(sql "$P" "SELECT started_at FROM sessions WHERE story_id='1.1' ORDER B
 	fail "respawned at $started, before the reset $until1"
 [ "$(sql "$P" "SELECT count(*) FROM sessions")" = 2 ] || fail "not exactly 2 sessions"
 [ "$(sql "$P" "SELECT retries_used FROM stories")" = 0 ] || fail "the wait spent a retry"
+
+# --- killed after the wait is journaled, before the story's row has it ---
+rm -f "$AGENT_STATE"/*
+P=$TMP/crash
+make_project "$P" >/dev/null
+sprint "$P" "max_wait: 1h" "1.1:limited"
+(cd "$P" && AUTOMATOR_CRASH_AT=before-wait-store exec "$AUTOMATOR" run s.yaml --no-input) \
+	>"$TMP/crash.out" 2>&1
+[ "$(status_json "$P" | jq -r '.stories[0].state')" = WAITING ] || fail "crash: not WAITING"
+until1=$(sql "$P" "SELECT json_extract(intent, '$.until') FROM transitions WHERE action = 'WAIT'")
+[ -n "$until1" ] || fail "crash: the wait was not journaled"
+(cd "$P" && exec "$AUTOMATOR" resume --no-input) >"$TMP/resume.out" 2>&1 &
+pid=$!
+wait_for 10 sh -c "cd '$P' && '$AUTOMATOR' status --json | grep -q waiting_until" ||
+	fail "crash: resume shows no wait"
+until2=$(status_json "$P" | jq -r '.stories[0].waiting_until')
+[ "$until1" = "$until2" ] || fail "crash: resume waits until $until2, journaled $until1"
+[ "$(find "$P/.automator/logs" -name '1.1-dev-*.log' | wc -l)" = 1 ] ||
+	fail "crash: resume respawned before the reset"
+wait "$pid" || fail "crash: resume exit $?"
+plain=$(cd "$P" && "$AUTOMATOR" status)
+grep -q "DONE" <<<"$plain" || fail "crash: not done after the reset"
 
 # --- a limit holds the preset; another preset goes on ---
 rm -f "$AGENT_STATE"/*
