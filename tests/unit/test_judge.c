@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <jansson.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -1601,6 +1602,97 @@ static void test_service_edges(void **state)
 	patlist_release(&network);
 }
 
+/*
+ * The messages the issue quotes from the real CLIs, as their error events
+ * carry them: each lands in its class with the shipped presets, none is a
+ * failure of the code.
+ */
+static void test_service_messages(void **state)
+{
+	static const struct {
+		const char *agent;
+		const char *text;
+		enum judge_verdict v;
+		enum wait_reason w;
+	} cases[] = {
+		{ "claude", "You've hit your session limit · resets 10:57am (UTC)", JV_WAIT,
+		  WAIT_USAGE_LIMIT },
+		{ "claude", "You've hit your weekly limit · resets Dec 7, 9am (UTC)", JV_WAIT,
+		  WAIT_USAGE_LIMIT },
+		{ "claude", "Opus is experiencing high load, please use /model to switch", JV_WAIT,
+		  WAIT_OVERLOADED },
+		{ "claude",
+		  "API Error: 500 {\"type\":\"error\",\"error\":{\"type\":\"api_error\"}}", JV_WAIT,
+		  WAIT_SERVER_ERROR },
+		{ "claude", "API Error: Connection error. (ECONNRESET)", JV_WAIT,
+		  WAIT_SERVER_ERROR },
+		{ "claude", "API Error: Request timed out.", JV_WAIT, WAIT_SERVER_ERROR },
+		{ "claude",
+		  "Failed to authenticate. API Error: 401 {\"type\":\"error\",\"error\":{\"type\":"
+		  "\"authentication_error\",\"message\":\"OAuth token has expired.\"}}",
+		  JV_UNAVAILABLE, WAIT_NONE },
+		{ "claude", "Credit balance is too low", JV_UNAVAILABLE, WAIT_NONE },
+		{ "claude", "Your account does not have access to Claude Code. Please run /login.",
+		  JV_UNAVAILABLE, WAIT_NONE },
+		{ "claude", "API Error: Unable to connect to API (ConnectionRefused)", JV_NETWORK,
+		  WAIT_NETWORK },
+		{ "codex", "You've hit your usage limit. Upgrade to Pro, or try again at 11:09 AM.",
+		  JV_WAIT, WAIT_USAGE_LIMIT },
+		{ "codex", "Selected model is at capacity. Please try a different model.", JV_WAIT,
+		  WAIT_OVERLOADED },
+		{ "codex",
+		  "We're currently experiencing high demand, which may cause temporary errors.",
+		  JV_WAIT, WAIT_OVERLOADED },
+		{ "codex", "Quota exceeded. Check your plan and billing details.", JV_UNAVAILABLE,
+		  WAIT_NONE },
+		{ "codex", "Your workspace is out of credits. Add credits to continue.",
+		  JV_UNAVAILABLE, WAIT_NONE },
+		{ "codex", "You hit your spend cap. Raise it in the usage dashboard.",
+		  JV_UNAVAILABLE, WAIT_NONE },
+		{ "codex",
+		  "To use Codex with your ChatGPT plan, upgrade to Plus: https://openai.com",
+		  JV_UNAVAILABLE, WAIT_NONE },
+		{ "codex",
+		  "Your access token could not be refreshed because your refresh token has "
+		  "expired. "
+		  "Please log out and sign in again.",
+		  JV_UNAVAILABLE, WAIT_NONE },
+		{ "codex", "stream disconnected before completion: error sending request",
+		  JV_NETWORK, WAIT_NETWORK },
+	};
+	struct diags d = DIAGS_INIT;
+	struct agent_set *agents = NULL;
+
+	(void)state;
+	assert_int_equal(agents_load(TEST_SOURCE_DIR "/data/agents.yaml", &agents, &d), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		bool codex = !strcmp(cases[i].agent, "codex");
+		json_t *ev = codex ? json_pack("{s:s,s:{s:s}}", "type", "turn.failed", "error",
+					       "message", cases[i].text)
+				   : json_pack("{s:s,s:s,s:b,s:s}", "type", "result", "subtype",
+					       "success", "is_error", 1, "result", cases[i].text);
+		char *line = json_dumps(ev, JSON_COMPACT), *why = NULL;
+		struct judge_cfg cfg;
+		struct judge *j;
+		enum judge_verdict v;
+
+		judge_cfg_init(&cfg, NULL, agents_find(agents, cases[i].agent));
+		j = judge_new(&cfg);
+		feed_s(j, line);
+		feed_s(j, "\n");
+		v = judge_finish(j, 1, 0, &why);
+		if (v != cases[i].v || judge_wait_reason(j) != cases[i].w)
+			fail_msg("'%s': %s %s (%s)", cases[i].text, judge_verdict_name(v),
+				 wait_reason_name(judge_wait_reason(j)), why);
+		free(why);
+		free(line);
+		json_decref(ev);
+		judge_free(j);
+	}
+	agents_free(agents);
+	diags_release(&d);
+}
+
 static void test_verdict_names(void **state)
 {
 	(void)state;
@@ -1652,6 +1744,7 @@ int main(void)
 		cmocka_unit_test(test_transcript_corpus),
 		cmocka_unit_test(test_agent_fields),
 		cmocka_unit_test(test_service_edges),
+		cmocka_unit_test(test_service_messages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
