@@ -8,7 +8,7 @@
 # a 529 is waited out; a permission denial is never a silent success; costs
 # add up to what the CLI reported; a budget stops the second session.
 . "$(dirname "$0")/lib.sh"
-need tmux git python3 jq
+need tmux git python3 jq sqlite3
 need_agent_cli claude
 
 export AUTOMATOR_BACKOFF_MS=300
@@ -117,6 +117,14 @@ mockapi_set '{"claude": {"name": "529", "times": 3, "then": "success"}}'
 run_fg key
 [ "$RC" = 0 ] || { fail "529: exit $RC, want 0"; sed 's/^/  /' "$P/run.out" >&2; }
 grep -q 'waiting for claude until .*(overloaded)' "$P/run.out" || fail "529: no visible wait"
+
+# --- 429: the CLI's own retries run out; automator waits, then completes ---
+setup ratelimited
+mockapi_set '{"claude": {"name": "429", "times": 3, "then": "success"}}'
+run_fg key
+[ "$RC" = 0 ] || { fail "429: exit $RC, want 0"; sed 's/^/  /' "$P/run.out" >&2; }
+grep -q 'waiting for claude until .*(rate-limit)' "$P/run.out" || fail "429: no visible wait"
+[ "$(sql "$P" "SELECT retries_used FROM stories")" = 0 ] || fail "429: a retry was spent"
 
 # --- a Bash permission denial is never a silent success ---
 setup denied

@@ -75,17 +75,22 @@ n=$(grep -c '"trigger":"wait:usage-limit"' "$P/.automator/escalations.jsonl" 2>/
 jq -e '.usage.input_tokens > 0 and .usage.cost_usd == null' "$TMP/st.json" >/dev/null ||
 	fail "usage: Codex tokens not counted: $(jq -c .usage "$TMP/st.json")"
 
-# --- an exhausted quota: agent-unavailable after one session ---
-setup quota
-mockapi_set '{"codex": "quota"}'
-run_bg
-wait "$RUN_PID"
-RC=$(cat "$P/run.rc")
-[ "$RC" = 3 ] || { fail "quota: exit $RC, want 3"; sed 's/^/  /' "$P/run.out" >&2; }
-[ "$(find "$P/.automator/logs" -name '*.log' | wc -l)" = 1 ] || fail "quota: more than one session"
-(cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/esc"
-grep -q '"agent-unavailable"' "$TMP/esc" || fail "quota: no agent-unavailable: $(cat "$TMP/esc")"
-grep -q 'Quota exceeded' "$TMP/esc" || fail "quota: the message does not quote the CLI"
-grep -q 'dev-implementation-failure' "$TMP/esc" && fail "quota: blamed on the code"
+# --- an exhausted quota, a refused key: agent-unavailable after one session ---
+for sc in quota:'Quota exceeded' 401:'401 Unauthorized'; do
+	name=${sc%%:*} says=${sc#*:}
+	setup "$name"
+	mockapi_set "{\"codex\": \"$name\"}"
+	run_bg
+	wait "$RUN_PID"
+	RC=$(cat "$P/run.rc")
+	[ "$RC" = 3 ] || { fail "$name: exit $RC, want 3"; sed 's/^/  /' "$P/run.out" >&2; }
+	[ "$(find "$P/.automator/logs" -name '*.log' | wc -l)" = 1 ] ||
+		fail "$name: more than one session"
+	(cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/esc"
+	grep -q '"agent-unavailable"' "$TMP/esc" ||
+		fail "$name: no agent-unavailable: $(cat "$TMP/esc")"
+	grep -q "$says" "$TMP/esc" || fail "$name: the message does not quote the CLI"
+	grep -q 'dev-implementation-failure' "$TMP/esc" && fail "$name: blamed on the code"
+done
 
 finish
