@@ -1,7 +1,8 @@
 /*
- * judge_int.h: the judge's insides, shared by judge.c (lines, patterns, the
- * verdict) and judge_events.c (the agents' JSON events). Not for other
- * modules: they use judge.h.
+ * judge_int.h: the judge's insides, shared by judge.c (lines and patterns),
+ * judge_events.c (the agents' JSON events) and judge_verdict.c (the
+ * decision and what callers read of it). Not for other modules: they use
+ * judge.h.
  */
 #ifndef AU_JUDGE_INT_H
 #define AU_JUDGE_INT_H
@@ -105,6 +106,9 @@ void judge__block(struct judge *j, const char *text, enum judge_src src);
 bool judge__retry_text(struct judge *j, const char *s, size_t n);
 /* Records the first fatal agent error (reason "<what>: <first line of text>"). */
 void judge__agent_error(struct judge_hit *h, const char *what, const char *text);
+
+/* Ends the stream: the unterminated tail is judged as a last line (once). */
+void judge__flush(struct judge *j);
 
 /* judge_events.c */
 /* Judges s[0..n) as a JSON event; false when it is not a JSON object. */
