@@ -136,10 +136,15 @@ static bool story_final(const struct rstory *s)
 	return fsm_is_terminal(&fsm_story, s->state);
 }
 
+/*
+ * The story holds a max_parallel slot. A WAITING story keeps its slot: its
+ * work is half done in the shared working tree, so no other story may start
+ * over it.
+ */
 static bool story_busy(const struct rstory *s)
 {
 	return s->state == SS_SPAWN || s->state == SS_REVIEW || s->state == SS_COMMIT ||
-	       s->state == SS_VERIFY;
+	       s->state == SS_VERIFY || s->state == SS_WAITING;
 }
 
 int run__story_index(struct run *r, const struct rstory *s)
@@ -534,6 +539,7 @@ static void session_verdict(struct run *r, struct rstory *s, struct session *ss,
 		return;
 	}
 	s->backoffs = 0;
+	s->wait_until = 0;
 	if (s->wait_since) {
 		s->wait_since = 0;
 		store_story_set_wait(r->st, r->id, s->cfg->id, NULL, NULL, NULL, NULL);
@@ -971,6 +977,17 @@ static void verify_ctx_fill(struct run *r, struct rstory *s, struct verify_ctx *
 	vc->contract = r->has_contract ? &r->contract : NULL;
 }
 
+/* A session row exists for the story's current step attempt. */
+static bool attempt_recorded(struct run *r, const struct rstory *s, const struct step *st)
+{
+	struct store_session old;
+
+	if (store_session_get(r->st, r->id, s->cfg->id, st->name, s->attempt, &old, NULL) != 0)
+		return false;
+	store_session_release(&old);
+	return true;
+}
+
 static int a_run_session(void *ctx)
 {
 	struct run *r = ctx;
@@ -1005,8 +1022,11 @@ static int a_run_session(void *ctx)
 			return 0;
 		}
 	}
-	/* a held agent preset or a spent budget: no session starts */
-	if (run__session_blocked(r, s))
+	/*
+	 * A held agent preset or a spent budget: no session starts. Only for a
+	 * fresh attempt: one spawned before (a resume) is re-attached below.
+	 */
+	if (!attempt_recorded(r, s, st) && run__session_blocked(r, s))
 		return 0;
 	s->sess = ss = session_new(r, s);
 	row.run_id = r->id;
@@ -1448,9 +1468,8 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 		c->crash_retries_used++;
 		break;
 	case SA_WAIT:
-		/* a new session number, but no retry is spent */
-		if (event == SE_WAIT)
-			c->attempt++;
+		/* a new session number (a number is never used twice), no retry spent */
+		c->attempt++;
 		break;
 	case SA_BACKOFF_RETRY:
 		c->attempt++;
@@ -1476,7 +1495,9 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 				    s->base_commit ? json_string(s->base_commit) : json_null());
 		json_object_set_new(o, "snapshot", snapshot_json(&s->snapshot));
 	}
-	if ((row->action == SA_WAIT || row->action == SA_BACKOFF_RETRY) && s->wait_until) {
+	if ((row->action == SA_WAIT || row->action == SA_BACKOFF_RETRY ||
+	     row->action == SA_ESCALATE_USAGE_LIMIT) &&
+	    s->wait_until) {
 		char *until = clock_iso(s->wait_until);
 
 		json_object_set_new(o, "until", json_string(until));
@@ -1695,10 +1716,7 @@ static void schedule(struct run *r)
 	for (size_t i = 0; i < r->n; i++)
 		busy += story_busy(&r->s[i]);
 	if (r->state == RS_IN_PROGRESS && !interrupted && !r->fatal) {
-		int free_slots = r->max_parallel - busy;
-
-		run__waits_due(r, &free_slots);
-		busy = r->max_parallel - free_slots;
+		run__waits_due(r);
 		drain(r);
 	}
 	for (size_t i = 0; i < r->n && !r->fatal; i++) {
@@ -1717,6 +1735,9 @@ static void schedule(struct run *r)
 			continue;
 		}
 		if (busy >= r->max_parallel)
+			continue;
+		/* its agent is held by a limit: stories of other agents go first */
+		if (run__agent_held(r, s->agent))
 			continue;
 		if (parallel_conflict(r, s))
 			continue;
@@ -1746,6 +1767,8 @@ static int limit_event(struct run *r, struct rstory *s, struct session *ss, int 
 
 	v = judge_finish(ss->judge, -1, SIGHUP, &reason);
 	tmx_kill_session(&r->tmx, ss->name, NULL);
+	/* what it used counts toward the budgets whatever the verdict */
+	run__usage_record(r, s, ss, clock_now_ms() - ss->started_ms);
 	if (v != JV_WAIT && v != JV_NETWORK && v != JV_UNAVAILABLE) {
 		free(reason);
 		return ev;
@@ -1753,7 +1776,6 @@ static int limit_event(struct run *r, struct rstory *s, struct session *ss, int 
 	free(s->note);
 	s->note = xstrfmt("%s (%s)", reason, why);
 	free(reason);
-	run__usage_record(r, s, ss, clock_now_ms() - ss->started_ms);
 	session_verdict(r, s, ss, v);
 	return verdict_event(v);
 }
@@ -1871,6 +1893,9 @@ static bool waiting_for_decision(struct run *r)
 			return false;
 		if (s->state == SS_AWAITING_DECISION || s->state == SS_BLOCKED)
 			open = true;
+		/* a wait ends by itself */
+		if (s->state == SS_WAITING && r->state == RS_IN_PROGRESS)
+			return false;
 		if (s->state == SS_PENDING && r->state == RS_IN_PROGRESS &&
 		    deps_done(r, s, &failed))
 			return false;
@@ -2352,11 +2377,16 @@ static int replay_entry(const struct store_journal_entry *e, void *arg)
 	}
 	/* the wait as journaled: a resume waits for the same reset even when
 	 * the process died before the story's row recorded it */
-	if (e->action && (!strcmp(e->action, "WAIT") || !strcmp(e->action, "BACKOFF_RETRY")) &&
+	if (e->action &&
+	    (!strcmp(e->action, "WAIT") || !strcmp(e->action, "BACKOFF_RETRY") ||
+	     !strcmp(e->action, "ESCALATE_USAGE_LIMIT")) &&
 	    json_is_string(json_object_get(o, "until"))) {
 		r->s[i].wait_until = run__iso_time(json_string_value(json_object_get(o, "until")));
 		r->s[i].wait_reason =
 			wait_reason_from_name(json_string_value(json_object_get(o, "reason")));
+	} else if (e->action && strcmp(e->action, "WAIT") && strcmp(e->action, "BACKOFF_RETRY")) {
+		/* the wait is over once anything else was done */
+		r->s[i].wait_until = 0;
 	}
 	if (e->intent_status == STORE_INTENT_PENDING) {
 		if (e->machine && !strcmp(e->machine, "story"))

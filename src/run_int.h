@@ -24,6 +24,7 @@
 struct run_hold {
 	char *agent;
 	long long until; /* unix seconds */
+	long long since; /* when the limit was first met */
 	enum wait_reason reason;
 };
 
@@ -60,6 +61,7 @@ struct rstory {
 	long long wait_until; /* unix seconds; 0: not waiting */
 	long long wait_since; /* waiting without progress since (unix seconds) */
 	enum wait_reason wait_reason;
+	bool held;               /* the wait is another story's limit on its agent */
 	double budget;           /* the story's raised cost budget; 0: the sprint's */
 	struct store_usage used; /* what its sessions reported, summed */
 	char *note;              /* the last escalation or error, for status */
@@ -144,8 +146,10 @@ void run__wait_from_judge(struct run *r, struct rstory *s, const struct judge *j
  * preset is held (SE_WAIT) or a cost budget is spent (SE_OVER_BUDGET).
  */
 bool run__session_blocked(struct run *r, struct rstory *s);
-/* Scheduler: queues WAIT_OVER for stories whose wait ended; a free slot each. */
-void run__waits_due(struct run *r, int *free_slots);
+/* Scheduler: queues WAIT_OVER for stories whose wait ended (they kept their slot). */
+void run__waits_due(struct run *r);
+/* A limit holds agent: no session of it may start now. */
+bool run__agent_held(struct run *r, const char *agent);
 /* After a session ended: its usage, recorded and added to the story's. */
 void run__usage_record(struct run *r, struct rstory *s, const struct session *ss,
 		       long long wall_ms);

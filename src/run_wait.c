@@ -56,6 +56,7 @@ static struct run_hold *hold_find(struct run *r, const char *agent)
 static void hold_put(struct run *r, const char *agent, long long until, enum wait_reason w)
 {
 	struct run_hold *h = hold_find(r, agent);
+	long long now = clock_wall();
 
 	if (!h) {
 		ALLOC_GROW(r->holds, r->nholds + 1, r->holds_cap);
@@ -63,10 +64,36 @@ static void hold_put(struct run *r, const char *agent, long long until, enum wai
 		h->agent = xstrdup(agent);
 		h->until = 0;
 	}
+	if (h->until <= now)
+		h->since = now; /* a new hold, not the old one extended */
 	if (until > h->until) {
 		h->until = until;
 		h->reason = w;
 	}
+}
+
+bool run__agent_held(struct run *r, const char *agent)
+{
+	const struct run_hold *h = agent ? hold_find(r, agent) : NULL;
+
+	return h && h->until > clock_wall();
+}
+
+/* Holds s's agent until the limit s met resets, in memory and in the store. */
+static void hold_agent(struct run *r, const struct rstory *s)
+{
+	char *until, *cause = NULL;
+
+	if (s->wait_reason != WAIT_USAGE_LIMIT && s->wait_reason != WAIT_RATE_LIMIT)
+		return;
+	hold_put(r, s->agent, s->wait_until, s->wait_reason);
+	until = clock_iso(hold_find(r, s->agent)->until);
+	if (store_hold_set(r->st, r->id, s->agent, until, wait_reason_name(s->wait_reason),
+			   &cause) < 0) {
+		run__say(r, "warning: cannot record the hold of %s: %s", s->agent, cause);
+		free(cause);
+	}
+	free(until);
 }
 
 void run__holds_free(struct run *r)
@@ -127,7 +154,6 @@ void run__wait_from_judge(struct run *r, struct rstory *s, const struct judge *j
 	long long now = clock_wall(), until;
 	enum wait_reason w = judge_wait_reason(j);
 
-	(void)r;
 	if (w == WAIT_NONE)
 		w = WAIT_RATE_LIMIT;
 	until = w == WAIT_NETWORK ? 0 : judge_reset_at(j, now);
@@ -141,6 +167,9 @@ void run__wait_from_judge(struct run *r, struct rstory *s, const struct judge *j
 	}
 	s->wait_until = until;
 	s->wait_reason = w;
+	s->held = false;
+	/* a limit is per account: hold the agent now, whether the story waits or asks */
+	hold_agent(r, s);
 }
 
 bool run__g_wait_left(void *ctx)
@@ -149,26 +178,23 @@ bool run__g_wait_left(void *ctx)
 	struct rstory *s = run__cur(r);
 	long long since = s->wait_since ? s->wait_since : clock_wall();
 
+	/* held by another story's limit: that story asks, this one waits with it */
+	if (s->held)
+		return true;
 	return s->wait_until - since <= r->sp->limits.max_wait;
 }
 
-/* Records the story's wait (and the agent's hold) in the store. */
+/* Records the story's wait in the store (NULL for what it has not). */
 static void wait_store(struct run *r, struct rstory *s)
 {
 	char *until = s->wait_until ? clock_iso(s->wait_until) : NULL;
 	char *since = s->wait_since ? clock_iso(s->wait_since) : NULL;
 	char *cause = NULL;
 
-	if (store_story_set_wait(r->st, r->id, s->cfg->id, until, wait_reason_name(s->wait_reason),
-				 since, &cause) < 0) {
+	if (store_story_set_wait(r->st, r->id, s->cfg->id, until,
+				 until ? wait_reason_name(s->wait_reason) : NULL, since,
+				 &cause) < 0) {
 		run__say(r, "warning: cannot record the wait of %s: %s", s->cfg->id, cause);
-		free(cause);
-		cause = NULL;
-	}
-	if (until && (s->wait_reason == WAIT_USAGE_LIMIT || s->wait_reason == WAIT_RATE_LIMIT) &&
-	    store_hold_set(r->st, r->id, s->agent, until, wait_reason_name(s->wait_reason),
-			   &cause) < 0) {
-		run__say(r, "warning: cannot record the hold of %s: %s", s->agent, cause);
 		free(cause);
 	}
 	free(until);
@@ -179,25 +205,20 @@ static void wait_store(struct run *r, struct rstory *s)
 static int begin_wait(struct run *r, struct rstory *s, bool fresh_clock)
 {
 	long long now = clock_wall();
-	bool limit = s->wait_reason == WAIT_USAGE_LIMIT || s->wait_reason == WAIT_RATE_LIMIT;
-	const struct run_hold *h = hold_find(r, s->agent);
 	bool first = !s->wait_since || fresh_clock;
-	bool held_already = h && h->until >= s->wait_until && h->until > now;
 	char *text;
 
 	if (!s->wait_until)
 		s->wait_until = now + 1;
 	if (!s->wait_since || fresh_clock)
 		s->wait_since = now;
-	if (limit)
-		hold_put(r, s->agent, s->wait_until, s->wait_reason);
 	/* journaled already (the intent holds until and reason), not yet stored */
 	run__crash_point("before-wait-store");
 	wait_store(r, s);
 	text = run__wait_text(s);
 	run__say(r, "%-6s %s%s%s", s->cfg->id, text, s->note ? ": " : "", s->note ? s->note : "");
 	/* one notification when a wait starts; a story held by another's limit adds none */
-	if (first && !held_already)
+	if (first && !s->held)
 		run__notify(r, s, text, s->note ? s->note : "");
 	free(text);
 	return 0;
@@ -209,7 +230,7 @@ int run__a_wait(void *ctx)
 	struct rstory *s = run__cur(r);
 
 	/* a human chose to keep waiting: max_wait counts again from now */
-	return begin_wait(r, s, s->state == SS_AWAITING_DECISION || s->state == SS_BLOCKED);
+	return begin_wait(r, s, s->last_event == SE_CHOSE_KEEP_WAITING);
 }
 
 int run__a_backoff_retry(void *ctx)
@@ -224,14 +245,11 @@ int run__a_resume_step(void *ctx)
 {
 	struct run *r = ctx;
 	struct rstory *s = run__cur(r);
-	char *cause = NULL;
 
 	s->wait_until = 0;
+	s->held = false;
 	/* wait_since stays until a session makes progress: max_wait spans waits in a row */
-	if (store_story_set_wait(r->st, r->id, s->cfg->id, NULL, NULL, NULL, &cause) < 0) {
-		run__say(r, "warning: cannot clear the wait of %s: %s", s->cfg->id, cause);
-		free(cause);
-	}
+	wait_store(r, s);
 	run__queue_step(r, s);
 	return 0;
 }
@@ -281,6 +299,7 @@ bool run__session_blocked(struct run *r, struct rstory *s)
 	if (h && h->until > now) {
 		s->wait_until = h->until;
 		s->wait_reason = h->reason;
+		s->held = true;
 		free(s->note);
 		s->note = xstrfmt("agent %s is held by a %s until its reset", s->agent,
 				  wait_reason_name(h->reason));
@@ -305,17 +324,15 @@ bool run__session_blocked(struct run *r, struct rstory *s)
 	return false;
 }
 
-void run__waits_due(struct run *r, int *free_slots)
+void run__waits_due(struct run *r)
 {
 	long long now = clock_wall();
 
-	for (size_t i = 0; i<r->n && * free_slots> 0; i++) {
+	for (size_t i = 0; i < r->n; i++) {
 		struct rstory *s = &r->s[i];
 
-		if (s->state != SS_WAITING || s->wait_until > now)
-			continue;
-		(*free_slots)--;
-		run__queue(r, (int)i, SE_WAIT_OVER);
+		if (s->state == SS_WAITING && s->wait_until <= now)
+			run__queue(r, (int)i, SE_WAIT_OVER);
 	}
 }
 
@@ -382,9 +399,13 @@ static int restore_wait(const struct store_wait *w, void *arg)
 
 	if (!s)
 		return 0;
-	s->wait_until = run__iso_time(w->until);
-	s->wait_since = run__iso_time(w->since);
-	s->wait_reason = wait_reason_from_name(w->reason);
+	/* the journal may know a wait the row missed (killed in between): keep it */
+	if (w->until) {
+		s->wait_until = run__iso_time(w->until);
+		s->wait_reason = wait_reason_from_name(w->reason);
+	}
+	if (w->since)
+		s->wait_since = run__iso_time(w->since);
 	s->budget = w->budget;
 	return 0;
 }

@@ -405,7 +405,7 @@ int store_decision_applied(struct store *s, int64_t decision_id, bool close, con
 
 /* What agents reported they used: one session, or a sum. */
 struct store_usage {
-	int sessions;  /* sessions summed (1 for one session) */
+	int sessions;  /* ended sessions summed (1 for one session) */
 	bool has_cost; /* some session reported a cost */
 	double cost_usd;
 	int64_t input_tokens, output_tokens, cache_read_tokens, cache_write_tokens;
@@ -432,13 +432,16 @@ struct store_wait {
 	double budget; /* the story's raised cost budget; 0: none */
 };
 void store_wait_release(struct store_wait *w);
-/* Sets (until, reason, since; any NULL clears all three) the story's wait. */
+/*
+ * Sets the story's wait: until (and its reason; NULL: not waiting now) and
+ * since (NULL: no wait in a row). All NULL: no wait at all.
+ */
 int store_story_set_wait(struct store *s, const char *run_id, const char *story_id,
 			 const char *until, const char *reason, const char *since, char **cause);
 int store_story_set_budget(struct store *s, const char *run_id, const char *story_id, double budget,
 			   char **cause);
 typedef int (*store_wait_fn)(const struct store_wait *w, void *arg);
-/* Walks the stories of run_id that wait or have a raised budget. */
+/* Walks the stories of run_id that wait, waited in a row, or have a raised budget. */
 int store_waits_foreach(struct store *s, const char *run_id, store_wait_fn fn, void *arg,
 			char **cause);
 

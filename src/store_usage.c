@@ -19,7 +19,7 @@ static const char *const sql[STORE_EXT_SLOTS] = {
 		"cache_read_tokens = ?5, cache_write_tokens = ?6, turns = ?7, duration_ms = ?8 "
 		"WHERE id = ?1",
 	[SX_USAGE_BY_STORY] =
-		"SELECT story_id, count(*), count(cost_usd), total(cost_usd), "
+		"SELECT story_id, count(ended_at), count(cost_usd), total(cost_usd), "
 		"total(input_tokens), total(output_tokens), total(cache_read_tokens), "
 		"total(cache_write_tokens), total(turns), total(duration_ms) "
 		"FROM sessions WHERE run_id = ?1 GROUP BY story_id ORDER BY min(id)",
@@ -30,7 +30,8 @@ static const char *const sql[STORE_EXT_SLOTS] = {
 		"UPDATE stories SET budget_usd = ?3 WHERE run_id = ?1 AND story_id = ?2",
 	[SX_WAIT_LIST] =
 		"SELECT story_id, wait_until, wait_reason, wait_since, budget_usd FROM stories "
-		"WHERE run_id = ?1 AND (wait_until IS NOT NULL OR budget_usd IS NOT NULL) "
+		"WHERE run_id = ?1 AND (wait_until IS NOT NULL OR wait_since IS NOT NULL "
+		"OR budget_usd IS NOT NULL) "
 		"ORDER BY position",
 	[SX_HOLD_SET] =
 		"INSERT INTO agent_holds (run_id, agent, until, reason) VALUES (?1, ?2, ?3, ?4) "
@@ -118,16 +119,15 @@ int store_story_set_wait(struct store *s, const char *run_id, const char *story_
 			 const char *until, const char *reason, const char *since, char **cause)
 {
 	const char *what = "record a story's wait";
-	bool clear = !until || !reason || !since;
 	sqlite3_stmt *st;
 
 	if (!(st = prep(s, SX_STORY_SET_WAIT, what, cause)))
 		return -1;
 	store__bind_text(st, 1, run_id);
 	store__bind_text(st, 2, story_id);
-	store__bind_text(st, 3, clear ? NULL : until);
-	store__bind_text(st, 4, clear ? NULL : reason);
-	store__bind_text(st, 5, clear ? NULL : since);
+	store__bind_text(st, 3, until);
+	store__bind_text(st, 4, until ? reason : NULL);
+	store__bind_text(st, 5, since);
 	return write_changed(s, st, what, cause);
 }
 

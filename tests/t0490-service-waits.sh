@@ -38,6 +38,9 @@ retry)
 plain)
 	echo 'AUTOMATOR_RESULT {"status":"done","summary":"ok"}'
 	;;
+mute)
+	echo "done, I think"
+	;;
 esac
 EOF
 chmod +x "$TMP/agent.sh"
@@ -78,6 +81,9 @@ agents:
     output: text
   missing:
     command: ["$TMP/no-such-agent"]
+    output: text
+  mute:
+    command: ["$TMP/agent.sh", mute, "{story.id}"]
     output: text
 stories:
 EOF
@@ -167,6 +173,42 @@ au "$P" run s.yaml --no-input
 (cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/esc"
 grep -q '"usage-limit"' "$TMP/esc" || fail "max_wait: no usage-limit escalation"
 grep -q 'Keep waiting' "$TMP/esc" || fail "max_wait: no keep-waiting option"
+# keep waiting: after the reset a new session runs (never the old one again)
+id=$(jq -r 'select(.trigger == "usage-limit") | .id' "$TMP/esc")
+(cd "$P" && "$AUTOMATOR" answer "$id" 1) >/dev/null || fail "max_wait: answer failed"
+au "$P" resume --no-input
+[ "$rc" = 0 ] || { fail "keep waiting: exit $rc, want 0"; sed 's/^/  /' "$TMP/au.out" >&2; }
+[ "$(sql "$P" "SELECT count(*) FROM sessions")" = 2 ] ||
+	fail "keep waiting: $(sql "$P" "SELECT count(*) FROM sessions") sessions, want 2"
+grep -q "re-attached" "$TMP/au.out" && fail "keep waiting: the old session was re-attached"
+
+# --- a limit past max_wait holds the agent: the next story waits for its reset ---
+rm -f "$AGENT_STATE"/*
+P=$TMP/longhold
+make_project "$P" >/dev/null
+sprint "$P" "max_wait: 1s" "7.1:limited" "7.2:limited"
+sed -i 's/^max_parallel: 3/max_parallel: 1/' "$P/s.yaml"
+git -C "$P" commit -qam "one at a time"
+au "$P" run s.yaml --no-input
+[ "$rc" = 3 ] || fail "long hold: exit $rc, want 3"
+hold=$(sql "$P" "SELECT json_extract(intent, '\$.until') FROM transitions
+	WHERE story_id = '7.1' AND action = 'ESCALATE_USAGE_LIMIT'")
+first=$(sql "$P" "SELECT started_at FROM sessions WHERE story_id = '7.2' ORDER BY id LIMIT 1")
+[ -n "$hold" ] || fail "long hold: the limit's reset was not journaled"
+[ -n "$(sql "$P" "SELECT until FROM agent_holds WHERE agent = 'limited'")" ] ||
+	fail "long hold: no hold recorded"
+[[ ${first%%.*} > ${hold%Z} || ${first%%.*} == "${hold%Z}" ]] ||
+	fail "long hold: 7.2 started at $first, before the hold's end $hold"
+
+# --- a decision is open, another story waits: the run goes on until it is done ---
+rm -f "$AGENT_STATE"/*
+P=$TMP/waitanddecide
+make_project "$P" >/dev/null
+sprint "$P" "max_wait: 1h" "6.1:limited" "6.2:mute"
+au "$P" run s.yaml --no-input
+[ "$rc" = 3 ] || fail "wait and decide: exit $rc, want 3"
+[ "$(status_json "$P" | jq -r '.stories[] | select(.id == "6.1") | .state')" = DONE ] ||
+	fail "wait and decide: the run gave up on a waiting story"
 
 # --- only retries: stopped after retry_patience, judged network ---
 P=$TMP/retry
