@@ -485,7 +485,7 @@ static void test_agents_shipped(void **state)
 	assert_string_equal(a->output, "claude-stream-json");
 	assert_string_equal(a->fallback, "codex");
 	assert_int_equal(a->rate_limit.n, 2);
-	assert_int_equal(a->unavailable.n, 8);
+	assert_int_equal(a->unavailable.n, 9);
 	assert_true(a->usage_limit.n > 0 && a->overloaded.n > 0 && a->server_error.n > 0);
 	assert_true(a->network.n > 0);
 	assert_int_equal(a->prompt_wait.n, 2);

@@ -1441,7 +1441,7 @@ static void test_transcript_corpus(void **state)
 		judge_free(j);
 	}
 	/* the corpus covers every class of both CLIs */
-	assert_true(rows >= 22);
+	assert_true(rows >= 24);
 	assert_true(waits >= 10);
 	assert_true(unavailable >= 6);
 	free(index);
@@ -1659,6 +1659,15 @@ static void test_service_messages(void **state)
 		  JV_UNAVAILABLE, WAIT_NONE },
 		{ "codex", "stream disconnected before completion: error sending request",
 		  JV_NETWORK, WAIT_NETWORK },
+		/* TLS: no retry fixes a proxy's certificate */
+		{ "claude",
+		  "API Error: Unable to connect to API: self signed certificate in certificate "
+		  "chain",
+		  JV_UNAVAILABLE, WAIT_NONE },
+		{ "codex",
+		  "Reconnecting... 1/5 (error sending request: invalid peer certificate: "
+		  "UnknownIssuer)",
+		  JV_UNAVAILABLE, WAIT_NONE },
 	};
 	struct diags d = DIAGS_INIT;
 	struct agent_set *agents = NULL;
