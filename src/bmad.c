@@ -1,14 +1,16 @@
 /*
  * bmad.c: reading BMAD sprint-status.yaml. Parses YAML (never regexes), so
- * quoted values, comments and nested {status: x} forms all work. Must not
- * write files; editing a value belongs to the run loop.
+ * quoted values, comments and nested {status: x} forms all work; only a
+ * file libyaml refuses is read line by line, for its development_status
+ * block alone. Tolerant: other tools write these files, so whatever does
+ * not stop the load is a warning. Must not write files; editing a value
+ * belongs to statusedit.c.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "bmad.h"
-#include "schema.h"
 #include "storykey.h"
 #include "util.h"
 #include "ydoc.h"
@@ -24,6 +26,8 @@ void bmad_status_free(struct bmad_status *s)
 	}
 	free(s->v);
 	free(s->file);
+	free(s->not_yaml);
+	diags_release(&s->warnings);
 	free(s);
 }
 
@@ -32,34 +36,417 @@ bool bmad_status_is_done(const char *status)
 	return status && !strcasecmp(status, "done");
 }
 
-/* The status scalar of an entry's value: the value itself, or its status: key. */
-static const struct ynode *status_node(struct lctx *cx, const struct ynode *key,
+/* Why key is not a usable key (storykey_key_ok fails), for a warning. */
+static char *key_problem(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n == 0)
+		return xstrdup("empty");
+	if (n >= STORYKEY_MAX)
+		return xstrfmt("%zu bytes, at most %d", n, STORYKEY_MAX - 1);
+	if (key[0] == '-' || key[0] == '.')
+		return xstrfmt("must not start with '%c'", key[0]);
+	for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
+		if (*p == ' ' || *p == '/' || *p == '\\')
+			return xstrfmt("character '%c' not allowed", *p);
+		if (*p < 0x20 || *p == 0x7f)
+			return xstrfmt("control character 0x%02x not allowed", *p);
+	}
+	return xstrdup("not valid UTF-8");
+}
+
+/*
+ * Adds an entry, or (a key seen before: YAML's last value wins, as PyYAML
+ * reads it) replaces the earlier one's value and warns. key is the key as
+ * written; kind from storykey_classify.
+ */
+static void add_entry(struct bmad_status *s, size_t *cap, const char *key, int kind,
+		      const char *epic, const char *status, int line, int col, size_t vstart,
+		      size_t vend, bool nested)
+{
+	struct bmad_entry *e = NULL;
+	struct storykey sk;
+
+	for (size_t i = 0; i < s->n && !e; i++)
+		if (!strcmp(s->v[i].key, key))
+			e = &s->v[i];
+	if (e) {
+		diags_add(&s->warnings, s->file, line, col,
+			  "duplicate key '%s' (first at line %d): the last value is used", key,
+			  e->line);
+		free(e->status);
+	} else {
+		ALLOC_GROW(s->v, s->n + 1, *cap);
+		e = &s->v[s->n++];
+		memset(e, 0, sizeof(*e));
+		e->key = xstrdup(key);
+		e->kind = kind == 1 ? BMAD_EPIC : kind == 2 ? BMAD_RETRO : BMAD_STORY;
+		if (kind == 0 && storykey_parse(key, &sk) == 0)
+			e->epic = xstrdup(sk.epic);
+		else
+			e->epic = xstrdup(epic);
+	}
+	e->status = xstrdup(status);
+	e->line = line;
+	e->col = col;
+	e->vstart = vstart;
+	e->vend = vend;
+	e->nested = nested;
+}
+
+/* Classifies key for an entry; -1 after a warning when it is not usable. */
+static int classify(struct bmad_status *s, const char *key, int line, int col, char *epic,
+		    int epiclen)
+{
+	int kind = storykey_classify(key, epic, epiclen);
+
+	if (kind < 0) {
+		char *why = key_problem(key);
+
+		diags_add(&s->warnings, s->file, line, col, "invalid story key '%s' (%s): skipped",
+			  key, why);
+		free(why);
+	}
+	return kind;
+}
+
+/* ---- the YAML reading ---- */
+
+/* The status scalar of an entry's value: the value itself, or its last status: key. */
+static const struct ynode *status_node(struct bmad_status *s, const struct ynode *key,
 				       const struct ynode *val, bool *nested)
 {
-	const struct ynode *st;
+	const struct ynode *st = NULL;
 
 	*nested = false;
 	if (val && val->kind == YN_MAP) {
 		*nested = true;
-		st = ynode_get(val, "status");
+		for (size_t i = 0; i < val->n; i++)
+			if (!strcmp(val->pairs[i].key->str, "status"))
+				st = val->pairs[i].val;
 		if (!st) {
-			lctx_error(cx, val, "missing required key 'status' in '%s'", key->str);
+			diags_add(&s->warnings, s->file, val->line, val->col,
+				  "missing key 'status' in '%s': skipped", key->str);
 			return NULL;
 		}
 		val = st;
 	}
 	if (!val || val->kind != YN_SCALAR || ynode_is_null(val)) {
-		lctx_error(cx, val ? val : key, "expected a status value for '%s', got %s",
-			   key->str, ynode_kind_name(val));
+		const struct ynode *at = val ? val : key;
+
+		diags_add(&s->warnings, s->file, at->line, at->col,
+			  "expected a status value for '%s', got %s: skipped", key->str,
+			  ynode_kind_name(val));
 		return NULL;
 	}
 	return val;
 }
 
-/* A story entry's identity for the duplicate check: what storykey_same compares. */
+/* Warns about every top-level key written twice; returns the last development_status. */
+static const struct ynode *dev_map(struct bmad_status *s, const struct ynode *root)
+{
+	const struct ynode *dev = NULL;
+
+	for (size_t i = 0; i < root->n; i++) {
+		const struct ynode *k = root->pairs[i].key;
+
+		for (size_t j = 0; j < i; j++) {
+			if (!strcmp(root->pairs[j].key->str, k->str)) {
+				diags_add(&s->warnings, s->file, k->line, k->col,
+					  "duplicate key '%s' (first at line %d): the last value "
+					  "is used",
+					  k->str, root->pairs[j].key->line);
+				break;
+			}
+		}
+		if (!strcmp(k->str, "development_status"))
+			dev = root->pairs[i].val;
+	}
+	return dev;
+}
+
+static int read_yaml(struct bmad_status *s, const struct ydoc *doc, struct diags *d)
+{
+	const struct ynode *dev;
+	size_t cap = 0;
+
+	if (!doc->root || ynode_is_null(doc->root))
+		return diag_error(d, s->file, doc->root ? doc->root->line : 1,
+				  doc->root ? doc->root->col : 1, "empty file");
+	dev = doc->root->kind == YN_MAP ? dev_map(s, doc->root) : NULL;
+	if (!dev)
+		return diag_error(d, s->file, doc->root->line, doc->root->col,
+				  "missing required key 'development_status'");
+	if (dev->kind != YN_MAP && !ynode_is_null(dev))
+		return diag_error(d, s->file, dev->line, dev->col,
+				  "expected a mapping for development_status, got %s",
+				  ynode_kind_name(dev));
+	for (size_t i = 0; dev->kind == YN_MAP && i < dev->n; i++) {
+		const struct ynode *k = dev->pairs[i].key, *st;
+		char epic[STORYKEY_MAX] = "";
+		bool nested;
+		int kind = classify(s, k->str, k->line, k->col, epic, sizeof(epic));
+
+		if (kind < 0)
+			continue;
+		st = status_node(s, k, dev->pairs[i].val, &nested);
+		if (!st)
+			continue;
+		add_entry(s, &cap, k->str, kind, epic, st->str, k->line, k->col, st->start, st->end,
+			  nested);
+	}
+	return 0;
+}
+
+/* ---- the line-by-line reading, for a file libyaml refuses ---- */
+
+struct lines {
+	struct bmad_status *s;
+	const char *text;
+	size_t cap;
+	/* a key whose value is on the next, deeper lines (key:\n  status: x) */
+	char *pending;
+	int pline, pcol, pkind;
+	char pepic[STORYKEY_MAX];
+};
+
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/*
+ * A scalar at text[i..end): plain (up to a comment), "double" or 'single'
+ * quoted. Returns its value (newly allocated) with its span in *vs and *ve
+ * (quotes included), or NULL for what is not a scalar (flow collections,
+ * block scalars, anchors, an empty value, an unclosed quote).
+ */
+static char *line_scalar(const char *text, size_t i, size_t end, size_t *vs, size_t *ve)
+{
+	struct buf b = BUF_INIT;
+	char q = text[i];
+	size_t j;
+
+	if (i >= end || strchr("[{|>&*!#%@`", q))
+		return NULL;
+	*vs = i;
+	if (q == '"' || q == '\'') {
+		for (j = i + 1; j < end; j++) {
+			if (q == '"' && text[j] == '\\' && j + 1 < end) {
+				buf_addc(&b, text[++j]);
+			} else if (q == '\'' && text[j] == '\'' && j + 1 < end &&
+				   text[j + 1] == '\'') {
+				buf_addc(&b, '\'');
+				j++;
+			} else if (text[j] == q) {
+				*ve = j + 1;
+				return buf_detach(&b);
+			} else {
+				buf_addc(&b, text[j]);
+			}
+		}
+		buf_release(&b);
+		return NULL;
+	}
+	for (j = i; j < end && !(text[j] == '#' && blank(text[j - 1])); j++)
+		;
+	while (j > i && blank(text[j - 1]))
+		j--;
+	if (j == i)
+		return NULL;
+	*ve = j;
+	return xstrndup(text + i, j - i);
+}
+
+/* The value of a flow mapping's status key at text[i] ('{'), as line_scalar. */
+static char *flow_status(const char *text, size_t i, size_t end, size_t *vs, size_t *ve)
+{
+	size_t close = i, j;
+	char *v;
+
+	while (close < end && text[close] != '}')
+		close++;
+	for (j = i + 1; j + 7 <= close; j++) {
+		if (strncmp(text + j, "status:", 7) ||
+		    (text[j - 1] != '{' && text[j - 1] != ',' && !blank(text[j - 1])))
+			continue;
+		j += 7;
+		while (j < close && blank(text[j]))
+			j++;
+		{
+			size_t stop = j;
+			bool quoted = text[j] == '"' || text[j] == '\'';
+
+			while (stop < close && (quoted || text[stop] != ','))
+				stop++;
+			v = line_scalar(text, j, stop, vs, ve);
+			if (v && !quoted) {
+				while (*ve > *vs && blank(text[*ve - 1]))
+					(*ve)--;
+				v[*ve - *vs] = '\0';
+			}
+			return v;
+		}
+	}
+	return NULL;
+}
+
+static void flush_pending(struct lines *L)
+{
+	if (!L->pending)
+		return;
+	diags_add(&L->s->warnings, L->s->file, L->pline, L->pcol,
+		  "expected a status value for '%s', got nothing: skipped", L->pending);
+	free(L->pending);
+	L->pending = NULL;
+}
+
+/* One "key: value" line of the block; i is at the key, end at the end of the line. */
+static void read_entry(struct lines *L, size_t i, size_t end, int line, int col)
+{
+	struct bmad_status *s = L->s;
+	const char *t = L->text;
+	size_t k0 = i, k1, j, vs = 0, ve = 0;
+	char *key, *val;
+	char epic[STORYKEY_MAX] = "";
+	bool nested = false;
+	int kind;
+
+	flush_pending(L);
+	if (t[i] == '"' || t[i] == '\'') {
+		for (j = i + 1; j < end && t[j] != t[i]; j++)
+			;
+		k0 = i + 1;
+		k1 = j;
+		j = j < end ? j + 1 : j;
+		while (j < end && blank(t[j]))
+			j++;
+		if (j >= end || t[j] != ':')
+			j = end;
+	} else {
+		for (j = i; j < end && !(t[j] == ':' && (j + 1 == end || blank(t[j + 1]))); j++)
+			;
+		k1 = j;
+		while (k1 > k0 && blank(t[k1 - 1]))
+			k1--;
+	}
+	if (j >= end) {
+		diags_add(&s->warnings, s->file, line, col,
+			  "expected 'key: value' in development_status: skipped");
+		return;
+	}
+	key = xstrndup(t + k0, k1 - k0);
+	kind = classify(s, key, line, col, epic, sizeof(epic));
+	if (kind < 0)
+		goto out;
+	for (j++; j < end && blank(t[j]); j++)
+		;
+	if (j >= end || t[j] == '#') {
+		/* the block form: the status on the next, deeper lines */
+		L->pending = key;
+		L->pline = line;
+		L->pcol = col;
+		L->pkind = kind;
+		memcpy(L->pepic, epic, sizeof(epic));
+		return;
+	}
+	if (t[j] == '{') {
+		nested = true;
+		val = flow_status(t, j, end, &vs, &ve);
+	} else {
+		val = line_scalar(t, j, end, &vs, &ve);
+	}
+	if (val && !nested && (t[vs] != '"' && t[vs] != '\'') && strstr(val, ": ")) {
+		diags_add(&s->warnings, s->file, line, col,
+			  "the value of '%s' holds ': ' ('%s'): skipped", key, val);
+	} else if (!val || !*val) {
+		diags_add(&s->warnings, s->file, line, col,
+			  "expected a status value for '%s': skipped", key);
+	} else {
+		add_entry(s, &L->cap, key, kind, epic, val, line, col, vs, ve, nested);
+	}
+	free(val);
+out:
+	free(key);
+}
+
+/* A deeper line under a pending key: "status: x" gives its value. */
+static void read_nested(struct lines *L, size_t i, size_t end)
+{
+	size_t vs = 0, ve = 0;
+	char *val;
+
+	if (!L->pending || strncmp(L->text + i, "status:", 7))
+		return;
+	for (i += 7; i < end && blank(L->text[i]); i++)
+		;
+	val = line_scalar(L->text, i, end, &vs, &ve);
+	if (val && *val) {
+		add_entry(L->s, &L->cap, L->pending, L->pkind, L->pepic, val, L->pline, L->pcol, vs,
+			  ve, true);
+		free(L->pending);
+		L->pending = NULL;
+	}
+	free(val);
+}
+
+/* Reads the development_status block of text line by line; -1 when there is none. */
+static int read_lines(struct bmad_status *s, const char *text, size_t len)
+{
+	struct lines L = { .s = s, .text = text };
+	bool in = false, found = false;
+	int line = 0, indent = -1;
+
+	for (size_t p = 0; p < len;) {
+		size_t eol = p, end, i;
+
+		while (eol < len && text[eol] != '\n')
+			eol++;
+		end = eol > p && text[eol - 1] == '\r' ? eol - 1 : eol;
+		line++;
+		for (i = p; i < end && blank(text[i]); i++)
+			;
+		if (i == end || text[i] == '#') {
+			/* blank or a comment */
+		} else if (i == p) {
+			flush_pending(&L);
+			in = false;
+			if (end - p >= 19 && !strncmp(text + p, "development_status:", 19)) {
+				size_t j = p + 19;
+
+				while (j < end && blank(text[j]))
+					j++;
+				in = j == end || text[j] == '#';
+				found |= in;
+				indent = -1;
+			}
+		} else if (in) {
+			int ind = (int)(i - p);
+
+			if (L.pending && ind > indent) {
+				read_nested(&L, i, end);
+			} else {
+				indent = ind;
+				read_entry(&L, i, end, line, ind + 1);
+			}
+		}
+		p = eol < len ? eol + 1 : eol;
+	}
+	flush_pending(&L);
+	return found ? 0 : -1;
+}
+
+/* ---- loading ---- */
+
+/*
+ * Stories numbered alike ("11-1-bug-fixes" and "11-1-convert-html", or
+ * "1-2" and "1-2-reset") are all kept; the number alone is then ambiguous,
+ * which each later one warns about. Sorted, not compared in pairs, so a
+ * sprint of hundreds of stories loads in well under a millisecond.
+ */
 struct same_key {
-	char prefix[72];
-	bool numeric;
+	struct storykey *k;
 	size_t i; /* index in s->v */
 };
 
@@ -68,143 +455,150 @@ static int same_key_cmp(const void *a, const void *b)
 	const struct same_key *x = a, *y = b;
 	int c;
 
-	if (x->numeric != y->numeric)
-		return x->numeric ? 1 : -1;
-	c = strcmp(x->prefix, y->prefix);
+	if (x->k->numeric != y->k->numeric)
+		return x->k->numeric ? 1 : -1;
+	c = strcmp(x->k->prefix, y->k->prefix);
 	if (c)
 		return c;
 	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-/*
- * Two keys naming the same story ("1-2" and "1-2-reset") are ambiguous:
- * each later one is reported against the first. Sorted, not compared in
- * pairs, so a sprint of hundreds of stories loads in well under a
- * millisecond. Returns the number of duplicates.
- */
-static size_t check_duplicates(const struct bmad_status *s, const char *path, struct diags *d)
+static void check_numbers(struct bmad_status *s)
 {
 	struct same_key *k = xcalloc(s->n + 1, sizeof(*k));
 	size_t *first = xcalloc(s->n + 1, sizeof(*first));
-	size_t n = 0, dups = 0;
+	size_t n = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
-		struct storykey sk;
+		struct storykey *sk = xmalloc(sizeof(*sk));
 
 		first[i] = SIZE_MAX;
-		if (s->v[i].kind != BMAD_STORY || storykey_parse(s->v[i].key, &sk) < 0)
+		if (s->v[i].kind != BMAD_STORY || storykey_parse(s->v[i].key, sk) < 0) {
+			free(sk);
 			continue;
-		memcpy(k[n].prefix, sk.prefix, sizeof(k[n].prefix));
-		k[n].numeric = sk.numeric;
+		}
+		k[n].k = sk;
 		k[n++].i = i;
 	}
 	qsort(k, n, sizeof(*k), same_key_cmp);
-	/* within a run of one story, sorted by index, the first is the original */
 	for (size_t j = 1; j < n; j++) {
 		size_t g = j - 1;
 
-		if (k[g].numeric != k[j].numeric || strcmp(k[g].prefix, k[j].prefix))
+		if (k[g].k->numeric != k[j].k->numeric || strcmp(k[g].k->prefix, k[j].k->prefix))
 			continue;
 		first[k[j].i] = first[k[g].i] == SIZE_MAX ? k[g].i : first[k[g].i];
 	}
-	/* reported in file order, as a pairwise check would */
 	for (size_t i = 0; i < s->n; i++) {
 		const struct bmad_entry *e, *orig;
+		struct storykey sk;
 
 		if (first[i] == SIZE_MAX)
 			continue;
 		e = &s->v[i];
 		orig = &s->v[first[i]];
-		diags_add(d, path, e->line, e->col,
-			  "story '%s' is listed twice (also as '%s' at line %d)", e->key, orig->key,
-			  orig->line);
-		dups++;
+		storykey_parse(e->key, &sk);
+		diags_add(&s->warnings, s->file, e->line, e->col,
+			  "story '%s' has the same number as '%s' (line %d): '%s' names both, "
+			  "use the full key",
+			  e->key, orig->key, orig->line, sk.id);
 	}
+	for (size_t j = 0; j < n; j++)
+		free(k[j].k);
 	free(first);
 	free(k);
-	return dups;
+}
+
+/* True for an error that line-by-line reading cannot get around. */
+static bool fatal(const struct diag *dg)
+{
+	return dg->line <= 0 || !strncmp(dg->msg, "binary data", 11) ||
+	       !strncmp(dg->msg, "not valid UTF-8", 15);
 }
 
 int bmad_status_load(const char *path, struct bmad_status **out, struct diags *d)
 {
+	struct diags yd = DIAGS_INIT;
+	struct bmad_status *s = xcalloc(1, sizeof(*s));
 	struct ydoc doc;
-	struct lctx cx = { .file = path, .d = d };
-	const struct ynode *dev;
-	struct bmad_status *s;
-	size_t cap = 0;
+	char *text = NULL;
+	size_t len;
+	int ret = -1;
 
-	if (ydoc_load(&doc, path, d) < 0)
-		return -1;
-	if (!doc.root) {
-		lctx_error(&cx, NULL, "empty file");
-		goto fail;
-	}
-	dev = ynode_get(doc.root, "development_status");
-	if (doc.root->kind != YN_MAP || !dev) {
-		lctx_error(&cx, doc.root, "missing required key 'development_status'");
-		goto fail;
-	}
-	if (dev->kind != YN_MAP && !ynode_is_null(dev)) {
-		lctx_error(&cx, dev, "expected a mapping for development_status, got %s",
-			   ynode_kind_name(dev));
-		goto fail;
-	}
-	s = xcalloc(1, sizeof(*s));
 	s->file = xstrdup(path);
-	for (size_t i = 0; dev->kind == YN_MAP && i < dev->n; i++) {
-		const struct ynode *k = dev->pairs[i].key, *st;
-		char epic[72] = "";
-		struct bmad_entry *e;
-		struct storykey sk;
-		bool nested;
-		int kind = storykey_classify(k->str, epic, sizeof(epic));
+	if (ydoc_load_flags(&doc, path, YDOC_DUPLICATE_KEYS, &yd) == 0) {
+		ret = read_yaml(s, &doc, d);
+		ydoc_release(&doc);
+	} else if (yd.n && !fatal(&yd.v[0]) && read_file(path, &text, &len) == 0 &&
+		   read_lines(s, text, len) == 0) {
+		const struct diag *dg = &yd.v[0];
 
-		if (kind < 0) {
-			char *why = storykey_problem(k->str);
-
-			lctx_error(&cx, k, "invalid story key '%s' (%s)", k->str,
-				   why ? why : "not a valid key");
-			free(why);
-			continue;
-		}
-		st = status_node(&cx, k, dev->pairs[i].val, &nested);
-		if (!st)
-			continue;
-		ALLOC_GROW(s->v, s->n + 1, cap);
-		e = &s->v[s->n++];
-		memset(e, 0, sizeof(*e));
-		e->key = xstrdup(k->str);
-		e->kind = kind == 1 ? BMAD_EPIC : kind == 2 ? BMAD_RETRO : BMAD_STORY;
-		if (kind == 0 && storykey_parse(k->str, &sk) == 0)
-			e->epic = xstrdup(sk.epic);
-		else
-			e->epic = xstrdup(epic);
-		e->status = xstrdup(st->str);
-		e->line = k->line;
-		e->col = k->col;
-		e->vstart = st->start;
-		e->vend = st->end;
-		e->nested = nested;
+		s->not_yaml = xstrfmt("line %d: %s", dg->line, dg->msg);
+		/* sorted with the others: at its line */
+		diags_add(&s->warnings, path, dg->line, dg->col,
+			  "%s; development_status was read line by line", dg->msg);
+		diags_sort(&s->warnings);
+		ret = 0;
+	} else {
+		diags_move(d, &yd);
 	}
-	if (check_duplicates(s, path, d) > 0)
-		cx.errors++;
-	if (cx.errors) {
+	free(text);
+	diags_release(&yd);
+	if (ret < 0) {
 		bmad_status_free(s);
-		goto fail;
+		return -1;
 	}
-	ydoc_release(&doc);
+	check_numbers(s);
+	diags_sort(&s->warnings);
 	*out = s;
 	return 0;
-fail:
-	ydoc_release(&doc);
-	return -1;
+}
+
+/* True when e is a story whose key's prefix form is story as written ("6-1-a"). */
+static bool prefix_is(const struct bmad_entry *e, const char *story)
+{
+	size_t n = strlen(story);
+	struct storykey k;
+
+	if (e->kind != BMAD_STORY || strncmp(e->key, story, n) || e->key[n] != '-')
+		return false;
+	return storykey_parse(e->key, &k) == 0 && !strcmp(k.prefix, story);
+}
+
+size_t bmad_status_match(const struct bmad_status *s, const char *story,
+			 const struct bmad_entry **v, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i].kind == BMAD_STORY && !strcmp(s->v[i].key, story)) {
+			if (max)
+				v[0] = &s->v[i];
+			return 1;
+		}
+	}
+	/* the prefix as written: "6-1-a" names 6-1-a-types, not the 6-1-... story */
+	for (size_t i = 0; i < s->n; i++) {
+		if (!prefix_is(&s->v[i], story))
+			continue;
+		if (n < max)
+			v[n] = &s->v[i];
+		n++;
+	}
+	if (n)
+		return n;
+	for (size_t i = 0; i < s->n; i++) {
+		if (s->v[i].kind != BMAD_STORY || !storykey_same(s->v[i].key, story))
+			continue;
+		if (n < max)
+			v[n] = &s->v[i];
+		n++;
+	}
+	return n;
 }
 
 const struct bmad_entry *bmad_status_find(const struct bmad_status *s, const char *story)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].kind == BMAD_STORY &&
-		    (!strcmp(s->v[i].key, story) || storykey_same(s->v[i].key, story)))
-			return &s->v[i];
-	return NULL;
+	const struct bmad_entry *e = NULL;
+
+	return bmad_status_match(s, story, &e, 1) == 1 ? e : NULL;
 }

@@ -1,8 +1,16 @@
 /*
  * bmad.h: BMAD sprint-status.yaml, read as YAML. Keys of the
- * development_status map are stories, epics (epic-N) and retrospectives
- * (epic-N-retrospective), kept in file order with the byte span of each
- * value so a single value can be rewritten in place later.
+ * development_status map are stories, epics (epic-N, epic-auth,
+ * supp-epic-N) and retrospectives (any key ending in -retrospective), kept
+ * in file order with the byte span of each value so a single value can be
+ * rewritten in place later.
+ *
+ * These files are written by other tools (LLM workflows), so the reader is
+ * tolerant: whatever does not stop the question asked is a warning, kept in
+ * the status (duplicate keys: the last value wins; odd keys or values: the
+ * entry is skipped; two stories numbered alike: both kept). A file libyaml
+ * refuses is read line by line for its development_status block, and is
+ * then marked so that it is never rewritten.
  */
 #ifndef AU_BMAD_H
 #define AU_BMAD_H
@@ -28,16 +36,34 @@ struct bmad_status {
 	char *file;
 	struct bmad_entry *v;
 	size_t n;
+	struct diags warnings; /* every problem that did not stop the load, in file order */
+	/*
+	 * NULL, or why libyaml refused the file ("line 3: yaml syntax error:
+	 * ..."): it was read line by line and must not be rewritten.
+	 */
+	char *not_yaml;
 };
 
 /*
- * Loads path. Every error is added to d; returns 0, or -1 with *out
- * untouched. Top-level keys other than development_status are metadata and
- * are not checked.
+ * Loads path. Returns 0 with *out (its warnings in (*out)->warnings), or
+ * -1 with the errors added to d and *out untouched: only a file that
+ * cannot be read, is not UTF-8 text, or has no development_status at all
+ * fails. Top-level keys other than development_status are metadata and are
+ * not checked.
  */
 int bmad_status_load(const char *path, struct bmad_status **out, struct diags *d);
 void bmad_status_free(struct bmad_status *s);
-/* The entry whose key names story (any key form), or NULL. */
+/*
+ * The story entries story (any key form) names, in file order: the entry
+ * whose key is exactly story, else every entry whose prefix form is story
+ * as written ("6-1-a" names 6-1-a-types, not a 6-1-... story), else every
+ * entry with its number (storykey_same).
+ * Stores at most max of them in v (v may be NULL when max is 0) and
+ * returns how many there are.
+ */
+size_t bmad_status_match(const struct bmad_status *s, const char *story,
+			 const struct bmad_entry **v, size_t max);
+/* The entry story names when it names exactly one (bmad_status_match), else NULL. */
 const struct bmad_entry *bmad_status_find(const struct bmad_status *s, const char *story);
 /* True for "done", any case. */
 bool bmad_status_is_done(const char *status);

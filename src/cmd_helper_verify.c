@@ -97,9 +97,10 @@ static int find_root(const struct cmd *c, const char *given, const char *head, c
 
 /*
  * Finds and loads the sprint-status of root. Returns 0 with *s (and *path,
- * newly allocated), 1 when there is none, -1 after printing every error of
- * a file that does not load (file:line:col, the line and a caret); *s and
- * *path are NULL unless 0 is returned.
+ * newly allocated; its warnings printed on stderr), 1 when there is none,
+ * -1 after printing every error of a file that does not load
+ * (file:line:col, the line and a caret); *s and *path are NULL unless 0 is
+ * returned.
  */
 static int load_sprint_status(const char *root, char **path, struct bmad_status **s)
 {
@@ -117,8 +118,84 @@ static int load_sprint_status(const char *root, char **path, struct bmad_status 
 		*path = NULL;
 		return -1;
 	}
+	diags_print_warnings(&(*s)->warnings, stderr);
 	diags_release(&d);
 	return 0;
+}
+
+/* Adds "warnings":[...] to o when s has any; returns o. */
+static json_t *with_warnings(json_t *o, const struct bmad_status *s)
+{
+	json_t *a;
+
+	if (!o || !s || !s->warnings.n)
+		return o;
+	a = json_array();
+	for (size_t i = 0; i < s->warnings.n; i++) {
+		char *w = diag_format_warning(&s->warnings.v[i]);
+
+		json_array_append_new(a, jstr(w));
+		free(w);
+	}
+	json_object_set_new(o, "warnings", a);
+	return o;
+}
+
+/* The keys of the n entries v, as a JSON array. */
+static json_t *keys_json(const struct bmad_entry **v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, jstr(v[i]->key));
+	return a;
+}
+
+/*
+ * The entries story names in s (bmad_status_match): returns how many, with
+ * *v newly allocated (NULL when none).
+ */
+static size_t candidates(const struct bmad_status *s, const char *story,
+			 const struct bmad_entry ***v)
+{
+	size_t n = bmad_status_match(s, story, NULL, 0);
+
+	*v = NULL;
+	if (n) {
+		*v = xcalloc(n, sizeof(**v));
+		bmad_status_match(s, story, *v, n);
+	}
+	return n;
+}
+
+/*
+ * {HEAD:false,"reason":"ambiguous_key","input":input,"candidates":[...]}
+ * with the warnings of s.
+ */
+static json_t *ambiguous(const char *head, const char *input, const struct bmad_status *s,
+			 const struct bmad_entry **v, size_t n)
+{
+	json_t *o = negative(head, "ambiguous_key", input);
+
+	json_object_set_new(o, "candidates", keys_json(v, n));
+	return with_warnings(o, s);
+}
+
+/* Prints a verdict object (text from verify_review_json) with the warnings of s. */
+static void print_verdict(const char *text, const struct bmad_status *s, json_t *cands)
+{
+	json_t *o;
+
+	if ((!s || !s->warnings.n) && !cands) {
+		puts(text);
+		return;
+	}
+	o = json_loads(text, 0, NULL);
+	if (!o)
+		xdie("cannot decode json");
+	if (cands)
+		json_object_set_new(o, "candidates", cands);
+	print_json(with_warnings(o, s));
 }
 
 /* The key form of a story not listed anywhere: prefix-slug, or the prefix. */
@@ -129,6 +206,42 @@ static char *plain_key(const struct storykey *k)
 
 /* ---- verify-code-review ---- */
 
+/*
+ * An input naming several stories (n > 1 candidates v): the verdict when
+ * every candidate gets the same one (with "candidates"), else
+ * ambiguous_key. Returns the exit code.
+ */
+static int review_candidates(const char *root, const struct bmad_status *s, const char *input,
+			     const struct verify_contract *contract, const struct bmad_entry **v,
+			     size_t n)
+{
+	struct verify_review *r = xcalloc(n, sizeof(*r));
+	bool agree = true;
+	char *text;
+	int ret;
+
+	for (size_t i = 0; i < n; i++) {
+		verify_review_check(root, s, v[i]->key, contract, &r[i]);
+		agree &= r[i].verified == r[0].verified;
+	}
+	if (agree) {
+		text = verify_review_json(&r[0]);
+		print_verdict(text, s, keys_json(v, n));
+		free(text);
+		ret = r[0].verified ? EXIT_OK : EXIT_NEGATIVE;
+	} else {
+		fprintf(stderr,
+			"%s verify-code-review: '%s' names %zu stories that disagree; use the full "
+			"key\n",
+			progname, input, n);
+		ret = report(ambiguous("verified", input, s, v, n), EXIT_NEGATIVE);
+	}
+	for (size_t i = 0; i < n; i++)
+		verify_review_release(&r[i]);
+	free(r);
+	return ret;
+}
+
 int cmd_verify_code_review_exec(int argc, char **argv)
 {
 	const struct cmd *c = cmd_lookup("verify-code-review");
@@ -137,8 +250,10 @@ int cmd_verify_code_review_exec(int argc, char **argv)
 	struct verify_contract contract;
 	struct verify_review r;
 	struct storykey k;
+	const struct bmad_entry **cand = NULL;
 	char **pos = NULL, *root = NULL, *spath = NULL, *cause = NULL, *key;
 	int npos, ret, rc;
+	size_t ncand;
 	bool listed;
 	json_t *o;
 
@@ -179,15 +294,24 @@ int cmd_verify_code_review_exec(int argc, char **argv)
 		ret = report(negative("verified", "review_contract_invalid", NULL), EXIT_DATAERR);
 		goto out;
 	}
+	ncand = candidates(s, pos[0], &cand);
+	if (ncand > 1) {
+		ret = review_candidates(root, s, pos[0], &contract, cand, ncand);
+		verify_contract_release(&contract);
+		free(cand);
+		goto out;
+	}
+	free(cand);
 	verify_review_check(root, s, pos[0], &contract, &r);
 	verify_contract_release(&contract);
-	listed = bmad_status_find(s, pos[0]) != NULL;
+	listed = ncand == 1;
 	if (!listed && !r.story_file) {
 		/* neither the sprint-status nor a story file knows this story */
 		fprintf(stderr, "%s %s: story '%s' is not in '%s' and has no story file\n",
 			progname, c->name, pos[0], spath);
-		ret = report(negative("verified", "could_not_normalize_key", pos[0]),
-			     EXIT_NEGATIVE);
+		ret = report(
+			with_warnings(negative("verified", "could_not_normalize_key", pos[0]), s),
+			EXIT_NEGATIVE);
 	} else {
 		if (!listed) {
 			/* not listed: the story file's name is its key */
@@ -197,7 +321,7 @@ int cmd_verify_code_review_exec(int argc, char **argv)
 			r.story = xstrndup(base, strlen(base) - 3);
 		}
 		key = verify_review_json(&r);
-		puts(key);
+		print_verdict(key, s, NULL);
 		free(key);
 		ret = r.verified ? EXIT_OK : EXIT_NEGATIVE;
 	}
@@ -380,7 +504,7 @@ int cmd_verify_step_exec(int argc, char **argv)
 				      strerror(errno));
 		goto out;
 	}
-	if (!storykey_valid(pos[1])) {
+	if (!storykey_key_ok(pos[1])) {
 		ret = report(negative("verified", "could_not_normalize_key", pos[1]),
 			     EXIT_NEGATIVE);
 		goto out;
@@ -456,8 +580,9 @@ static const struct bmad_entry *find_entry(const struct bmad_status *s, const ch
 static int status_get(const char *root, const char *key)
 {
 	struct bmad_status *s;
-	const struct bmad_entry *e;
+	const struct bmad_entry *e, **cand = NULL;
 	char *path;
+	size_t n;
 	int rc, ret;
 	json_t *o;
 
@@ -472,10 +597,31 @@ static int status_get(const char *root, const char *key)
 		json_object_set_new(o, "reason", json_string("sprint_status_not_found"));
 		return report(o, EXIT_NEGATIVE);
 	}
-	e = find_entry(s, key);
-	if (e) {
-		o = json_pack("{s:b,s:s,s:s,s:b}", "found", 1, "story", e->key, "status", e->status,
-			      "done", bmad_status_is_done(e->status));
+	n = candidates(s, key, &cand);
+	e = n > 1 ? cand[0] : find_entry(s, key);
+	for (size_t i = 1; i < n && e; i++)
+		if (strcasecmp(cand[i]->status, cand[0]->status))
+			e = NULL;
+	if (n > 1 && !e) {
+		/* several stories with that number, in different states */
+		fprintf(stderr,
+			"%s sprint-status: '%s' names %zu stories that disagree; use the full "
+			"key\n",
+			progname, key, n);
+		o = json_object();
+		json_object_set_new(o, "found", json_false());
+		json_object_set_new(o, "story", jstr(key));
+		json_object_set_new(o, "reason", json_string("ambiguous_key"));
+		json_object_set_new(o, "candidates", keys_json(cand, n));
+		ret = EXIT_NEGATIVE;
+	} else if (e) {
+		o = json_object();
+		json_object_set_new(o, "found", json_true());
+		json_object_set_new(o, "story", jstr(e->key));
+		json_object_set_new(o, "status", jstr(e->status));
+		json_object_set_new(o, "done", json_boolean(bmad_status_is_done(e->status)));
+		if (n > 1)
+			json_object_set_new(o, "candidates", keys_json(cand, n));
 		ret = EXIT_OK;
 	} else {
 		o = json_object();
@@ -484,6 +630,8 @@ static int status_get(const char *root, const char *key)
 		json_object_set_new(o, "status", json_string("not_found"));
 		ret = EXIT_NEGATIVE;
 	}
+	with_warnings(o, s);
+	free(cand);
 	bmad_status_free(s);
 	free(path);
 	return report(o, ret);
@@ -537,15 +685,18 @@ static int status_check_epic(const char *root, const char *arg)
 			continue;
 		total++;
 		done += bmad_status_is_done(e->status);
-		json_array_append_new(stories,
-				      json_pack("{s:s,s:s,s:b}", "story", e->key, "status",
-						e->status, "done", bmad_status_is_done(e->status)));
+		o = json_object();
+		json_object_set_new(o, "story", jstr(e->key));
+		json_object_set_new(o, "status", jstr(e->status));
+		json_object_set_new(o, "done", json_boolean(bmad_status_is_done(e->status)));
+		json_array_append_new(stories, o);
 	}
-	bmad_status_free(s);
-	free(path);
 	if (!listed) {
 		json_decref(stories);
-		return report(epic_negative(epic, "epic_not_found"), EXIT_NEGATIVE);
+		o = with_warnings(epic_negative(epic, "epic_not_found"), s);
+		bmad_status_free(s);
+		free(path);
+		return report(o, EXIT_NEGATIVE);
 	}
 	o = json_object();
 	json_object_set_new(o, "ok", json_true());
@@ -554,6 +705,9 @@ static int status_check_epic(const char *root, const char *arg)
 	json_object_set_new(o, "total", json_integer((json_int_t)total));
 	json_object_set_new(o, "done", json_integer((json_int_t)done));
 	json_object_set_new(o, "stories", stories);
+	with_warnings(o, s);
+	bmad_status_free(s);
+	free(path);
 	return report(o, EXIT_OK);
 }
 
@@ -596,7 +750,7 @@ int cmd_sprint_status_exec(int argc, char **argv)
 				      subs[sub].nargs ? "one argument" : "no arguments");
 		goto out;
 	}
-	if (sub == 2 && !storykey_valid(str_starts_with(pos[1], "epic-") ? pos[1] + 5 : pos[1])) {
+	if (sub == 2 && !storykey_key_ok(str_starts_with(pos[1], "epic-") ? pos[1] + 5 : pos[1])) {
 		ret = cmd_usage_error(c, "not an epic number '%s'", pos[1]);
 		goto out;
 	}
@@ -707,15 +861,27 @@ int cmd_story_file_status_exec(int argc, char **argv)
 	if (load_sprint_status(root, &spath, &s) < 0)
 		fprintf(stderr, "%s %s: ignoring the sprint-status that does not load\n", progname,
 			c->name);
-	if (s)
-		e = bmad_status_find(s, pos[0]);
+	if (s) {
+		const struct bmad_entry **cand = NULL;
+		size_t n = candidates(s, pos[0], &cand);
+
+		if (n > 1) {
+			fprintf(stderr, "%s %s: '%s' names %zu stories; use the full key\n",
+				progname, c->name, pos[0], n);
+			ret = report(ambiguous("ok", pos[0], s, cand, n), EXIT_NEGATIVE);
+			free(cand);
+			goto out;
+		}
+		e = n == 1 ? cand[0] : NULL;
+		free(cand);
+	}
 	key = e ? xstrdup(e->key) : plain_key(&k);
 	if (verify_story_file_find(root, key, &file) != 0) {
 		o = json_object();
 		json_object_set_new(o, "ok", json_false());
-		json_object_set_new(o, "story_key", json_string(key));
+		json_object_set_new(o, "story_key", jstr(key));
 		json_object_set_new(o, "reason", json_string("story_file_not_found"));
-		ret = report(o, EXIT_NEGATIVE);
+		ret = report(with_warnings(o, s), EXIT_NEGATIVE);
 		goto out;
 	}
 	if (!e) {
@@ -739,7 +905,7 @@ int cmd_story_file_status_exec(int argc, char **argv)
 	json_object_set_new(o, "status", status ? jstr(status) : json_string("unknown"));
 	json_object_set_new(o, "title", title ? jstr(title) : json_null());
 	free(title);
-	ret = report(o, EXIT_OK);
+	ret = report(with_warnings(o, s), EXIT_OK);
 out:
 	bmad_status_free(s);
 	free(status);

@@ -33,7 +33,7 @@ int cmd_run_exec(int argc, char **argv)
 		{ "stories", 1, NULL, 0 },      { "epic", 1, NULL, 0 },
 		{ "max-parallel", 1, NULL, 0 }, { "agent", 1, NULL, 0 },
 		{ "workflow", 1, NULL, 0 },     { "no-input", 0, NULL, 0 },
-		{ "dry-run", 0, NULL, 0 },
+		{ "dry-run", 0, NULL, 0 },      { "include-status", 1, NULL, 0 },
 	};
 	struct run_opts o = { 0 };
 	char **pos, *end;
@@ -65,6 +65,15 @@ int cmd_run_exec(int argc, char **argv)
 	}
 	o.no_input = opts[5].seen || !isatty(STDIN_FILENO);
 	o.dry_run = opts[6].seen;
+	if (opts[7].seen) {
+		const char *v = opts[7].value;
+
+		if (!v || v[strspn(v, ", \t")] == '\0') {
+			free(pos);
+			return cmd_usage_error(c, "--include-status takes STATUS[,STATUS...]");
+		}
+		o.include_status = v;
+	}
 	ret = run_start(npos ? pos[0] : "sprint.yaml", &o);
 	free(pos);
 	return ret;

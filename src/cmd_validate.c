@@ -3,7 +3,8 @@
  * its top-level keys, loads it with the matching loader and prints either
  * `ok FILE` or every error found. A good sprint is also checked against
  * this machine (preflight.h); those findings are warnings and do not change
- * the exit status, which is about the file. Must not write anything.
+ * the exit status, which is about the file. So are the problems a BMAD
+ * sprint-status's tolerant reader gets around. Must not write anything.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,23 +40,52 @@ static enum file_kind kind_of(const struct ynode *root)
 }
 
 /*
- * Loads path by kind; returns 0 when it is good. A good sprint's preflight
- * findings are added to pf.
+ * True when path has a development_status: line at the left margin: a BMAD
+ * sprint-status even when it is not valid YAML, which its tolerant reader
+ * handles itself.
  */
-static int validate_one(const char *path, struct diags *d, struct preflight *pf)
+static bool bmad_by_text(const char *path)
 {
+	char *text;
+	bool yes = false;
+
+	if (read_file(path, &text, NULL) < 0)
+		return false;
+	for (const char *p = text; p && !yes; p = strchr(p, '\n'), p = p ? p + 1 : p)
+		yes = !strncmp(p, "development_status:", 19);
+	free(text);
+	return yes;
+}
+
+/*
+ * Loads path by kind; returns 0 when it is good. A good sprint's preflight
+ * findings are added to pf; a sprint-status's warnings to warn.
+ */
+static int validate_one(const char *path, struct diags *d, struct preflight *pf, struct diags *warn)
+{
+	struct diags yd = DIAGS_INIT;
 	struct ydoc doc;
 	enum file_kind kind;
 	int ret = -1;
 
-	if (ydoc_load(&doc, path, d) < 0)
-		return -1;
+	if (ydoc_load(&doc, path, &yd) < 0) {
+		if (!bmad_by_text(path)) {
+			diags_move(d, &yd);
+			return -1;
+		}
+		/* duplicate keys or a YAML error: the BMAD reader decides */
+		diags_release(&yd);
+		memset(&doc, 0, sizeof(doc));
+		kind = FILE_BMAD_STATUS;
+		goto load;
+	}
 	if (!doc.root || ynode_is_null(doc.root)) {
 		diags_add(d, path, 1, 1, "empty file");
 		ydoc_release(&doc);
 		return -1;
 	}
 	kind = kind_of(doc.root);
+load:
 	if (kind == FILE_UNKNOWN) {
 		diags_add(d, path, doc.root->line, doc.root->col,
 			  "cannot tell what this file is: expected a top-level 'stories', "
@@ -78,8 +108,10 @@ static int validate_one(const char *path, struct diags *d, struct preflight *pf)
 	case FILE_BMAD_STATUS: {
 		struct bmad_status *s;
 
-		if ((ret = bmad_status_load(path, &s, d)) == 0)
+		if ((ret = bmad_status_load(path, &s, d)) == 0) {
+			diags_move(warn, &s->warnings);
 			bmad_status_free(s);
+		}
 		break;
 	}
 	case FILE_WORKFLOW: {
@@ -130,11 +162,13 @@ int cmd_validate_exec(int argc, char **argv)
 	}
 	for (int i = 0; i < npos; i++) {
 		struct diags d = DIAGS_INIT;
+		struct diags warn = DIAGS_INIT;
 		struct preflight pf = PREFLIGHT_INIT;
 
-		if (validate_one(pos[i], &d, &pf) == 0 && d.n == 0) {
+		if (validate_one(pos[i], &d, &pf, &warn) == 0 && d.n == 0) {
 			printf("ok %s\n", pos[i]);
 			fflush(stdout);
+			diags_print_warnings(&warn, stderr);
 			preflight_print(&pf, stderr, pos[i], true);
 		} else {
 			fflush(stdout);
@@ -145,6 +179,7 @@ int cmd_validate_exec(int argc, char **argv)
 			status = EXIT_DATAERR;
 		}
 		diags_release(&d);
+		diags_release(&warn);
 		preflight_release(&pf);
 	}
 	free(pos);

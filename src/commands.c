@@ -50,7 +50,7 @@ static int cmd_help_exec(int argc, char **argv)
 const struct cmd automator_cmds[] = {
 	{ "run",
 	  "[SPRINT] [--stories LIST] [--epic N] [--max-parallel N] [--agent NAME] [--no-input] "
-	  "[--dry-run]",
+	  "[--dry-run] [--include-status STATUS[,STATUS...]]",
 	  "run every story of a sprint through its workflow",
 	  "Drives every story of SPRINT (default: sprint.yaml; a BMAD\n"
 	  "sprint-status.yaml is accepted too) through its workflow: each agent step\n"
@@ -63,7 +63,14 @@ const struct cmd automator_cmds[] = {
 	  "  --max-parallel N   stories at once (default: the sprint's max_parallel)\n"
 	  "  --agent NAME       use this agent preset for every story\n"
 	  "  --no-input         never prompt (also when stdin is not a terminal)\n"
-	  "  --dry-run          print the plan and exit; touch nothing\n\n"
+	  "  --dry-run          print the plan (the stories queued, then the BMAD\n"
+	  "                     keys skipped and why) and exit; touch nothing\n"
+	  "  --include-status STATUS[,STATUS...]\n"
+	  "                     BMAD: also queue stories with these statuses\n"
+	  "                     (on-hold, deferred, ..., even done)\n\n"
+	  "A BMAD sprint-status queues every story with work left: not done and\n"
+	  "not dormant (cancelled, canceled, removed, on-hold, deferred,\n"
+	  "superseded, obsolete, moved-to-*); epics and retrospectives never.\n\n"
 	  "On a terminal one live line per active story shows its state, step,\n"
 	  "attempt, elapsed time and last output line (NO_COLOR is honoured);\n"
 	  "otherwise each transition is printed as a timestamped line. SIGINT or\n"

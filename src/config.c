@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -964,6 +965,13 @@ void sprint_free(struct sprint *s)
 	free(s->workflow_name);
 	free(s->agent);
 	free(s->status_file);
+	for (size_t i = 0; i < s->nskipped; i++) {
+		free(s->skipped[i].key);
+		free(s->skipped[i].status);
+		free(s->skipped[i].reason);
+	}
+	free(s->skipped);
+	strvec_release(&s->warnings);
 	agents_free(s->agents);
 	triggers_free(s->triggers);
 	strvec_release(&s->review_sources);
@@ -1050,7 +1058,8 @@ static int fill_story_keys(struct story *st)
 {
 	struct storykey k;
 
-	if (storykey_parse(st->id, &k) < 0)
+	/* a sprint.yaml is ours: ids keep the strict rule BMAD keys are spared */
+	if (!storykey_valid(st->id) || storykey_parse(st->id, &k) < 0)
 		return -1;
 	st->prefix = xstrdup(k.prefix);
 	st->epic = xstrdup(k.epic);
@@ -1447,8 +1456,85 @@ static char *workflow_path(const char *sprint_dir, const char *name)
 	return p;
 }
 
-/* Stories from a BMAD sprint-status: every story key not done, in file order. */
-static int bmad_stories(struct lctx *cx, struct sprint *s, const struct ydoc *doc)
+/*
+ * BMAD story statuses that mean "no work here now" (docs/bmad.md, "What is
+ * queued"); a trailing '*' matches a prefix. The one list of them.
+ */
+static const char *const dormant_statuses[] = {
+	"cancelled",  "canceled", "removed",    "on-hold", "deferred",
+	"superseded", "obsolete", "moved-to-*", NULL,
+};
+
+/* status, its surrounding spaces ignored, equals word (any case; "x-*": a prefix). */
+static bool status_is(const char *status, const char *word)
+{
+	size_t n, wn = strlen(word);
+	bool prefix = wn && word[wn - 1] == '*';
+
+	while (*status == ' ' || *status == '\t')
+		status++;
+	n = strlen(status);
+	while (n && (status[n - 1] == ' ' || status[n - 1] == '\t'))
+		n--;
+	while (wn && (word[0] == ' ' || word[0] == '\t')) {
+		word++;
+		wn--;
+	}
+	while (wn && (word[wn - 1] == ' ' || word[wn - 1] == '\t'))
+		wn--;
+	if (prefix)
+		return n >= wn - 1 && !strncasecmp(status, word, wn - 1);
+	return n == wn && !strncasecmp(status, word, n);
+}
+
+bool sprint_status_dormant(const char *status)
+{
+	if (!status)
+		return false;
+	for (size_t i = 0; dormant_statuses[i]; i++)
+		if (status_is(status, dormant_statuses[i]))
+			return true;
+	return false;
+}
+
+bool sprint_status_listed(const char *status, const struct strvec *list)
+{
+	for (size_t i = 0; status && list && i < list->n; i++)
+		if (list->v[i][0] && status_is(status, list->v[i]))
+			return true;
+	return false;
+}
+
+/* status without its surrounding spaces, newly allocated. */
+static char *status_trimmed(const char *status)
+{
+	size_t n;
+
+	while (*status == ' ' || *status == '\t')
+		status++;
+	n = strlen(status);
+	while (n && (status[n - 1] == ' ' || status[n - 1] == '\t'))
+		n--;
+	return xstrndup(status, n);
+}
+
+static void add_skip(struct sprint *s, const struct bmad_entry *e, char *reason)
+{
+	struct sprint_skip *k = &s->skipped[s->nskipped++];
+
+	k->key = xstrdup(e->key);
+	k->status = xstrdup(e->status ? e->status : "");
+	k->reason = reason;
+	k->line = e->line;
+}
+
+/*
+ * Stories from a BMAD sprint-status, in file order: every story key with
+ * work left (not done, not dormant), and those whose status include names.
+ * Epics, retrospectives and the rest are kept in s->skipped with a reason.
+ */
+static int bmad_stories(struct lctx *cx, struct sprint *s, const struct ydoc *doc,
+			const struct strvec *include)
 {
 	struct bmad_status *st;
 
@@ -1456,22 +1542,47 @@ static int bmad_stories(struct lctx *cx, struct sprint *s, const struct ydoc *do
 		cx->errors++;
 		return -1;
 	}
+	for (size_t i = 0; i < st->warnings.n; i++)
+		strvec_push_nodup(&s->warnings, diag_format_warning(&st->warnings.v[i]));
 	s->stories = xcalloc(st->n + 1, sizeof(*s->stories));
+	s->skipped = xcalloc(st->n + 1, sizeof(*s->skipped));
 	for (size_t i = 0; i < st->n; i++) {
 		const struct bmad_entry *e = &st->v[i];
+		const char *status = e->status ? e->status : "";
 		struct story *sy;
 		struct storykey k;
 
-		if (e->kind != BMAD_STORY || bmad_status_is_done(e->status))
+		if (e->kind != BMAD_STORY) {
+			add_skip(s, e, xstrdup(e->kind == BMAD_EPIC ? "epic" : "retrospective"));
 			continue;
+		}
+		if (!sprint_status_listed(status, include)) {
+			if (bmad_status_is_done(status) || status_is(status, "done")) {
+				add_skip(s, e, xstrdup("done"));
+				continue;
+			}
+			if (sprint_status_dormant(status)) {
+				char *t = status_trimmed(status);
+
+				add_skip(s, e,
+					 xstrfmt("%s (dormant status; --include-status %s to "
+						 "queue it)",
+						 t, t));
+				free(t);
+				continue;
+			}
+		}
 		sy = &s->stories[s->nstories++];
-		storykey_parse(e->key, &k);
-		sy->id = xstrdup(k.numeric ? k.id : e->key);
+		if (storykey_parse(e->key, &k) < 0)
+			memset(&k, 0, sizeof(k));
+		/* the short id, unless another story has it too (11-1-a-x, 11-1-b-y) */
+		sy->id = xstrdup(k.numeric && bmad_status_match(st, k.id, NULL, 0) == 1 ? k.id
+											: e->key);
 		sy->key = xstrdup(e->key);
-		sy->prefix = xstrdup(k.prefix);
-		sy->epic = xstrdup(e->epic);
+		sy->prefix = xstrdup(k.prefix[0] ? k.prefix : e->key);
+		sy->epic = xstrdup(e->epic ? e->epic : "");
 		sy->title = xstrdup(k.slug[0] ? k.slug : e->key);
-		sy->status = xstrdup(e->status);
+		sy->status = xstrdup(status);
 		sy->dep_index = xcalloc(1, sizeof(*sy->dep_index));
 		sy->line = e->line;
 		sy->col = e->col;
@@ -1481,7 +1592,57 @@ static int bmad_stories(struct lctx *cx, struct sprint *s, const struct ydoc *do
 	return 0;
 }
 
+/*
+ * A sprint.yaml's status_file: each story named there (by any key form)
+ * takes its full key from it and, without a title: of its own, the key's
+ * slug as title. A file that cannot be read is a warning; nothing changes.
+ */
+static void status_file_keys(struct sprint *s)
+{
+	struct diags sub = DIAGS_INIT;
+	struct bmad_status *st;
+	char *path = path_join(s->root, s->status_file);
+
+	if (bmad_status_load(path, &st, &sub) < 0) {
+		char *why = sub.n ? diag_format(&sub.v[0]) : xstrfmt("%s: cannot read", path);
+
+		strvec_push_nodup(&s->warnings, xstrfmt("%s: warning: status_file '%s' not used "
+							"for story keys and "
+							"titles: %s",
+							s->file, s->status_file, why));
+		free(why);
+		diags_release(&sub);
+		free(path);
+		return;
+	}
+	diags_release(&sub);
+	for (size_t i = 0; i < s->nstories; i++) {
+		struct story *sy = &s->stories[i];
+		const struct bmad_entry *e = bmad_status_find(st, sy->id);
+		size_t plen = strlen(sy->prefix);
+
+		if (!e || e->kind != BMAD_STORY || !strcmp(e->key, sy->key))
+			continue;
+		/* the title was defaulted to the id: the key's slug says more */
+		if (!strcmp(sy->title, sy->id) && !strncmp(e->key, sy->prefix, plen) &&
+		    e->key[plen] == '-' && e->key[plen + 1]) {
+			free(sy->title);
+			sy->title = xstrdup(e->key + plen + 1);
+		}
+		free(sy->key);
+		sy->key = xstrdup(e->key);
+	}
+	bmad_status_free(st);
+	free(path);
+}
+
 int sprint_load(const char *path, struct sprint **out, struct diags *d)
+{
+	return sprint_load_with(path, NULL, out, d);
+}
+
+int sprint_load_with(const char *path, const struct strvec *include_status, struct sprint **out,
+		     struct diags *d)
 {
 	struct lctx cx = { .file = path, .d = d };
 	struct sprint *s;
@@ -1513,7 +1674,7 @@ int sprint_load(const char *path, struct sprint **out, struct diags *d)
 
 	if (doc.root->kind == YN_MAP && ynode_get(doc.root, "development_status")) {
 		s->bmad = true;
-		bmad_stories(&cx, s, &doc);
+		bmad_stories(&cx, s, &doc, include_status);
 		s->workflow_name = xstrdup("bmad");
 	} else {
 		schema_map(&cx, doc.root, sprint_fields, ARRAY_SIZE(sprint_fields), s, "a sprint");
@@ -1535,6 +1696,8 @@ int sprint_load(const char *path, struct sprint **out, struct diags *d)
 	}
 	if (!s->bmad)
 		resolve_deps(&cx, s, ynode_get(doc.root, "stories"));
+	if (!s->bmad && s->status_file && !cx.errors)
+		status_file_keys(s);
 	if (check_fallbacks(d, s->agents) < 0)
 		cx.errors++;
 

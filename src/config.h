@@ -181,6 +181,14 @@ struct story {
 	size_t item;           /* index in the file's stories: list */
 };
 
+/* A sprint-status key that was not queued, and why. */
+struct sprint_skip {
+	char *key;    /* as written in the sprint-status */
+	char *status; /* its value as written */
+	char *reason; /* "done", "epic", "retrospective", "on-hold (dormant status; ...)" */
+	int line;
+};
+
 struct sprint {
 	char *file;    /* the file loaded */
 	bool bmad;     /* loaded from a sprint-status.yaml */
@@ -200,10 +208,28 @@ struct sprint {
 	struct workflow *workflow;
 	struct story *stories;
 	size_t nstories;
+	struct sprint_skip *skipped; /* BMAD: keys not queued, in file order */
+	size_t nskipped;
+	struct strvec warnings; /* "file[:line:col]: warning: ...": did not stop the load */
 };
 
 /* Loads a sprint with its workflow and agents, checking every reference. */
 int sprint_load(const char *path, struct sprint **out, struct diags *d);
+/*
+ * As sprint_load; a BMAD sprint-status also queues the stories whose status
+ * is one of include_status (any case; NULL or empty: none), done or dormant.
+ */
+int sprint_load_with(const char *path, const struct strvec *include_status, struct sprint **out,
+		     struct diags *d);
+/*
+ * True for a BMAD story status that means "no work here now": cancelled,
+ * canceled, removed, on-hold, deferred, superseded, obsolete, moved-to-*
+ * (any case, surrounding spaces ignored). "done" is not dormant, it is done.
+ * Such stories are not queued unless --include-status names the status.
+ */
+bool sprint_status_dormant(const char *status);
+/* True when status equals one of list (any case, spaces trimmed; "x-*" matches a prefix). */
+bool sprint_status_listed(const char *status, const struct strvec *list);
 void sprint_free(struct sprint *s);
 /* Index of the story named by any of its key forms, or -1. */
 int sprint_find_story(const struct sprint *s, const char *name);

@@ -134,6 +134,28 @@ char *diag_format(const struct diag *dg)
 	return s;
 }
 
+char *diag_format_warning(const struct diag *dg)
+{
+	char *file = escape_controls(dg->file), *s;
+
+	if (dg->line <= 0)
+		s = xstrfmt("%s: warning: %s", file, dg->msg);
+	else
+		s = xstrfmt("%s:%d:%d: warning: %s", file, dg->line, dg->col, dg->msg);
+	free(file);
+	return s;
+}
+
+void diags_print_warnings(const struct diags *d, FILE *out)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		char *s = diag_format_warning(&d->v[i]);
+
+		fprintf(out, "%s\n", s);
+		free(s);
+	}
+}
+
 /* The 1-based line of text, without its newline; NULL when there is none. */
 static char *source_line(const char *text, int line)
 {

@@ -38,6 +38,10 @@ void diags_move(struct diags *dst, struct diags *src);
 void diags_sort(struct diags *d);
 /* "file:line:col: msg" of entry i, newly allocated. */
 char *diag_format(const struct diag *dg);
+/* "file:line:col: warning: msg" of a warning, newly allocated. */
+char *diag_format_warning(const struct diag *dg);
+/* Prints every entry as a warning, one line each. */
+void diags_print_warnings(const struct diags *d, FILE *out);
 /*
  * Prints every entry, one line each. With caret, each line is followed by
  * the source line (read from the file again) and a caret under the column.

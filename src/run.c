@@ -211,7 +211,7 @@ static char *status_key(struct run *r, const struct rstory *s)
 	char *key = NULL;
 
 	if (r->status_file && bmad_status_load(r->status_file, &bs, &d) == 0) {
-		e = bmad_status_find(bs, s->cfg->id);
+		e = bmad_status_find(bs, s->cfg->key ? s->cfg->key : s->cfg->id);
 		if (e)
 			key = xstrdup(e->key);
 		bmad_status_free(bs);
@@ -1226,10 +1226,18 @@ static int a_mark_done(void *ctx)
 	struct run *r = ctx;
 	struct rstory *s = run__cur(r);
 	char *cause = NULL;
+	int rc;
 
-	if (r->status_file && statusedit_set(r->status_file, s->cfg->id, "done", &cause) < 0) {
+	/* by the full key: a short id two stories share names neither */
+	rc = r->status_file ? statusedit_set(r->status_file, s->cfg->key ? s->cfg->key : s->cfg->id,
+					     "done", &cause)
+			    : 0;
+	if (rc < 0) {
 		run__say(r, "%-6s cannot set sprint-status to done: %s", s->cfg->id, cause);
 		free(cause);
+	} else if (rc == 1) {
+		run__say(r, "%-6s is not in %s: its status there is not set", s->cfg->id,
+			 r->status_file);
 	}
 	session_free(s->sess);
 	s->sess = NULL;
@@ -2813,11 +2821,31 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 	struct store_run rec = { 0 };
 	struct preflight pf = PREFLIGHT_INIT;
 	bool *selected = NULL;
+	struct strvec include = STRVEC_INIT;
+	struct diags d = DIAGS_INIT;
 	int rc;
 
 	r->opts = *o;
-	if ((rc = load_sprint(sprint_path, &r->sp)) != 0)
+	if (o->include_status) {
+		char *copy = xstrdup(o->include_status), *save = NULL, *tok;
+
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			if (tok[strspn(tok, " \t")])
+				strvec_push(&include, tok);
+		free(copy);
+	}
+	rc = sprint_load_with(sprint_path, &include, &r->sp, &d);
+	if (rc < 0) {
+		diags_sort(&d);
+		diags_print(&d, stderr, isatty(STDERR_FILENO));
+	}
+	diags_release(&d);
+	if (rc < 0) {
+		rc = EXIT_DATAERR;
 		goto out;
+	}
+	for (size_t i = 0; i < r->sp->warnings.n; i++)
+		fprintf(stderr, "%s\n", r->sp->warnings.v[i]);
 	if (o->agent && !agents_find(r->sp->agents, o->agent)) {
 		fprintf(stderr, "automator: unknown agent '%s'\n", o->agent);
 		rc = EXIT_USAGE;
@@ -2841,6 +2869,17 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 			if (r->s[i].state == SS_PENDING)
 				printf("  %-8s %-10s %s\n", r->s[i].cfg->id, r->s[i].agent,
 				       r->s[i].cfg->title);
+		if (r->sp->nskipped) {
+			int w = 0;
+
+			for (size_t i = 0; i < r->sp->nskipped; i++)
+				if ((int)strlen(r->sp->skipped[i].key) > w)
+					w = (int)strlen(r->sp->skipped[i].key);
+			printf("skipped:\n");
+			for (size_t i = 0; i < r->sp->nskipped; i++)
+				printf("  %-*s  %s\n", w > 40 ? 40 : w, r->sp->skipped[i].key,
+				       r->sp->skipped[i].reason);
+		}
 		fflush(stdout);
 		preflight_print(&pf, stderr, "automator", false);
 		rc = pf.errors ? EXIT_UNAVAILABLE : EXIT_OK;
@@ -2903,6 +2942,7 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 out:
 	free(abs);
 	free(selected);
+	strvec_release(&include);
 	preflight_release(&pf);
 	run_free(r);
 	return rc;

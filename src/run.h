@@ -10,14 +10,15 @@
 #include <stdbool.h>
 
 struct run_opts {
-	bool no_input;        /* never prompt; escalations are printed and recorded */
-	bool dry_run;         /* load, plan and print; touch nothing */
-	int max_parallel;     /* 0: the sprint's */
-	const char *agent;    /* NULL: the sprint's */
-	const char *workflow; /* NULL: the sprint's */
-	const char *stories;  /* "1.2,1.4-1.6" or NULL */
-	const char *epic;     /* NULL: all */
-	const char *run_id;   /* resume: this run (NULL: the latest unfinished) */
+	bool no_input;              /* never prompt; escalations are printed and recorded */
+	bool dry_run;               /* load, plan and print; touch nothing */
+	int max_parallel;           /* 0: the sprint's */
+	const char *agent;          /* NULL: the sprint's */
+	const char *workflow;       /* NULL: the sprint's */
+	const char *stories;        /* "1.2,1.4-1.6" or NULL */
+	const char *epic;           /* NULL: all */
+	const char *include_status; /* BMAD: "on-hold,deferred" also queued, or NULL */
+	const char *run_id;         /* resume: this run (NULL: the latest unfinished) */
 };
 
 /* `automator run SPRINT`: returns an exit code (docs/cli.md). */

@@ -19,17 +19,28 @@
 
 enum qstyle { Q_PLAIN, Q_DOUBLE, Q_SINGLE };
 
+/* The value of the last pair with key in map (what the BMAD reader uses), or NULL. */
+static const struct ynode *last_get(const struct ynode *map, const char *key)
+{
+	const struct ynode *v = NULL;
+
+	for (size_t i = 0; map && map->kind == YN_MAP && i < map->n; i++)
+		if (!strcmp(map->pairs[i].key->str, key))
+			v = map->pairs[i].val;
+	return v;
+}
+
 /* The status scalar of key in a parsed sprint-status, and the number of entries. */
 static const struct ynode *value_node(const struct ydoc *doc, const char *key, size_t *nentries)
 {
-	const struct ynode *dev = ynode_get(doc->root, "development_status"), *v;
+	const struct ynode *dev = last_get(doc->root, "development_status"), *v;
 
 	if (!dev || dev->kind != YN_MAP)
 		return NULL;
 	*nentries = dev->n;
-	v = ynode_get(dev, key);
+	v = last_get(dev, key);
 	if (v && v->kind == YN_MAP)
-		v = ynode_get(v, "status");
+		v = last_get(v, "status");
 	return v && v->kind == YN_SCALAR ? v : NULL;
 }
 
@@ -96,9 +107,9 @@ static int splice(const char *path, const char *text, size_t len, const struct b
 	int ret = -1;
 
 	/* the span must still be the one the loader saw (the file may have changed since) */
-	if (ydoc_parse(&doc, path, text, len, &d) < 0 || !(n = value_node(&doc, e->key, &before)) ||
-	    n->start != e->vstart || n->end != e->vend || e->vend > len ||
-	    strcmp(n->str, e->status)) {
+	if (ydoc_parse_flags(&doc, path, text, len, YDOC_DUPLICATE_KEYS, &d) < 0 ||
+	    !(n = value_node(&doc, e->key, &before)) || n->start != e->vstart ||
+	    n->end != e->vend || e->vend > len || strcmp(n->str, e->status)) {
 		ydoc_release(&doc);
 		*cause = xstrfmt("%s: changed while it was read", path);
 		goto out;
@@ -124,7 +135,7 @@ static int splice(const char *path, const char *text, size_t len, const struct b
 	encode(out, value, q);
 	buf_add(out, text + e->vend, len - e->vend);
 
-	if (ydoc_parse(&doc, path, out->s, out->len, &d) < 0) {
+	if (ydoc_parse_flags(&doc, path, out->s, out->len, YDOC_DUPLICATE_KEYS, &d) < 0) {
 		char *msg = d.n ? diag_format(&d.v[0]) : xstrfmt("%s: does not parse", path);
 
 		*cause = xstrfmt("edited file would not load: %s", msg);
@@ -159,6 +170,11 @@ int statusedit_set(const char *path, const char *story, const char *value, char 
 		return -1;
 	if (bmad_status_load(path, &s, &d) < 0) {
 		*cause = d.n ? diag_format(&d.v[0]) : xstrfmt("cannot load '%s'", path);
+		goto out;
+	}
+	if (s->not_yaml) {
+		/* read line by line: there is no parse to check an edit against */
+		*cause = xstrfmt("%s: not rewritten: it is not valid YAML (%s)", path, s->not_yaml);
 		goto out;
 	}
 	e = bmad_status_find(s, story);

@@ -14,7 +14,11 @@
  * already did), 1 when the story is not in the file, -1 with *cause (newly
  * allocated; for a file that does not load, its first error as
  * "file:line:col: msg") when the file cannot be read, parsed or written,
- * or value cannot be written as a YAML scalar. The file is unchanged
+ * or value cannot be written as a YAML scalar. A file the BMAD reader
+ * could only read line by line (not valid YAML) is never written:
+ * "PATH: not rewritten: it is not valid YAML (line N: ...)". story must
+ * name one story (bmad_status_find): a number two stories share is 1. With
+ * duplicate keys, the last one (the one readers use) is edited. The file is unchanged
  * unless 0 is returned.
  */
 int statusedit_set(const char *path, const char *story, const char *value, char **cause);

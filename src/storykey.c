@@ -45,6 +45,32 @@ char *storykey_problem(const char *s)
 	return NULL;
 }
 
+bool storykey_key_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= STORYKEY_MAX || s[0] == '-' || s[0] == '.')
+		return false;
+	for (size_t i = 0; i < n;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t need = c < 0x80             ? 0
+			      : (c & 0xe0) == 0xc0 ? 1
+			      : (c & 0xf0) == 0xe0 ? 2
+			      : (c & 0xf8) == 0xf0 ? 3
+						   : 4;
+
+		if (need == 4 || (need == 1 && c < 0xc2) || i + need >= n + (need ? 0 : 1))
+			return false;
+		for (size_t k = 1; k <= need; k++)
+			if (((unsigned char)s[i + k] & 0xc0) != 0x80)
+				return false;
+		if (!need && (c <= ' ' || c == 0x7f || c == '/' || c == '\\'))
+			return false;
+		i += need + 1;
+	}
+	return true;
+}
+
 /* Length of a "digits[letter]" part at s, or 0. */
 static size_t numeric_part(const char *s)
 {
@@ -59,20 +85,32 @@ static size_t numeric_part(const char *s)
 	return i;
 }
 
+/* Length of a sub-story part at s (digits, or one lowercase letter) ending a segment, or 0. */
+static size_t sub_part(const char *s)
+{
+	size_t i = 0;
+
+	while (isdigit((unsigned char)s[i]))
+		i++;
+	if (i == 0 && islower((unsigned char)s[0]))
+		i = 1;
+	if (i == 0 || (s[i] != '\0' && s[i] != '-' && s[i] != '.'))
+		return 0;
+	return i;
+}
+
 static void copy(char *dst, const char *src, size_t n)
 {
 	memcpy(dst, src, n);
 	dst[n] = '\0';
 }
 
-int storykey_parse(const char *s, struct storykey *k)
+/* Fills k from s, a usable key (storykey_key_ok). */
+static void parse_forms(const char *s, struct storykey *k)
 {
-	size_t a, b;
+	size_t a, b, c = 0;
 	char sep;
 
-	memset(k, 0, sizeof(*k));
-	if (!storykey_valid(s))
-		return -1;
 	a = numeric_part(s);
 	if (a && (s[a] == '\0' || s[a] == '-') && (s[a] == '\0' || !numeric_part(s + a + 1))) {
 		/* a single part: "5a", or "5a-some-slug" */
@@ -83,29 +121,110 @@ int storykey_parse(const char *s, struct storykey *k)
 			if (s[a] == '-')
 				copy(k->slug, s + a + 1, strlen(s + a + 1));
 			k->numeric = true;
-			return 0;
+			return;
 		}
 	}
 	if (a && (s[a] == '.' || s[a] == '-') && (b = numeric_part(s + a + 1)) > 0) {
 		const char *rest = s + a + 1 + b;
+		size_t idlen = a + 1 + b;
 
 		sep = s[a];
+		/* a sub-story: a third part of digits or one letter, "0-6-1", "10-5-a" */
+		/* a letter alone is a sub-story with a slug after it ("10-5-a-dns") or in the id form
+		 * ("10.5.a"); "2-1-a" is story 2.1 with the slug "a" */
+		if ((*rest == '.' || *rest == '-') && *rest == sep &&
+		    (c = sub_part(rest + 1)) > 0 &&
+		    (sep == '.' || isdigit((unsigned char)rest[1]) ||
+		     (rest[1 + c] == '-' && rest[2 + c]))) {
+			idlen += 1 + c;
+			rest += 1 + c;
+			k->sub = true;
+		}
 		if (*rest == '\0' || (*rest == '-' && sep == '-' && rest[1])) {
 			copy(k->epic, s, a);
-			copy(k->id, s, a + 1 + b);
-			k->id[a] = '.';
-			copy(k->prefix, s, a + 1 + b);
-			k->prefix[a] = '-';
+			copy(k->id, s, idlen);
+			copy(k->prefix, s, idlen);
+			for (size_t i = a; i < idlen; i++) {
+				if (k->id[i] == '-')
+					k->id[i] = '.';
+				if (k->prefix[i] == '.')
+					k->prefix[i] = '-';
+			}
 			if (*rest == '-')
 				copy(k->slug, rest + 1, strlen(rest + 1));
 			k->numeric = true;
-			return 0;
+			return;
 		}
+		k->sub = false;
 	}
 	/* not of the numeric form: the id names itself */
 	copy(k->id, s, strlen(s));
 	copy(k->prefix, s, strlen(s));
+}
+
+int storykey_parse(const char *s, struct storykey *k)
+{
+	memset(k, 0, sizeof(*k));
+	if (!storykey_key_ok(s))
+		return -1;
+	parse_forms(s, k);
+	/* free text (any script, any length) lives in a numeric key's slug only */
+	if (!(k->numeric && k->slug[0]) && !storykey_valid(s)) {
+		memset(k, 0, sizeof(*k));
+		return -1;
+	}
 	return 0;
+}
+
+/* Compares "digits[letter]" parts numerically: 2 < 10 < 10a < 10b. */
+static int part_cmp(const char *a, const char *b, size_t *alen, size_t *blen)
+{
+	unsigned long long x = 0, y = 0;
+	size_t i = 0, j = 0;
+	int ca, cb;
+
+	while (isdigit((unsigned char)a[i]))
+		x = x * 10 + (unsigned)(a[i++] - '0');
+	while (isdigit((unsigned char)b[j]))
+		y = y * 10 + (unsigned)(b[j++] - '0');
+	/* a letter-only part (a sub-story 'a') sorts after every number */
+	if ((i == 0) != (j == 0))
+		return i == 0 ? 1 : -1;
+	if (x != y)
+		return x < y ? -1 : 1;
+	ca = islower((unsigned char)a[i]) ? a[i] : 0;
+	cb = islower((unsigned char)b[j]) ? b[j] : 0;
+	*alen = i + (ca != 0);
+	*blen = j + (cb != 0);
+	return ca - cb;
+}
+
+int storykey_cmp(const struct storykey *a, const struct storykey *b)
+{
+	const char *p = a->prefix, *q = b->prefix;
+
+	if (a->numeric != b->numeric)
+		return a->numeric ? -1 : 1;
+	if (!a->numeric)
+		return strcmp(a->id, b->id);
+	for (;;) {
+		size_t m = 0, n = 0;
+		int c;
+
+		if (!*p || !*q) /* the parent before its sub-stories */
+			return !*p && !*q ? 0 : !*p ? -1 : 1;
+		c = part_cmp(p, q, &m, &n);
+		if (c)
+			return c;
+		if (!m || !n)
+			return strcmp(p, q);
+		p += m;
+		q += n;
+		if (*p == '-')
+			p++;
+		if (*q == '-')
+			q++;
+	}
 }
 
 bool storykey_same(const char *a, const char *b)
@@ -121,22 +240,35 @@ bool storykey_same(const char *a, const char *b)
 
 int storykey_classify(const char *key, char *epic, int epiclen)
 {
-	size_t n;
+	static const char retro[] = "-retrospective";
+	size_t n = strlen(key), m;
+	const char *name = NULL;
+	int kind = 0;
 
-	if (!storykey_valid(key))
+	if (!storykey_key_ok(key))
 		return -1;
-	if (!str_starts_with(key, "epic-"))
-		return 0;
-	n = numeric_part(key + 5);
-	if (n == 0)
-		return 0;
-	if (key[5 + n] != '\0' && strcmp(key + 5 + n, "-retrospective"))
+	if (n > strlen(retro) && !strcmp(key + n - strlen(retro), retro)) {
+		/* epic-N-retrospective, supp-epic-2-retrospective, anything-retrospective */
+		n -= strlen(retro);
+		kind = 2;
+		name = str_starts_with(key, "epic-") && n > 5 ? key + 5 : "";
+		if (!*name && n > 0)
+			name = key;
+	} else if (str_starts_with(key, "epic-") && key[5]) {
+		kind = 1;
+		name = key + 5;
+	} else if (str_starts_with(key, "supp-epic-") && key[10]) {
+		kind = 1;
+		name = key;
+	}
+	if (!kind)
 		return 0;
 	if (epic && epiclen > 0) {
-		size_t m = n < (size_t)epiclen - 1 ? n : (size_t)epiclen - 1;
-
-		memcpy(epic, key + 5, m);
+		m = kind == 2 ? n - (size_t)(name - key) : strlen(name);
+		if (m >= (size_t)epiclen)
+			m = (size_t)epiclen - 1;
+		memcpy(epic, name, m);
 		epic[m] = '\0';
 	}
-	return key[5 + n] == '\0' ? 1 : 2;
+	return kind;
 }

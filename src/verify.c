@@ -54,6 +54,17 @@ static char *dump(json_t *o)
 
 /* ---- story files ---- */
 
+/* True when file name n (NAME.md) is the story file of a story other than prefix's. */
+static bool other_story(const char *n, const char *prefix)
+{
+	char *base = xstrndup(n, strlen(n) - 3);
+	struct storykey k;
+	bool other = storykey_parse(base, &k) == 0 && strcmp(k.prefix, prefix) != 0;
+
+	free(base);
+	return other;
+}
+
 int verify_story_file_find(const char *root, const char *story_key, char **path)
 {
 	struct storykey k;
@@ -82,6 +93,9 @@ int verify_story_file_find(const char *root, const char *story_key, char **path)
 			continue;
 		if (!str_starts_with(n, pre) &&
 		    !(!strncmp(n, k.prefix, plen) && !strcmp(n + plen, ".md")))
+			continue;
+		/* 0-6-1-boost.md is the sub-story 0.6.1's, not 0.6's */
+		if (other_story(n, k.prefix))
 			continue;
 		full = path_join(dir, n);
 		if (stat(full, &st) < 0 || !S_ISREG(st.st_mode)) {

@@ -18,6 +18,7 @@ struct builder {
 	size_t len;
 	struct diags *d;
 	int depth;
+	unsigned flags;
 };
 
 static void ynode_free(struct ynode *n)
@@ -149,7 +150,7 @@ static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t 
 			return diag_error(b->d, b->file, child->line, child->col,
 					  "a mapping key must be a plain value, not %s",
 					  ynode_kind_name(child));
-		for (size_t i = 0; i + 1 < n->n; i++) {
+		for (size_t i = 0; !(b->flags & YDOC_DUPLICATE_KEYS) && i + 1 < n->n; i++) {
 			const struct ynode *k = n->pairs[i].key;
 
 			if (k->len == child->len && !memcmp(k->str, child->str, k->len))
@@ -256,7 +257,13 @@ static int check_text(const char *file, const char *text, size_t len, struct dia
 
 int ydoc_parse(struct ydoc *doc, const char *name, const char *text, size_t len, struct diags *d)
 {
-	struct builder b = { .file = name, .text = text, .len = len, .d = d };
+	return ydoc_parse_flags(doc, name, text, len, 0, d);
+}
+
+int ydoc_parse_flags(struct ydoc *doc, const char *name, const char *text, size_t len,
+		     unsigned flags, struct diags *d)
+{
+	struct builder b = { .file = name, .text = text, .len = len, .d = d, .flags = flags };
 	yaml_event_t ev;
 	struct ynode *root = NULL;
 	int ret = -1;
@@ -319,6 +326,11 @@ out:
 
 int ydoc_load(struct ydoc *doc, const char *path, struct diags *d)
 {
+	return ydoc_load_flags(doc, path, 0, d);
+}
+
+int ydoc_load_flags(struct ydoc *doc, const char *path, unsigned flags, struct diags *d)
+{
 	char *text;
 	size_t len;
 	int ret;
@@ -332,7 +344,7 @@ int ydoc_load(struct ydoc *doc, const char *path, struct diags *d)
 
 		return diag_error(d, path, 0, 0, "cannot read file: %s", why);
 	}
-	ret = ydoc_parse(doc, path, text, len, d);
+	ret = ydoc_parse_flags(doc, path, text, len, flags, d);
 	free(text);
 	return ret;
 }

@@ -47,6 +47,16 @@ struct ydoc {
 	struct ynode *root; /* NULL for an empty document */
 };
 
+/* Flags for ydoc_load_flags and ydoc_parse_flags. */
+enum {
+	/*
+	 * Keep every pair of a mapping whose key repeats (in file order) instead
+	 * of refusing the file: for other tools' files (BMAD's sprint-status),
+	 * whose reader then picks the last one and warns. Our formats never set it.
+	 */
+	YDOC_DUPLICATE_KEYS = 1 << 0,
+};
+
 /*
  * Reads and parses path. Returns 0, or -1 with the errors added to d (the
  * document is then released and empty). Errors carry file:line:col.
@@ -54,6 +64,10 @@ struct ydoc {
 int ydoc_load(struct ydoc *doc, const char *path, struct diags *d);
 /* Same, from memory; name is used in messages. text is copied. */
 int ydoc_parse(struct ydoc *doc, const char *name, const char *text, size_t len, struct diags *d);
+/* ydoc_load and ydoc_parse with flags (YDOC_*); 0 is the strict default. */
+int ydoc_load_flags(struct ydoc *doc, const char *path, unsigned flags, struct diags *d);
+int ydoc_parse_flags(struct ydoc *doc, const char *name, const char *text, size_t len,
+		     unsigned flags, struct diags *d);
 void ydoc_release(struct ydoc *doc);
 
 /* The value of key in map, or NULL (map may be NULL or not a map). */

@@ -1,8 +1,10 @@
 /*
  * test_bmad.c: BMAD sprint-status.yaml reading (src/bmad.c): file order,
  * quoted, commented and nested values, epic and retrospective keys, CRLF
- * files, the byte span of each value, lookups by any key form, and a large
- * file. Files are written to a private directory under $TMPDIR.
+ * files, the byte span of each value, lookups by any key form, a large
+ * file, and the tolerant reading: warnings, UTF-8 and long keys,
+ * sub-stories, named epics, duplicate keys (last wins), stories numbered
+ * alike, and the line-by-line reading of a file libyaml refuses. Files are written to a private directory under $TMPDIR.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -328,24 +330,47 @@ static void test_errors(void **state)
 	assert_string_equal(d.v[0].msg, "missing required key 'development_status'");
 	diags_release(&d);
 
-	/* every bad entry is reported, the good ones are not */
+	/* bad entries are warnings and skipped; stories numbered alike both load */
 	put(f, "development_status:\n"
 	       "  1-1-a: done\n"
 	       "  1-2 b: done\n"
 	       "  1-3-c: [done]\n"
 	       "  1-4-d: {state: done}\n"
 	       "  1-1: review\n");
+	assert_int_equal(bmad_status_load(f->path, &s, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(s->n, 2);
+	assert_int_equal(s->warnings.n, 4);
+	assert_int_equal(s->warnings.v[0].line, 3);
+	assert_string_equal(s->warnings.v[0].msg,
+			    "invalid story key '1-2 b' (character ' ' not allowed): skipped");
+	assert_int_equal(s->warnings.v[1].line, 4);
+	assert_int_equal(s->warnings.v[1].col, 10);
+	assert_string_equal(s->warnings.v[1].msg,
+			    "expected a status value for '1-3-c', got a list: skipped");
+	assert_int_equal(s->warnings.v[2].line, 5);
+	assert_string_equal(s->warnings.v[2].msg, "missing key 'status' in '1-4-d': skipped");
+	assert_int_equal(s->warnings.v[3].line, 6);
+	assert_string_equal(s->warnings.v[3].msg, "story '1-1' has the same number as '1-1-a' "
+						  "(line 2): '1.1' names both, "
+						  "use the full key");
+	/* the number names both: ambiguous; each full key names one */
+	assert_null(bmad_status_find(s, "1.1"));
+	assert_int_equal(bmad_status_match(s, "1.1", NULL, 0), 2);
+	assert_string_equal(bmad_status_find(s, "1-1-a")->status, "done");
+	assert_string_equal(bmad_status_find(s, "1-1")->status, "review");
+	bmad_status_free(s);
+
+	/* a file that cannot be read, binary data, not UTF-8: errors */
+	put(f, "development_status:\n  1-1-a: done\xff\n");
 	assert_int_equal(bmad_status_load(f->path, &s, &d), -1);
-	assert_int_equal(d.n, 4);
-	assert_int_equal(d.v[0].line, 3);
-	assert_string_equal(d.v[0].msg, "invalid story key '1-2 b' (character ' ' not allowed)");
-	assert_int_equal(d.v[1].line, 4);
-	assert_int_equal(d.v[1].col, 10);
-	assert_string_equal(d.v[1].msg, "expected a status value for '1-3-c', got a list");
-	assert_int_equal(d.v[2].line, 5);
-	assert_string_equal(d.v[2].msg, "missing required key 'status' in '1-4-d'");
-	assert_int_equal(d.v[3].line, 6);
-	assert_string_equal(d.v[3].msg, "story '1-1' is listed twice (also as '1-1-a' at line 2)");
+	assert_int_equal(d.n, 1);
+	assert_true(str_starts_with(d.v[0].msg, "not valid UTF-8"));
+	diags_release(&d);
+	put(f, "# not yaml: at all: here\nproject: [x\n");
+	assert_int_equal(bmad_status_load(f->path, &s, &d), -1);
+	assert_true(d.n >= 1);
+	assert_true(str_starts_with(d.v[0].msg, "yaml syntax error"));
 	diags_release(&d);
 
 	put(f, "development_status: [1-1-a]\n");
@@ -361,6 +386,179 @@ static void test_errors(void **state)
 	diags_release(&d);
 }
 
+static void test_tolerant_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct diags d = DIAGS_INIT;
+	struct bmad_status *s;
+	const struct bmad_entry *e;
+	static const char long_key[] =
+		"22-2-rewrite-readme-with-ai-agent-section-and-competitive-positioning";
+
+	put(f, "development_status:\n"
+	       "  epic-1: in-progress\n"
+	       "  1-6-mcp-player-profile-\xe6\x9d\x83\xe9\x99\x90\xe9\x97\xa8: done\n"
+	       "  22-2-rewrite-readme-with-ai-agent-section-and-competitive-positioning: review\n"
+	       "  0-6-set-up-ci-cd: done\n"
+	       "  0-6-1-boost-test-coverage: review\n"
+	       "  10-5-a-dns: done\n"
+	       "  10-5-dns-cutover: backlog\n"
+	       "  epic-auth: backlog\n"
+	       "  supp-epic-3: backlog\n"
+	       "  supp-epic-3-retrospective: optional\n"
+	       "  sprint-2-retrospective: done\n"
+	       "  epic-1-retrospective: optional\n");
+	assert_int_equal(bmad_status_load(f->path, &s, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(s->warnings.n, 0);
+	assert_int_equal(s->n, 12);
+	assert_null(s->not_yaml);
+	e = bmad_status_find(s, "1.6");
+	assert_non_null(e);
+	assert_string_equal(e->status, "done");
+	e = bmad_status_find(s, "22-2");
+	assert_non_null(e);
+	assert_string_equal(e->key, long_key);
+	assert_string_equal(e->epic, "22");
+	/* sub-stories are distinct from their parent */
+	assert_string_equal(bmad_status_find(s, "0.6")->key, "0-6-set-up-ci-cd");
+	assert_string_equal(bmad_status_find(s, "0.6.1")->key, "0-6-1-boost-test-coverage");
+	assert_string_equal(bmad_status_find(s, "0-6-1")->key, "0-6-1-boost-test-coverage");
+	assert_string_equal(bmad_status_find(s, "10.5.a")->key, "10-5-a-dns");
+	assert_string_equal(bmad_status_find(s, "10-5-a")->key, "10-5-a-dns");
+	assert_string_equal(bmad_status_find(s, "10-5")->key, "10-5-dns-cutover");
+	assert_string_equal(s->v[5].epic, "10");
+	/* named epics and retrospectives are never stories */
+	assert_int_equal(s->v[7].kind, BMAD_EPIC);
+	assert_string_equal(s->v[7].epic, "auth");
+	assert_int_equal(s->v[8].kind, BMAD_EPIC);
+	assert_int_equal(s->v[9].kind, BMAD_RETRO);
+	assert_string_equal(s->v[9].epic, "supp-epic-3");
+	assert_int_equal(s->v[10].kind, BMAD_RETRO);
+	assert_int_equal(s->v[11].kind, BMAD_RETRO);
+	assert_string_equal(s->v[11].epic, "1");
+	assert_null(bmad_status_find(s, "epic-auth"));
+	bmad_status_free(s);
+}
+
+static void test_duplicate_keys(void **state)
+{
+	struct fixture *f = *state;
+	struct diags d = DIAGS_INIT;
+	struct bmad_status *s;
+	const struct bmad_entry *e;
+
+	put(f, "project: a\n"
+	       "development_status:\n"
+	       "  epic-32: in-progress\n"
+	       "  32-1-export: review\n"
+	       "  epic-32-retrospective: optional\n"
+	       "  32-1-export: done\n"
+	       "  epic-32-retrospective: done\n"
+	       "project: b\n");
+	assert_int_equal(bmad_status_load(f->path, &s, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(s->n, 3);
+	/* the last value wins, in the first one's place; its span is the last one's */
+	assert_string_equal(s->v[1].key, "32-1-export");
+	assert_string_equal(s->v[1].status, "done");
+	assert_int_equal(s->v[1].line, 6);
+	assert_string_equal(s->v[2].status, "done");
+	assert_int_equal(s->warnings.n, 3);
+	assert_string_equal(s->warnings.v[0].msg, "duplicate key '32-1-export' (first at line 4): "
+						  "the last value is used");
+	assert_int_equal(s->warnings.v[1].line, 7);
+	assert_int_equal(s->warnings.v[2].line, 8);
+	assert_string_equal(s->warnings.v[2].msg,
+			    "duplicate key 'project' (first at line 1): the last value is used");
+	e = bmad_status_find(s, "32.1");
+	assert_non_null(e);
+	assert_string_equal(e->status, "done");
+	bmad_status_free(s);
+}
+
+static void test_line_by_line(void **state)
+{
+	struct fixture *f = *state;
+	struct diags d = DIAGS_INIT;
+	struct bmad_status *s;
+	const char *text =
+		"# generated by BMAD\n"
+		"last_updated: 2026-03-29 (Epic 18 added: ANALYTICS-001 story completed)\n"
+		"development_status:\n"
+		"  # epic 18\n"
+		"  epic-18: in-progress\n"
+		"  18-1-events: done   # shipped\n"
+		"  \"18-2-dashboard\": \"review\"\n"
+		"  18-3-export: {status: done, owner: ann}\n"
+		"  18-4-alerts:\n"
+		"    status: 'ready-for-dev'\n"
+		"  18-5-x: value: other\n"
+		"  18-6-y: [done\n"
+		"  no colon here\n"
+		"  18-7-z:\n"
+		"other_key: 1\n"
+		"  18-8-not-in-block: done\n";
+
+	put(f, text);
+	assert_int_equal(bmad_status_load(f->path, &s, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_non_null(s->not_yaml);
+	assert_string_equal(s->not_yaml, "line 2: yaml syntax error: mapping values are not "
+					 "allowed in this context (quote a value that holds ': ')");
+	assert_int_equal(s->n, 5);
+	assert_string_equal(s->v[1].key, "18-1-events");
+	assert_string_equal(s->v[1].status, "done");
+	assert_int_equal(s->v[1].line, 6);
+	assert_int_equal(s->v[1].col, 3);
+	assert_string_equal(s->v[2].key, "18-2-dashboard");
+	assert_string_equal(s->v[2].status, "review");
+	/* the span is the scalar's, quotes included, as the YAML reader gives it */
+	assert_memory_equal(text + s->v[2].vstart, "\"review\"", 8);
+	assert_int_equal(s->v[2].vend - s->v[2].vstart, 8);
+	assert_string_equal(s->v[3].status, "done");
+	assert_true(s->v[3].nested);
+	assert_memory_equal(text + s->v[3].vstart, "done", 4);
+	assert_int_equal(s->v[3].vend - s->v[3].vstart, 4);
+	assert_string_equal(s->v[4].key, "18-4-alerts");
+	assert_string_equal(s->v[4].status, "ready-for-dev");
+	assert_true(s->v[4].nested);
+	assert_memory_equal(text + s->v[1].vstart, "done", 4);
+	assert_int_equal(s->v[1].vend - s->v[1].vstart, 4);
+	/* the YAML error, then one warning per line skipped, in file order */
+	assert_int_equal(s->warnings.n, 5);
+	assert_int_equal(s->warnings.v[0].line, 2);
+	assert_true(
+		str_ends_with(s->warnings.v[0].msg, "; development_status was read line by line"));
+	assert_string_equal(s->warnings.v[1].msg,
+			    "the value of '18-5-x' holds ': ' ('value: other'): skipped");
+	assert_int_equal(s->warnings.v[2].line, 12);
+	assert_string_equal(s->warnings.v[2].msg, "expected a status value for '18-6-y': skipped");
+	assert_int_equal(s->warnings.v[3].line, 13);
+	assert_string_equal(s->warnings.v[3].msg,
+			    "expected 'key: value' in development_status: skipped");
+	assert_int_equal(s->warnings.v[4].line, 14);
+	assert_string_equal(s->warnings.v[4].msg,
+			    "expected a status value for '18-7-z', got nothing: skipped");
+	bmad_status_free(s);
+
+	/* a tab in the indentation */
+	put(f, "development_status:\n\t1-1-a: done\n  1-2-b: review\n");
+	assert_int_equal(bmad_status_load(f->path, &s, &d), 0);
+	assert_int_equal(s->n, 2);
+	assert_string_equal(s->v[1].status, "review");
+	assert_int_equal(s->warnings.n, 1);
+	assert_true(str_starts_with(s->warnings.v[0].msg, "tab character in indentation"));
+	bmad_status_free(s);
+
+	/* no development_status line at all: the YAML error is the error */
+	put(f, "project: x: y\n");
+	assert_int_equal(bmad_status_load(f->path, &s, &d), -1);
+	assert_int_equal(d.n, 1);
+	assert_true(str_starts_with(d.v[0].msg, "yaml syntax error"));
+	diags_release(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +569,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_large, setup, teardown),
 		cmocka_unit_test(test_good_fixture),
 		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tolerant_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_duplicate_keys, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_line_by_line, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -457,6 +457,146 @@ static void test_sprint_bmad(void **state)
 	free(root);
 }
 
+/* The statuses that are not queued: one table, any case, spaces ignored. */
+static void test_status_dormant(void **state)
+{
+	static const char *const dormant[] = { "cancelled",  "canceled",        "removed",
+					       "on-hold",    "deferred",        "superseded",
+					       "obsolete",   "moved-to-epic-4", "On-Hold",
+					       " deferred ", "MOVED-TO-2",      NULL };
+	static const char *const live[] = {
+		"done",        "DONE",         "review",   "backlog",  "ready-for-dev",
+		"in-progress", "done-parcial", "moved-to", "on-holdx", "",
+		NULL
+	};
+	struct strvec inc = STRVEC_INIT;
+
+	(void)state;
+	for (size_t i = 0; dormant[i]; i++)
+		if (!sprint_status_dormant(dormant[i]))
+			fail_msg("'%s' is not dormant", dormant[i]);
+	for (size_t i = 0; live[i]; i++)
+		if (sprint_status_dormant(live[i]))
+			fail_msg("'%s' is dormant", live[i]);
+	assert_false(sprint_status_dormant(NULL));
+	strvec_push(&inc, "on-hold");
+	strvec_push(&inc, " Done ");
+	strvec_push(&inc, "moved-to-*");
+	assert_true(sprint_status_listed("ON-HOLD", &inc));
+	assert_true(sprint_status_listed("done", &inc));
+	assert_true(sprint_status_listed("moved-to-epic-4", &inc));
+	assert_false(sprint_status_listed("deferred", &inc));
+	assert_false(sprint_status_listed("on-hold", NULL));
+	strvec_release(&inc);
+}
+
+/* tests/fixtures/bmad-queue: what is queued, what is skipped and why. */
+static void test_sprint_bmad_queue(void **state)
+{
+	const char *path = SRC("tests/fixtures/bmad-queue/_bmad-output/implementation-artifacts/"
+			       "sprint-status.yaml");
+	static const char *const want[] = { "1.2", "1.5", "1.7", "2.1", NULL };
+	struct diags d = DIAGS_INIT;
+	struct strvec inc = STRVEC_INIT;
+	struct sprint *s;
+	size_t n = 0;
+
+	(void)state;
+	if (access(SRC("workflows/bmad.yaml"), F_OK) != 0)
+		skip();
+	s = sprint_ok(path);
+	for (; want[n]; n++) {
+		assert_true(n < s->nstories);
+		assert_string_equal(s->stories[n].id, want[n]);
+	}
+	assert_int_equal(s->nstories, n);
+	assert_string_equal(s->stories[3].key, "2-1-monthly-report");
+	assert_int_equal(s->nskipped, 10);
+	assert_string_equal(s->skipped[0].key, "epic-1");
+	assert_string_equal(s->skipped[0].reason, "epic");
+	assert_string_equal(s->skipped[1].key, "1-1-open-an-account");
+	assert_string_equal(s->skipped[1].reason, "done");
+	assert_string_equal(s->skipped[2].reason,
+			    "cancelled (dormant status; --include-status cancelled to queue it)");
+	assert_string_equal(s->skipped[3].key, "1-4-export-to-csv");
+	assert_string_equal(s->skipped[4].key, "1-6-merge-accounts");
+	assert_string_equal(s->skipped[5].reason, "retrospective");
+	assert_string_equal(s->skipped[7].reason,
+			    "deferred (dormant status; --include-status deferred to queue it)");
+	assert_string_equal(s->skipped[8].reason, "done");
+	sprint_free(s);
+
+	/* on purpose: on-hold (any case) and done */
+	strvec_push(&inc, "on-hold");
+	strvec_push(&inc, "done");
+	assert_int_equal(sprint_load_with(path, &inc, &s, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(s->nstories, 7);
+	assert_string_equal(s->stories[0].id, "1.1");
+	assert_string_equal(s->stories[2].id, "1.4");
+	assert_string_equal(s->stories[2].status, "On-Hold");
+	assert_int_equal(s->nskipped, 7);
+	sprint_free(s);
+	strvec_release(&inc);
+}
+
+/* A sprint.yaml's status_file gives its stories their full key and a title. */
+static void test_sprint_status_file_keys(void **state)
+{
+	const char *dir = *state;
+	char *status = put(dir, "status.yaml",
+			   "# generated: 2025-09-14\n"
+			   "project: x\n"
+			   "development_status:\n"
+			   "  epic-1: in-progress\n"
+			   "  1-2-lend-a-book: ready-for-dev\n"
+			   "  1-3-return-a-book: backlog\n"
+			   "  epic-1-retrospective: optional\n");
+	char *path = put(dir, "sprint.yaml",
+			 "workflow: simple\n"
+			 "status_file: status.yaml\n"
+			 "stories:\n"
+			 "  - id: \"1.2\"\n"
+			 "  - id: \"1.3\"\n"
+			 "    title: Return a book\n"
+			 "  - id: \"1.4\"\n");
+	char *missing = put(dir, "sprint-missing.yaml",
+			    "workflow: simple\n"
+			    "status_file: nowhere/status.yaml\n"
+			    "stories:\n"
+			    "  - id: \"1.2\"\n");
+	char *git = xstrfmt("%s/.git", dir);
+	struct sprint *s;
+
+	assert_int_equal(mkdir(git, 0700), 0);
+	s = sprint_ok(path);
+	assert_int_equal(s->nstories, 3);
+	assert_string_equal(s->stories[0].id, "1.2");
+	assert_string_equal(s->stories[0].key, "1-2-lend-a-book");
+	assert_string_equal(s->stories[0].prefix, "1-2");
+	assert_string_equal(s->stories[0].title, "lend-a-book");
+	assert_string_equal(s->stories[1].key, "1-3-return-a-book");
+	assert_string_equal(s->stories[1].title, "Return a book");
+	/* not in the file: as before */
+	assert_string_equal(s->stories[2].key, "1-4");
+	assert_string_equal(s->stories[2].title, "1.4");
+	assert_int_equal(s->warnings.n, 0);
+	assert_int_equal(s->nskipped, 0);
+	sprint_free(s);
+
+	/* a status_file that cannot be read: a warning, today's values */
+	s = sprint_ok(missing);
+	assert_string_equal(s->stories[0].key, "1-2");
+	assert_string_equal(s->stories[0].title, "1.2");
+	assert_int_equal(s->warnings.n, 1);
+	assert_non_null(strstr(s->warnings.v[0], "status_file 'nowhere/status.yaml' not used"));
+	sprint_free(s);
+	free(status);
+	free(path);
+	free(missing);
+	free(git);
+}
+
 /* ---- agents, workflows, triggers ---- */
 
 static void test_agents_shipped(void **state)
@@ -766,6 +906,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sprint_errors_collected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sprint_dependency_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sprint_bmad, setup, teardown),
+		cmocka_unit_test(test_status_dormant),
+		cmocka_unit_test(test_sprint_bmad_queue),
+		cmocka_unit_test_setup_teardown(test_sprint_status_file_keys, setup, teardown),
 		cmocka_unit_test(test_agents_shipped),
 		cmocka_unit_test(test_workflow_simple),
 		cmocka_unit_test_setup_teardown(test_workflow_errors_collected, setup, teardown),

@@ -194,11 +194,43 @@ static void test_missing_and_errors(void **state)
 	free(cause);
 	cause = NULL;
 
+	/* a duplicate key: the last one, the one readers use, is edited */
 	write_text(bad, "development_status:\n  1-1-a: done\n  1-1-a: review\n");
-	assert_int_equal(statusedit_set(bad, "1.1", "review", &cause), -1);
+	assert_int_equal(statusedit_set(bad, "1.1", "review", &cause), 0);
+	assert_int_equal(statusedit_set(bad, "1.1", "done", &cause), 0);
+	assert_null(cause);
+	got = slurp(bad);
+	assert_string_equal(got, "development_status:\n  1-1-a: done\n  1-1-a: done\n");
+	free(got);
+
+	/* a number two stories share names neither */
+	write_text(bad, "development_status:\n  1-1-a: review\n  1-1-b: review\n");
+	assert_int_equal(statusedit_set(bad, "1.1", "done", &cause), 1);
+	assert_int_equal(statusedit_set(bad, "1-1-b", "done", &cause), 0);
+	got = slurp(bad);
+	assert_string_equal(got, "development_status:\n  1-1-a: review\n  1-1-b: done\n");
+	free(got);
+
+	/* a file only read line by line (not valid YAML) is never rewritten */
+	write_text(bad, "last_updated: 2026-03-29 (Epic 18 added: X story)\n"
+			"development_status:\n  18-1-a: review\n");
+	assert_int_equal(statusedit_set(bad, "18.1", "done", &cause), -1);
 	assert_non_null(cause);
 	assert_true(str_starts_with(cause, bad));
-	assert_non_null(strstr(cause, ":3:"));
+	assert_non_null(strstr(cause, ": not rewritten: it is not valid YAML (line 1: yaml syntax "
+				      "error: mapping values are not allowed"));
+	free(cause);
+	cause = NULL;
+	got = slurp(bad);
+	assert_string_equal(got, "last_updated: 2026-03-29 (Epic 18 added: X story)\n"
+				 "development_status:\n  18-1-a: review\n");
+	free(got);
+
+	/* an error the tolerant reader cannot get around: its first error */
+	write_text(bad, "project: [x\n");
+	assert_int_equal(statusedit_set(bad, "1.1", "done", &cause), -1);
+	assert_non_null(cause);
+	assert_true(str_starts_with(cause, bad));
 	free(cause);
 	cause = NULL;
 	assert_int_equal(statusedit_set("/nonexistent/sprint-status.yaml", "1.1", "done", &cause),

@@ -332,6 +332,12 @@ static void test_story_file_forms(void **state)
 	assert_true(str_ends_with(path, "/1-2-reset.md"));
 	free(path);
 	assert_int_equal(verify_story_file_find(f->root, "bad key!", &path), -1);
+	/* a sub-story's file is not its parent's: 0-6 has none of its own */
+	put(f->root, ART "/0-6-1-boost-coverage.md", "Status: done\n");
+	assert_int_equal(verify_story_file_find(f->root, "0.6", &path), 1);
+	assert_int_equal(verify_story_file_find(f->root, "0-6-1", &path), 0);
+	assert_true(str_ends_with(path, "/0-6-1-boost-coverage.md"));
+	free(path);
 }
 
 static void test_story_artifact(void **state)
