@@ -141,6 +141,31 @@ static json_t *with_warnings(json_t *o, const struct bmad_status *s)
 	return o;
 }
 
+/*
+ * Prints the warnings w (BMAD's config) on stderr and adds them to o's
+ * "warnings"; returns o.
+ */
+static json_t *with_config_warnings(json_t *o, const struct diags *w)
+{
+	json_t *a;
+
+	if (!o || !w->n)
+		return o;
+	diags_print_warnings(w, stderr);
+	a = json_object_get(o, "warnings");
+	if (!a) {
+		a = json_array();
+		json_object_set_new(o, "warnings", a);
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		char *m = diag_format_warning(&w->v[i]);
+
+		json_array_append_new(a, jstr(m));
+		free(m);
+	}
+	return o;
+}
+
 /* The keys of the n entries v, as a JSON array. */
 static json_t *keys_json(const struct bmad_entry **v, size_t n)
 {
@@ -304,6 +329,9 @@ int cmd_verify_code_review_exec(int argc, char **argv)
 	free(cand);
 	verify_review_check(root, s, pos[0], &contract, &r);
 	verify_contract_release(&contract);
+	/* BMAD's config that could not be used: warned like the sprint-status's own */
+	diags_print_warnings(&r.warnings, stderr);
+	diags_move(&s->warnings, &r.warnings);
 	listed = ncand == 1;
 	if (!listed && !r.story_file) {
 		/* neither the sprint-status nor a story file knows this story */
@@ -840,7 +868,8 @@ int cmd_story_file_status_exec(int argc, char **argv)
 	const struct bmad_entry *e = NULL;
 	struct storykey k;
 	char **pos = NULL, *root = NULL, *spath = NULL, *key = NULL, *file = NULL;
-	char *status = NULL, *title;
+	char *status = NULL, *title, *note = NULL;
+	struct diags cfgw = DIAGS_INIT;
 	int npos, ret;
 	json_t *o;
 
@@ -876,12 +905,12 @@ int cmd_story_file_status_exec(int argc, char **argv)
 		free(cand);
 	}
 	key = e ? xstrdup(e->key) : plain_key(&k);
-	if (verify_story_file_find(root, key, &file) != 0) {
+	if (verify_story_file_locate(root, spath, key, &file, &note, &cfgw) != 0) {
 		o = json_object();
 		json_object_set_new(o, "ok", json_false());
 		json_object_set_new(o, "story_key", jstr(key));
 		json_object_set_new(o, "reason", json_string("story_file_not_found"));
-		ret = report(with_warnings(o, s), EXIT_NEGATIVE);
+		ret = report(with_config_warnings(with_warnings(o, s), &cfgw), EXIT_NEGATIVE);
 		goto out;
 	}
 	if (!e) {
@@ -904,9 +933,13 @@ int cmd_story_file_status_exec(int argc, char **argv)
 	json_object_set_new(o, "file", jstr(file));
 	json_object_set_new(o, "status", status ? jstr(status) : json_string("unknown"));
 	json_object_set_new(o, "title", title ? jstr(title) : json_null());
+	if (note)
+		json_object_set_new(o, "note", jstr(note));
 	free(title);
-	ret = report(with_warnings(o, s), EXIT_OK);
+	ret = report(with_config_warnings(with_warnings(o, s), &cfgw), EXIT_OK);
 out:
+	diags_release(&cfgw);
+	free(note);
 	bmad_status_free(s);
 	free(status);
 	free(file);

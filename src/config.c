@@ -57,8 +57,21 @@ const char *const required_triggers[] = {
 
 /* Placeholders a prompt or message may use (everything but {prompt}). */
 static const char *const text_names[] = {
-	"story.id", "story.key", "story.prefix", "story.title", "story.epic",
-	"step",     "cycle",     "attempt",      "root",        NULL,
+	"story.id",
+	"story.key",
+	"story.prefix",
+	"story.title",
+	"story.epic",
+	"step",
+	"cycle",
+	"attempt",
+	"root",
+	/* how the story's agent invokes a BMAD workflow (bmadinstall.h) */
+	"bmad.invoke.create_story",
+	"bmad.invoke.dev_story",
+	"bmad.invoke.automate",
+	"bmad.invoke.code_review",
+	NULL,
 };
 
 static bool file_exists(const char *path)

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bmadinstall.h"
 #include "gitx.h"
 #include "preflight.h"
 #include "proc.h"
@@ -262,6 +263,43 @@ static void check_agent(const struct sprint *sp, const struct agent *a, const ch
 	free(prog);
 }
 
+/* Whether a session or review step of w invokes BMAD workflows ({bmad.invoke.*}). */
+static bool workflow_invokes_bmad(const struct workflow *w)
+{
+	for (size_t i = 0; w && i < w->nsteps; i++)
+		if ((w->steps[i].kind == STEP_SESSION || w->steps[i].kind == STEP_REVIEW) &&
+		    bmadinstall_text_uses(w->steps[i].prompt))
+			return true;
+	return false;
+}
+
+/*
+ * Checks that BMAD is installed in a form preset a's CLI can invoke; adds a
+ * finding of sev (naming fallback_of's preset) when it is not.
+ */
+static void check_bmad(const struct sprint *sp, const struct agent *a, const char *fallback_of,
+		       enum preflight_severity sev, struct preflight *out)
+{
+	enum bmad_agent_kind kind = bmadinstall_agent_kind(a);
+	const char *cli = kind == BMAD_AGENT_CLAUDE ? "Claude Code" : "Codex";
+	char *qroot;
+
+	if (kind == BMAD_AGENT_OTHER ||
+	    bmadinstall_detect(sp->root, getenv("HOME"), getenv("CODEX_HOME"), kind, NULL) !=
+		    BMAD_FORM_NONE)
+		return;
+	qroot = shellwords_quote(sp->root);
+	add(out, sev,
+	    xstrfmt("install it with: cd %s && npx bmad-method install (and choose %s)", qroot,
+		    cli),
+	    "%sagent preset '%s'%s%s%s needs the BMAD method installed for %s in '%s' (the "
+	    "workflow '%s' invokes it), but there is no %s",
+	    fallback_of ? "fallback " : "", a->name, fallback_of ? " of '" : "",
+	    fallback_of ? fallback_of : "", fallback_of ? "'" : "", cli, sp->root,
+	    sp->workflow->name, bmadinstall_expected(kind));
+	free(qroot);
+}
+
 static bool workflow_spawns_agents(const struct workflow *w)
 {
 	for (size_t i = 0; w && i < w->nsteps; i++)
@@ -314,6 +352,8 @@ int preflight_check_agents(const struct sprint *sp, const char *const *agents, c
 			continue;
 		}
 		check_agent(sp, a, NULL, PREFLIGHT_ERROR, out);
+		if (workflow_invokes_bmad(sp->workflow))
+			check_bmad(sp, a, NULL, PREFLIGHT_ERROR, out);
 	}
 	for (size_t i = 0; i < need.n; i++) {
 		const struct agent *a = agents_find(sp->agents, need.v[i]), *fb;
@@ -329,6 +369,8 @@ int preflight_check_agents(const struct sprint *sp, const char *const *agents, c
 			continue;
 		strvec_push(&fallbacks, fb->name);
 		check_agent(sp, fb, a->name, PREFLIGHT_WARNING, out);
+		if (workflow_invokes_bmad(sp->workflow))
+			check_bmad(sp, fb, a->name, PREFLIGHT_WARNING, out);
 	}
 	strvec_release(&need);
 	strvec_release(&fallbacks);

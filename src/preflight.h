@@ -1,8 +1,10 @@
 /*
  * preflight.h: what a run needs from the machine before any agent time is
  * spent: tmux and git installed, the project a git repository with a
- * commit, an identity git can commit with, and the program of every agent
- * preset the run will use. Findings are collected, never printed here; the
+ * commit, an identity git can commit with, the program of every agent
+ * preset the run will use and, when the workflow's prompts invoke BMAD
+ * ({bmad.invoke.*}), BMAD installed for each Claude Code or Codex preset
+ * (bmadinstall.h; the fix named: npx bmad-method install). Findings are collected, never printed here; the
  * command layer prints them (preflight_print) and decides the exit code.
  */
 #ifndef AU_PREFLIGHT_H

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bmad.h"
+#include "bmadinstall.h"
 #include "clock.h"
 #include "config.h"
 #include "fsm.h"
@@ -200,6 +201,7 @@ static void fill_vars(struct run *r, const struct rstory *s, struct tvars *v, ch
 	tvars_set(v, "attempt", num[1]);
 	tvars_set(v, "root", r->pj.root);
 	tvars_set(v, "datadir", config_datadir());
+	bmadinstall_set_vars(v, r->pj.root, agents_find(r->sp->agents, s->agent));
 }
 
 /* The story's key as sprint-status spells it, when the file lists it. */

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#define TVARS_MAX 24
+#define TVARS_MAX 32
 
 /* Name/value pairs; names and values are borrowed. */
 struct tvars {

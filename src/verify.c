@@ -6,6 +6,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -14,13 +15,12 @@
 #include <sys/stat.h>
 
 #include "bmad.h"
+#include "bmadcfg.h"
 #include "proc.h"
 #include "statusedit.h"
 #include "storykey.h"
 #include "util.h"
 #include "verify.h"
-
-#define STORY_DIR "_bmad-output/implementation-artifacts"
 
 void verify_result_release(struct verify_result *r)
 {
@@ -36,6 +36,9 @@ void verify_review_release(struct verify_review *r)
 	free(r->sprint_status);
 	free(r->story_file);
 	free(r->story_file_status);
+	free(r->why);
+	free(r->file_note);
+	diags_release(&r->warnings);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -65,62 +68,158 @@ static bool other_story(const char *n, const char *prefix)
 	return other;
 }
 
-int verify_story_file_find(const char *root, const char *story_key, char **path)
-{
-	struct storykey k;
-	char *dir, *pre, *exact = NULL, *best = NULL;
-	struct dirent *de;
-	DIR *d;
+/*
+ * Files that share a story's prefix without being its story file: BMAD's
+ * and its users' reports, reviews and notes. One table; matched with
+ * fnmatch against the file name, for files found by prefix only.
+ */
+static const char *const companion_patterns[] = {
+	"*.validation-report.md", "*-validation-report.md",      "*-code-review.md",
+	"*.code-review.md",       "*-implementation-summary.md", "*-retro*.md",
+	"*.addendum*.md",         "*-review-findings*.md",       "*-context.md",
+	"*.context.md",
+};
 
-	if (storykey_parse(story_key, &k) < 0)
-		return -1;
-	dir = path_join(root, STORY_DIR);
-	d = opendir(dir);
-	if (!d) {
-		free(dir);
-		return 1;
-	}
-	pre = xstrfmt("%s-", k.prefix);
-	if (k.slug[0])
-		exact = xstrfmt("%s-%s.md", k.prefix, k.slug);
+static bool companion_file(const char *n)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(companion_patterns); i++)
+		if (fnmatch(companion_patterns[i], n, 0) == 0)
+			return true;
+	return false;
+}
+
+/* A story file found: its path, name and how well the name matches (0 best). */
+struct found {
+	char *path;
+	const char *name;
+	int tier;
+};
+
+struct found_list {
+	struct found *v;
+	size_t n, cap;
+};
+
+/* How far a folder's subfolders are searched: stories/, epic-2/, stories/epic-2/. */
+#define STORY_SUBDIR_DEPTH 2
+
+static void find_in(const char *dir, int depth, const struct storykey *k, const char *key,
+		    struct found_list *fl)
+{
+	char *exact = xstrfmt("%s.md", key);
+	char *keyed = k->slug[0] ? xstrfmt("%s-%s.md", k->prefix, k->slug) : NULL;
+	char *pre = xstrfmt("%s-", k->prefix);
+	size_t plen = strlen(k->prefix);
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		goto out;
 	while ((de = readdir(d))) {
 		const char *n = de->d_name;
-		size_t plen = strlen(k.prefix);
 		char *full;
 		struct stat st;
+		int tier;
 
-		if (!str_ends_with(n, ".md"))
-			continue;
-		if (!str_starts_with(n, pre) &&
-		    !(!strncmp(n, k.prefix, plen) && !strcmp(n + plen, ".md")))
-			continue;
-		/* 0-6-1-boost.md is the sub-story 0.6.1's, not 0.6's */
-		if (other_story(n, k.prefix))
+		if (n[0] == '.')
 			continue;
 		full = path_join(dir, n);
-		if (stat(full, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (stat(full, &st) < 0) {
 			free(full);
 			continue;
 		}
-		free(full);
-		if (exact && !strcmp(n, exact)) {
-			free(best);
-			best = xstrdup(n);
-			break;
+		if (S_ISDIR(st.st_mode)) {
+			if (depth < STORY_SUBDIR_DEPTH)
+				find_in(full, depth + 1, k, key, fl);
+			free(full);
+			continue;
 		}
-		if (!best || strcmp(n, best) < 0) {
-			free(best);
-			best = xstrdup(n);
+		if (!S_ISREG(st.st_mode) || !str_ends_with(n, ".md")) {
+			free(full);
+			continue;
 		}
+		if (!strcmp(n, exact))
+			tier = 0;
+		else if (keyed && !strcmp(n, keyed))
+			tier = 1;
+		else if ((str_starts_with(n, pre) ||
+			  (!strncmp(n, k->prefix, plen) && !strcmp(n + plen, ".md"))) &&
+			 /* 0-6-1-boost.md is the sub-story 0.6.1's, not 0.6's */
+			 !other_story(n, k->prefix) && !companion_file(n))
+			tier = 2;
+		else {
+			free(full);
+			continue;
+		}
+		ALLOC_GROW(fl->v, fl->n + 1, fl->cap);
+		fl->v[fl->n].path = full;
+		fl->v[fl->n].name = strrchr(full, '/') ? strrchr(full, '/') + 1 : full;
+		fl->v[fl->n].tier = tier;
+		fl->n++;
 	}
 	closedir(d);
-	if (best)
-		*path = path_join(dir, best);
-	free(best);
-	free(exact);
+out:
 	free(pre);
-	free(dir);
-	return best ? 0 : 1;
+	free(keyed);
+	free(exact);
+}
+
+/* Best first: tier, then the shorter name, then byte order of name and path. */
+static int found_cmp(const void *pa, const void *pb)
+{
+	const struct found *a = pa, *b = pb;
+	size_t la = strlen(a->name), lb = strlen(b->name);
+	int c;
+
+	if (a->tier != b->tier)
+		return a->tier < b->tier ? -1 : 1;
+	if (la != lb)
+		return la < lb ? -1 : 1;
+	c = strcmp(a->name, b->name);
+	return c ? c : strcmp(a->path, b->path);
+}
+
+int verify_story_file_locate(const char *root, const char *status_file, const char *story_key,
+			     char **path, char **note, struct diags *warnings)
+{
+	struct storykey k;
+	struct strvec dirs = STRVEC_INIT;
+	struct found_list fl = { 0 };
+	char *found_status = NULL;
+	int ret = 1;
+
+	if (note)
+		*note = NULL;
+	if (storykey_parse(story_key, &k) < 0)
+		return -1;
+	if (!status_file && statusedit_find_file(root, &found_status) == 0)
+		status_file = found_status;
+	bmadcfg_story_dirs(root, status_file, &dirs, warnings);
+	for (size_t i = 0; i < dirs.n && !fl.n; i++)
+		find_in(dirs.v[i], 0, &k, story_key, &fl);
+	if (fl.n) {
+		size_t same = 1;
+
+		qsort(fl.v, fl.n, sizeof(*fl.v), found_cmp);
+		while (same < fl.n && fl.v[same].tier == fl.v[0].tier)
+			same++;
+		if (same > 1 && note)
+			*note = xstrfmt("several story files; chose %s", fl.v[0].name);
+		*path = fl.v[0].path;
+		fl.v[0].path = NULL;
+		ret = 0;
+	}
+	for (size_t i = 0; i < fl.n; i++)
+		free(fl.v[i].path);
+	free(fl.v);
+	strvec_release(&dirs);
+	free(found_status);
+	return ret;
+}
+
+int verify_story_file_find(const char *root, const char *story_key, char **path)
+{
+	return verify_story_file_locate(root, NULL, story_key, path, NULL, NULL);
 }
 
 /* s[0..len) with blanks around removed, and matching quotes or backticks. */
@@ -279,6 +378,116 @@ int verify_story_file_status(const char *path, char **status)
 	}
 	free(text);
 	return 1;
+}
+
+/* The level of a Markdown heading line p (1-6), or 0. */
+static int heading_level(const char *p, size_t len)
+{
+	size_t n = 0;
+
+	while (n < len && p[n] == '#')
+		n++;
+	return n >= 1 && n <= 6 && (n == len || p[n] == ' ' || p[n] == '\t') ? (int)n : 0;
+}
+
+/* Whether [p, p+len) contains needle, any case. */
+static bool contains_nocase(const char *p, size_t len, const char *needle)
+{
+	size_t nl = strlen(needle);
+
+	for (size_t i = 0; i + nl <= len; i++)
+		if (!strncasecmp(p + i, needle, nl))
+			return true;
+	return false;
+}
+
+/* `- [ ] [Review]...` / `* [ ] [AI-Review][High]...`: an open review finding. */
+static bool open_finding(const char *p, size_t len)
+{
+	const char *end = p + len;
+
+	if (len < 2 || (p[0] != '-' && p[0] != '*' && p[0] != '+') || (p[1] != ' ' && p[1] != '\t'))
+		return false;
+	p += 1 + strspn(p + 1, " \t");
+	if (end - p < 4 || strncmp(p, "[ ]", 3))
+		return false;
+	p += 3;
+	p += strspn(p, " \t");
+	return end - p >= 8 && (!strncasecmp(p, "[Review]", 8) || !strncasecmp(p, "[Review ", 8) ||
+				(end - p >= 11 && !strncasecmp(p, "[AI-Review]", 11)));
+}
+
+int verify_story_file_open_findings(const char *path)
+{
+	char *text;
+	const char *p;
+	int count = 0, review_level = 0;
+	bool fence = false;
+
+	if (read_file(path, &text, NULL) < 0)
+		return -1;
+	for (p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		const char *q = p + strspn(p, " \t");
+		size_t qlen = len - (size_t)(q - p);
+		int level;
+
+		if (!strncmp(q, "```", 3) || !strncmp(q, "~~~", 3))
+			fence = !fence;
+		else if (!fence && (level = heading_level(q, qlen)) > 0) {
+			if (contains_nocase(q, qlen, "review")) {
+				if (!review_level || level <= review_level)
+					review_level = level;
+			} else if (review_level && level <= review_level) {
+				review_level = 0;
+			}
+		} else if (!fence && review_level && open_finding(q, qlen)) {
+			count++;
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	free(text);
+	return count;
+}
+
+/*
+ * The comment after e's value in the sprint-status (s->file), when it says
+ * a code review wrote the value ("# Updated by bmad-code-review ..."):
+ * the comment's text, newly allocated; else NULL.
+ */
+static char *review_comment(const struct bmad_status *s, const struct bmad_entry *e)
+{
+	char *text, *r = NULL;
+	size_t len;
+	const char *p, *end, *hash;
+
+	if (!s->file || read_file(s->file, &text, &len) < 0)
+		return NULL;
+	if (e->vend > len) {
+		free(text);
+		return NULL;
+	}
+	p = text + e->vend;
+	end = strchr(p, '\n');
+	if (!end)
+		end = text + len;
+	/* a closing quote or brace of the value may stand before the comment */
+	for (hash = p; hash < end && *hash != '#'; hash++)
+		;
+	if (hash < end && (hash == text || hash[-1] == ' ' || hash[-1] == '\t' || hash == p)) {
+		const char *c = hash + 1 + strspn(hash + 1, " \t#");
+		const char *ce = end;
+
+		while (ce > c && (ce[-1] == ' ' || ce[-1] == '\t' || ce[-1] == '\r'))
+			ce--;
+		if (contains_nocase(c, (size_t)(ce - c), "code-review"))
+			r = xstrndup(c, (size_t)(ce - c) > 200 ? 200 : (size_t)(ce - c));
+	}
+	free(text);
+	return r;
 }
 
 /* ---- the review contract ---- */
@@ -504,12 +713,28 @@ int verify_review_check(const char *root, const struct bmad_status *s, const cha
 		e = bmad_status_find(s, story_key);
 	out->story = xstrdup(e ? e->key : story_key);
 	out->sprint_status = xstrdup(e ? e->status : "unknown");
-	if (verify_story_file_find(root, out->story, &out->story_file) == 0 &&
+	if (verify_story_file_locate(root, s ? s->file : NULL, out->story, &out->story_file,
+				     &out->file_note, &out->warnings) == 0 &&
 	    verify_story_file_status(out->story_file, &out->story_file_status) == 0)
 		file_done = contract_says_done(c, out->story_file_status, true);
 	if (!out->story_file_status)
 		out->story_file_status = xstrdup("unknown");
 	sprint_done = e && contract_says_done(c, e->status, false);
+
+	/* the story file must not overrule a code review that said "not done" */
+	if (file_done && !sprint_done) {
+		char *comment = e ? review_comment(s, e) : NULL;
+		int open = verify_story_file_open_findings(out->story_file);
+
+		if (comment)
+			out->why = xstrfmt("sprint-status comment: %s", comment);
+		else if (open > 0)
+			out->why = xstrfmt("%d unchecked review finding%s in the story file", open,
+					   open == 1 ? "" : "s");
+		free(comment);
+		if (out->why)
+			file_done = false;
+	}
 
 	for (size_t i = 0; !out->verified && i < c->nsources; i++) {
 		if (c->sources[i] == VERIFY_SOURCE_SPRINT_STATUS && sprint_done) {
@@ -523,7 +748,7 @@ int verify_review_check(const char *root, const struct bmad_status *s, const cha
 		}
 	}
 	if (!out->verified)
-		out->reason = "workflow_not_complete";
+		out->reason = out->why ? "review_says_not_done" : "workflow_not_complete";
 	return 0;
 }
 
@@ -617,8 +842,13 @@ static json_t *review_object(const struct verify_review *r)
 		json_object_set_new(o, "source", json_string(r->source));
 	if (r->note)
 		json_object_set_new(o, "note", json_string(r->note));
+	if (r->file_note)
+		json_object_set_new(o, r->note ? "story_file_note" : "note",
+				    json_string(r->file_note));
 	if (r->reason)
 		json_object_set_new(o, "reason", json_string(r->reason));
+	if (r->why)
+		json_object_set_new(o, "why", json_string(r->why));
 	return o;
 }
 

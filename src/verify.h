@@ -10,6 +10,7 @@
 #include <stdbool.h>
 
 #include "config.h"
+#include "diag.h"
 #include "template.h"
 
 struct bmad_status;
@@ -101,7 +102,10 @@ struct verify_review {
 	char *story_file_status; /* its Status, or "unknown" */
 	const char *source;      /* "sprint-status.yaml" | "story-file" | NULL (not verified) */
 	const char *note;        /* "sprint_status_not_updated" or NULL */
-	const char *reason;      /* "workflow_not_complete" or NULL */
+	const char *reason;      /* "workflow_not_complete", "review_says_not_done" or NULL */
+	char *why;             /* review_says_not_done: which mark ("sprint-status comment: ...") */
+	char *file_note;       /* "several story files; chose X.md" or NULL */
+	struct diags warnings; /* BMAD's config that could not be used */
 };
 
 /*
@@ -133,7 +137,12 @@ int verify_contract_from(const struct strvec *sources, const struct strvec *done
  * defaults) and a sprint-status already loaded (s; NULL when there is
  * none): the sources are asked in the contract's order and the first that
  * says done decides; "note" is set when the story file decides while the
- * sprint-status does not say done. Returns 0 with *out filled, or -1 when
+ * sprint-status does not say done. The story file cannot decide when the
+ * sprint-status line's comment names the code review ("# Updated by
+ * bmad-code-review") or the story file has unchecked review findings
+ * (verify_story_file_open_findings): then reason is "review_says_not_done"
+ * and why names the mark. warnings gets BMAD configs that could not be
+ * used. Returns 0 with *out filled, or -1 when
  * story_key is not a valid key. Reads only the story file. *out is always
  * initialised.
  */
@@ -142,18 +151,38 @@ int verify_review_check(const char *root, const struct bmad_status *s, const cha
 void verify_review_release(struct verify_review *r);
 /*
  * The helper's object: {"verified","story","sprint_status",
- * "story_file_status", and "source" (+ "note") or "reason"}; newly allocated.
+ * "story_file_status", and "source" (+ "note") or "reason" (+ "why")}, and
+ * the story file's choice among several as "note" (or "story_file_note"
+ * when "note" is taken); newly allocated.
  */
 char *verify_review_json(const struct verify_review *r);
 
 /*
- * The story file of story_key under root:
- * _bmad-output/implementation-artifacts/<prefix>-*.md (1-2 matches
- * 1-2-reset.md, not 1-20-x.md), <key>.md preferred, else the first by name.
+ * The story file of story_key under root. The folders come from
+ * bmadcfg_story_dirs (BMAD's config, the sprint-status's story_location,
+ * the defaults), each with its subfolders two levels deep; the first
+ * folder holding a candidate decides. In it: <key>.md, else
+ * <prefix>-<slug>.md, else <prefix>-*.md (1-2 matches 1-2-reset.md, not
+ * 1-20-x.md nor the sub-story 1-2-1-x.md) that is not a companion file
+ * (validation reports, code reviews, summaries, retros, addenda, review
+ * findings, context files). Several alike: the shortest name, then byte
+ * order, and *note (when note is not NULL) says so: "several story files;
+ * chose X.md". status_file: the sprint-status (NULL: found under root).
+ * warnings (may be NULL) gets BMAD configs that could not be used.
  * Returns 0 with *path (newly allocated), 1 when there is none, -1 when
  * story_key is not a valid key.
  */
+int verify_story_file_locate(const char *root, const char *status_file, const char *story_key,
+			     char **path, char **note, struct diags *warnings);
+/* verify_story_file_locate with the sprint-status found, no note, no warnings. */
 int verify_story_file_find(const char *root, const char *story_key, char **path);
+/*
+ * The review findings of a story file still open: `- [ ] [Review]...` or
+ * `- [ ] [AI-Review]...` lines in a section whose heading contains
+ * "Review" (any case; its subsections included). Returns the count, or -1
+ * when the file cannot be read.
+ */
+int verify_story_file_open_findings(const char *path);
 /*
  * The Status of a story file: YAML frontmatter `Status:`/`status:`, else the
  * first body line `Status: x`, `**Status:** x`, `Status: **x**` (any case),

@@ -13,7 +13,9 @@ Binds 127.0.0.1 (port 0 by default: the kernel picks one), prints the port on
 stdout and writes it to --port-file (written to a temporary name and renamed,
 so a reader never sees half of it), then serves until killed. Each request is
 appended to --log as one JSON line: {"t", "cli", "method", "path", "status",
-"scenario", "summary"}.
+"scenario", "summary"}; a model request's summary holds "first_user", the
+text of its first user message (what the CLI made of the prompt: a skill's
+expansion, say), cut at FIRST_USER_MAX characters.
 
 Scenario file (missing or unreadable: "success" for both):
 
@@ -196,6 +198,27 @@ def last_user_has_tool_result(body):
     return False
 
 
+FIRST_USER_MAX = 8000
+
+
+def first_user_text(items):
+    """The text of the first user message of a Messages "messages" or a
+    Responses "input" list (its text blocks joined by newlines), at most
+    FIRST_USER_MAX characters: what the CLI made of the prompt."""
+    for m in items or []:
+        if not isinstance(m, dict) or m.get("role") != "user":
+            continue
+        c = m.get("content")
+        if isinstance(c, str):
+            return c[:FIRST_USER_MAX]
+        parts = []
+        for b in c if isinstance(c, list) else []:
+            if isinstance(b, dict) and isinstance(b.get("text"), str):
+                parts.append(b["text"])
+        return "\n".join(parts)[:FIRST_USER_MAX]
+    return ""
+
+
 def claude_message(body, step):
     """(content blocks, stop_reason) for a successful reply."""
     if step["name"] == "permission-denied" and not last_user_has_tool_result(body):
@@ -304,7 +327,8 @@ class Handler(BaseHTTPRequestHandler):
         summary = {"model": body.get("model"), "stream": bool(body.get("stream")),
                    "messages": len(body.get("messages") or []),
                    "tools": len(body.get("tools") or []),
-                   "tool_result": last_user_has_tool_result(body)}
+                   "tool_result": last_user_has_tool_result(body),
+                   "first_user": first_user_text(body.get("messages"))}
         status = 200
         ra = str(step.get("retry_after", 1))
         if name == "usage-limit":
@@ -407,7 +431,8 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(float(step["delay"]))
         name = step["name"]
         summary = {"model": body.get("model"), "stream": bool(body.get("stream")),
-                   "input": len(body.get("input") or []), "tools": len(body.get("tools") or [])}
+                   "input": len(body.get("input") or []), "tools": len(body.get("tools") or []),
+                   "first_user": first_user_text(body.get("input"))}
         status = 200
         rid = "req_mock" + uuid.uuid4().hex[:20]
         if name == "usage-limit":

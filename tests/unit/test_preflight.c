@@ -336,12 +336,76 @@ static void test_print(void **state)
 	preflight_release(&pf);
 }
 
+/* The bmad workflow invokes BMAD: a claude or codex preset needs it installed. */
+static void test_bmad_install(void **state)
+{
+	struct fx *f = *state;
+	struct sprint *sp = NULL;
+	struct preflight pf = PREFLIGHT_INIT;
+	struct diags d = DIAGS_INIT;
+	char *path = path_join(f->dir, "sprint.yaml");
+	int i;
+
+	setenv("AUTOMATOR_DATA_DIR", TEST_SOURCE_DIR, 1);
+	unsetenv("CODEX_HOME");
+	put(f->dir, "sprint.yaml",
+	    "root: .\n"
+	    "workflow: bmad\n"
+	    "agent: cl\n"
+	    "agents:\n"
+	    "  cl:\n"
+	    "    command: [cl-prog-xyz, \"{prompt}\"]\n"
+	    "    output: claude-stream-json\n"
+	    "    fallback: cx\n"
+	    "  cx:\n"
+	    "    command: [codex, \"{prompt}\"]\n"
+	    "  fk:\n"
+	    "    command: [fk-prog-xyz, \"{prompt}\"]\n"
+	    "stories:\n"
+	    "  - id: \"1.1\"\n",
+	    0644);
+	if (sprint_load(path, &sp, &d) < 0)
+		fail_msg("sprint_load: %s", d.n ? d.v[0].msg : "?");
+	diags_release(&d);
+
+	preflight_check(sp, NULL, NULL, &pf);
+	i = find(&pf, PREFLIGHT_ERROR,
+		 "agent preset 'cl' needs the BMAD method installed for Claude Code in ");
+	assert_true(i >= 0);
+	assert_non_null(strstr(pf.v[i].message, "workflow 'bmad'"));
+	assert_non_null(strstr(pf.v[i].message, ".claude/skills/bmad-*/SKILL.md"));
+	assert_non_null(strstr(pf.v[i].hint, "npx bmad-method install"));
+	i = find(&pf, PREFLIGHT_WARNING,
+		 "fallback agent preset 'cx' of 'cl' needs the BMAD method installed for Codex");
+	assert_true(i >= 0);
+	preflight_release(&pf);
+
+	/* an agent that is neither needs no install */
+	preflight_check(sp, "fk", NULL, &pf);
+	assert_int_equal(find(&pf, PREFLIGHT_ERROR, "BMAD"), -1);
+	preflight_release(&pf);
+
+	/* Claude Code skills satisfy the claude preset, not its codex fallback */
+	mkdir_in(f->dir, ".claude");
+	mkdir_in(f->dir, ".claude/skills");
+	mkdir_in(f->dir, ".claude/skills/bmad-dev-story");
+	put(f->dir, ".claude/skills/bmad-dev-story/SKILL.md", "---\nname: bmad-dev-story\n---\n",
+	    0644);
+	preflight_check(sp, NULL, NULL, &pf);
+	assert_int_equal(find(&pf, PREFLIGHT_ERROR, "BMAD"), -1);
+	assert_true(find(&pf, PREFLIGHT_WARNING, "'cx' of 'cl' needs the BMAD method") >= 0);
+	preflight_release(&pf);
+	sprint_free(sp);
+	free(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_which, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_string_is_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_findings, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bmad_install, setup, teardown),
 		cmocka_unit_test(test_print),
 	};
 

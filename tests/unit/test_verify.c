@@ -340,6 +340,178 @@ static void test_story_file_forms(void **state)
 	free(path);
 }
 
+/* The story file story_key finds (its name), or NULL; *note gets the note. */
+static char *found_name(struct fx *f, const char *key, char **note)
+{
+	char *path = NULL, *name;
+
+	if (verify_story_file_locate(f->root, NULL, key, &path, note, NULL) != 0)
+		return NULL;
+	name = xstrdup(strrchr(path, '/') + 1);
+	free(path);
+	return name;
+}
+
+static void expect_found(struct fx *f, const char *key, const char *want, const char *want_note)
+{
+	char *note = NULL, *name = found_name(f, key, &note);
+
+	if (!want) {
+		assert_null(name);
+	} else {
+		assert_non_null(name);
+		assert_string_equal(name, want);
+	}
+	if (want_note) {
+		assert_non_null(note);
+		assert_string_equal(note, want_note);
+	} else {
+		assert_null(note);
+	}
+	free(name);
+	free(note);
+}
+
+static void test_story_file_layout(void **state)
+{
+	struct fx *f = *state;
+
+	/* companions are never the story file */
+	put(f->root, ART "/4-1-x.validation-report.md", "Status: done\n");
+	put(f->root, ART "/4-1-code-review.md", "Status: done\n");
+	put(f->root, ART "/4-1-implementation-summary.md", "Status: done\n");
+	put(f->root, ART "/4-1-retro.md", "Status: done\n");
+	put(f->root, ART "/4-1-x.addendum.md", "Status: done\n");
+	put(f->root, ART "/4-1-review-findings-2.md", "Status: done\n");
+	put(f->root, ART "/4-1-context.md", "Status: done\n");
+	put(f->root, ART "/4-1-x.context.md", "Status: done\n");
+	expect_found(f, "4.1", NULL, NULL);
+	put(f->root, ART "/4-1-export-all-the-reports.md", "Status: done\n");
+	expect_found(f, "4.1", "4-1-export-all-the-reports.md", NULL);
+	expect_found(f, "4-1-export", "4-1-export-all-the-reports.md", NULL);
+	/* several alike: the shortest name, then byte order, with a note */
+	put(f->root, ART "/4-1-zz.md", "Status: done\n");
+	put(f->root, ART "/4-1-yy.md", "Status: done\n");
+	expect_found(f, "4.1", "4-1-yy.md", "several story files; chose 4-1-yy.md");
+	/* the key's own file first, then <prefix>-<slug>.md */
+	put(f->root, ART "/4-1-zz-long.md", "Status: done\n");
+	expect_found(f, "4-1-zz-long", "4-1-zz-long.md", NULL);
+	/* a key without a slug: CORE-001.md, not the retro notes */
+	put(f->root, ART "/CORE-001-retro-2026-03-15.md", "Status: done\n");
+	expect_found(f, "CORE-001", NULL, NULL);
+	put(f->root, ART "/CORE-001.md", "Status: done\n");
+	expect_found(f, "CORE-001", "CORE-001.md", NULL);
+	/* subfolders, two levels deep, not three */
+	mkdirs(f->root, ART "/stories/epic-6/deeper");
+	put(f->root, ART "/stories/5-1-a.md", "Status: done\n");
+	put(f->root, ART "/stories/epic-6/6-1-b.md", "Status: done\n");
+	put(f->root, ART "/stories/epic-6/deeper/6-2-c.md", "Status: done\n");
+	expect_found(f, "5.1", "5-1-a.md", NULL);
+	expect_found(f, "6-1-b", "6-1-b.md", NULL);
+	expect_found(f, "6.2", NULL, NULL);
+	/* the same name in two subfolders: byte order of the paths, with a note */
+	mkdirs(f->root, ART "/epic-5");
+	put(f->root, ART "/epic-5/5-1-a.md", "Status: review\n");
+	expect_found(f, "5-1-a", "5-1-a.md", "several story files; chose 5-1-a.md");
+	/* a configured folder comes first */
+	mkdirs(f->root, "_bmad/bmm");
+	mkdirs(f->root, "work/stories");
+	put(f->root, "_bmad/bmm/config.yaml",
+	    "# BMM Module Configuration\nproject_name: t\n"
+	    "implementation_artifacts: '{project-root}/" ART "'\n"
+	    "story_location: '{project-root}/work/stories'\n");
+	put(f->root, "work/stories/5-1-configured.md", "Status: done\n");
+	expect_found(f, "5.1", "5-1-configured.md", NULL);
+	/* older BMAD: docs/stories */
+	mkdirs(f->root, "docs/stories");
+	put(f->root, "docs/stories/9-1-old.md", "Status: done\n");
+	expect_found(f, "9.1", "9-1-old.md", NULL);
+}
+
+static void review(struct fx *f, const char *key, struct verify_review *r)
+{
+	char *cause = NULL;
+
+	assert_int_equal(verify_review_status(f->root, NULL, key, r, &cause), 0);
+	assert_null(cause);
+}
+
+static void test_review_says_not_done(void **state)
+{
+	struct fx *f = *state;
+	struct verify_review r;
+	char *json;
+
+	put(f->root, ART "/sprint-status.yaml",
+	    "development_status:\n"
+	    "  7-1-a: in-progress  # Updated by BMAD-Code-Review 2026-03-29\n"
+	    "  7-2-b: review\n"
+	    "  7-3-c: review  # moved by dev-story\n"
+	    "  7-4-d: \"review\" # code-review: changes requested\n"
+	    "  7-5-e: {status: review}  # updated by code-review\n");
+	put(f->root, ART "/7-1-a.md", "# Story\n\nStatus: done\n");
+	put(f->root, ART "/7-2-b.md",
+	    "# Story\n\nStatus: done\n\n## Tasks\n\n- [ ] [Review] not under a review heading\n\n"
+	    "## Senior Developer Review (AI)\n\n### Action Items\n\n"
+	    "- [ ] [AI-Review][High] one\n- [x] [AI-Review][Low] fixed\n"
+	    "  - [ ] [Review][Patch] two\n```\n- [ ] [Review] fenced\n```\n"
+	    "* [ ] [review] three\n\n## Dev Notes\n\n- [ ] [Review] after the section\n");
+	put(f->root, ART "/7-3-c.md",
+	    "# Story\n\nStatus: done\n\n### Review Findings\n\n- [x] [Review][Patch] done\n");
+	put(f->root, ART "/7-4-d.md", "# Story\n\nStatus: done\n");
+	put(f->root, ART "/7-5-e.md", "# Story\n\nStatus: done\n");
+
+	review(f, "7.1", &r);
+	assert_false(r.verified);
+	assert_string_equal(r.reason, "review_says_not_done");
+	assert_string_equal(r.why, "sprint-status comment: Updated by BMAD-Code-Review 2026-03-29");
+	json = verify_review_json(&r);
+	assert_string_equal(json, "{\"verified\":false,\"story\":\"7-1-a\",\"sprint_status\":"
+				  "\"in-progress\",\"story_file_status\":\"done\",\"reason\":"
+				  "\"review_says_not_done\",\"why\":\"sprint-status comment: "
+				  "Updated by BMAD-Code-Review 2026-03-29\"}");
+	free(json);
+	verify_review_release(&r);
+
+	{
+		char *p = path_join(f->root, ART "/7-2-b.md");
+
+		assert_int_equal(verify_story_file_open_findings(p), 3);
+		free(p);
+	}
+	review(f, "7.2", &r);
+	assert_false(r.verified);
+	assert_string_equal(r.reason, "review_says_not_done");
+	assert_string_equal(r.why, "3 unchecked review findings in the story file");
+	verify_review_release(&r);
+
+	/* no review mark: the story file's done stands */
+	review(f, "7.3", &r);
+	assert_true(r.verified);
+	assert_string_equal(r.source, "story-file");
+	assert_string_equal(r.note, "sprint_status_not_updated");
+	assert_null(r.why);
+	verify_review_release(&r);
+
+	/* quoted and nested values keep their comment */
+	review(f, "7.4", &r);
+	assert_false(r.verified);
+	assert_string_equal(r.why, "sprint-status comment: code-review: changes requested");
+	verify_review_release(&r);
+	review(f, "7.5", &r);
+	assert_false(r.verified);
+	assert_string_equal(r.why, "sprint-status comment: updated by code-review");
+	verify_review_release(&r);
+
+	/* the sprint-status saying done is never overruled */
+	put(f->root, ART "/sprint-status.yaml",
+	    "development_status:\n  7-2-b: done  # Updated by bmad-code-review\n");
+	review(f, "7.2", &r);
+	assert_true(r.verified);
+	assert_string_equal(r.source, "sprint-status.yaml");
+	verify_review_release(&r);
+}
+
 static void test_story_artifact(void **state)
 {
 	struct fx *f = *state;
@@ -490,6 +662,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_review_sprint_status, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_review_story_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_story_file_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_story_file_layout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_review_says_not_done, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_story_artifact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_epic_complete, setup, teardown),

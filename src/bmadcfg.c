@@ -1,0 +1,227 @@
+/*
+ * bmadcfg.c: BMAD's configuration, read for the paths automator needs (the
+ * story folders). Lenient: these files are BMAD's, not ours; a file that
+ * does not parse is a warning and the defaults apply.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bmadcfg.h"
+#include "ydoc.h"
+
+/* BMAD's config files and the keys naming story folders, most specific first. */
+static const struct {
+	const char *file;
+	const char *keys[2];
+	bool alternative; /* skipped when an earlier file of the same kind was read */
+} config_files[] = {
+	{ "_bmad/bmm/config.yaml", { "story_location", "implementation_artifacts" }, false },
+	{ "bmad/bmm/config.yaml", { "story_location", "implementation_artifacts" }, true },
+	{ ".bmad-core/core-config.yaml", { "devStoryLocation", NULL }, false },
+};
+
+static const char *const default_dirs[] = {
+	"_bmad-output/implementation-artifacts",
+	"_bmad-output",
+	"docs/stories",
+};
+
+/* Adds root/rel (or rel when absolute) to dirs unless it is there already. */
+static void add_dir(const char *root, const char *rel, struct strvec *dirs, size_t *added)
+{
+	char *p;
+	size_t n;
+
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2 + strspn(rel + 2, "/");
+	if (!strcmp(rel, "."))
+		rel = "";
+	p = *rel ? path_join(root, rel) : xstrdup(root);
+	n = strlen(p);
+	while (n > 1 && p[n - 1] == '/')
+		p[--n] = '\0';
+	for (size_t i = 0; i < dirs->n; i++) {
+		if (!strcmp(dirs->v[i], p)) {
+			free(p);
+			return;
+		}
+	}
+	strvec_push_nodup(dirs, p);
+	(*added)++;
+}
+
+/* The string value of key in map, or NULL. */
+static const char *scalar(const struct ynode *map, const char *key)
+{
+	const struct ynode *v = ynode_get(map, key);
+
+	return v && v->kind == YN_SCALAR && !ynode_is_null(v) && *v->str ? v->str : NULL;
+}
+
+/*
+ * v with {project-root} removed (the value is then relative to root) and
+ * {key} replaced by map's key (one level); newly allocated, or NULL when a
+ * placeholder cannot be resolved.
+ */
+static char *expand(const char *v, const struct ynode *map, int depth)
+{
+	struct buf b = BUF_INIT;
+	const char *p = v;
+
+	while (*p) {
+		const char *open = strchr(p, '{'), *close;
+
+		if (!open) {
+			buf_adds(&b, p);
+			break;
+		}
+		close = strchr(open, '}');
+		if (!close)
+			goto fail;
+		buf_add(&b, p, (size_t)(open - p));
+		if (!strncmp(open, "{project-root}", 14)) {
+			/* relative to root from here on */
+			if (open != v)
+				goto fail;
+			close += strspn(close + 1, "/");
+		} else {
+			char *name = xstrndup(open + 1, (size_t)(close - open - 1));
+			const char *sub = depth ? NULL : scalar(map, name);
+			char *x = sub ? expand(sub, map, depth + 1) : NULL;
+
+			free(name);
+			if (!x)
+				goto fail;
+			buf_adds(&b, x);
+			free(x);
+		}
+		p = close + 1;
+	}
+	{
+		char *r = xstrdup(buf_str(&b));
+
+		buf_release(&b);
+		return r;
+	}
+fail:
+	buf_release(&b);
+	return NULL;
+}
+
+/* Adds the folders config file path names; returns false when it does not exist. */
+static bool read_config(const char *root, size_t which, struct strvec *dirs, struct diags *warnings,
+			size_t *added)
+{
+	char *path = path_join(root, config_files[which].file);
+	struct ydoc doc;
+	struct diags d = DIAGS_INIT;
+	struct stat st;
+
+	memset(&doc, 0, sizeof(doc));
+	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+		free(path);
+		return false;
+	}
+	if (ydoc_load_flags(&doc, path, YDOC_DUPLICATE_KEYS, &d) < 0) {
+		if (warnings) {
+			char *why = d.n ? xstrdup(d.v[0].msg) : xstrdup("cannot be read");
+
+			diags_add(warnings, path, d.n ? d.v[0].line : 0, d.n ? d.v[0].col : 0,
+				  "BMAD config not used (%s): default story folders apply", why);
+			free(why);
+		}
+		diags_release(&d);
+		free(path);
+		return true;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(config_files[which].keys); i++) {
+		const char *key = config_files[which].keys[i];
+		const struct ynode *v = key && doc.root ? ynode_get(doc.root, key) : NULL;
+		char *x;
+
+		if (!v || v->kind != YN_SCALAR || ynode_is_null(v) || !*v->str)
+			continue;
+		x = expand(v->str, doc.root, 0);
+		if (!x) {
+			if (warnings)
+				diags_add(warnings, path, v->line, v->col,
+					  "cannot resolve %s '%s': not used", key, v->str);
+			continue;
+		}
+		add_dir(root, x, dirs, added);
+		free(x);
+	}
+	ydoc_release(&doc);
+	diags_release(&d);
+	free(path);
+	return true;
+}
+
+/* The sprint-status's top-level story_location: value, read line by line. */
+static void status_location(const char *root, const char *status_file, struct strvec *dirs,
+			    size_t *added)
+{
+	char *path, *text;
+	const char *p;
+
+	if (!status_file)
+		return;
+	path = path_join(root, status_file);
+	if (read_file(path, &text, NULL) < 0) {
+		free(path);
+		return;
+	}
+	for (p = text; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+
+		if (!strncmp(p, "story_location:", 15)) {
+			const char *v = p + 15, *end = p + len, *hash;
+			char *val, *x;
+
+			v += strspn(v, " \t");
+			/* a comment after the value */
+			for (hash = v; hash < end && !(*hash == '#' && hash > v &&
+						       (hash[-1] == ' ' || hash[-1] == '\t'));
+			     hash++)
+				;
+			end = hash;
+			while (end > v && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r'))
+				end--;
+			if (end - v >= 2 && (*v == '"' || *v == '\'') && end[-1] == *v) {
+				v++;
+				end--;
+			}
+			val = xstrndup(v, (size_t)(end - v));
+			x = *val ? expand(val, NULL, 1) : NULL;
+			if (x)
+				add_dir(root, x, dirs, added);
+			free(x);
+			free(val);
+			break;
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	free(text);
+	free(path);
+}
+
+size_t bmadcfg_story_dirs(const char *root, const char *status_file, struct strvec *dirs,
+			  struct diags *warnings)
+{
+	size_t added = 0;
+	bool read = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(config_files); i++) {
+		if (config_files[i].alternative && read)
+			continue;
+		read = read_config(root, i, dirs, warnings, &added);
+	}
+	status_location(root, status_file, dirs, &added);
+	for (size_t i = 0; i < ARRAY_SIZE(default_dirs); i++)
+		add_dir(root, default_dirs[i], dirs, &added);
+	return added;
+}
