@@ -236,7 +236,7 @@ int cmd_status_exec(int argc, char **argv)
 	if (!v.have_run) {
 		if (opts[1].seen)
 			puts("{\"run\":null,\"counts\":{},\"stories\":[],\"escalation\":"
-			     "{\"required\":false,\"signals\":[]}}");
+			     "{\"required\":false,\"signals\":[]},\"warnings\":[]}");
 		else
 			printf("no runs yet in %s\n", v.root);
 		view_close(&v);
@@ -284,6 +284,7 @@ int cmd_status_exec(int argc, char **argv)
 			 "stories", stories, "escalation", "required", required, "signals",
 			 json_incref(oe.signals));
 	status_usage_add(v.st, v.run.id, stories, root);
+	status_warnings_add(v.run.root, root);
 	if (opts[1].seen) {
 		char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
 

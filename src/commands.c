@@ -99,7 +99,8 @@ const struct cmd automator_cmds[] = {
 	  "snapshot other tools read: {run, counts, stories: [{id, key, position,\n"
 	  "state, step, attempt, cycle, session, log, escalation_reasons, usage,\n"
 	  "and while WAITING waiting_until, waiting_reason}], escalation:\n"
-	  "{required, signals: [{story, trigger, category}]}, usage}; usage is\n"
+	  "{required, signals: [{story, trigger, category}]}, usage, warnings};\n"
+	  "warnings are the BMAD sprint-status's ('file:line:col: warning: ...'); usage is\n"
 	  "{sessions, cost_usd, input_tokens, output_tokens, cache_read_tokens,\n"
 	  "cache_write_tokens, turns, duration_ms} as the agents reported it.\n\n"
 	  "Exit status: 0, 64 usage (also: no project here).\n",

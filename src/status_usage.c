@@ -5,7 +5,10 @@
 #include <jansson.h>
 #include <string.h>
 
+#include "bmad.h"
+#include "diag.h"
 #include "status_usage.h"
+#include "statusedit.h"
 #include "store.h"
 #include "util.h"
 
@@ -94,4 +97,36 @@ void status_usage_add(struct store *st, const char *run_id, json_t *stories, jso
 	}
 	json_object_set_new(root, "usage", usage_json(&c.sum));
 	json_decref(c.by_story);
+}
+
+/* Appends s (newly allocated; freed here) to list. */
+static void append_owned(json_t *list, char *s)
+{
+	json_t *v = json_string(s); /* NULL for invalid UTF-8 */
+
+	json_array_append_new(list, v ? v : json_string("(a warning that is not UTF-8)"));
+	free(s);
+}
+
+void status_warnings_add(const char *project_root, json_t *root)
+{
+	json_t *list = json_array();
+	struct diags d = DIAGS_INIT;
+	struct bmad_status *bs;
+	char *path = NULL;
+
+	if (project_root && statusedit_find_file(project_root, &path) == 0) {
+		if (bmad_status_load(path, &bs, &d) == 0) {
+			for (size_t i = 0; i < bs->warnings.n; i++)
+				append_owned(list, diag_format_warning(&bs->warnings.v[i]));
+			bmad_status_free(bs);
+		} else {
+			/* it could not be read at all: say so, as the run would */
+			for (size_t i = 0; i < d.n; i++)
+				append_owned(list, diag_format(&d.v[i]));
+		}
+	}
+	json_object_set_new(root, "warnings", list);
+	diags_release(&d);
+	free(path);
 }

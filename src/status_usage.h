@@ -1,7 +1,8 @@
 /*
  * status_usage.h: what `automator status` adds about the agents' services
  * and cost: each story's wait (waiting_until, waiting_reason) and usage,
- * and the run's usage totals, from the store (store_usage.c).
+ * and the run's usage totals, from the store (store_usage.c); and the
+ * warnings of the project's BMAD sprint-status.
  */
 #ifndef AU_STATUS_USAGE_H
 #define AU_STATUS_USAGE_H
@@ -17,5 +18,12 @@ struct store;
  */
 void status_usage_add(struct store *st, const char *run_id, struct json_t *stories,
 		      struct json_t *root);
+
+/*
+ * Adds "warnings" to root: what the BMAD sprint-status of the project at
+ * project_root (when it has one) could not be read as, one
+ * "file:line:col: warning: ..." string each; [] when none.
+ */
+void status_warnings_add(const char *project_root, struct json_t *root);
 
 #endif

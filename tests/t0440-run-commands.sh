@@ -61,7 +61,8 @@ status_json "$P" >"$TMP/status.json" || fail "status --json failed"
 python3 - "$TMP/status.json" <<'PY' || fail "status --json fields"
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert set(s) == {"run", "counts", "stories", "escalation", "usage"}, set(s)
+assert set(s) == {"run", "counts", "stories", "escalation", "usage", "warnings"}, set(s)
+assert s["warnings"] == [], s["warnings"]
 ukeys = {"sessions", "cost_usd", "input_tokens", "output_tokens", "cache_read_tokens",
          "cache_write_tokens", "turns", "duration_ms"}
 assert set(s["usage"]) == ukeys, s["usage"]

@@ -8,7 +8,7 @@
 # their full key and, without a title:, the key's slug as title, in the
 # rendered prompt; an unreadable status_file is a warning, not an error.
 . "$(dirname "$0")/lib.sh"
-need tmux git python3
+need tmux git python3 jq
 
 P=$TMP/ledger
 make_project "$P" "$AUTOMATOR_DATA_DIR/tests/fixtures/bmad-queue"
@@ -94,6 +94,15 @@ grep -qx 'Implement story 1.2 (key 1-2-lend-a-book, prefix 1-2): lend-a-book' "$
 pr=$AUTOMATOR_FAKE_LOG_DIR/1.5-dev-1.prompt
 grep -qx 'Implement story 1.5 (key 1-5-archive-an-account, prefix 1-5): Archive old accounts' "$pr" ||
 	fail "prompt: $(sed -n 2p "$pr")"
+
+# status --json: the sprint-status's warnings (none; then a duplicate key)
+status_json "$P" >"$TMP/st.json" || fail "status --json failed"
+[ "$(jq -c .warnings "$TMP/st.json")" = "[]" ] || fail "warnings: $(jq -c .warnings "$TMP/st.json")"
+printf '  epic-2-retrospective: optional\n' >>"$P/$art/sprint-status.yaml"
+status_json "$P" >"$TMP/st.json" || fail "status --json failed"
+jq -e '.warnings | length == 1 and (.[0] | test("sprint-status.yaml:[0-9]+:[0-9]+: warning: .*epic-2-retrospective"))' \
+	"$TMP/st.json" >/dev/null || fail "no duplicate-key warning in status --json: $(jq -c .warnings "$TMP/st.json")"
+git -C "$P" checkout -q -- "$art/sprint-status.yaml" 2>/dev/null || true
 
 # an unreadable status_file: a warning, today's key and title
 sed 's#^status_file: .*#status_file: missing/sprint-status.yaml#' "$P/sprint.yaml" >"$P/sprint-missing.yaml"
