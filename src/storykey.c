@@ -53,20 +53,13 @@ bool storykey_key_ok(const char *s)
 		return false;
 	for (size_t i = 0; i < n;) {
 		unsigned char c = (unsigned char)s[i];
-		size_t need = c < 0x80             ? 0
-			      : (c & 0xe0) == 0xc0 ? 1
-			      : (c & 0xf0) == 0xe0 ? 2
-			      : (c & 0xf8) == 0xf0 ? 3
-						   : 4;
+		size_t seq = utf8_seq_len(s, i, n);
 
-		if (need == 4 || (need == 1 && c < 0xc2) || i + need >= n + (need ? 0 : 1))
+		if (!seq)
 			return false;
-		for (size_t k = 1; k <= need; k++)
-			if (((unsigned char)s[i + k] & 0xc0) != 0x80)
-				return false;
-		if (!need && (c <= ' ' || c == 0x7f || c == '/' || c == '\\'))
+		if (seq == 1 && (c <= ' ' || c == 0x7f || c == '/' || c == '\\'))
 			return false;
-		i += need + 1;
+		i += seq;
 	}
 	return true;
 }

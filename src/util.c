@@ -194,6 +194,23 @@ void strvec_release(struct strvec *sv)
 	sv->n = sv->cap = 0;
 }
 
+size_t utf8_seq_len(const char *s, size_t i, size_t len)
+{
+	unsigned char c = (unsigned char)s[i];
+	size_t need = c < 0x80             ? 0
+		      : (c & 0xe0) == 0xc0 ? 1
+		      : (c & 0xf0) == 0xe0 ? 2
+		      : (c & 0xf8) == 0xf0 ? 3
+					   : 4;
+
+	if (need == 4 || (need == 1 && c < 0xc2) || i + need >= len + (need ? 0 : 1))
+		return 0;
+	for (size_t k = 1; k <= need; k++)
+		if (((unsigned char)s[i + k] & 0xc0) != 0x80)
+			return 0;
+	return need + 1;
+}
+
 bool str_starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -78,6 +78,12 @@ void strvec_push_nodup(struct strvec *sv, char *s);
 void strvec_release(struct strvec *sv);
 
 bool str_starts_with(const char *s, const char *prefix);
+/*
+ * Length of the UTF-8 sequence starting at s[i] (1 to 4 bytes) when s[0..len)
+ * holds it whole and well-formed (lead byte, no C0/C1 overlong lead,
+ * continuation bytes), else 0.
+ */
+size_t utf8_seq_len(const char *s, size_t i, size_t len);
 bool str_ends_with(const char *s, const char *suffix);
 /* Levenshtein distance, capped at limit + 1 (for did-you-mean hints). */
 size_t str_distance(const char *a, const char *b, size_t limit);

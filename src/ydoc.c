@@ -235,22 +235,14 @@ static int check_text(const char *file, const char *text, size_t len, struct dia
 		return diag_error(d, file, line, col, "binary data (NUL byte) in a text file");
 	}
 	for (size_t i = 0; i < len;) {
-		unsigned char c = (unsigned char)text[i];
-		size_t need = c < 0x80             ? 0
-			      : (c & 0xe0) == 0xc0 ? 1
-			      : (c & 0xf0) == 0xe0 ? 2
-			      : (c & 0xf8) == 0xf0 ? 3
-						   : 4;
-		bool bad = need == 4 || (need == 1 && c < 0xc2) || i + need >= len + (need ? 0 : 1);
+		size_t seq = utf8_seq_len(text, i, len);
 
-		for (size_t k = 1; !bad && k <= need; k++)
-			bad = ((unsigned char)text[i + k] & 0xc0) != 0x80;
-		if (bad) {
+		if (!seq) {
 			text_position(text, i, &line, &col);
 			return diag_error(d, file, line, col, "not valid UTF-8 text (byte 0x%02x)",
-					  c);
+					  (unsigned char)text[i]);
 		}
-		i += need + 1;
+		i += seq;
 	}
 	return 0;
 }
