@@ -21,6 +21,7 @@
 #include "commands.h"
 #include "config.h"
 #include "diag.h"
+#include "jsonx.h"
 #include "project.h"
 #include "statusedit.h"
 #include "storykey.h"
@@ -42,23 +43,6 @@ static void print_json(json_t *v)
 	json_decref(v);
 }
 
-/* A JSON string of s; bytes that are not valid UTF-8 become '?'. */
-static json_t *jstr(const char *s)
-{
-	json_t *v = json_string(s);
-	char *copy;
-
-	if (v)
-		return v;
-	copy = xstrdup(s);
-	for (char *p = copy; *p; p++)
-		if ((unsigned char)*p >= 0x80)
-			*p = '?';
-	v = json_string(copy);
-	free(copy);
-	return v;
-}
-
 /* {HEAD:false,"reason":REASON} plus "input":input when input is not NULL. */
 static json_t *negative(const char *head, const char *reason, const char *input)
 {
@@ -67,7 +51,7 @@ static json_t *negative(const char *head, const char *reason, const char *input)
 	json_object_set_new(o, head, json_false());
 	json_object_set_new(o, "reason", json_string(reason));
 	if (input)
-		json_object_set_new(o, "input", jstr(input));
+		json_object_set_new(o, "input", jsonx_str(input));
 	return o;
 }
 
@@ -126,19 +110,7 @@ static int load_sprint_status(const char *root, char **path, struct bmad_status 
 /* Adds "warnings":[...] to o when s has any; returns o. */
 static json_t *with_warnings(json_t *o, const struct bmad_status *s)
 {
-	json_t *a;
-
-	if (!o || !s || !s->warnings.n)
-		return o;
-	a = json_array();
-	for (size_t i = 0; i < s->warnings.n; i++) {
-		char *w = diag_format_warning(&s->warnings.v[i]);
-
-		json_array_append_new(a, jstr(w));
-		free(w);
-	}
-	json_object_set_new(o, "warnings", a);
-	return o;
+	return s ? jsonx_add_warnings(o, &s->warnings) : o;
 }
 
 /*
@@ -147,23 +119,9 @@ static json_t *with_warnings(json_t *o, const struct bmad_status *s)
  */
 static json_t *with_config_warnings(json_t *o, const struct diags *w)
 {
-	json_t *a;
-
-	if (!o || !w->n)
-		return o;
-	diags_print_warnings(w, stderr);
-	a = json_object_get(o, "warnings");
-	if (!a) {
-		a = json_array();
-		json_object_set_new(o, "warnings", a);
-	}
-	for (size_t i = 0; i < w->n; i++) {
-		char *m = diag_format_warning(&w->v[i]);
-
-		json_array_append_new(a, jstr(m));
-		free(m);
-	}
-	return o;
+	if (o && w->n)
+		diags_print_warnings(w, stderr);
+	return jsonx_add_warnings(o, w);
 }
 
 /* The keys of the n entries v, as a JSON array. */
@@ -172,7 +130,7 @@ static json_t *keys_json(const struct bmad_entry **v, size_t n)
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, jstr(v[i]->key));
+		json_array_append_new(a, jsonx_str(v[i]->key));
 	return a;
 }
 
@@ -490,7 +448,7 @@ static int run_step(const struct cmd *c, const struct sprint *sp, const struct s
 		fprintf(stderr, "%s %s: the %s verifier could not run: %s\n", progname, c->name,
 			st->name, cause);
 		o = negative("verified", "cannot_verify", NULL);
-		json_object_set_new(o, "error", jstr(cause));
+		json_object_set_new(o, "error", jsonx_str(cause));
 		free(cause);
 		ret = report(o, EXIT_DATAERR);
 	} else {
@@ -575,7 +533,7 @@ int cmd_verify_step_exec(int argc, char **argv)
 		} else {
 			o = json_object();
 			json_object_set_new(o, "verified", json_false());
-			json_object_set_new(o, "story", jstr(pos[1]));
+			json_object_set_new(o, "story", jsonx_str(pos[1]));
 			json_object_set_new(o, "reason", json_string("story_not_in_sprint"));
 		}
 		ret = report(o, EXIT_NEGATIVE);
@@ -620,7 +578,7 @@ static int status_get(const char *root, const char *key)
 	if (rc > 0) {
 		o = json_object();
 		json_object_set_new(o, "found", json_false());
-		json_object_set_new(o, "story", jstr(key));
+		json_object_set_new(o, "story", jsonx_str(key));
 		json_object_set_new(o, "status", json_string("not_found"));
 		json_object_set_new(o, "reason", json_string("sprint_status_not_found"));
 		return report(o, EXIT_NEGATIVE);
@@ -638,15 +596,15 @@ static int status_get(const char *root, const char *key)
 			progname, key, n);
 		o = json_object();
 		json_object_set_new(o, "found", json_false());
-		json_object_set_new(o, "story", jstr(key));
+		json_object_set_new(o, "story", jsonx_str(key));
 		json_object_set_new(o, "reason", json_string("ambiguous_key"));
 		json_object_set_new(o, "candidates", keys_json(cand, n));
 		ret = EXIT_NEGATIVE;
 	} else if (e) {
 		o = json_object();
 		json_object_set_new(o, "found", json_true());
-		json_object_set_new(o, "story", jstr(e->key));
-		json_object_set_new(o, "status", jstr(e->status));
+		json_object_set_new(o, "story", jsonx_str(e->key));
+		json_object_set_new(o, "status", jsonx_str(e->status));
 		json_object_set_new(o, "done", json_boolean(bmad_status_is_done(e->status)));
 		if (n > 1)
 			json_object_set_new(o, "candidates", keys_json(cand, n));
@@ -654,7 +612,7 @@ static int status_get(const char *root, const char *key)
 	} else {
 		o = json_object();
 		json_object_set_new(o, "found", json_false());
-		json_object_set_new(o, "story", jstr(key));
+		json_object_set_new(o, "story", jsonx_str(key));
 		json_object_set_new(o, "status", json_string("not_found"));
 		ret = EXIT_NEGATIVE;
 	}
@@ -681,7 +639,7 @@ static json_t *epic_negative(const char *epic, const char *reason)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "ok", json_false());
-	json_object_set_new(o, "epic", jstr(epic));
+	json_object_set_new(o, "epic", jsonx_str(epic));
 	json_object_set_new(o, "reason", json_string(reason));
 	return o;
 }
@@ -714,8 +672,8 @@ static int status_check_epic(const char *root, const char *arg)
 		total++;
 		done += bmad_status_is_done(e->status);
 		o = json_object();
-		json_object_set_new(o, "story", jstr(e->key));
-		json_object_set_new(o, "status", jstr(e->status));
+		json_object_set_new(o, "story", jsonx_str(e->key));
+		json_object_set_new(o, "status", jsonx_str(e->status));
 		json_object_set_new(o, "done", json_boolean(bmad_status_is_done(e->status)));
 		json_array_append_new(stories, o);
 	}
@@ -728,7 +686,7 @@ static int status_check_epic(const char *root, const char *arg)
 	}
 	o = json_object();
 	json_object_set_new(o, "ok", json_true());
-	json_object_set_new(o, "epic", jstr(epic));
+	json_object_set_new(o, "epic", jsonx_str(epic));
 	json_object_set_new(o, "allStoriesDone", json_boolean(total > 0 && done == total));
 	json_object_set_new(o, "total", json_integer((json_int_t)total));
 	json_object_set_new(o, "done", json_integer((json_int_t)done));
@@ -905,10 +863,10 @@ int cmd_story_file_status_exec(int argc, char **argv)
 		free(cand);
 	}
 	key = e ? xstrdup(e->key) : plain_key(&k);
-	if (verify_story_file_locate(root, spath, key, &file, &note, &cfgw) != 0) {
+	if (storyfile_locate(root, spath, key, &file, &note, &cfgw) != 0) {
 		o = json_object();
 		json_object_set_new(o, "ok", json_false());
-		json_object_set_new(o, "story_key", jstr(key));
+		json_object_set_new(o, "story_key", jsonx_str(key));
 		json_object_set_new(o, "reason", json_string("story_file_not_found"));
 		ret = report(with_config_warnings(with_warnings(o, s), &cfgw), EXIT_NEGATIVE);
 		goto out;
@@ -920,7 +878,7 @@ int cmd_story_file_status_exec(int argc, char **argv)
 		free(key);
 		key = xstrndup(base, strlen(base) - 3);
 	}
-	if (verify_story_file_status(file, &status) < 0) {
+	if (storyfile_status(file, &status) < 0) {
 		fprintf(stderr, "%s %s: cannot read '%s': %s\n", progname, c->name, file,
 			strerror(errno));
 		ret = report(negative("ok", "story_file_unreadable", NULL), EXIT_DATAERR);
@@ -929,12 +887,12 @@ int cmd_story_file_status_exec(int argc, char **argv)
 	title = story_title(file);
 	o = json_object();
 	json_object_set_new(o, "ok", json_true());
-	json_object_set_new(o, "story_key", jstr(key));
-	json_object_set_new(o, "file", jstr(file));
-	json_object_set_new(o, "status", status ? jstr(status) : json_string("unknown"));
-	json_object_set_new(o, "title", title ? jstr(title) : json_null());
+	json_object_set_new(o, "story_key", jsonx_str(key));
+	json_object_set_new(o, "file", jsonx_str(file));
+	json_object_set_new(o, "status", status ? jsonx_str(status) : json_string("unknown"));
+	json_object_set_new(o, "title", title ? jsonx_str(title) : json_null());
 	if (note)
-		json_object_set_new(o, "note", jstr(note));
+		json_object_set_new(o, "note", jsonx_str(note));
 	free(title);
 	ret = report(with_config_warnings(with_warnings(o, s), &cfgw), EXIT_OK);
 out:

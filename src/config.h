@@ -48,6 +48,7 @@ enum verifier_kind {
 	VERIFIER_SESSION_EXIT,
 	VERIFIER_REVIEW_COMPLETION,
 	VERIFIER_STORY_ARTIFACT,
+	VERIFIER_STORY_FILE, /* exactly one story file, by the BMAD lookup (storyfile.h) */
 	VERIFIER_COMMAND,
 	VERIFIER_EPIC_COMPLETE,
 };

@@ -85,6 +85,8 @@ bool str_starts_with(const char *s, const char *prefix);
  */
 size_t utf8_seq_len(const char *s, size_t i, size_t len);
 bool str_ends_with(const char *s, const char *suffix);
+/* Whether p[0..len) contains needle, compared without regard to ASCII case. */
+bool str_contains_nocase(const char *p, size_t len, const char *needle);
 /* Levenshtein distance, capped at limit + 1 (for did-you-mean hints). */
 size_t str_distance(const char *a, const char *b, size_t limit);
 

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "diag.h"
+#include "storyfile.h"
 #include "template.h"
 
 struct bmad_status;
@@ -140,7 +141,7 @@ int verify_contract_from(const struct strvec *sources, const struct strvec *done
  * sprint-status does not say done. The story file cannot decide when the
  * sprint-status line's comment names the code review ("# Updated by
  * bmad-code-review") or the story file has unchecked review findings
- * (verify_story_file_open_findings): then reason is "review_says_not_done"
+ * (storyfile_open_findings): then reason is "review_says_not_done"
  * and why names the mark. warnings gets BMAD configs that could not be
  * used. Returns 0 with *out filled, or -1 when
  * story_key is not a valid key. Reads only the story file. *out is always
@@ -156,40 +157,5 @@ void verify_review_release(struct verify_review *r);
  * when "note" is taken); newly allocated.
  */
 char *verify_review_json(const struct verify_review *r);
-
-/*
- * The story file of story_key under root. The folders come from
- * bmadcfg_story_dirs (BMAD's config, the sprint-status's story_location,
- * the defaults), each with its subfolders two levels deep; the first
- * folder holding a candidate decides. In it: <key>.md, else
- * <prefix>-<slug>.md, else <prefix>-*.md (1-2 matches 1-2-reset.md, not
- * 1-20-x.md nor the sub-story 1-2-1-x.md) that is not a companion file
- * (validation reports, code reviews, summaries, retros, addenda, review
- * findings, context files). Several alike: the shortest name, then byte
- * order, and *note (when note is not NULL) says so: "several story files;
- * chose X.md". status_file: the sprint-status (NULL: found under root).
- * warnings (may be NULL) gets BMAD configs that could not be used.
- * Returns 0 with *path (newly allocated), 1 when there is none, -1 when
- * story_key is not a valid key.
- */
-int verify_story_file_locate(const char *root, const char *status_file, const char *story_key,
-			     char **path, char **note, struct diags *warnings);
-/* verify_story_file_locate with the sprint-status found, no note, no warnings. */
-int verify_story_file_find(const char *root, const char *story_key, char **path);
-/*
- * The review findings of a story file still open: `- [ ] [Review]...` or
- * `- [ ] [AI-Review]...` lines in a section whose heading contains
- * "Review" (any case; its subsections included). Returns the count, or -1
- * when the file cannot be read.
- */
-int verify_story_file_open_findings(const char *path);
-/*
- * The Status of a story file: YAML frontmatter `Status:`/`status:`, else the
- * first body line `Status: x`, `**Status:** x`, `Status: **x**` (any case),
- * or a `## Status` heading's next line. Returns 0 with *status (newly
- * allocated, trimmed, emphasis and quotes removed), 1 when the file has
- * none, -1 when it cannot be read (errno set).
- */
-int verify_story_file_status(const char *path, char **status);
 
 #endif

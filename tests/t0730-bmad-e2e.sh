@@ -16,6 +16,12 @@ art=_bmad-output/implementation-artifacts
 st=$P/$art/sprint-status.yaml
 cp "$st" "$TMP/status.before"
 cp "$P/$art/1-2-lend-a-book.md" "$TMP/story-1-2.before"
+# a validation report left from an earlier attempt at 1.3: a companion
+# file, not 1.3's story file, so create-story still runs and its check
+# still finds exactly one story file (a <prefix>-*.md glob counted two)
+printf '# Validation Report: Story 1.3\n\nOutcome: FAIL (no acceptance criteria)\n' \
+	>"$P/$art/1-3-return-a-book.validation-report.md"
+git -C "$P" add -A && git -C "$P" commit -q --amend --no-edit || fail "cannot commit the report"
 
 # The fake agent's behaviour per step when the sprint has no fake: map
 # (docs/fake-agent.md): dev-story edits the code, automate fails (an
@@ -83,9 +89,9 @@ for f in "$pr"/*.prompt; do
 	! grep -q '{story\.\|{root}\|{cycle}\|{attempt}' "$f" || fail "$(basename "$f"): placeholder left"
 done
 
-# exactly one story file per story; 1.2's untouched
+# exactly one story file per story (the report beside it is not one); 1.2's untouched
 for p in 1-1 1-2 1-3 1-4; do
-	n=$(find "$P/$art" -maxdepth 1 -name "$p-*.md" | wc -l)
+	n=$(find "$P/$art" -maxdepth 1 -name "$p-*.md" ! -name '*.validation-report.md' | wc -l)
 	[ "$n" = 1 ] || fail "$n story files for $p, want 1"
 done
 cmp -s "$TMP/story-1-2.before" "$P/$art/1-2-lend-a-book.md" || fail "the existing story file of 1.2 changed"

@@ -5,7 +5,8 @@
 # without a slug, and a code review's verdict that the story file must not
 # overrule. Each row runs `verify-code-review` and `story-file-status` and
 # checks the verdict, the exit status (0 or 1, never 65), source,
-# reason/why/note and the file chosen.
+# reason/why/note and the file chosen; then create-story's check
+# (`verify-step create-story`) on the same layouts.
 # Env: AUTOMATOR, SOURCE_DIR.
 . "$(dirname "$0")/lib.sh"
 need python3
@@ -81,6 +82,36 @@ fallback-ok 5.1 0 true story-file - - - $A/5-1-pdf-export.md
 fallback-ok 5.2 0 true story-file - - - $A/5-2-print-layout.md
 bad-config 7.1 0 true story-file - - - $A/7-1-setup.md
 EOF_CASES
+
+# create-story's check (the story_file verifier of the bmad workflow) uses
+# the same lookup: exactly one story file, companions not counted
+# CASE KEY EXIT VERIFIED FILES (comma-separated, relative to the case)
+while read -r c key want verified files; do
+	P=$TMP/layout/$c
+	expect_exit "$want" "$c: verify-step create-story $key" -- env -C "$P" "$HELPER" verify-step create-story "$key"
+	python3 - "$TMP/out" "$verified" "$files" <<'PY' || fail "$c: verify-step create-story $key"
+import json, sys
+o = json.load(open(sys.argv[1], encoding="utf-8"))
+want = [] if sys.argv[3] == "-" else sys.argv[3].split(",")
+assert o["source"] == "story_file", o
+assert str(o["verified"]).lower() == sys.argv[2], o
+assert o["story_files"] == want, (o["story_files"], want)
+if len(want) > 1:
+    assert o["reason"] == "%d story files for '%s', expected one: %s" % (
+        len(want), o["story"], ", ".join(want)), o
+elif not want:
+    assert o["reason"] == "no story file for '%s'" % o["story"], o
+else:
+    assert "reason" not in o, o
+PY
+done <<EOF_STEP
+config-location 1.1 0 true work/stories/1-1-open-an-account.md
+subfolders 2.2 0 true $A/epic-2/stories/2-2-filters.md
+companions 3.3 0 true $A/3-3-export-csv-and-json-reports.md
+companions 3.4 1 false $A/3-4-import-csv.md,$A/3-4-import-json.md
+key-only CORE-001 0 true $A/CORE-001.md
+key-only CORE-002 1 false -
+EOF_STEP
 
 # verified via the story file: the stable note stays
 P=$TMP/layout/companions

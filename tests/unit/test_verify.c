@@ -278,7 +278,7 @@ static char *file_status(struct fx *f, const char *text)
 	int rc;
 
 	put(f->root, ART "/5-1-x.md", text);
-	rc = verify_story_file_status(path, &st);
+	rc = storyfile_status(path, &st);
 	free(path);
 	return rc == 0 ? st : NULL;
 }
@@ -319,23 +319,23 @@ static void test_story_file_forms(void **state)
 
 	/* prefix matching: 1-2 is not 1-20 */
 	put(f->root, ART "/1-20-other.md", "Status: done\n");
-	assert_int_equal(verify_story_file_find(f->root, "1.2", &path), 1);
+	assert_int_equal(storyfile_find(f->root, "1.2", &path), 1);
 	assert_null(path);
 	put(f->root, ART "/1-2-reset.md", "Status: review\n");
 	put(f->root, ART "/1-2b-other.md", "Status: done\n");
-	assert_int_equal(verify_story_file_find(f->root, "1-2", &path), 0);
+	assert_int_equal(storyfile_find(f->root, "1-2", &path), 0);
 	assert_true(str_ends_with(path, "/1-2-reset.md"));
 	free(path);
 	/* the full key's file wins over another 1-2 file */
 	put(f->root, ART "/1-2-a-draft.md", "Status: done\n");
-	assert_int_equal(verify_story_file_find(f->root, "1-2-reset", &path), 0);
+	assert_int_equal(storyfile_find(f->root, "1-2-reset", &path), 0);
 	assert_true(str_ends_with(path, "/1-2-reset.md"));
 	free(path);
-	assert_int_equal(verify_story_file_find(f->root, "bad key!", &path), -1);
+	assert_int_equal(storyfile_find(f->root, "bad key!", &path), -1);
 	/* a sub-story's file is not its parent's: 0-6 has none of its own */
 	put(f->root, ART "/0-6-1-boost-coverage.md", "Status: done\n");
-	assert_int_equal(verify_story_file_find(f->root, "0.6", &path), 1);
-	assert_int_equal(verify_story_file_find(f->root, "0-6-1", &path), 0);
+	assert_int_equal(storyfile_find(f->root, "0.6", &path), 1);
+	assert_int_equal(storyfile_find(f->root, "0-6-1", &path), 0);
 	assert_true(str_ends_with(path, "/0-6-1-boost-coverage.md"));
 	free(path);
 }
@@ -345,7 +345,7 @@ static char *found_name(struct fx *f, const char *key, char **note)
 {
 	char *path = NULL, *name;
 
-	if (verify_story_file_locate(f->root, NULL, key, &path, note, NULL) != 0)
+	if (storyfile_locate(f->root, NULL, key, &path, note, NULL) != 0)
 		return NULL;
 	name = xstrdup(strrchr(path, '/') + 1);
 	free(path);
@@ -476,7 +476,7 @@ static void test_review_says_not_done(void **state)
 	{
 		char *p = path_join(f->root, ART "/7-2-b.md");
 
-		assert_int_equal(verify_story_file_open_findings(p), 3);
+		assert_int_equal(storyfile_open_findings(p), 3);
 		free(p);
 	}
 	review(f, "7.2", &r);
