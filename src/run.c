@@ -2357,6 +2357,14 @@ struct replay {
 	struct run *r;
 };
 
+/* The agent preset a story starts with: run --agent, else its own, else the sprint's. */
+static const char *base_agent(const struct run *r, const struct story *cfg)
+{
+	if (r->opts.agent)
+		return r->opts.agent;
+	return cfg->agent ? cfg->agent : r->sp->agent;
+}
+
 /* Restores what the journal knows beyond the story rows: snapshots, agents. */
 static int replay_entry(const struct store_journal_entry *e, void *arg)
 {
@@ -2375,7 +2383,7 @@ static int replay_entry(const struct store_journal_entry *e, void *arg)
 		strvec_release(&r->s[i].snapshot);
 		snap = json_object_get(o, "snapshot");
 		json_array_foreach(snap, k, v) strvec_push(&r->s[i].snapshot, json_string_value(v));
-		r->s[i].agent = r->s[i].cfg->agent ? r->s[i].cfg->agent : r->sp->agent;
+		r->s[i].agent = base_agent(r, r->s[i].cfg);
 	}
 	if (e->action && !strcmp(e->action, "FALLBACK_RETRY") &&
 	    json_is_string(json_object_get(o, "agent"))) {
@@ -2523,11 +2531,23 @@ static void run_free(struct run *r)
 	free(r);
 }
 
+/*
+ * The sprint of a run being resumed. A BMAD sprint-status is read with
+ * every story (as --include-status '*'): which stories belong to the run is
+ * what the run recorded, not what the file queues now (a story the run
+ * started with --include-status, or one its review already marked done
+ * before it was committed).
+ */
 static int load_sprint(const char *path, struct sprint **out)
 {
 	struct diags d = DIAGS_INIT;
+	struct strvec every = STRVEC_INIT;
+	int rc;
 
-	if (sprint_load(path, out, &d) < 0) {
+	strvec_push(&every, "*");
+	rc = sprint_load_with(path, &every, out, &d);
+	strvec_release(&every);
+	if (rc < 0) {
 		diags_sort(&d);
 		diags_print(&d, stderr, isatty(STDERR_FILENO));
 		diags_release(&d);
@@ -2603,7 +2623,7 @@ static void build_stories(struct run *r)
 	for (size_t i = 0; i < r->n; i++) {
 		r->s[i].cfg = &r->sp->stories[i];
 		r->s[i].state = SS_PENDING;
-		r->s[i].agent = r->s[i].cfg->agent ? r->s[i].cfg->agent : r->sp->agent;
+		r->s[i].agent = base_agent(r, r->s[i].cfg);
 		r->s[i].attempt = 1;
 		r->s[i].cycle = 1;
 	}
@@ -2651,7 +2671,7 @@ static void print_usage(struct run *r)
 static void print_summary(struct run *r)
 {
 	int done = 0;
-
+	size_t shown = 0;
 	bool costs = false;
 
 	for (size_t i = 0; i < r->n; i++)
@@ -2664,6 +2684,9 @@ static void print_summary(struct run *r)
 		const struct step *st = run__cur_step(r, s);
 		char cost[32] = "";
 
+		if (s->outside)
+			continue;
+		shown++;
 		done += s->state == SS_DONE;
 		if (costs)
 			snprintf(cost, sizeof(cost), "$%-9.4f", s->used.cost_usd);
@@ -2676,7 +2699,7 @@ static void print_summary(struct run *r)
 		       : s->note           ? s->note
 					   : "");
 	}
-	printf("\n%d of %zu stories done (run %s)\n", done, r->n, r->id);
+	printf("\n%d of %zu stories done (run %s)\n", done, shown, r->id);
 	print_usage(r);
 	fflush(stdout);
 }
@@ -2752,7 +2775,7 @@ static int loop(struct run *r)
 	}
 	print_summary(r);
 	for (size_t i = 0; i < r->n; i++)
-		if (r->s[i].state != SS_DONE)
+		if (!r->s[i].outside && r->s[i].state != SS_DONE)
 			return EXIT_NEGATIVE;
 	return EXIT_OK;
 }
@@ -2805,8 +2828,10 @@ static int select_stories(struct run *r)
 			}
 			free(copy);
 		}
-		if (!keep)
+		if (!keep) {
 			s->state = SS_SKIPPED;
+			s->outside = true;
+		}
 		kept += keep;
 	}
 	if (kept == 0) {
@@ -2855,8 +2880,6 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 	}
 	r->max_parallel = o->max_parallel > 0 ? o->max_parallel : r->sp->max_parallel;
 	build_stories(r);
-	for (size_t i = 0; o->agent && i < r->n; i++)
-		r->s[i].agent = o->agent;
 	if ((rc = select_stories(r)) != 0)
 		goto out;
 	/* before anything is written: what the run needs from this machine */
@@ -2916,6 +2939,7 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 	rec.root = r->sp->root;
 	rec.state = (char *)fsm_run.state_names[RS_INITIALIZING];
 	rec.pid = getpid();
+	rec.agent = (char *)o->agent;
 	if (store_run_create(r->st, &rec, &cause) < 0) {
 		fail_fatal(r, "cannot record the run", cause);
 		rc = EXIT_SOFTWARE;
@@ -2957,6 +2981,7 @@ static int restore_story(const struct store_story *st, void *arg)
 
 	if (i < 0)
 		return 0;
+	r->s[i].outside = false;
 	for (int k = 0; k < SS__COUNT; k++)
 		if (!strcmp(fsm_story.state_names[k], st->state))
 			r->s[i].state = k;
@@ -3015,6 +3040,16 @@ int run_resume(const struct run_opts *o)
 	peek = NULL;
 	if ((rc = load_sprint(rec.sprint_file, &r->sp)) != 0)
 		goto out;
+	/* started with --agent NAME: every story runs with it again */
+	if (rec.agent && !agents_find(r->sp->agents, rec.agent)) {
+		fprintf(stderr,
+			"automator: the run was started with --agent %s, which is no "
+			"longer an agent preset\n",
+			rec.agent);
+		rc = EXIT_DATAERR;
+		goto out;
+	}
+	r->opts.agent = rec.agent;
 	r->max_parallel = o->max_parallel > 0 ? o->max_parallel : r->sp->max_parallel;
 	build_stories(r);
 	if ((rc = open_project(r)) != 0)
@@ -3029,9 +3064,11 @@ int run_resume(const struct run_opts *o)
 		rc = EXIT_NEGATIVE;
 		goto out;
 	}
-	/* stories not recorded in the run were not selected */
-	for (size_t i = 0; i < r->n; i++)
+	/* stories not recorded in the run were not selected (restore_story takes the rest) */
+	for (size_t i = 0; i < r->n; i++) {
 		r->s[i].state = SS_SKIPPED;
+		r->s[i].outside = true;
+	}
 	if (store_stories_foreach(r->st, r->id, restore_story, r, &cause) < 0 ||
 	    store_journal_foreach(r->st, r->id, replay_entry, &rp, &cause) < 0 ||
 	    store_journal_foreach(r->st, r->id, replay_run_entry, r, &cause) < 0) {

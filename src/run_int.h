@@ -49,6 +49,12 @@ struct session {
 struct rstory {
 	const struct story *cfg;
 	int state;
+	/*
+	 * Not a story of this run: not selected when it started (--stories,
+	 * --epic), or not recorded in it (resume). SKIPPED, and left out of
+	 * the summary and the exit status.
+	 */
+	bool outside;
 	int step_index, attempt, cycle, retries_used, crash_retries_used;
 	char *base_commit;
 	struct strvec snapshot;

@@ -73,7 +73,7 @@ enum stmt {
 };
 
 #define RUN_COLUMNS \
-	"id, sprint_file, project, root, state, started_at, updated_at, finished_at, pid"
+	"id, sprint_file, project, root, state, started_at, updated_at, finished_at, pid, agent"
 #define STORY_COLUMNS                                                                   \
 	"story_id, story_key, position, state, step_index, step_name, attempt, cycle, " \
 	"retries_used, crash_retries_used, base_commit, updated_at"
@@ -103,7 +103,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"PRAGMA user_version",
 	[ST_RUN_INSERT] =
 		"INSERT INTO runs (" RUN_COLUMNS ") "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)",
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9)",
 	[ST_RUN_GET] =
 		"SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1",
 	[ST_RUN_STATE] =
@@ -580,6 +580,7 @@ void store_run_release(struct store_run *r)
 	free(r->started_at);
 	free(r->updated_at);
 	free(r->finished_at);
+	free(r->agent);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -602,6 +603,7 @@ int store_run_create(struct store *s, const struct store_run *r, char **cause)
 	store__bind_text(st, 6, started);
 	store__bind_text(st, 7, r->updated_at ? r->updated_at : started);
 	store__bind_int_or_null(st, 8, r->pid, 0);
+	store__bind_text(st, 9, r->agent);
 	if (store__write_one(s, st, what, NULL, &err) == 0)
 		ret = 0;
 	else if (s->last_error == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -624,6 +626,7 @@ static void read_run(sqlite3_stmt *st, struct store_run *r)
 	r->updated_at = store__col_text(st, 6);
 	r->finished_at = store__col_text(st, 7);
 	r->pid = store__col_int(st, 8, 0);
+	r->agent = store__col_text(st, 9);
 }
 
 int store_run_get(struct store *s, const char *id, struct store_run *out, char **cause)

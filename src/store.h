@@ -60,6 +60,7 @@ struct store_run {
 	char *updated_at;  /* NULL on create: started_at */
 	char *finished_at; /* NULL while the run is unfinished */
 	int64_t pid;       /* 0 when unknown */
+	char *agent;       /* run --agent NAME, for every story; NULL: the sprint's */
 };
 void store_run_release(struct store_run *r);
 

@@ -365,6 +365,27 @@ static void test_reopen_is_idempotent(void **state)
 	assert_string_equal(r.state, "IN_PROGRESS");
 	assert_string_equal(r.sprint_file, "sprint.yaml");
 	assert_null(r.finished_at);
+	assert_null(r.agent);
+	store_run_release(&r);
+}
+
+/* run --agent NAME is kept with the run, for resume */
+static void test_run_agent_kept(void **state)
+{
+	struct fx *f = *state;
+	struct store_run r = { 0 };
+	char *cause = NULL;
+
+	r.id = "ra";
+	r.sprint_file = "sprint.yaml";
+	r.project = "demo";
+	r.root = "/src/demo";
+	r.state = "INITIALIZING";
+	r.agent = "codex-o'brien";
+	assert_int_equal(store_run_create(f->st, &r, &cause), 0);
+	memset(&r, 0, sizeof(r));
+	assert_int_equal(store_run_get(f->st, "ra", &r, &cause), 0);
+	assert_string_equal(r.agent, "codex-o'brien");
 	store_run_release(&r);
 }
 
@@ -2089,6 +2110,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fresh_database_migrates, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_is_idempotent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_agent_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_failure, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wal_and_foreign_keys, setup, teardown),
