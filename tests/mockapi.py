@@ -15,7 +15,9 @@ so a reader never sees half of it), then serves until killed. Each request is
 appended to --log as one JSON line: {"t", "cli", "method", "path", "status",
 "scenario", "summary"}; a model request's summary holds "first_user", the
 text of its first user message (what the CLI made of the prompt: a skill's
-expansion, say), cut at FIRST_USER_MAX characters.
+expansion, say), cut at FIRST_USER_MAX characters; a Codex request's also
+"user_texts", every user message's text (Codex sends its environment
+context first, the prompt and what it adds to it after).
 
 Scenario file (missing or unreadable: "success" for both):
 
@@ -201,22 +203,31 @@ def last_user_has_tool_result(body):
 FIRST_USER_MAX = 8000
 
 
-def first_user_text(items):
-    """The text of the first user message of a Messages "messages" or a
-    Responses "input" list (its text blocks joined by newlines), at most
-    FIRST_USER_MAX characters: what the CLI made of the prompt."""
+def user_texts(items):
+    """The texts of the user messages of a Messages "messages" or a Responses
+    "input" list (each message's text blocks joined by newlines), each at
+    most FIRST_USER_MAX characters."""
+    out = []
     for m in items or []:
         if not isinstance(m, dict) or m.get("role") != "user":
             continue
         c = m.get("content")
         if isinstance(c, str):
-            return c[:FIRST_USER_MAX]
+            out.append(c[:FIRST_USER_MAX])
+            continue
         parts = []
         for b in c if isinstance(c, list) else []:
             if isinstance(b, dict) and isinstance(b.get("text"), str):
                 parts.append(b["text"])
-        return "\n".join(parts)[:FIRST_USER_MAX]
-    return ""
+        out.append("\n".join(parts)[:FIRST_USER_MAX])
+    return out
+
+
+def first_user_text(items):
+    """The text of the first user message (user_texts): what the CLI made of
+    the prompt, for Claude Code (a skill's expansion, say)."""
+    texts = user_texts(items)
+    return texts[0] if texts else ""
 
 
 def claude_message(body, step):
@@ -432,7 +443,8 @@ class Handler(BaseHTTPRequestHandler):
         name = step["name"]
         summary = {"model": body.get("model"), "stream": bool(body.get("stream")),
                    "input": len(body.get("input") or []), "tools": len(body.get("tools") or []),
-                   "first_user": first_user_text(body.get("input"))}
+                   "first_user": first_user_text(body.get("input")),
+                   "user_texts": user_texts(body.get("input"))}
         status = 200
         rid = "req_mock" + uuid.uuid4().hex[:20]
         if name == "usage-limit":

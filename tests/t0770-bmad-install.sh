@@ -8,7 +8,8 @@
 # preflight (exit 69, naming `npx bmad-method install`) before any session
 # and writes nothing. With the real Claude Code CLI (scripts/agent-clis.sh),
 # one create-story session of skills/ against the mock API shows the skill
-# reaching the model.
+# reaching the model; the Codex forms (codex-skills/: $bmad-create-story,
+# codex-prompts/: the legacy prompt's path) likewise with the real Codex CLI.
 . "$(dirname "$0")/lib.sh"
 need tmux git sqlite3 python3
 
@@ -97,6 +98,29 @@ for pair in create-story:create-story dev-story:dev-story automate:testarch-auto
 	[ "$got" = "$want" ] || fail "legacy: $step prompt starts '$got', want '$want'"
 done
 
+# --- codex-skills/: Codex skills, invoked as $skill ---
+run_fake codex-skills codex-skills codex
+for pair in create-story:bmad-create-story dev-story:bmad-dev-story \
+	automate:bmad-testarch-automate code-review:bmad-code-review; do
+	step=${pair%%:*}
+	want="\$${pair#*:} 1-1-say-hello"
+	got=$(first_line "1.1-$step")
+	[ "$got" = "$want" ] || fail "codex-skills: $step prompt starts '$got', want '$want'"
+done
+cp "$AUTOMATOR_FAKE_LOG_DIR/1.1-create-story-1.prompt" "$TMP/codex-skills.prompt"
+
+# --- codex-prompts/: Codex's legacy custom prompts, named by their path
+# (codex exec does not expand /prompts:NAME; the model reads the file) ---
+run_fake codex-prompts codex-prompts codex
+for wf in create-story dev-story testarch-automate code-review; do
+	step=${wf#testarch-}
+	want="Follow the BMAD $wf workflow in $P/.codex/prompts/bmad-bmm-workflows-$wf.md: 1-1-say-hello"
+	got=$(first_line "1.1-$step")
+	[ "$got" = "$want" ] || fail "codex-prompts: $step prompt starts '$got', want '$want'"
+done
+cp "$AUTOMATOR_FAKE_LOG_DIR/1.1-create-story-1.prompt" "$TMP/codex-prompts.prompt"
+CODEX_PROMPTS_P=$P
+
 # --- the fake agent: no install needed, the legacy words ---
 run_fake fake none fake
 got=$(first_line 1.1-dev-story)
@@ -175,5 +199,55 @@ PY
 	mockapi_stop
 }
 real_claude
+
+# --- the real Codex CLI against the mock: what automator rendered for each
+# Codex form reaches the model as Codex makes it: the skill expanded from
+# its SKILL.md; the legacy prompt's path intact, naming a file that exists ---
+real_codex() {
+	local bin=$CLI_BIN form
+	"$bin/codex" --version >/dev/null 2>&1 || { echo "note: codex is not installed; real CLI part skipped" >&2; return 0; }
+	mockapi_start '{"codex": "success"}' || { fail "mockapi did not start"; return 0; }
+	for form in codex-skills codex-prompts; do
+		P=$TMP/real-$form
+		make_project "$P" "$FIX/$form" >/dev/null
+		: >"$MOCK_LOG"
+		(
+			cd "$P" || exit 1
+			# shellcheck disable=SC2046 # codex_env and codex_args print one word a line
+			env $(codex_env) timeout 90 "$bin/codex" exec --json --skip-git-repo-check \
+				$(codex_args) "$(cat "$TMP/$form.prompt")" </dev/null >"$TMP/real-$form.out" 2>&1
+		)
+		python3 - "$MOCK_LOG" "$form" "$P" "$CODEX_PROMPTS_P" <<'PY' || { fail "real codex $form: what the model got"; sed 's/^/  /' "$TMP/real-$form.out" | head -n 20 >&2; }
+import json, os, sys
+log, form, proj, rendered_in = sys.argv[1:]
+texts = []
+for line in open(log):
+    e = json.loads(line)
+    s = e.get("summary")
+    if e.get("cli") == "codex" and isinstance(s, dict):
+        texts = s.get("user_texts") or []
+        break
+assert texts, "no model request"
+prompt = [t for t in texts if "1-1-say-hello" in t and "AUTONOMOUS MODE" in t]
+assert len(prompt) == 1, texts
+if form == "codex-skills":
+    assert prompt[0].startswith("$bmad-create-story 1-1-say-hello\n"), prompt[0][:200]
+    skill = [t for t in texts if t.startswith("<skill>")]
+    assert skill, texts
+    assert "<name>bmad-create-story</name>" in skill[0], skill[0]
+    assert "/.agents/skills/bmad-create-story/SKILL.md</path>" in skill[0], skill[0]
+    assert "Follow the instructions in ./workflow.md." in skill[0], skill[0]
+else:
+    first = prompt[0].split("\n", 1)[0]
+    want = "Follow the BMAD create-story workflow in %s/.codex/prompts/bmad-bmm-workflows-create-story.md: 1-1-say-hello" % rendered_in
+    assert first == want, (first, want)
+    assert os.path.isfile(first.split(" in ", 1)[1].rsplit(":", 1)[0]), first
+    assert not any(t.startswith("<skill>") for t in texts), texts
+PY
+		grep -q '"type":"turn.completed"' "$TMP/real-$form.out" || fail "real codex $form: the turn did not complete"
+	done
+	mockapi_stop
+}
+real_codex
 
 finish
