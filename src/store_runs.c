@@ -1,0 +1,251 @@
+/*
+ * store_runs.c: runs and their stories in the state store.
+ * Bound parameters only (store.c has the statements).
+ */
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store.h"
+#include "store_int.h"
+#include "util.h"
+
+void store_run_release(struct store_run *r)
+{
+	free(r->id);
+	free(r->sprint_file);
+	free(r->project);
+	free(r->root);
+	free(r->state);
+	free(r->started_at);
+	free(r->updated_at);
+	free(r->finished_at);
+	free(r->agent);
+	memset(r, 0, sizeof(*r));
+}
+
+int store_run_create(struct store *s, const struct store_run *r, char **cause)
+{
+	const char *what = "create run";
+	char *now = NULL, *err = NULL;
+	const char *started;
+	sqlite3_stmt *st;
+	int ret = -1;
+
+	if (!(st = store__prep(s, ST_RUN_INSERT, what, cause)))
+		return -1;
+	started = r->started_at ? r->started_at : (now = store__iso_now());
+	store__bind_text(st, 1, r->id);
+	store__bind_text(st, 2, r->sprint_file);
+	store__bind_text(st, 3, r->project);
+	store__bind_text(st, 4, r->root);
+	store__bind_text(st, 5, r->state);
+	store__bind_text(st, 6, started);
+	store__bind_text(st, 7, r->updated_at ? r->updated_at : started);
+	store__bind_int_or_null(st, 8, r->pid, 0);
+	store__bind_text(st, 9, r->agent);
+	if (store__write_one(s, st, what, NULL, &err) == 0)
+		ret = 0;
+	else if (s->last_error == SQLITE_CONSTRAINT_PRIMARYKEY)
+		store__fail(cause, "run '%s' already exists", r->id);
+	else
+		store__fail(cause, "%s", err);
+	free(err);
+	free(now);
+	return ret;
+}
+
+static void read_run(sqlite3_stmt *st, struct store_run *r)
+{
+	r->id = store__col_text(st, 0);
+	r->sprint_file = store__col_text(st, 1);
+	r->project = store__col_text(st, 2);
+	r->root = store__col_text(st, 3);
+	r->state = store__col_text(st, 4);
+	r->started_at = store__col_text(st, 5);
+	r->updated_at = store__col_text(st, 6);
+	r->finished_at = store__col_text(st, 7);
+	r->pid = store__col_int(st, 8, 0);
+	r->agent = store__col_text(st, 9);
+}
+
+int store_run_get(struct store *s, const char *id, struct store_run *out, char **cause)
+{
+	const char *what = "read run";
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if (!(st = store__prep(s, ST_RUN_GET, what, cause)))
+		return -1;
+	store__bind_text(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_run(st, out);
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
+	}
+	store__done(st);
+	return ret;
+}
+
+int store_run_set_pid(struct store *s, const char *id, int64_t pid, char **cause)
+{
+	const char *what = "record the run's pid";
+	sqlite3_stmt *st;
+	int changes = 0;
+
+	if (!(st = store__prep(s, ST_RUN_SET_PID, what, cause)))
+		return -1;
+	store__bind_text(st, 1, id);
+	store__bind_int_or_null(st, 2, pid, 0);
+	if (store__write_one(s, st, what, &changes, cause) < 0)
+		return -1;
+	return changes ? 0 : store__fail(cause, "cannot %s: no run '%s'", what, id);
+}
+
+static int run_latest(struct store *s, int which, const char *what, char **id_out, char **cause)
+{
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if (!(st = store__prep(s, which, what, cause)))
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id_out = store__col_text(st, 0);
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
+	}
+	store__done(st);
+	return ret;
+}
+
+int store_run_latest_unfinished(struct store *s, char **id_out, char **cause)
+{
+	return run_latest(s, ST_RUN_LATEST_UNFINISHED, "find an unfinished run", id_out, cause);
+}
+
+int store_run_latest(struct store *s, char **id_out, char **cause)
+{
+	return run_latest(s, ST_RUN_LATEST, "find the latest run", id_out, cause);
+}
+
+/* ---- stories ---- */
+
+void store_story_release(struct store_story *st)
+{
+	free(st->story_id);
+	free(st->story_key);
+	free(st->state);
+	free(st->step_name);
+	free(st->base_commit);
+	free(st->updated_at);
+	memset(st, 0, sizeof(*st));
+}
+
+int store_story_add(struct store *s, const char *run_id, const struct store_story *story,
+		    char **cause)
+{
+	const char *what = "add story";
+	char *now = NULL, *err = NULL;
+	sqlite3_stmt *st;
+	int ret = -1;
+
+	if (!(st = store__prep(s, ST_STORY_INSERT, what, cause)))
+		return -1;
+	store__bind_text(st, 1, run_id);
+	store__bind_text(st, 2, story->story_id);
+	store__bind_text(st, 3, story->story_key);
+	store__bind_int(st, 4, story->position);
+	store__bind_text(st, 5, story->state);
+	store__bind_int(st, 6, story->step_index);
+	store__bind_text(st, 7, story->step_name);
+	store__bind_int(st, 8, story->attempt);
+	store__bind_int(st, 9, story->cycle);
+	store__bind_int(st, 10, story->retries_used);
+	store__bind_int(st, 11, story->crash_retries_used);
+	store__bind_text(st, 12, story->base_commit);
+	store__bind_text(st, 13, story->updated_at ? story->updated_at : (now = store__iso_now()));
+	if (store__write_one(s, st, what, NULL, &err) == 0)
+		ret = 0;
+	else if (s->last_error == SQLITE_CONSTRAINT_PRIMARYKEY)
+		store__fail(cause, "story '%s' already exists in run '%s'", story->story_id,
+			    run_id);
+	else if (s->last_error == SQLITE_CONSTRAINT_FOREIGNKEY)
+		store__fail(cause, "cannot add story '%s': no run '%s'", story->story_id, run_id);
+	else
+		store__fail(cause, "%s", err);
+	free(err);
+	free(now);
+	return ret;
+}
+
+static void read_story(sqlite3_stmt *st, struct store_story *story)
+{
+	story->story_id = store__col_text(st, 0);
+	story->story_key = store__col_text(st, 1);
+	story->position = sqlite3_column_int(st, 2);
+	story->state = store__col_text(st, 3);
+	story->step_index = sqlite3_column_int(st, 4);
+	story->step_name = store__col_text(st, 5);
+	story->attempt = sqlite3_column_int(st, 6);
+	story->cycle = sqlite3_column_int(st, 7);
+	story->retries_used = sqlite3_column_int(st, 8);
+	story->crash_retries_used = sqlite3_column_int(st, 9);
+	story->base_commit = store__col_text(st, 10);
+	story->updated_at = store__col_text(st, 11);
+}
+
+int store_story_get(struct store *s, const char *run_id, const char *story_id,
+		    struct store_story *out, char **cause)
+{
+	const char *what = "read story";
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if (!(st = store__prep(s, ST_STORY_GET, what, cause)))
+		return -1;
+	store__bind_text(st, 1, run_id);
+	store__bind_text(st, 2, story_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_story(st, out);
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
+	}
+	store__done(st);
+	return ret;
+}
+
+int store_stories_foreach(struct store *s, const char *run_id, store_story_fn fn, void *arg,
+			  char **cause)
+{
+	const char *what = "list stories";
+	struct store_story *v = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc, ret = 0;
+
+	if (!(st = store__prep(s, ST_STORY_LIST, what, cause)))
+		return -1;
+	store__bind_text(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ALLOC_GROW(v, n + 1, cap);
+		read_story(st, &v[n++]);
+	}
+	if (rc != SQLITE_DONE)
+		ret = store__db_fail(s, what, cause);
+	store__done(st);
+	for (size_t i = 0; ret == 0 && i < n; i++)
+		ret = fn(&v[i], arg);
+	for (size_t i = 0; i < n; i++)
+		store_story_release(&v[i]);
+	free(v);
+	return ret;
+}
