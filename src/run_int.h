@@ -7,6 +7,7 @@
 #ifndef AU_RUN_INT_H
 #define AU_RUN_INT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -168,5 +169,133 @@ char *run__usage_text(const struct store_usage *u);
 void run__holds_free(struct run *r);
 /* "2026-12-03T10:57:00Z" (or with milliseconds) as unix seconds; 0 when not a time. */
 long long run__iso_time(const char *iso);
+
+/* ---- shared between run.c and its run_*.c files (split by responsibility) ---- */
+
+#define TICK_MS 100
+#define SETTLE_MS 3000      /* how long to wait for the end marker after the exit record */
+#define PROMPT_IDLE_MS 1500 /* a prompt-looking last line this quiet means "waiting" */
+#define SESSION_CHECK_MS 2000
+#define MARKER_PREFIX "\033]777;automator-end;"
+
+/* run.c */
+/* A SIGINT or SIGTERM arrived: stop dispatching, exit 3 (sessions keep running). */
+extern volatile sig_atomic_t run__interrupted;
+int run__step_retries(struct run *r, const struct step *st);
+bool run__story_final(const struct rstory *s);
+/*
+ * The story holds a max_parallel slot. A WAITING story keeps its slot: its
+ * work is half done in the shared working tree, so no other story may start
+ * over it.
+ */
+bool run__story_busy(const struct rstory *s);
+void run__fill_vars(struct run *r, const struct rstory *s, struct tvars *v, char *num[2]);
+/* The story's key as sprint-status spells it, when the file lists it. */
+char *run__status_key(struct run *r, const struct rstory *s);
+void run__drain(struct run *r);
+/* The main loop: returns the exit code. */
+int run__loop(struct run *r);
+void run__install_signals(void);
+
+/* run_actions.c */
+/* Writes the marker file: the story running, how many remain, a heartbeat. */
+void run__write_marker(struct run *r);
+void run__check_all_final(struct run *r);
+extern const fsm_action_fn run__story_actions[SA__COUNT];
+extern const struct fsm_impl run__story_impl;
+extern const struct fsm_impl run__run_impl;
+
+/* run_answer.c */
+struct rstory *run__story_of_escalation(struct run *r, int64_t id);
+void run__prompt_show(struct run *r);
+void run__clear_escalation(struct rstory *s);
+/* Marks decision did applied; when close, the escalation is over. */
+void run__decision_done(struct run *r, int64_t did, bool close);
+/* Applies every answer recorded and not yet acted on (this terminal's or another's). */
+void run__apply_answers(struct run *r);
+/* Reads what stdin has; whole lines are answers. EOF: nobody will answer here. */
+void run__read_stdin(struct run *r);
+/*
+ * Stale re-escalation: an open, unacknowledged escalation not notified for
+ * stale_after is sent again one severity higher, at most
+ * max_reescalations times (measured from the last notification).
+ */
+void run__check_stale(struct run *r);
+/* Open escalations of the run (on resume), back on their stories. */
+int run__restore_escalation(const struct store_escalation *e, void *arg);
+
+/* run_escalate.c */
+/*
+ * The last n lines of a session log with terminal escapes and carriage
+ * returns taken out, for messages; newly allocated ("" when unreadable).
+ */
+char *run__log_tail(const char *path, int n);
+const struct trigger_option *run__find_option(const struct trigger *t, const char *key);
+/* "1-4", "1-3, X", "1, 3": the keys a prompt accepts. */
+char *run__option_range(const struct trigger *t);
+/* Prints an escalation with its options and how to answer it. */
+void run__show_escalation(struct run *r, const struct rstory *s);
+void run__send_notification(struct run *r, const struct rstory *s, enum severity sev, int n,
+			    const char *at);
+/*
+ * Raises trigger key for the current story: the escalation row (one open
+ * per story and trigger: raising it again finds the open one), its
+ * journal entry, the notification routes, and the message with its
+ * numbered options. A CRITICAL one also pauses the run.
+ */
+void run__escalate(struct run *r, const char *key, bool critical);
+
+/* run_monitor.c */
+void run__schedule(struct run *r);
+void run__monitor(struct run *r, struct rstory *s);
+/* True when nothing can move without a decision. */
+bool run__waiting_for_decision(struct run *r);
+
+/* run_output.c */
+void run__fail_fatal(struct run *r, const char *what, char *cause);
+void run__live_clear(struct run *r);
+void run__live_refresh(struct run *r);
+void run__print_summary(struct run *r);
+/* Lists the open escalations and how to answer them (before exit 3). */
+void run__print_open_escalations(struct run *r);
+
+/* run_resume.c */
+/* The agent preset a story starts with: run --agent, else its own, else the sprint's. */
+const char *run__base_agent(const struct run *r, const struct story *cfg);
+/*
+ * Redoes, idempotently, the side effect whose intent was journaled but not
+ * known to have finished: spawn or re-attach a session, re-run a verifier,
+ * commit (or find the commit made before the crash), re-queue a step.
+ */
+int run__a_reattach(void *ctx);
+
+/* run_session.c */
+void run__session_free(struct session *ss);
+/* A session object for the story's current step attempt (not yet spawned). */
+struct session *run__session_new(struct run *r, struct rstory *s);
+int run__open_log(struct session *ss);
+/*
+ * Spawns the session: the runner spec, then tmux. Returns 0, or -1 with
+ * *cause (the story gets SPAWN_FAILED).
+ */
+int run__session_spawn(struct run *r, struct rstory *s, struct session *ss, char **cause);
+/* Feeds new log bytes to the judge, stopping at the runner's end marker. */
+void run__session_read(struct run *r, struct rstory *s, struct session *ss);
+int run__verdict_event(enum judge_verdict v);
+/*
+ * What a verdict means beyond its event: a wait needs its reset time, and
+ * anything else than a wait ends a row of waits (max_wait counts afresh).
+ */
+void run__session_verdict(struct run *r, struct rstory *s, struct session *ss,
+			  enum judge_verdict v);
+/* The session ended: judge it and queue the verdict. */
+void run__session_finish(struct run *r, struct rstory *s, struct session *ss);
+
+/* run_setup.c */
+struct run *run__new(void);
+void run__free(struct run *r);
+/* Opens the project: tools present, .automator/ ready, lock taken, store open. */
+int run__open_project(struct run *r);
+void run__build_stories(struct run *r);
 
 #endif

@@ -1,0 +1,350 @@
+/*
+ * run_setup.c: a run set up: the project opened and locked, the stories
+ * selected, `automator run` started (or planned with --dry-run).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bmad.h"
+#include "bmadinstall.h"
+#include "clock.h"
+#include "config.h"
+#include "fsm.h"
+#include "gitx.h"
+#include "judge.h"
+#include "notify.h"
+#include "preflight.h"
+#include "project.h"
+#include "run.h"
+#include "run_int.h"
+#include "runner.h"
+#include "statusedit.h"
+#include "storykey.h"
+#include "store.h"
+#include "template.h"
+#include "tmx.h"
+#include "util.h"
+#include "verify.h"
+
+struct run *run__new(void)
+{
+	struct run *r = xcalloc(1, sizeof(*r));
+
+	r->cur = -1;
+	r->pj.lock_fd = -1;
+	r->tty = isatty(STDOUT_FILENO);
+	r->color = r->tty && !getenv("NO_COLOR");
+	return r;
+}
+
+void run__free(struct run *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		run__session_free(r->s[i].sess);
+		free(r->s[i].base_commit);
+		free(r->s[i].note);
+		free(r->s[i].esc_msg);
+		strvec_release(&r->s[i].snapshot);
+	}
+	free(r->s);
+	run__holds_free(r);
+	fsm_queue_release(&r->q);
+	store_close(r->st);
+	/*
+	 * Spawns kept the server up (exit-empty off); give it back while the
+	 * lock is held: it exits now if no session is left, else with the last.
+	 */
+	if (r->tmx.socket && r->pj.lock_fd >= 0)
+		tmx_server_done(&r->tmx);
+	tmx_release(&r->tmx);
+	project_release(&r->pj);
+	sprint_free(r->sp);
+	free(r->id);
+	free(r->logdir);
+	free(r->status_file);
+	free(r->notify_log);
+	if (r->has_contract)
+		verify_contract_release(&r->contract);
+	free(r->pending_choice);
+	buf_release(&r->inbuf);
+	free(r);
+}
+
+/* Opens the project: tools present, .automator/ ready, lock taken, store open. */
+int run__open_project(struct run *r)
+{
+	char *cause = NULL;
+	long holder = 0;
+	int rc;
+
+	if (!tmx_available()) {
+		fprintf(stderr, "automator: tmux is not installed (apt-get install tmux)\n");
+		return EXIT_UNAVAILABLE;
+	}
+	if (!gitx_available()) {
+		fprintf(stderr, "automator: git is not installed (apt-get install git)\n");
+		return EXIT_UNAVAILABLE;
+	}
+	project_init(&r->pj, r->sp->root, r->sp->project);
+	if (project_prepare(&r->pj, &cause) < 0) {
+		fprintf(stderr, "automator: %s\n", cause);
+		free(cause);
+		return EXIT_SOFTWARE;
+	}
+	rc = project_lock(&r->pj, &holder, &cause);
+	if (rc == 1) {
+		fprintf(stderr,
+			"automator: project %s is locked by another automator run (pid %ld)\n",
+			r->pj.root, holder);
+		return EXIT_TEMPFAIL;
+	}
+	if (rc < 0) {
+		fprintf(stderr, "automator: %s\n", cause);
+		free(cause);
+		return EXIT_SOFTWARE;
+	}
+	if (store_open(r->pj.db, &r->st, &cause) < 0) {
+		fprintf(stderr, "automator: %s: %s\n", r->pj.db, cause);
+		free(cause);
+		return EXIT_SOFTWARE;
+	}
+	tmx_init(&r->tmx, r->pj.socket);
+	r->notify_log = path_join(r->pj.dir, "escalations.jsonl");
+	if (r->sp->review_sources.n || r->sp->review_done.n) {
+		/* checked when the sprint loaded; a failure here is a bug */
+		if (verify_contract_from(&r->sp->review_sources, &r->sp->review_done, &r->contract,
+					 &cause) < 0) {
+			fprintf(stderr, "automator: %s\n", cause);
+			free(cause);
+			return EXIT_SOFTWARE;
+		}
+		r->has_contract = true;
+	}
+	r->interactive = !r->opts.no_input && isatty(STDIN_FILENO);
+	if (r->sp->status_file) {
+		r->status_file = path_join(r->sp->root, r->sp->status_file);
+	} else if (statusedit_find_file(r->sp->root, &r->status_file) != 0) {
+		r->status_file = NULL;
+	}
+	return 0;
+}
+
+void run__build_stories(struct run *r)
+{
+	r->n = r->sp->nstories;
+	r->s = xcalloc(r->n + 1, sizeof(*r->s));
+	for (size_t i = 0; i < r->n; i++) {
+		r->s[i].cfg = &r->sp->stories[i];
+		r->s[i].state = SS_PENDING;
+		r->s[i].agent = run__base_agent(r, r->s[i].cfg);
+		r->s[i].attempt = 1;
+		r->s[i].cycle = 1;
+	}
+}
+
+static char *new_run_id(void)
+{
+	char *t = clock_iso(clock_wall());
+	char *id;
+
+	/* 2026-11-22T03:04:05Z -> 20261122-030405-<pid> */
+	id = xstrfmt("%.4s%.2s%.2s-%.2s%.2s%.2s-%04x", t, t + 5, t + 8, t + 11, t + 14, t + 17,
+		     (unsigned)getpid() & 0xffff);
+	free(t);
+	return id;
+}
+
+/* Keeps only the stories named by --stories / --epic (dependencies outside count as done). */
+static int select_stories(struct run *r)
+{
+	const char *sel = r->opts.stories, *epic = r->opts.epic;
+	size_t kept = 0;
+
+	if (!sel && !epic)
+		return 0;
+	for (size_t i = 0; i < r->n; i++) {
+		struct rstory *s = &r->s[i];
+		bool keep = true;
+
+		if (epic && strcmp(s->cfg->epic, epic))
+			keep = false;
+		if (sel && keep) {
+			char *copy = xstrdup(sel), *save = NULL, *tok;
+
+			keep = false;
+			for (tok = strtok_r(copy, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
+				char *dash = strchr(tok, '-');
+				int lo, hi, me;
+
+				if (storykey_same(tok, s->cfg->id)) {
+					keep = true;
+					break;
+				}
+				/* a range 1.4-1.6 within one epic */
+				if (dash && sscanf(tok, "%*[0-9].%d-%*[0-9].%d", &lo, &hi) == 2 &&
+				    sscanf(s->cfg->id, "%*[0-9].%d", &me) == 1 &&
+				    !strncmp(tok, s->cfg->id, strcspn(tok, ".")) && me >= lo &&
+				    me <= hi)
+					keep = true;
+			}
+			free(copy);
+		}
+		if (!keep) {
+			s->state = SS_SKIPPED;
+			s->outside = true;
+		}
+		kept += keep;
+	}
+	if (kept == 0) {
+		fprintf(stderr, "automator: no story matches the selection\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+int run_start(const char *sprint_path, const struct run_opts *o)
+{
+	struct run *r = run__new();
+	char *abs = realpath(sprint_path, NULL), *cause = NULL, *unfinished = NULL;
+	struct store_run rec = { 0 };
+	struct preflight pf = PREFLIGHT_INIT;
+	bool *selected = NULL;
+	struct strvec include = STRVEC_INIT;
+	struct diags d = DIAGS_INIT;
+	int rc;
+
+	r->opts = *o;
+	if (o->include_status) {
+		char *copy = xstrdup(o->include_status), *save = NULL, *tok;
+
+		for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+			if (tok[strspn(tok, " \t")])
+				strvec_push(&include, tok);
+		free(copy);
+	}
+	rc = sprint_load_with(sprint_path, &include, &r->sp, &d);
+	if (rc < 0) {
+		diags_sort(&d);
+		diags_print(&d, stderr, isatty(STDERR_FILENO));
+	}
+	diags_release(&d);
+	if (rc < 0) {
+		rc = EXIT_DATAERR;
+		goto out;
+	}
+	for (size_t i = 0; i < r->sp->warnings.n; i++)
+		fprintf(stderr, "%s\n", r->sp->warnings.v[i]);
+	if (o->agent && !agents_find(r->sp->agents, o->agent)) {
+		fprintf(stderr, "automator: unknown agent '%s'\n", o->agent);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	r->max_parallel = o->max_parallel > 0 ? o->max_parallel : r->sp->max_parallel;
+	run__build_stories(r);
+	if ((rc = select_stories(r)) != 0)
+		goto out;
+	/* before anything is written: what the run needs from this machine */
+	selected = xcalloc(r->n + 1, sizeof(*selected));
+	for (size_t i = 0; i < r->n; i++)
+		selected[i] = r->s[i].state == SS_PENDING;
+	preflight_check(r->sp, o->agent, selected, &pf);
+	if (o->dry_run) {
+		printf("project %s at %s, workflow %s, max_parallel %d\n", r->sp->project,
+		       r->sp->root, r->sp->workflow->name, r->max_parallel);
+		for (size_t i = 0; i < r->n; i++)
+			if (r->s[i].state == SS_PENDING)
+				printf("  %-8s %-10s %s\n", r->s[i].cfg->id, r->s[i].agent,
+				       r->s[i].cfg->title);
+		if (r->sp->nskipped) {
+			int w = 0;
+
+			for (size_t i = 0; i < r->sp->nskipped; i++)
+				if ((int)strlen(r->sp->skipped[i].key) > w)
+					w = (int)strlen(r->sp->skipped[i].key);
+			printf("skipped:\n");
+			for (size_t i = 0; i < r->sp->nskipped; i++)
+				printf("  %-*s  %s\n", w > 40 ? 40 : w, r->sp->skipped[i].key,
+				       r->sp->skipped[i].reason);
+		}
+		fflush(stdout);
+		preflight_print(&pf, stderr, "automator", false);
+		rc = pf.errors ? EXIT_UNAVAILABLE : EXIT_OK;
+		goto out;
+	}
+	preflight_print(&pf, stderr, "automator", false);
+	if (pf.errors) {
+		rc = EXIT_UNAVAILABLE;
+		goto out;
+	}
+	if ((rc = run__open_project(r)) != 0)
+		goto out;
+	if (store_run_latest_unfinished(r->st, &unfinished, &cause) == 0) {
+		fprintf(stderr,
+			"automator: run %s of this project is unfinished: continue it with\n"
+			"  automator resume\nor abort it with\n  automator abort\n",
+			unfinished);
+		free(unfinished);
+		rc = EXIT_TEMPFAIL;
+		goto out;
+	}
+	r->id = new_run_id();
+	r->logdir = project_logdir(&r->pj, r->id);
+	if (mkdir(r->logdir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "automator: cannot create '%s': %s\n", r->logdir, strerror(errno));
+		rc = EXIT_SOFTWARE;
+		goto out;
+	}
+	rec.id = r->id;
+	rec.sprint_file = abs ? abs : (char *)sprint_path;
+	rec.project = r->sp->project;
+	rec.root = r->sp->root;
+	rec.state = (char *)fsm_run.state_names[RS_INITIALIZING];
+	rec.pid = getpid();
+	rec.agent = (char *)o->agent;
+	if (store_run_create(r->st, &rec, &cause) < 0) {
+		run__fail_fatal(r, "cannot record the run", cause);
+		rc = EXIT_SOFTWARE;
+		goto out;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		struct store_story ss = { 0 };
+
+		ss.story_id = r->s[i].cfg->id;
+		ss.story_key = r->s[i].cfg->key;
+		ss.position = (int)i;
+		ss.state = (char *)fsm_story.state_names[r->s[i].state];
+		if (store_story_add(r->st, r->id, &ss, &cause) < 0) {
+			run__fail_fatal(r, "cannot record a story", cause);
+			rc = EXIT_SOFTWARE;
+			goto out;
+		}
+	}
+	r->started_wall = clock_wall();
+	run__say(r, "run %s: %zu stories, workflow %s, agent %s, logs in %s", r->id, r->n,
+		 r->sp->workflow->name, r->sp->agent, r->logdir);
+	run__install_signals();
+	run__queue(r, -1, RE_LOADED);
+	run__queue(r, -1, RE_START);
+	rc = run__loop(r);
+out:
+	free(abs);
+	free(selected);
+	strvec_release(&include);
+	preflight_release(&pf);
+	run__free(r);
+	return rc;
+}
