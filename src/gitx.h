@@ -84,4 +84,18 @@ int gitx_commit(const char *root, const struct strvec *paths, const char *messag
 int gitx_find_trailer(const char *root, const char *since, const char *key, const char *value,
 		      char **sha, char **cause);
 
+/*
+ * Sets the real index's entries of the paths commit sha changed to HEAD's,
+ * as gitx_commit does after committing: for a commit found by its trailer
+ * after a crash between the commit and that step. Returns 0, or -1 with
+ * *cause.
+ */
+int gitx_sync_index(const char *root, const char *sha, char **cause);
+/*
+ * Removes the scratch indexes (index.automator-<pid>) gitx_commit left in
+ * root's git directory when killed: those of processes no longer running.
+ * Returns how many it removed.
+ */
+int gitx_remove_scratch(const char *root);
+
 #endif

@@ -42,16 +42,6 @@
 
 volatile sig_atomic_t run__interrupted;
 
-void run__crash_point(const char *name)
-{
-	const char *at = getenv("AUTOMATOR_CRASH_AT");
-
-	if (at && !strcmp(at, name)) {
-		fflush(NULL);
-		kill(getpid(), SIGKILL);
-	}
-}
-
 static void on_signal(int sig)
 {
 	(void)sig;

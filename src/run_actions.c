@@ -134,6 +134,20 @@ static bool attempt_recorded(struct run *r, const struct rstory *s, const struct
 	return true;
 }
 
+/*
+ * Whether session ss (recorded, not marked spawned) left a trace of running:
+ * its tmux session or its exit record. None: it was never started.
+ */
+static bool session_left_trace(struct run *r, const struct session *ss)
+{
+	struct stat st;
+	char *cause = NULL;
+	int alive = tmx_has_session(&r->tmx, ss->name, &cause);
+
+	free(cause);
+	return alive == 1 || stat(ss->exit_path, &st) == 0;
+}
+
 static int a_run_session(void *ctx)
 {
 	struct run *r = ctx;
@@ -189,21 +203,30 @@ static int a_run_session(void *ctx)
 	if (ret == 1) {
 		/* resumed: this attempt was spawned before; never spawn it twice */
 		struct store_session old;
+		bool spawned = true;
 
 		if (store_session_get(r->st, r->id, s->cfg->id, st->name, s->attempt, &old, NULL) ==
 		    0) {
 			ss->id = old.id;
 			ss->offset = old.log_offset;
+			spawned = old.spawned_at != NULL;
 			store_session_release(&old);
 		}
-		run__open_log(ss);
-		run__say(r, "%-6s re-attached %s (log offset %lld)", s->cfg->id, ss->name,
-			 (long long)ss->offset);
-		/* the judge needs the output it has not seen: replay from the start */
-		ss->offset = 0;
-		return 0;
+		if (spawned || session_left_trace(r, ss)) {
+			run__open_log(ss);
+			run__say(r, "%-6s re-attached %s (log offset %lld)", s->cfg->id, ss->name,
+				 (long long)ss->offset);
+			/* the judge needs the output it has not seen: replay from the start */
+			ss->offset = 0;
+			return 0;
+		}
+		/* recorded, then killed before tmux had it: it never ran */
+		run__say(r, "%-6s %s was recorded but never started: starting it", s->cfg->id,
+			 ss->name);
+		id = ss->id;
 	}
 	ss->id = id;
+	crash_point("before-spawn");
 	if (run__session_spawn(r, s, ss, &cause) < 0) {
 		free(s->note);
 		s->note = cause;
@@ -211,7 +234,11 @@ static int a_run_session(void *ctx)
 		run__queue(r, run__story_index(r, s), SE_SPAWN_FAILED);
 		return 0;
 	}
-	run__crash_point("after-spawn");
+	if (store_session_set_spawned(r->st, ss->id, &cause) < 0) {
+		run__fail_fatal(r, "cannot record the session's start", cause);
+		return -1;
+	}
+	crash_point("after-spawn");
 	return 0;
 }
 
@@ -259,7 +286,7 @@ static int a_verify_step(void *ctx)
 
 static int a_run_verify(void *ctx)
 {
-	run__crash_point("before-verify");
+	crash_point("before-verify");
 	return run_verifier(ctx);
 }
 
@@ -275,14 +302,21 @@ static int a_run_commit(void *ctx)
 	int ret;
 
 	/* idempotent: a commit made before a crash is found by its trailer */
-	if (gitx_find_trailer(r->pj.root, s->base_commit, "Automator-Story", trailer, &sha, NULL) ==
-	    0) {
+	if (gitx_find_trailer(r->pj.root, s->base_commit, "Automator-Story", trailer, &sha,
+			      &cause) == 0) {
 		run__say(r, "%-6s already committed as %.12s", s->cfg->id, sha);
+		/* killed between the commit and the index update: finish that */
+		if (gitx_sync_index(r->pj.root, sha, &cause) < 0) {
+			run__say(r, "warning: cannot update the index after %.12s: %s", sha, cause);
+			free(cause);
+		}
 		free(sha);
 		free(trailer);
 		run__queue(r, r->cur, SE_COMMITTED);
 		return 0;
 	}
+	free(cause); /* no commit found, or git could not tell: commit (again) */
+	cause = NULL;
 	if (gitx_story_paths(r->pj.root, &s->snapshot, &paths, &cause) < 0) {
 		free(s->note);
 		s->note = xstrfmt("cannot list the story's changes: %s", cause);
@@ -308,7 +342,7 @@ static int a_run_commit(void *ctx)
 	} else {
 		run__say(r, "%-6s committed %.12s (%zu file%s)", s->cfg->id, sha, paths.n,
 			 paths.n == 1 ? "" : "s");
-		run__crash_point("after-commit");
+		crash_point("after-commit");
 		run__queue(r, r->cur, SE_COMMITTED);
 	}
 	free(sha);
@@ -374,6 +408,7 @@ static int a_mark_done(void *ctx)
 	char *cause = NULL;
 	int rc;
 
+	crash_point("before-status-done");
 	/* by the full key: a short id two stories share names neither */
 	rc = r->status_file ? statusedit_set(r->status_file, s->cfg->key ? s->cfg->key : s->cfg->id,
 					     "done", &cause)

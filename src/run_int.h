@@ -122,11 +122,6 @@ struct run {
 };
 
 /* run.c */
-/*
- * Fault injection for the resume tests: when $AUTOMATOR_CRASH_AT names this
- * point, the process kills itself with SIGKILL right here.
- */
-void run__crash_point(const char *name);
 void run__say(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 struct rstory *run__cur(struct run *r);
 const struct step *run__cur_step(struct run *r, const struct rstory *s);

@@ -147,7 +147,7 @@ int run__a_reattach(void *ctx)
 		struct find_seq f = { s->pending_seq, NULL };
 		int a;
 
-		if (run__story_final(s) || !s->pending_seq)
+		if (!s->pending_seq)
 			continue;
 		store_journal_foreach(r->st, r->id, find_seq_entry, &f, NULL);
 		if (!f.action)
@@ -157,6 +157,18 @@ int run__a_reattach(void *ctx)
 			 fsm_story.state_names[s->state]);
 		free(f.action);
 		r->cur = (int)i;
+		if (run__story_final(s)) {
+			/*
+			 * Killed between the final transition and its side effect
+			 * (the sprint-status set to done, say): redo it; no later
+			 * transition will mark the intent finished, so do it here.
+			 */
+			if (a == SA_MARK_DONE || a == SA_CLOSE_STORY)
+				run__story_actions[a](r);
+			store_intent_finish(r->st, s->pending_seq, true, NULL, NULL);
+			s->pending_seq = 0;
+			continue;
+		}
 		if (a == SA_VERIFY_STEP || a == SA_RESUME_SESSION) {
 			/* the session of this attempt ran before: look at it again */
 			run__story_actions[SA_RUN_SESSION](r);
@@ -252,8 +264,19 @@ int run_resume(const struct run_opts *o)
 	if (o->run_id) {
 		id = xstrdup(o->run_id);
 	} else if (store_run_latest_unfinished(peek, &id, &cause) != 0) {
-		fprintf(stderr, "automator: nothing to resume: every run of this project is "
-				"finished\n");
+		char *any = NULL;
+
+		free(cause);
+		cause = NULL;
+		if (store_run_latest(peek, &any, &cause) == 0)
+			fprintf(stderr,
+				"automator: nothing to resume: every run of this project is "
+				"finished (the latest: %s)\n",
+				any);
+		else
+			fprintf(stderr, "automator: nothing to resume: no run of this project was "
+					"recorded (start one with: automator run SPRINT)\n");
+		free(any);
 		free(cause);
 		rc = EXIT_NEGATIVE;
 		goto out;

@@ -139,6 +139,10 @@ int run__open_project(struct run *r)
 	} else if (statusedit_find_file(r->sp->root, &r->status_file) != 0) {
 		r->status_file = NULL;
 	}
+	/* what a process killed inside a write left in the user's tree */
+	gitx_remove_scratch(r->pj.root);
+	if (r->status_file)
+		atomic_leftovers_remove(r->status_file);
 	return 0;
 }
 
@@ -223,6 +227,8 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 	struct store_run rec = { 0 };
 	struct preflight pf = PREFLIGHT_INIT;
 	bool *selected = NULL;
+	struct store_story *rows = NULL;
+	size_t nrows = 0;
 	struct strvec include = STRVEC_INIT;
 	struct diags d = DIAGS_INIT;
 	int rc;
@@ -315,23 +321,23 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 	rec.state = (char *)fsm_run.state_names[RS_INITIALIZING];
 	rec.pid = getpid();
 	rec.agent = (char *)o->agent;
-	if (store_run_create(r->st, &rec, &cause) < 0) {
+	/* the run and its stories in one transaction: a kill leaves all or nothing */
+	rows = xcalloc(r->n + 1, sizeof(*rows));
+	for (size_t i = 0; i < r->n; i++) {
+		struct store_story *ss = &rows[nrows];
+
+		if (r->s[i].outside)
+			continue; /* not selected: not a story of this run */
+		ss->story_id = r->s[i].cfg->id;
+		ss->story_key = r->s[i].cfg->key;
+		ss->position = (int)i;
+		ss->state = (char *)fsm_story.state_names[r->s[i].state];
+		nrows++;
+	}
+	if (store_run_create_with(r->st, &rec, rows, nrows, &cause) < 0) {
 		run__fail_fatal(r, "cannot record the run", cause);
 		rc = EXIT_SOFTWARE;
 		goto out;
-	}
-	for (size_t i = 0; i < r->n; i++) {
-		struct store_story ss = { 0 };
-
-		ss.story_id = r->s[i].cfg->id;
-		ss.story_key = r->s[i].cfg->key;
-		ss.position = (int)i;
-		ss.state = (char *)fsm_story.state_names[r->s[i].state];
-		if (store_story_add(r->st, r->id, &ss, &cause) < 0) {
-			run__fail_fatal(r, "cannot record a story", cause);
-			rc = EXIT_SOFTWARE;
-			goto out;
-		}
 	}
 	r->started_wall = clock_wall();
 	run__say(r, "run %s: %zu stories, workflow %s, agent %s, logs in %s", r->id, r->n,
@@ -341,6 +347,7 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 	run__queue(r, -1, RE_START);
 	rc = run__loop(r);
 out:
+	free(rows);
 	free(abs);
 	free(selected);
 	strvec_release(&include);

@@ -213,7 +213,7 @@ static int begin_wait(struct run *r, struct rstory *s, bool fresh_clock)
 	if (!s->wait_since || fresh_clock)
 		s->wait_since = now;
 	/* journaled already (the intent holds until and reason), not yet stored */
-	run__crash_point("before-wait-store");
+	crash_point("before-wait-store");
 	wait_store(r, s);
 	text = run__wait_text(s);
 	run__say(r, "%-6s %s%s%s", s->cfg->id, text, s->note ? ": " : "", s->note ? s->note : "");

@@ -36,7 +36,7 @@
 	"intent, intent_status, intent_result"
 #define SESSION_COLUMNS                                                                       \
 	"id, run_id, story_id, step, attempt, tmux_name, log_path, log_offset, exit_status, " \
-	"exit_signal, started_at, ended_at"
+	"exit_signal, started_at, ended_at, spawned_at"
 #define ESCALATION_COLUMNS                                                                  \
 	"id, run_id, story_id, step, \"trigger\", category, severity, message, options, "   \
 	"status, chosen, reply, answered_by, answered_at, acked_by, acked_at, created_at, " \
@@ -125,6 +125,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"ended_at = ?4 WHERE id = ?1",
 	[ST_SESSION_SET_OFFSET] =
 		"UPDATE sessions SET log_offset = ?2 WHERE id = ?1",
+	[ST_SESSION_SET_SPAWNED] =
+		"UPDATE sessions SET spawned_at = ?2 WHERE id = ?1",
 	[ST_TIME_VALID] =
 		"SELECT julianday(?1) IS NOT NULL",
 	/* the rule of the unique index escalations_one_live (002) */

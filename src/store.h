@@ -103,6 +103,12 @@ void store_story_release(struct store_story *st);
 /* Adds a story to run_id; story_id, story_key and state are required. */
 int store_story_add(struct store *s, const char *run_id, const struct store_story *st,
 		    char **cause);
+/*
+ * Records a new run and its n stories in one transaction: after a crash
+ * either the run with all its stories is there, or nothing is.
+ */
+int store_run_create_with(struct store *s, const struct store_run *r,
+			  const struct store_story *stories, size_t n, char **cause);
 /* Reads one story into *out. Returns 1 (out untouched) when there is no such story. */
 int store_story_get(struct store *s, const char *run_id, const char *story_id,
 		    struct store_story *out, char **cause);
@@ -231,6 +237,7 @@ struct store_session {
 	int exit_signal;    /* 0 when none */
 	char *started_at;   /* NULL on add: now */
 	char *ended_at;     /* NULL while running */
+	char *spawned_at;   /* NULL until store_session_set_spawned */
 };
 void store_session_release(struct store_session *ss);
 
@@ -257,6 +264,8 @@ int store_session_update_exit(struct store *s, int64_t id, int exit_status, int 
 			      const char *ended_at, char **cause);
 /* Records how far the session's log has been read. */
 int store_session_set_offset(struct store *s, int64_t id, int64_t offset, char **cause);
+/* Records that tmux accepted session id (spawned_at = now). */
+int store_session_set_spawned(struct store *s, int64_t id, char **cause);
 
 /*
  * An escalation: a trigger (data/triggers.yaml) that needs a human. Its

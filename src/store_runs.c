@@ -27,9 +27,9 @@ void store_run_release(struct store_run *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int store_run_create(struct store *s, const struct store_run *r, char **cause)
+/* Inserts run r inside the caller's transaction. */
+static int run_insert(struct store *s, const struct store_run *r, const char *what, char **cause)
 {
-	const char *what = "create run";
 	char *now = NULL, *err = NULL;
 	const char *started;
 	sqlite3_stmt *st;
@@ -47,7 +47,7 @@ int store_run_create(struct store *s, const struct store_run *r, char **cause)
 	store__bind_text(st, 7, r->updated_at ? r->updated_at : started);
 	store__bind_int_or_null(st, 8, r->pid, 0);
 	store__bind_text(st, 9, r->agent);
-	if (store__write_one(s, st, what, NULL, &err) == 0)
+	if (store__exec(s, st, what, &err) == 0)
 		ret = 0;
 	else if (s->last_error == SQLITE_CONSTRAINT_PRIMARYKEY)
 		store__fail(cause, "run '%s' already exists", r->id);
@@ -148,10 +148,10 @@ void store_story_release(struct store_story *st)
 	memset(st, 0, sizeof(*st));
 }
 
-int store_story_add(struct store *s, const char *run_id, const struct store_story *story,
-		    char **cause)
+/* Inserts story into run run_id inside the caller's transaction. */
+static int story_insert(struct store *s, const char *run_id, const struct store_story *story,
+			const char *what, char **cause)
 {
-	const char *what = "add story";
 	char *now = NULL, *err = NULL;
 	sqlite3_stmt *st;
 	int ret = -1;
@@ -171,7 +171,7 @@ int store_story_add(struct store *s, const char *run_id, const struct store_stor
 	store__bind_int(st, 11, story->crash_retries_used);
 	store__bind_text(st, 12, story->base_commit);
 	store__bind_text(st, 13, story->updated_at ? story->updated_at : (now = store__iso_now()));
-	if (store__write_one(s, st, what, NULL, &err) == 0)
+	if (store__exec(s, st, what, &err) == 0)
 		ret = 0;
 	else if (s->last_error == SQLITE_CONSTRAINT_PRIMARYKEY)
 		store__fail(cause, "story '%s' already exists in run '%s'", story->story_id,
@@ -182,6 +182,48 @@ int store_story_add(struct store *s, const char *run_id, const struct store_stor
 		store__fail(cause, "%s", err);
 	free(err);
 	free(now);
+	return ret;
+}
+
+int store_run_create_with(struct store *s, const struct store_run *r,
+			  const struct store_story *stories, size_t n, char **cause)
+{
+	const char *what = "create run";
+	int ret = -1;
+
+	if (store__tx_begin(s, what, cause) < 0)
+		return -1;
+	if (run_insert(s, r, what, cause) < 0)
+		goto out;
+	crash_point("in-run-record");
+	for (size_t i = 0; i < n; i++)
+		if (story_insert(s, r->id, &stories[i], "add story", cause) < 0)
+			goto out;
+	ret = store__tx_commit(s, what, cause);
+out:
+	if (ret < 0)
+		store__tx_rollback(s);
+	return ret;
+}
+
+int store_run_create(struct store *s, const struct store_run *r, char **cause)
+{
+	return store_run_create_with(s, r, NULL, 0, cause);
+}
+
+int store_story_add(struct store *s, const char *run_id, const struct store_story *story,
+		    char **cause)
+{
+	const char *what = "add story";
+	int ret = -1;
+
+	if (store__tx_begin(s, what, cause) < 0)
+		return -1;
+	ret = story_insert(s, run_id, story, what, cause);
+	if (ret == 0)
+		ret = store__tx_commit(s, what, cause);
+	if (ret < 0)
+		store__tx_rollback(s);
 	return ret;
 }
 

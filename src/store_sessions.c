@@ -22,6 +22,7 @@ void store_session_release(struct store_session *ss)
 	free(ss->log_path);
 	free(ss->started_at);
 	free(ss->ended_at);
+	free(ss->spawned_at);
 	memset(ss, 0, sizeof(*ss));
 }
 
@@ -59,41 +60,6 @@ int store_session_add(struct store *s, const struct store_session *ss, int64_t *
 	return ret;
 }
 
-int store_session_get(struct store *s, const char *run_id, const char *story_id, const char *step,
-		      int attempt, struct store_session *out, char **cause)
-{
-	const char *what = "read session";
-	sqlite3_stmt *st;
-	int rc, ret;
-
-	if (!(st = store__prep(s, ST_SESSION_GET, what, cause)))
-		return -1;
-	store__bind_text(st, 1, run_id);
-	store__bind_text(st, 2, story_id);
-	store__bind_text(st, 3, step);
-	store__bind_int(st, 4, attempt);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->id = sqlite3_column_int64(st, 0);
-		out->run_id = store__col_text(st, 1);
-		out->story_id = store__col_text(st, 2);
-		out->step = store__col_text(st, 3);
-		out->attempt = sqlite3_column_int(st, 4);
-		out->tmux_name = store__col_text(st, 5);
-		out->log_path = store__col_text(st, 6);
-		out->log_offset = sqlite3_column_int64(st, 7);
-		out->exit_status = (int)store__col_int(st, 8, -1);
-		out->exit_signal = (int)store__col_int(st, 9, 0);
-		out->started_at = store__col_text(st, 10);
-		out->ended_at = store__col_text(st, 11);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
-	}
-	store__done(st);
-	return ret;
-}
-
 /* Reads the current row of a session statement (SESSION_COLUMNS). */
 static void read_session(sqlite3_stmt *st, struct store_session *out)
 {
@@ -109,6 +75,31 @@ static void read_session(sqlite3_stmt *st, struct store_session *out)
 	out->exit_signal = (int)store__col_int(st, 9, 0);
 	out->started_at = store__col_text(st, 10);
 	out->ended_at = store__col_text(st, 11);
+	out->spawned_at = store__col_text(st, 12);
+}
+
+int store_session_get(struct store *s, const char *run_id, const char *story_id, const char *step,
+		      int attempt, struct store_session *out, char **cause)
+{
+	const char *what = "read session";
+	sqlite3_stmt *st;
+	int rc, ret;
+
+	if (!(st = store__prep(s, ST_SESSION_GET, what, cause)))
+		return -1;
+	store__bind_text(st, 1, run_id);
+	store__bind_text(st, 2, story_id);
+	store__bind_text(st, 3, step);
+	store__bind_int(st, 4, attempt);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		read_session(st, out);
+		ret = 0;
+	} else {
+		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
+	}
+	store__done(st);
+	return ret;
 }
 
 int store_sessions_foreach(struct store *s, const char *run_id, store_session_fn fn, void *arg,
@@ -169,6 +160,25 @@ int store_session_set_offset(struct store *s, int64_t id, int64_t offset, char *
 	store__bind_int(st, 1, id);
 	store__bind_int(st, 2, offset);
 	if (store__write_one(s, st, what, &changes, cause) < 0)
+		return -1;
+	return changes ? 0 : store__fail(cause, "cannot %s: no session %" PRId64, what, id);
+}
+
+int store_session_set_spawned(struct store *s, int64_t id, char **cause)
+{
+	const char *what = "record a spawned session";
+	sqlite3_stmt *st;
+	char *now;
+	int changes = 0, ret;
+
+	if (!(st = store__prep(s, ST_SESSION_SET_SPAWNED, what, cause)))
+		return -1;
+	now = store__iso_now();
+	store__bind_int(st, 1, id);
+	store__bind_text(st, 2, now);
+	ret = store__write_one(s, st, what, &changes, cause);
+	free(now);
+	if (ret < 0)
 		return -1;
 	return changes ? 0 : store__fail(cause, "cannot %s: no session %" PRId64, what, id);
 }

@@ -2,8 +2,10 @@
  * util.c: allocation wrappers, growable strings and file helpers. Must not
  * know about any product concept; must not print except in xdie().
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -310,6 +312,19 @@ int read_file(const char *path, char **out, size_t *len)
 	return 0;
 }
 
+/* fsync of path's directory, so a rename into it survives a power cut. Best effort. */
+static void sync_dir_of(const char *path)
+{
+	char *dir = path_dirname(path);
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 {
 	char *tmp = xstrfmt("%s.tmp.%ld", path, (long)getpid());
@@ -335,9 +350,17 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 		fd = -1;
 		goto fail_unlink;
 	}
+	if (getenv("AUTOMATOR_CRASH_AT")) {
+		const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		char *point = xstrfmt("in-atomic-write:%s", base);
+
+		crash_point(point);
+		free(point);
+	}
 	if (rename(tmp, path) < 0)
 		goto fail_unlink;
 	free(tmp);
+	sync_dir_of(path);
 	return 0;
 
 fail_close:
@@ -373,4 +396,55 @@ char *path_join(const char *dir, const char *name)
 	if (str_ends_with(dir, "/"))
 		return xstrfmt("%s%s", dir, name);
 	return xstrfmt("%s/%s", dir, name);
+}
+
+void crash_point(const char *name)
+{
+	const char *at = getenv("AUTOMATOR_CRASH_AT");
+
+	if (at && !strcmp(at, name)) {
+		fflush(NULL);
+		kill(getpid(), SIGKILL);
+	}
+}
+
+int dead_pid_files_remove(const char *dir, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int removed = 0;
+
+	while (d && (de = readdir(d))) {
+		char *end, *full;
+		long pid;
+
+		if (strncmp(de->d_name, prefix, plen))
+			continue;
+		errno = 0;
+		pid = strtol(de->d_name + plen, &end, 10);
+		if (*end || errno || pid <= 0 || pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue; /* that process still runs */
+		full = path_join(dir, de->d_name);
+		if (unlink(full) == 0)
+			removed++;
+		free(full);
+	}
+	if (d)
+		closedir(d);
+	return removed;
+}
+
+int atomic_leftovers_remove(const char *path)
+{
+	char *dir = path_dirname(path);
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char *prefix = xstrfmt("%s.tmp.", base);
+	int removed = dead_pid_files_remove(dir, prefix);
+
+	free(prefix);
+	free(dir);
+	return removed;
 }

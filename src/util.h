@@ -95,8 +95,23 @@ size_t str_distance(const char *a, const char *b, size_t limit);
  * errno set; *out untouched on failure.
  */
 int read_file(const char *path, char **out, size_t *len);
-/* Writes data to path atomically: temp file in the same directory, fsync, rename. */
+/*
+ * Writes data to path atomically: a temp file PATH.tmp.<pid> in the same
+ * directory, fsync, rename, fsync of the directory. A crash leaves path
+ * either old or new, and at most the temp file (atomic_leftovers_remove).
+ */
 int write_file_atomic(const char *path, const void *data, size_t len, int mode);
+/*
+ * Removes the temp files write_file_atomic left beside path when a process
+ * died inside it (PATH.tmp.<pid> of a pid that no longer runs). Returns how
+ * many it removed.
+ */
+int atomic_leftovers_remove(const char *path);
+/*
+ * Removes the files PREFIX<pid> in dir whose pid no longer runs (a file of
+ * this process, or of one that runs, stays). Returns how many it removed.
+ */
+int dead_pid_files_remove(const char *dir, const char *prefix);
 
 /* Directory part of path (newly allocated; "." when there is none). */
 char *path_dirname(const char *path);
@@ -104,4 +119,11 @@ char *path_dirname(const char *path);
 char *path_join(const char *dir, const char *name);
 
 #include "banned.h"
+/*
+ * Fault injection for the crash tests: when $AUTOMATOR_CRASH_AT names this
+ * point, the process kills itself with SIGKILL right here (stdio flushed).
+ * Points: docs/architecture.md, "Crash points".
+ */
+void crash_point(const char *name);
+
 #endif
