@@ -36,6 +36,34 @@ static enum file_kind kind_of(const struct ynode *root)
 		return FILE_TRIGGERS;
 	if (ynode_get(root, "agents"))
 		return FILE_AGENTS;
+	/* a misspelt key that tells the kind (stoires:): the loader says which */
+	for (size_t i = 0; i < root->n; i++) {
+		static const struct {
+			const char *key;
+			enum file_kind kind;
+		} tells[] = {
+			{ "stories", FILE_SPRINT },
+			{ "steps", FILE_WORKFLOW },
+			{ "triggers", FILE_TRIGGERS },
+			{ "agents", FILE_AGENTS },
+			{ "development_status", FILE_BMAD_STATUS },
+		};
+		const char *k = root->pairs[i].key->str;
+
+		for (size_t j = 0; j < ARRAY_SIZE(tells); j++)
+			if (str_distance(k, tells[j].key, 2) <= 2)
+				return tells[j].kind;
+	}
+	/* keys only a sprint has */
+	for (size_t i = 0; i < root->n; i++) {
+		static const char *const sprint_only[] = { "root", "max_parallel", "status_file",
+							   "limits", "review_contract" };
+		const char *k = root->pairs[i].key->str;
+
+		for (size_t j = 0; j < ARRAY_SIZE(sprint_only); j++)
+			if (!strcmp(k, sprint_only[j]))
+				return FILE_SPRINT;
+	}
 	return FILE_UNKNOWN;
 }
 

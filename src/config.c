@@ -172,10 +172,26 @@ int cfg_read_command(struct lctx *cx, const struct ynode *n, struct strvec *out)
 	char *cause = NULL;
 	int ret;
 
-	if (!n || n->kind != YN_SCALAR || ynode_is_null(n))
-		return schema_strlist(cx, n, out);
-	if (shellwords_split(n->str, out, &cause, NULL) == 0)
+	if (!n || n->kind != YN_SCALAR || ynode_is_null(n)) {
+		size_t before = out->n;
+
+		if (schema_strlist(cx, n, out) < 0)
+			return -1;
+		/* an empty word reaches the program as an empty argument: never meant */
+		for (size_t i = before; i < out->n; i++)
+			if (!out->v[i][0])
+				return lctx_error(
+					cx, n && n->kind == YN_SEQ ? n->items[i - before] : n,
+					"empty word in command (word %zu) ''", i - before + 1);
 		return 0;
+	}
+	if (shellwords_split(n->str, out, &cause, NULL) == 0) {
+		for (size_t i = 0; i < out->n; i++)
+			if (!out->v[i][0])
+				return lctx_error(cx, n, "empty word in command (word %zu) '%s'",
+						  i + 1, n->str);
+		return 0;
+	}
 	ret = lctx_error(cx, n, "%s in command '%s'", cause, n->str);
 	free(cause);
 	return ret;

@@ -20,9 +20,109 @@ void diags_release(struct diags *d)
 }
 
 /*
- * s with control characters escaped (\n, \t, \xNN): a message stays on one
- * line, and text quoted from a file cannot drive the terminal.
+ * Code points a message shows escaped (\uXXXX): invisible or format
+ * characters, odd spaces, and look-alikes of ASCII digits and letters, so
+ * '1.1' and '\u0661.1' never read the same.
  */
+static const unsigned int shown_escaped[][2] = {
+	{ 0x0080, 0x00a0 },   { 0x00ad, 0x00ad }, { 0x034f, 0x034f }, { 0x061c, 0x061c },
+	{ 0x0660, 0x0669 },   { 0x06f0, 0x06f9 }, { 0x07c0, 0x07c9 }, { 0x0966, 0x096f },
+	{ 0x09e6, 0x09ef },   { 0x0a66, 0x0a6f }, { 0x0ae6, 0x0aef }, { 0x0b66, 0x0b6f },
+	{ 0x0be6, 0x0bef },   { 0x0c66, 0x0c6f }, { 0x0ce6, 0x0cef }, { 0x0d66, 0x0d6f },
+	{ 0x0e50, 0x0e59 },   { 0x0ed0, 0x0ed9 }, { 0x0f20, 0x0f29 }, { 0x1040, 0x1049 },
+	{ 0x115f, 0x1160 },   { 0x17b4, 0x17b5 }, { 0x17e0, 0x17e9 }, { 0x180b, 0x180f },
+	{ 0x1810, 0x1819 },   { 0x2000, 0x200f }, { 0x2028, 0x202f }, { 0x205f, 0x206f },
+	{ 0x3000, 0x3000 },   { 0x3164, 0x3164 }, { 0xfe00, 0xfe0f }, { 0xfeff, 0xfeff },
+	{ 0xff01, 0xff5e },   { 0xffa0, 0xffa0 }, { 0xfff0, 0xfffb }, { 0x1d400, 0x1d7ff },
+	{ 0xe0000, 0xe01ef },
+};
+
+static bool escaped_code_point(unsigned int cp)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(shown_escaped); i++)
+		if (cp >= shown_escaped[i][0] && cp <= shown_escaped[i][1])
+			return true;
+	return false;
+}
+
+/* The code point of the n-byte UTF-8 sequence at p (n from utf8_seq_len). */
+static unsigned int decode(const unsigned char *p, size_t n)
+{
+	unsigned int cp = n == 1 ? p[0] : p[0] & (0xff >> (n + 1));
+
+	for (size_t i = 1; i < n; i++)
+		cp = cp << 6 | (p[i] & 0x3f);
+	return cp;
+}
+
+/* The longest subject a message quotes whole, in characters. */
+#define SUBJECT_MAX 80
+
+/*
+ * The end of the quoted subject opening at s[open] ('): the last quote
+ * before the message's end or a space, ')' or ',' that closes it; len when
+ * there is none.
+ */
+static size_t subject_end(const char *s, size_t open, size_t len)
+{
+	size_t end = len;
+
+	for (size_t i = open + 1; i < len; i++)
+		if (s[i] == '\'' && (i + 1 == len || strchr(" ),:;", s[i + 1])))
+			end = i;
+	return end;
+}
+
+/*
+ * A message as printed: control characters escaped (\n, \t, \xNN) so it
+ * stays on one line and text quoted from a file cannot drive the terminal;
+ * invisible characters and look-alikes as \uXXXX; a quoted subject longer
+ * than SUBJECT_MAX characters cut with an ellipsis.
+ */
+static char *escape_message(const char *s)
+{
+	struct buf b = BUF_INIT;
+	size_t len = strlen(s), quote_end = 0, shown = 0;
+	bool in_subject = false;
+
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)s[i];
+		size_t n = utf8_seq_len(s, i, len);
+
+		if (!in_subject && c == '\'' && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '(')) {
+			quote_end = subject_end(s, i, len);
+			in_subject = quote_end < len;
+			shown = 0;
+			buf_addc(&b, '\'');
+			i++;
+			continue;
+		}
+		if (in_subject && i == quote_end) {
+			in_subject = false;
+		} else if (in_subject && ++shown > SUBJECT_MAX) {
+			buf_adds(&b, "\xe2\x80\xa6"); /* … */
+			i = quote_end;
+			continue;
+		}
+		if (c == '\n')
+			buf_adds(&b, "\\n");
+		else if (c == '\t')
+			buf_adds(&b, "\\t");
+		else if (c < 0x20 || c == 0x7f || !n)
+			buf_addf(&b, "\\x%02x", c);
+		else if (n > 1 && escaped_code_point(decode((const unsigned char *)s + i, n)))
+			buf_addf(&b,
+				 decode((const unsigned char *)s + i, n) > 0xffff ? "\\U%08x"
+										  : "\\u%04x",
+				 decode((const unsigned char *)s + i, n));
+		else
+			buf_add(&b, s + i, n);
+		i += n ? n : 1;
+	}
+	return buf_detach(&b);
+}
+
+/* A file name as printed: control characters escaped. */
 static char *escape_controls(const char *s)
 {
 	struct buf b = BUF_INIT;
@@ -54,7 +154,7 @@ static void diags_vadd(struct diags *d, const char *file, int line, int col, con
 	dg->file = xstrdup(file ? file : "-");
 	dg->line = line;
 	dg->col = col;
-	dg->msg = escape_controls(buf_str(&b));
+	dg->msg = escape_message(buf_str(&b));
 	buf_release(&b);
 }
 

@@ -149,6 +149,8 @@ int parse_duration(const char *s, long *out)
 		if (v > LONG_MAX / mult / 4 || total > LONG_MAX / 4)
 			return -1;
 		total += v * mult;
+		if (total > DURATION_MAX)
+			return -2;
 		p = *end ? end + 1 : end;
 	}
 	*out = total;
@@ -160,9 +162,15 @@ int schema_duration(struct lctx *cx, const struct ynode *n, long *out)
 	if (!is_scalar(n))
 		return lctx_error(cx, n, "expected a duration (90s, 10m, 2h), got %s",
 				  ynode_kind_name(n));
-	if (parse_duration(n->str, out) < 0)
+	switch (parse_duration(n->str, out)) {
+	case 0:
+		return 0;
+	case -2:
+		return lctx_error(cx, n, "duration too long (at most %ldd) '%s'",
+				  DURATION_MAX / 86400, n->str);
+	default:
 		return lctx_error(cx, n, "expected a duration (90s, 10m, 2h) '%s'", n->str);
-	return 0;
+	}
 }
 
 int schema_strlist(struct lctx *cx, const struct ynode *n, struct strvec *out)
@@ -322,7 +330,13 @@ static int read_field(struct lctx *cx, const struct field *f, const struct ynode
 	case FT_NUMBER:
 		return schema_number(cx, v, (double *)(base + f->off));
 	case FT_DURATION:
-		return schema_duration(cx, v, (long *)(base + f->off));
+		if (schema_duration(cx, v, (long *)(base + f->off)) < 0)
+			return -1;
+		/* min: the shortest that can work (a 0 timeout ends every step at once) */
+		if (*(long *)(base + f->off) < f->min)
+			return lctx_error(cx, v, "%s must be at least %lds '%s'", f->key, f->min,
+					  v->str);
+		return 0;
 	case FT_STRLIST:
 		return schema_strlist(cx, v, (struct strvec *)(base + f->off));
 	case FT_PATTERNS:
@@ -357,8 +371,22 @@ int schema_map(struct lctx *cx, const struct ynode *n, const struct field *field
 		}
 		read_field(cx, f, n->pairs[i].val, obj);
 	}
-	for (size_t i = 0; i < nfields; i++)
-		if ((fields[i].flags & F_REQUIRED) && !ynode_get(n, fields[i].key))
+	for (size_t i = 0; i < nfields; i++) {
+		bool misspelt = false;
+
+		if (!(fields[i].flags & F_REQUIRED) || ynode_get(n, fields[i].key))
+			continue;
+		/* a key the did-you-mean above already named is not missing twice */
+		for (size_t j = 0; j < n->n && !misspelt; j++) {
+			const char *k = n->pairs[j].key->str;
+			const char *hint = find_field(fields, nfields, k)
+						   ? NULL
+						   : did_you_mean(fields, nfields, k);
+
+			misspelt = hint && !strcmp(hint, fields[i].key);
+		}
+		if (!misspelt)
 			lctx_error(cx, n, "missing required key '%s' in %s", fields[i].key, what);
+	}
 	return cx->errors > before ? -1 : 0;
 }

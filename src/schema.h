@@ -40,7 +40,7 @@ struct field {
 	size_t off;
 	unsigned flags;
 	int (*parse)(struct lctx *cx, const struct ynode *val, void *obj);
-	long min, max; /* FT_INT bounds (both 0: no bounds) */
+	long min, max; /* FT_INT bounds (both 0: no bounds); FT_DURATION: min seconds */
 };
 
 /* Adds an error at node n (or the file start when n is NULL); returns -1. */
@@ -71,7 +71,9 @@ int schema_template(struct lctx *cx, const struct ynode *n, const char *text,
 int schema_template_file(struct lctx *cx, const char *file, const char *text,
 			 const char *const *allowed);
 
-/* Parses a duration; returns 0 or -1. */
+/* The longest duration a file may give (365 days), so no arithmetic on one overflows. */
+#define DURATION_MAX (365L * 86400)
+/* Parses a duration; returns 0, -1 (not a duration) or -2 (over DURATION_MAX). */
 int parse_duration(const char *s, long *out);
 
 /* The placeholder names every template may use. */

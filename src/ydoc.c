@@ -19,7 +19,29 @@ struct builder {
 	struct diags *d;
 	int depth;
 	unsigned flags;
+	/*
+	 * libyaml's mark.index counts characters; ynodes hold byte offsets
+	 * (an in-place edit needs them). base: the BOM skipped at the start.
+	 * cur_char/cur_byte: the last conversion, for the next one.
+	 */
+	size_t base, cur_char, cur_byte;
 };
+
+/* The byte offset in b->text of libyaml's character index ci. */
+static size_t byte_of(struct builder *b, size_t ci)
+{
+	if (ci < b->cur_char) {
+		b->cur_char = 0;
+		b->cur_byte = b->base;
+	}
+	while (b->cur_char < ci && b->cur_byte < b->len) {
+		size_t w = utf8_seq_len(b->text, b->cur_byte, b->len);
+
+		b->cur_byte += w ? w : 1;
+		b->cur_char++;
+	}
+	return b->cur_byte;
+}
 
 static void ynode_free(struct ynode *n)
 {
@@ -45,15 +67,15 @@ void ydoc_release(struct ydoc *doc)
 	memset(doc, 0, sizeof(*doc));
 }
 
-static struct ynode *ynode_new(enum ynode_kind kind, const yaml_event_t *ev)
+static struct ynode *ynode_new(struct builder *b, enum ynode_kind kind, const yaml_event_t *ev)
 {
 	struct ynode *n = xcalloc(1, sizeof(*n));
 
 	n->kind = kind;
 	n->line = (int)ev->start_mark.line + 1;
 	n->col = (int)ev->start_mark.column + 1;
-	n->start = ev->start_mark.index;
-	n->end = ev->end_mark.index;
+	n->start = byte_of(b, ev->start_mark.index);
+	n->end = byte_of(b, ev->end_mark.index);
 	return n;
 }
 
@@ -77,7 +99,7 @@ static void text_position(const char *text, size_t off, int *line, int *col)
 static int parser_error(struct builder *b)
 {
 	yaml_parser_t *p = &b->parser;
-	size_t off = p->problem_mark.index;
+	size_t off = byte_of(b, p->problem_mark.index);
 	const char *problem = p->problem ? p->problem : "unknown error";
 	int line = (int)p->problem_mark.line + 1, col = (int)p->problem_mark.column + 1;
 
@@ -91,7 +113,7 @@ static int parser_error(struct builder *b)
 					  "tab character in indentation (use spaces)");
 	}
 	if (p->error == YAML_READER_ERROR) {
-		text_position(b->text, p->problem_offset, &line, &col);
+		text_position(b->text, p->problem_offset + b->base, &line, &col);
 		return diag_error(b->d, b->file, line, col, "not valid UTF-8 text (%s)", problem);
 	}
 	/* the usual cause of libyaml's most puzzling message */
@@ -128,7 +150,7 @@ static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t 
 		if (next_event(b, &ev) < 0)
 			return -1;
 		if (ev.type == end) {
-			n->end = ev.end_mark.index;
+			n->end = byte_of(b, ev.end_mark.index);
 			yaml_event_delete(&ev);
 			return 0;
 		}
@@ -165,6 +187,22 @@ static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t 
 	}
 }
 
+/*
+ * An explicit tag (!!python/object/apply:..., !custom) asks for a type or a
+ * constructor this reader will never apply: refused like anchors, shown as
+ * written (libyaml expands !! to tag:yaml.org,2002:).
+ */
+static int tag_error(struct builder *b, const struct ynode *n, const yaml_char_t *tag)
+{
+	static const char std[] = "tag:yaml.org,2002:";
+	const char *t = (const char *)tag;
+
+	if (!strncmp(t, std, sizeof(std) - 1))
+		return diag_error(b->d, b->file, n->line, n->col, "tags are not supported '!!%s'",
+				  t + sizeof(std) - 1);
+	return diag_error(b->d, b->file, n->line, n->col, "tags are not supported '%s'", t);
+}
+
 /* Consumes ev (deleted on every path). */
 static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out)
 {
@@ -174,7 +212,7 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out)
 	*out = NULL;
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
-		n = ynode_new(YN_SCALAR, ev);
+		n = ynode_new(b, YN_SCALAR, ev);
 		n->str = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
 		n->len = ev->data.scalar.length;
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
@@ -183,6 +221,8 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out)
 			ret = diag_error(b->d, b->file, n->line, n->col,
 					 "anchors are not supported '&%s'",
 					 (const char *)ev->data.scalar.anchor);
+		else if (ev->data.scalar.tag)
+			ret = tag_error(b, n, ev->data.scalar.tag);
 		break;
 	case YAML_MAPPING_START_EVENT:
 	case YAML_SEQUENCE_START_EVENT: {
@@ -190,11 +230,17 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out)
 		const yaml_char_t *anchor =
 			map ? ev->data.mapping_start.anchor : ev->data.sequence_start.anchor;
 
-		n = ynode_new(map ? YN_MAP : YN_SEQ, ev);
+		n = ynode_new(b, map ? YN_MAP : YN_SEQ, ev);
 		*out = n;
 		if (anchor) {
 			ret = diag_error(b->d, b->file, n->line, n->col,
 					 "anchors are not supported '&%s'", (const char *)anchor);
+			break;
+		}
+		if (map ? ev->data.mapping_start.tag : ev->data.sequence_start.tag) {
+			ret = tag_error(b, n,
+					map ? ev->data.mapping_start.tag
+					    : ev->data.sequence_start.tag);
 			break;
 		}
 		if (++b->depth > 64) {
@@ -268,7 +314,11 @@ int ydoc_parse_flags(struct ydoc *doc, const char *name, const char *text, size_
 		goto out;
 	if (!yaml_parser_initialize(&b.parser))
 		xdie("cannot initialise the yaml parser");
-	yaml_parser_set_input_string(&b.parser, (const unsigned char *)doc->text, len);
+	/* a UTF-8 byte order mark is no content: columns count from after it */
+	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+		b.base = b.cur_byte = 3;
+	yaml_parser_set_input_string(&b.parser, (const unsigned char *)doc->text + b.base,
+				     len - b.base);
 	yaml_parser_set_encoding(&b.parser, YAML_UTF8_ENCODING);
 
 	for (;;) {

@@ -142,6 +142,36 @@ static void test_nested_forms(void **state)
 	check_edit(f, "1.6", "done", "    status: in-progress   #", "    status: done   #");
 }
 
+/*
+ * Non-ASCII text before the value (libyaml counts characters, the edit
+ * needs bytes), and a UTF-8 byte order mark at the start: the value is
+ * found and replaced, every other byte kept.
+ */
+static void test_non_ascii_and_bom(void **state)
+{
+	static const char text[] = "\xef\xbb\xbf# sprint \xc3\xa9t\xc3\xa9\n"
+				   "development_status:\n"
+				   "  epic-1: in-progress   # \xe6\x9d\x83\xe9\x99\x90\n"
+				   "  1-1-\xe6\x9d\x83\xe9\x99\x90\xe9\x97\xa8: review\n"
+				   "  1-2-b: review\n";
+	static const char want[] = "\xef\xbb\xbf# sprint \xc3\xa9t\xc3\xa9\n"
+				   "development_status:\n"
+				   "  epic-1: in-progress   # \xe6\x9d\x83\xe9\x99\x90\n"
+				   "  1-1-\xe6\x9d\x83\xe9\x99\x90\xe9\x97\xa8: done\n"
+				   "  1-2-b: done\n";
+	struct fx *f = *state;
+	char *cause = NULL, *got;
+
+	write_text(f->path, text);
+	assert_int_equal(statusedit_set(f->path, "1-2-b", "done", &cause), 0);
+	assert_null(cause);
+	assert_int_equal(statusedit_set(f->path, "1.1", "done", &cause), 0);
+	assert_null(cause);
+	got = slurp(f->path);
+	assert_string_equal(got, want);
+	free(got);
+}
+
 static void test_idempotent_no_write(void **state)
 {
 	struct fx *f = *state;
@@ -315,6 +345,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_plain_value_crlf_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quoted_styles_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_forms, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_non_ascii_and_bom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotent_no_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_target_edited, setup, teardown),
