@@ -63,10 +63,12 @@ struct verifier {
 struct step {
 	char *name;
 	enum step_kind kind;
-	char *prompt;      /* template text: inline, or read from prompt_file */
-	char *prompt_file; /* as written, or NULL */
-	char *agent;       /* NULL: the story's or sprint's agent */
-	char *message;     /* commit: message template */
+	char *prompt;                /* template text: inline, or read from prompt_file */
+	char *prompt_file;           /* as written, or NULL */
+	char *prompt_path;           /* prompt_file joined to the workflow's directory, or NULL */
+	int prompt_line, prompt_col; /* where prompt_file is written */
+	char *agent;                 /* NULL: the story's or sprint's agent */
+	char *message;               /* commit: message template */
 	struct patlist success, failure, prompt_wait;
 	struct strvec result; /* required keys of the AUTOMATOR_RESULT object */
 	struct verifier verifier;
@@ -198,7 +200,8 @@ struct sprint {
 	char *workflow_name;
 	char *agent;
 	int max_parallel;
-	char *status_file; /* relative to root, or NULL */
+	char *status_file;  /* relative to root, or NULL */
+	bool allow_outside; /* prompt files and the sprint-status may be outside root */
 	struct limits limits;
 	struct agent_set *agents;     /* shipped presets merged with the sprint's own */
 	struct trigger_set *triggers; /* the shipped catalogue with the sprint's overrides */

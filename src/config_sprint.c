@@ -165,6 +165,7 @@ static const struct field sprint_fields[] = {
 	{ "agent", FT_STR, offsetof(struct sprint, agent), 0, NULL, 0, 0 },
 	{ "max_parallel", FT_INT, offsetof(struct sprint, max_parallel), 0, NULL, 1, 64 },
 	{ "status_file", FT_STR, offsetof(struct sprint, status_file), 0, NULL, 0, 0 },
+	{ "allow_outside", FT_BOOL, offsetof(struct sprint, allow_outside), 0, NULL, 0, 0 },
 	{ "limits", FT_CUSTOM, 0, 0, cfg_parse_limits, 0, 0 },
 	{ "agents", FT_CUSTOM, 0, 0, cfg_parse_sprint_agents, 0, 0 },
 	{ "notify", FT_CUSTOM, 0, 0, cfg_parse_notify, 0, 0 },
@@ -317,6 +318,47 @@ static char *workflow_path(const char *sprint_dir, const char *name)
 	return p;
 }
 
+/*
+ * What a run reads into an agent's prompt or edits must be the project's:
+ * the sprint-status and every prompt file resolve (symlinks followed)
+ * inside the project root (prompt files also inside the shipped data
+ * directory), unless the sprint says allow_outside: true.
+ */
+static void check_inside(struct lctx *cx, struct sprint *s, const struct ynode *top)
+{
+	char *data = realpath(config_datadir(), NULL);
+
+	if (s->allow_outside || !s->root)
+		goto out;
+	if (s->status_file || s->bmad) {
+		char *p = s->bmad ? xstrdup(s->file) : path_join(s->root, s->status_file);
+		char *real = realpath(p, NULL);
+
+		if (real && !path_inside(s->root, real))
+			lctx_error(cx, s->bmad ? top : ynode_get(top, "status_file"),
+				   "the sprint-status is outside the project root, after "
+				   "symlinks (allow_outside: true allows it) '%s'",
+				   s->bmad ? s->file : s->status_file);
+		free(real);
+		free(p);
+	}
+	for (size_t i = 0; s->workflow && i < s->workflow->nsteps; i++) {
+		const struct step *st = &s->workflow->steps[i];
+		char *real = st->prompt_path ? realpath(st->prompt_path, NULL) : NULL;
+
+		if (real && !path_inside(s->root, real) && !(data && path_inside(data, real))) {
+			diag_error(cx->d, s->workflow->file, st->prompt_line, st->prompt_col,
+				   "prompt file is outside the project root, after symlinks "
+				   "(allow_outside: true in the sprint allows it) '%s'",
+				   st->prompt_file);
+			cx->errors++;
+		}
+		free(real);
+	}
+out:
+	free(data);
+}
+
 int sprint_load(const char *path, struct sprint **out, struct diags *d)
 {
 	return sprint_load_with(path, NULL, out, d);
@@ -410,6 +452,7 @@ int sprint_load_with(const char *path, const struct strvec *include_status, stru
 		cx.errors++;
 	}
 	free(wf);
+	check_inside(&cx, s, doc.root);
 out:
 	ydoc_release(&doc);
 	if (cx.errors) {

@@ -29,6 +29,7 @@ static void step_release(struct step *s)
 	free(s->name);
 	free(s->prompt);
 	free(s->prompt_file);
+	free(s->prompt_path);
 	free(s->agent);
 	free(s->message);
 	patlist_release(&s->success);
@@ -242,12 +243,15 @@ static void check_step(struct lctx *cx, const struct ynode *n, struct step *s, c
 		lctx_error(cx, ynode_get(n, "skip_if_verified"),
 			   "skip_if_verified needs a verifier");
 	if (s->prompt_file && !s->prompt) {
-		char *path = cfg_join_rel(wfdir, s->prompt_file);
+		char *path = cfg_join_rel(wfdir, s->prompt_file), *why = NULL;
 		size_t len;
 
-		if (read_file(path, &s->prompt, &len) < 0) {
-			lctx_error(cx, pf, "cannot read prompt file '%s': %s", s->prompt_file,
-				   errno == ENOENT ? "no such file" : strerror(errno));
+		s->prompt_path = xstrdup(path);
+		s->prompt_line = pf ? pf->line : 0;
+		s->prompt_col = pf ? pf->col : 0;
+		if (read_text_file(path, PROMPT_FILE_MAX, &s->prompt, &len, &why) < 0) {
+			lctx_error(cx, pf, "cannot read prompt file '%s': %s", s->prompt_file, why);
+			free(why);
 			s->prompt = NULL;
 		} else if (strlen(s->prompt) != len) {
 			lctx_error(cx, pf, "prompt file holds a NUL byte '%s'", s->prompt_file);

@@ -59,18 +59,16 @@ static unsigned int decode(const unsigned char *p, size_t n)
 #define SUBJECT_MAX 80
 
 /*
- * The end of the quoted subject opening at s[open] ('): the last quote
- * before the message's end or a space, ')' or ',' that closes it; len when
+ * The end of the quoted subject opening at s[open] ('): the first quote
+ * followed by the message's end, a space, ')', ',', ':' or ';'; len when
  * there is none.
  */
 static size_t subject_end(const char *s, size_t open, size_t len)
 {
-	size_t end = len;
-
 	for (size_t i = open + 1; i < len; i++)
 		if (s[i] == '\'' && (i + 1 == len || strchr(" ),:;", s[i + 1])))
-			end = i;
-	return end;
+			return i;
+	return len;
 }
 
 /*

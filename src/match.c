@@ -15,7 +15,29 @@ struct pattern {
 	pcre2_code *code;
 	pcre2_match_data *md;
 	bool jit;
+	unsigned long errors, taken; /* matching errors, and how many were reported */
+	int last_error;
 };
+
+/*
+ * One match context for every pattern: a pattern that backtracks
+ * catastrophically ((a+)+$) stops at the limit with an error, which is
+ * counted and reported (pattern_take_errors), never taken for "no match"
+ * silently.
+ */
+static pcre2_match_context *limits(void)
+{
+	static pcre2_match_context *ctx;
+
+	if (!ctx) {
+		ctx = pcre2_match_context_create(NULL);
+		if (!ctx)
+			xdie("out of memory (pcre2 match context)");
+		pcre2_set_match_limit(ctx, PATTERN_MATCH_LIMIT);
+		pcre2_set_depth_limit(ctx, PATTERN_MATCH_LIMIT / 100);
+	}
+	return ctx;
+}
 
 struct pattern *pattern_compile(const char *src, size_t *erroffset, char **cause)
 {
@@ -58,12 +80,29 @@ int pattern_match(struct pattern *p, const char *s, size_t len)
 	int rc;
 
 	if (p->jit)
-		rc = pcre2_jit_match(p->code, (PCRE2_SPTR)s, len, 0, 0, p->md, NULL);
+		rc = pcre2_jit_match(p->code, (PCRE2_SPTR)s, len, 0, 0, p->md, limits());
 	else
-		rc = pcre2_match(p->code, (PCRE2_SPTR)s, len, 0, 0, p->md, NULL);
+		rc = pcre2_match(p->code, (PCRE2_SPTR)s, len, 0, 0, p->md, limits());
 	if (rc >= 0)
 		return 1;
-	return rc == PCRE2_ERROR_NOMATCH ? 0 : -1;
+	if (rc == PCRE2_ERROR_NOMATCH)
+		return 0;
+	p->errors++;
+	p->last_error = rc;
+	return -1;
+}
+
+unsigned long pattern_take_errors(struct pattern *p, char **what)
+{
+	unsigned long n = p->errors - p->taken;
+	PCRE2_UCHAR msg[256];
+
+	if (n && what) {
+		pcre2_get_error_message(p->last_error, msg, sizeof(msg));
+		*what = xstrdup((const char *)msg);
+	}
+	p->taken = p->errors;
+	return n;
 }
 
 const char *pattern_source(const struct pattern *p)

@@ -278,6 +278,44 @@ void run__session_verdict(struct run *r, struct rstory *s, struct session *ss, e
 }
 
 /* The session ended: judge it and queue the verdict. */
+/* Says once per session which patterns could not be matched (pcre2's limits). */
+static void warn_pattern_errors(struct run *r, const struct rstory *s)
+{
+	const struct agent *a = agents_find(r->sp->agents, s->agent);
+	const struct step *st = run__cur_step(r, s);
+	const struct patlist *lists[16];
+	size_t n = 0;
+
+	if (a) {
+		const struct patlist *al[] = { &a->success,    &a->failure,      &a->prompt_wait,
+					       &a->rate_limit, &a->unavailable,  &a->usage_limit,
+					       &a->overloaded, &a->server_error, &a->network,
+					       &a->retrying };
+
+		for (size_t i = 0; i < ARRAY_SIZE(al); i++)
+			lists[n++] = al[i];
+	}
+	if (st) {
+		lists[n++] = &st->success;
+		lists[n++] = &st->failure;
+		lists[n++] = &st->prompt_wait;
+	}
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < lists[i]->n; j++) {
+			char *what = NULL;
+			unsigned long k = pattern_take_errors(lists[i]->v[j], &what);
+
+			if (k)
+				run__say(r,
+					 "%-6s warning: pattern '%s' could not be matched on %lu "
+					 "line%s (%s): simplify it",
+					 s->cfg->id, pattern_source(lists[i]->v[j]), k,
+					 k == 1 ? "" : "s", what);
+			free(what);
+		}
+	}
+}
+
 void run__session_finish(struct run *r, struct rstory *s, struct session *ss)
 {
 	char *reason = NULL;
@@ -286,6 +324,7 @@ void run__session_finish(struct run *r, struct rstory *s, struct session *ss)
 	judge_feed(ss->judge, ss->pending.s ? ss->pending.s : "", ss->pending.len);
 	buf_reset(&ss->pending);
 	v = judge_finish(ss->judge, ss->exit.status, ss->exit.signal, &reason);
+	warn_pattern_errors(r, s);
 	ss->ended = true;
 	if (ss->id > 0)
 		store_session_update_exit(r->st, ss->id, ss->exit.status, ss->exit.signal, NULL,

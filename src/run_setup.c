@@ -139,6 +139,21 @@ int run__open_project(struct run *r)
 	} else if (statusedit_find_file(r->sp->root, &r->status_file) != 0) {
 		r->status_file = NULL;
 	}
+	/* a sprint-status found (not named) is edited only inside the project */
+	if (r->status_file && !r->sp->allow_outside) {
+		char *real = realpath(r->status_file, NULL);
+
+		if (real && !path_inside(r->pj.root, real)) {
+			run__say(r,
+				 "warning: %s is outside the project root after symlinks: its "
+				 "statuses are not set (allow_outside: true in the sprint allows "
+				 "it)",
+				 r->status_file);
+			free(r->status_file);
+			r->status_file = NULL;
+		}
+		free(real);
+	}
 	/* what a process killed inside a write left in the user's tree */
 	gitx_remove_scratch(r->pj.root);
 	if (r->status_file)

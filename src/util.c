@@ -312,6 +312,42 @@ int read_file(const char *path, char **out, size_t *len)
 	return 0;
 }
 
+int read_text_file(const char *path, size_t max, char **out, size_t *len, char **why)
+{
+	struct stat st = { 0 };
+	int fd, ret;
+
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		*why = xstrdup(errno == ENOENT   ? "no such file"
+			       : errno == EACCES ? "permission denied"
+						 : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		*why = xstrdup(S_ISDIR(st.st_mode) ? "is a directory" : "not a regular file");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if ((unsigned long long)st.st_size > max) {
+		*why = xstrfmt("larger than %zu bytes (%lld)", max, (long long)st.st_size);
+		return -1;
+	}
+	ret = read_file(path, out, len);
+	if (ret < 0)
+		*why = xstrdup(strerror(errno));
+	else if (len && *len > max) {
+		/* it grew meanwhile */
+		free(*out);
+		*out = NULL;
+		*why = xstrfmt("larger than %zu bytes", max);
+		ret = -1;
+	}
+	return ret;
+}
+
 /* fsync of path's directory, so a rename into it survives a power cut. Best effort. */
 static void sync_dir_of(const char *path)
 {
@@ -447,4 +483,13 @@ int atomic_leftovers_remove(const char *path)
 	free(prefix);
 	free(dir);
 	return removed;
+}
+
+bool path_inside(const char *dir, const char *path)
+{
+	size_t n = strlen(dir);
+
+	if (!strcmp(dir, "/"))
+		return path[0] == '/';
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
 }

@@ -87,6 +87,8 @@ size_t utf8_seq_len(const char *s, size_t i, size_t len);
 bool str_ends_with(const char *s, const char *suffix);
 /* Whether p[0..len) contains needle, compared without regard to ASCII case. */
 bool str_contains_nocase(const char *p, size_t len, const char *needle);
+/* Whether path is dir or under it (both absolute and resolved: realpath). */
+bool path_inside(const char *dir, const char *path);
 /* Levenshtein distance, capped at limit + 1 (for did-you-mean hints). */
 size_t str_distance(const char *a, const char *b, size_t limit);
 
@@ -95,6 +97,16 @@ size_t str_distance(const char *a, const char *b, size_t limit);
  * errno set; *out untouched on failure.
  */
 int read_file(const char *path, char **out, size_t *len);
+/*
+ * read_file for a file a user's configuration names: only a regular file
+ * (a device or FIFO would never end, or block) of at most max bytes.
+ * Returns 0, or -1 with *why ("no such file", "not a regular file",
+ * "larger than N bytes (M)"; newly allocated).
+ */
+int read_text_file(const char *path, size_t max, char **out, size_t *len, char **why);
+/* The most a YAML file or a prompt file may hold. */
+#define CONFIG_FILE_MAX ((size_t)16 << 20)
+#define PROMPT_FILE_MAX ((size_t)1 << 20)
 /*
  * Writes data to path atomically: a temp file PATH.tmp.<pid> in the same
  * directory, fsync, rename, fsync of the directory. A crash leaves path

@@ -373,18 +373,15 @@ int ydoc_load(struct ydoc *doc, const char *path, struct diags *d)
 
 int ydoc_load_flags(struct ydoc *doc, const char *path, unsigned flags, struct diags *d)
 {
-	char *text;
+	char *text, *why = NULL;
 	size_t len;
 	int ret;
 
 	memset(doc, 0, sizeof(*doc));
-	if (read_file(path, &text, &len) < 0) {
-		const char *why = errno == ENOENT   ? "no such file"
-				  : errno == EISDIR ? "is a directory"
-				  : errno == EACCES ? "permission denied"
-						    : strerror(errno);
-
-		return diag_error(d, path, 0, 0, "cannot read file: %s", why);
+	if (read_text_file(path, CONFIG_FILE_MAX, &text, &len, &why) < 0) {
+		ret = diag_error(d, path, 0, 0, "cannot read file: %s", why);
+		free(why);
+		return ret;
 	}
 	ret = ydoc_parse_flags(doc, path, text, len, flags, d);
 	free(text);

@@ -2,7 +2,10 @@
 # t0430-run-safety: one live run per project (a second exits 75 naming the
 # holder's pid); a story title holding $(touch pwned), quotes and a newline
 # reaches the agent's prompt byte for byte and executes nothing; a missing
-# tmux is exit 69; a bad sprint is exit 65 and writes nothing.
+# tmux is exit 69; a bad sprint is exit 65 and writes nothing; a
+# sprint-status symlinked out of the project is refused (exit 65) unless
+# the sprint says allow_outside: true; a catastrophic pattern is named in a
+# warning instead of silently never matching.
 . "$(dirname "$0")/lib.sh"
 need tmux git sqlite3 python3
 
@@ -64,5 +67,59 @@ PY
 for f in pwned pwned2; do
 	[ ! -e "$P/$f" ] && [ ! -e "$TMP/$f" ] && [ ! -e "$f" ] || fail "'$f' was created: a title was executed"
 done
+
+# a sprint-status that is a symlink to a file outside the project: never
+# edited (exit 65, nothing written), unless the sprint says allow_outside
+S=$TMP/symlinked
+make_project "$S"
+art=_bmad-output/implementation-artifacts
+mkdir -p "$TMP/elsewhere"
+mv "$S/$art/sprint-status.yaml" "$TMP/elsewhere/sprint-status.yaml"
+ln -s "$TMP/elsewhere/sprint-status.yaml" "$S/$art/sprint-status.yaml"
+cp "$TMP/elsewhere/sprint-status.yaml" "$TMP/status.before"
+git -C "$S" add -A && git -C "$S" commit -qm "symlinked status"
+au "$S" run sprint.yaml --no-input
+[ "$rc" = 65 ] || { fail "symlinked sprint-status: exit $rc, want 65"; sed 's/^/  /' "$TMP/au.out" >&2; }
+expect_grep "$TMP/au.out" "sprint.yaml:9:14: the sprint-status is outside the project root, after symlinks" \
+	"symlinked sprint-status: the message"
+[ -e "$S/.automator" ] && fail "symlinked sprint-status: .automator was written"
+cmp -s "$TMP/status.before" "$TMP/elsewhere/sprint-status.yaml" || fail "the outside sprint-status changed"
+# the BMAD sprint-status itself as the sprint, symlinked out of the project
+au "$S" run "$art/sprint-status.yaml" --agent fake --dry-run
+[ "$rc" = 65 ] || fail "symlinked BMAD sprint: exit $rc, want 65"
+expect_grep "$TMP/au.out" "the sprint-status is outside the project root" "symlinked BMAD sprint: the message"
+sed -i 's/^max_parallel: 1$/max_parallel: 1\nallow_outside: true/' "$S/sprint.yaml"
+grep -q '^allow_outside: true$' "$S/sprint.yaml" || fail "allow_outside not set"
+au "$S" run sprint.yaml --dry-run
+[ "$rc" = 0 ] || { fail "allow_outside: dry run exit $rc, want 0"; sed 's/^/  /' "$TMP/au.out" >&2; }
+
+# a pattern that backtracks catastrophically stops at pcre2's match limit:
+# the run goes on, and says which pattern could not be matched
+C=$TMP/catastrophic
+make_project "$C"
+mkdir -p "$C/wf"
+cat >"$C/wf/slowre.yaml" <<'YAML'
+name: slowre
+steps:
+  - name: work
+    kind: session
+    prompt: "Implement story {story.id}"
+    failure: ['^(.+)+[XYZ]$']
+    verifier: session_exit
+YAML
+cat >"$C/re.yaml" <<'YAML'
+project: re
+root: .
+workflow: wf/slowre.yaml
+agent: fake
+stories:
+  - id: "1.1"
+    title: One
+YAML
+git -C "$C" add -A && git -C "$C" commit -qm "catastrophic pattern"
+au "$C" run re.yaml --no-input
+[ "$rc" = 0 ] || { fail "catastrophic pattern: exit $rc, want 0"; sed 's/^/  /' "$TMP/au.out" >&2; }
+expect_grep "$TMP/au.out" "warning: pattern '^(.+)+\[XYZ\]\$' could not be matched on" \
+	"catastrophic pattern: the warning names it"
 
 finish
