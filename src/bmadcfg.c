@@ -10,21 +10,43 @@
 #include "bmadcfg.h"
 #include "ydoc.h"
 
-/* BMAD's config files and the keys naming story folders, most specific first. */
+/*
+ * BMAD's config files, the keys naming story folders and those naming the
+ * sprint-status's folder (sprint_artifacts: BMAD 6 alpha), most specific
+ * first.
+ */
 static const struct {
 	const char *file;
-	const char *keys[2];
+	const char *keys[3];
+	const char *status_keys[3];
 	bool alternative; /* skipped when an earlier file of the same kind was read */
 } config_files[] = {
-	{ "_bmad/bmm/config.yaml", { "story_location", "implementation_artifacts" }, false },
-	{ "bmad/bmm/config.yaml", { "story_location", "implementation_artifacts" }, true },
-	{ ".bmad-core/core-config.yaml", { "devStoryLocation", NULL }, false },
+	{ "_bmad/bmm/config.yaml",
+	  { "story_location", "implementation_artifacts", "sprint_artifacts" },
+	  { "implementation_artifacts", "sprint_artifacts", NULL },
+	  false },
+	{ "bmad/bmm/config.yaml",
+	  { "story_location", "implementation_artifacts", "sprint_artifacts" },
+	  { "implementation_artifacts", "sprint_artifacts", NULL },
+	  true },
+	{ ".bmad-core/core-config.yaml",
+	  { "devStoryLocation", NULL, NULL },
+	  { NULL, NULL, NULL },
+	  false },
 };
 
 static const char *const default_dirs[] = {
 	"_bmad-output/implementation-artifacts",
 	"_bmad-output",
 	"docs/stories",
+};
+
+/* Where BMAD versions put sprint-status.yaml when no config says. */
+static const char *const default_status_dirs[] = {
+	"_bmad-output/implementation-artifacts",
+	"_bmad-output",
+	"docs/sprint-artifacts",
+	"docs",
 };
 
 /* Adds root/rel (or rel when absolute) to dirs unless it is there already. */
@@ -109,10 +131,16 @@ fail:
 	return NULL;
 }
 
-/* Adds the folders config file path names; returns false when it does not exist. */
-static bool read_config(const char *root, size_t which, struct strvec *dirs, struct diags *warnings,
-			size_t *added)
+/*
+ * Adds the folders config file which names under status ? its status_keys
+ * : its keys; returns false when it does not exist.
+ */
+static bool read_config(const char *root, size_t which, bool status, struct strvec *dirs,
+			struct diags *warnings, size_t *added)
 {
+	const char *const *keys =
+		status ? config_files[which].status_keys : config_files[which].keys;
+
 	char *path = path_join(root, config_files[which].file);
 	struct ydoc doc;
 	struct diags d = DIAGS_INIT;
@@ -135,8 +163,8 @@ static bool read_config(const char *root, size_t which, struct strvec *dirs, str
 		free(path);
 		return true;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(config_files[which].keys); i++) {
-		const char *key = config_files[which].keys[i];
+	for (size_t i = 0; i < 3; i++) {
+		const char *key = keys[i];
 		const struct ynode *v = key && doc.root ? ynode_get(doc.root, key) : NULL;
 		char *x;
 
@@ -218,10 +246,39 @@ size_t bmadcfg_story_dirs(const char *root, const char *status_file, struct strv
 	for (size_t i = 0; i < ARRAY_SIZE(config_files); i++) {
 		if (config_files[i].alternative && read)
 			continue;
-		read = read_config(root, i, dirs, warnings, &added);
+		read = read_config(root, i, false, dirs, warnings, &added);
 	}
 	status_location(root, status_file, dirs, &added);
 	for (size_t i = 0; i < ARRAY_SIZE(default_dirs); i++)
 		add_dir(root, default_dirs[i], dirs, &added);
 	return added;
+}
+
+char *bmadcfg_status_file(const char *root)
+{
+	struct strvec dirs = STRVEC_INIT;
+	size_t added = 0;
+	bool read = false;
+	char *found = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(config_files); i++) {
+		if (config_files[i].alternative && read)
+			continue;
+		if (!config_files[i].status_keys[0])
+			continue;
+		read = read_config(root, i, true, &dirs, NULL, &added);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(default_status_dirs); i++)
+		add_dir(root, default_status_dirs[i], &dirs, &added);
+	for (size_t i = 0; i < dirs.n && !found; i++) {
+		char *p = path_join(dirs.v[i], "sprint-status.yaml");
+		struct stat st;
+
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode))
+			found = p;
+		else
+			free(p);
+	}
+	strvec_release(&dirs);
+	return found;
 }

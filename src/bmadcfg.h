@@ -13,7 +13,7 @@
  * order they are searched, each once (root joined, no trailing slash; a
  * folder may not exist):
  *  1. BMAD's config: _bmad/bmm/config.yaml, else bmad/bmm/config.yaml
- *     (story_location, then implementation_artifacts), and
+ *     (story_location, then implementation_artifacts, then sprint_artifacts), and
  *     .bmad-core/core-config.yaml (devStoryLocation). Values may start with
  *     {project-root}, name another key of the same file ({output_folder}),
  *     or be relative to root;
@@ -27,5 +27,14 @@
  */
 size_t bmadcfg_story_dirs(const char *root, const char *status_file, struct strvec *dirs,
 			  struct diags *warnings);
+
+/*
+ * The project's sprint-status.yaml: in the folder BMAD's config names
+ * (_bmad/bmm/config.yaml, else bmad/bmm/config.yaml: implementation_artifacts,
+ * then sprint_artifacts), else in _bmad-output/implementation-artifacts,
+ * _bmad-output, docs/sprint-artifacts, docs (older BMAD). Returns the path
+ * (newly allocated), or NULL when there is none.
+ */
+char *bmadcfg_status_file(const char *root);
 
 #endif

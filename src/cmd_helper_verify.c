@@ -260,8 +260,11 @@ int cmd_verify_code_review_exec(int argc, char **argv)
 		goto out;
 	}
 	if (rc > 0) {
-		fprintf(stderr, "%s %s: no sprint-status.yaml under '%s/_bmad-output'\n", progname,
-			c->name, root);
+		fprintf(stderr,
+			"%s %s: no sprint-status.yaml in '%s' (looked where BMAD's config and "
+			"versions put it: _bmad-output/implementation-artifacts, _bmad-output, "
+			"docs/sprint-artifacts, docs)\n",
+			progname, c->name, root);
 		key = plain_key(&k);
 		o = json_pack("{s:b,s:s,s:s,s:s}", "verified", 0, "story", key, "reason",
 			      "sprint_status_not_found", "project_root", root);

@@ -13,6 +13,7 @@
 
 #include "bmad.h"
 #include "diag.h"
+#include "bmadcfg.h"
 #include "statusedit.h"
 #include "util.h"
 #include "ydoc.h"
@@ -212,20 +213,10 @@ out:
 
 int statusedit_find_file(const char *root, char **out)
 {
-	static const char *const where[] = {
-		"_bmad-output/implementation-artifacts/sprint-status.yaml",
-		"_bmad-output/sprint-status.yaml",
-	};
+	char *p = bmadcfg_status_file(root);
 
-	for (size_t i = 0; i < ARRAY_SIZE(where); i++) {
-		char *p = path_join(root, where[i]);
-		struct stat st;
-
-		if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-			*out = p;
-			return 0;
-		}
-		free(p);
-	}
-	return 1;
+	if (!p)
+		return 1;
+	*out = p;
+	return 0;
 }

@@ -24,11 +24,10 @@
 int statusedit_set(const char *path, const char *story, const char *value, char **cause);
 
 /*
- * The sprint-status file of the project at root:
- * _bmad-output/implementation-artifacts/sprint-status.yaml, else
- * _bmad-output/sprint-status.yaml. Returns 0 with *out (newly allocated,
- * root joined with the relative path), or 1 when neither exists (*out
- * untouched).
+ * The sprint-status file of the project at root, where BMAD's config puts
+ * it, else where BMAD versions put it (bmadcfg_status_file). Returns 0
+ * with *out (newly allocated, root joined with the relative path), or 1
+ * when there is none (*out untouched).
  */
 int statusedit_find_file(const char *root, char **out);
 

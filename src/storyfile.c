@@ -3,6 +3,7 @@
  * the lookup by key, prefix and slug, companion files left out), its
  * Status and its open review findings. Reads only.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <fnmatch.h>
 #include <stdlib.h>
@@ -62,6 +63,20 @@ struct found_list {
 /* How far a folder's subfolders are searched: stories/, epic-2/, stories/epic-2/. */
 #define STORY_SUBDIR_DEPTH 2
 
+/*
+ * BMAD v4's names in docs/stories: <id>.md, <id>.<title>.md or
+ * <id>-<title>.md (2.1.md, 2.1.basic-ui-shell.md, 2.2-category.md), not a
+ * sub-story's 2.1.1.x.md nor 2.10.x.md.
+ */
+static bool dotted(const char *n, const struct storykey *k)
+{
+	size_t il = strlen(k->id);
+
+	if (!k->numeric || strncmp(n, k->id, il) || (n[il] != '.' && n[il] != '-'))
+		return false;
+	return !strcmp(n + il, ".md") || !isdigit((unsigned char)n[il + 1]);
+}
+
 static void find_in(const char *dir, int depth, const struct storykey *k, const char *key,
 		    struct found_list *fl)
 {
@@ -101,6 +116,8 @@ static void find_in(const char *dir, int depth, const struct storykey *k, const 
 			tier = 0;
 		else if (keyed && !strcmp(n, keyed))
 			tier = 1;
+		else if (dotted(n, k))
+			tier = 2;
 		else if ((str_starts_with(n, pre) ||
 			  (!strncmp(n, k->prefix, plen) && !strcmp(n + plen, ".md"))) &&
 			 /* 0-6-1-boost.md is the sub-story 0.6.1's, not 0.6's */

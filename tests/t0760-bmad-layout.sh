@@ -2,8 +2,10 @@
 # t0760-bmad-layout.sh: story files where BMAD puts them
 # (tests/fixtures/bmad-layout/CASE): a folder named in _bmad/bmm/config.yaml,
 # stories/ and epic-N/ subfolders, companion files beside the story, a key
-# without a slug, and a code review's verdict that the story file must not
-# overrule. Each row runs `verify-code-review` and `story-file-status` and
+# without a slug, a code review's verdict that the story file must not
+# overrule, BMAD v4's docs/sprint-status.yaml with docs/stories/2.1.x.md
+# names, and BMAD 6 alpha's sprint_artifacts folder (preferred over a stale
+# _bmad-output copy). Each row runs `verify-code-review` and `story-file-status` and
 # checks the verdict, the exit status (0 or 1, never 65), source,
 # reason/why/note and the file chosen; then create-story's check
 # (`verify-step create-story`) on the same layouts.
@@ -13,6 +15,8 @@ need python3
 
 FIX=$SOURCE_DIR/tests/fixtures/bmad-layout
 cp -R "$FIX" "$TMP/layout"
+# v4-docs has neither _bmad-output/ nor .automator/: its .git marks the root
+git -C "$TMP/layout/v4-docs" init -q
 
 # check FILE WHAT KEY=VALUE...: the JSON in FILE has these values ("-": absent).
 check() {
@@ -81,6 +85,10 @@ review-wins 18-4-xlsx-export 1 false - review_says_not_done - 3_unchecked_review
 fallback-ok 5.1 0 true story-file - - - $A/5-1-pdf-export.md
 fallback-ok 5.2 0 true story-file - - - $A/5-2-print-layout.md
 bad-config 7.1 0 true story-file - - - $A/7-1-setup.md
+v4-docs 2.1 0 true story-file - - - docs/stories/2.1.basic-ui-shell.md
+v4-docs 2-2-category-spending-visualization 1 false - workflow_not_complete - - docs/stories/2.2-category-spending-visualization.md
+v4-docs 2.3 0 true sprint-status.yaml - - - -
+sprint-artifacts 4.1 0 true sprint-status.yaml - - - docs/sprint-artifacts/4-1-import-bank-csv.md
 EOF_CASES
 
 # create-story's check (the story_file verifier of the bmad workflow) uses
