@@ -27,6 +27,7 @@ void bmad_status_free(struct bmad_status *s)
 	free(s->v);
 	free(s->file);
 	free(s->not_yaml);
+	free(s->read_only);
 	diags_release(&s->warnings);
 	free(s);
 }
@@ -166,6 +167,81 @@ static const struct ynode *dev_map(struct bmad_status *s, const struct ynode *ro
 	return dev;
 }
 
+/* The scalar value of key in map n, or NULL. */
+static const struct ynode *scalar_at(const struct ynode *n, const char *key)
+{
+	const struct ynode *v = n && n->kind == YN_MAP ? ynode_get(n, key) : NULL;
+
+	return v && v->kind == YN_SCALAR && !ynode_is_null(v) && *v->str ? v : NULL;
+}
+
+/*
+ * id as a key: "story-1.1", "Story 1.1" and "1.1" are 1-1; "epic-2" and
+ * "2" are epic-2 (epic); newly allocated, or NULL when it is neither.
+ */
+static char *list_key(const char *id, bool epic)
+{
+	struct storykey k;
+	const char *p = id;
+
+	if (!strncasecmp(p, epic ? "epic" : "story", epic ? 4 : 5)) {
+		p += epic ? 4 : 5;
+		p += strspn(p, "-_ ");
+	}
+	if (epic)
+		return *p && strspn(p, "0123456789") == strlen(p) ? xstrfmt("epic-%s", p) : NULL;
+	return storykey_parse(p, &k) == 0 && k.numeric ? xstrdup(k.prefix) : NULL;
+}
+
+/*
+ * The epics: list form: [{id, status, stories: [{id, status}]}]. Adds its
+ * epics and stories; false when root has no such list (nothing added).
+ */
+static bool read_epics_list(struct bmad_status *s, const struct ynode *epics)
+{
+	size_t cap = 0, before = s->n;
+
+	if (!epics || epics->kind != YN_SEQ)
+		return false;
+	for (size_t i = 0; i < epics->n; i++) {
+		const struct ynode *ep = epics->items[i], *stories, *id, *st;
+		char *ekey;
+
+		if (!(id = scalar_at(ep, "id")) || !(ekey = list_key(id->str, true)))
+			continue;
+		if ((st = scalar_at(ep, "status")))
+			add_entry(s, &cap, ekey, 1, ekey + 5, st->str, id->line, id->col, st->start,
+				  st->end, true);
+		stories = ynode_get(ep, "stories");
+		for (size_t j = 0; stories && stories->kind == YN_SEQ && j < stories->n; j++) {
+			const struct ynode *sy = stories->items[j], *sid = scalar_at(sy, "id");
+			const struct ynode *sst = scalar_at(sy, "status");
+			char *key = sid ? list_key(sid->str, false) : NULL;
+
+			if (!key || !sst) {
+				const struct ynode *at = sid ? sid : sy;
+
+				diags_add(&s->warnings, s->file, at->line, at->col,
+					  "a story of epic '%s' without a usable id and status: "
+					  "skipped",
+					  ekey);
+			} else {
+				add_entry(s, &cap, key, 0, ekey + 5, sst->str, sid->line, sid->col,
+					  sst->start, sst->end, true);
+			}
+			free(key);
+		}
+		free(ekey);
+	}
+	if (s->n == before)
+		return false;
+	s->read_only = xstrdup("its stories are in an epics: list, not under development_status");
+	diags_add(&s->warnings, s->file, epics->line, epics->col,
+		  "no development_status: the stories were read from the epics: list (read "
+		  "only)");
+	return true;
+}
+
 static int read_yaml(struct bmad_status *s, const struct ydoc *doc, struct diags *d)
 {
 	const struct ynode *dev;
@@ -175,6 +251,8 @@ static int read_yaml(struct bmad_status *s, const struct ydoc *doc, struct diags
 		return diag_error(d, s->file, doc->root ? doc->root->line : 1,
 				  doc->root ? doc->root->col : 1, "empty file");
 	dev = doc->root->kind == YN_MAP ? dev_map(s, doc->root) : NULL;
+	if (!dev && doc->root->kind == YN_MAP && read_epics_list(s, ynode_get(doc->root, "epics")))
+		return 0;
 	if (!dev)
 		return diag_error(d, s->file, doc->root->line, doc->root->col,
 				  "missing required key 'development_status'");

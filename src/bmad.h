@@ -42,6 +42,12 @@ struct bmad_status {
 	 * ..."): it was read line by line and must not be rewritten.
 	 */
 	char *not_yaml;
+	/*
+	 * NULL, or why the file is read but never rewritten although it is
+	 * YAML: its stories are not under development_status (the epics: list
+	 * form some LLM-written files use).
+	 */
+	char *read_only;
 };
 
 /*
@@ -49,7 +55,10 @@ struct bmad_status {
  * -1 with the errors added to d and *out untouched: only a file that
  * cannot be read, is not UTF-8 text, or has no development_status at all
  * fails. Top-level keys other than development_status are metadata and are
- * not checked.
+ * not checked. Without development_status, an `epics:` list whose items
+ * hold `stories:` lists of {id, status} is read instead (story-1.1 and
+ * 1.1 become the key 1-1; epic-1 or 1 the epic), with a warning, and
+ * read_only set.
  */
 int bmad_status_load(const char *path, struct bmad_status **out, struct diags *d);
 void bmad_status_free(struct bmad_status *s);

@@ -28,6 +28,9 @@ static enum file_kind kind_of(const struct ynode *root)
 	/* BMAD's own metadata keys: a sprint-status that lost its map */
 	if (ynode_get(root, "story_location") || ynode_get(root, "tracking_system"))
 		return FILE_BMAD_STATUS;
+	/* the epics: list form of an LLM-written sprint-status (bmad.h) */
+	if (ynode_get(root, "epics") && ynode_get(root, "epics")->kind == YN_SEQ)
+		return FILE_BMAD_STATUS;
 	if (ynode_get(root, "stories"))
 		return FILE_SPRINT;
 	if (ynode_get(root, "steps"))

@@ -173,6 +173,10 @@ int statusedit_set(const char *path, const char *story, const char *value, char 
 		*cause = d.n ? diag_format(&d.v[0]) : xstrfmt("cannot load '%s'", path);
 		goto out;
 	}
+	if (s->read_only) {
+		*cause = xstrfmt("%s: not rewritten: %s", path, s->read_only);
+		goto out;
+	}
 	if (s->not_yaml) {
 		/* read line by line: there is no parse to check an edit against */
 		*cause = xstrfmt("%s: not rewritten: it is not valid YAML (%s)", path, s->not_yaml);

@@ -2,7 +2,7 @@
 # t0740-bmad-tolerant.sh: sprint-status files as BMAD's tools write them
 # (tests/fixtures/bmad-tolerant/CASE): non-ASCII and long keys, sub-stories,
 # duplicate keys, a line libyaml refuses, named epics, stories numbered
-# alike. Every story answers in every key form with the verdict its files
+# alike, an epics: list instead of development_status. Every story answers in every key form with the verdict its files
 # give (exit 0 or 1, never 65); the warnings go to stderr and into the
 # JSON; `automator validate` says ok and prints them. Each CASE/cases line
 # is `KEY EXIT [full]` (full: only the full key names it);

@@ -172,6 +172,28 @@ static void test_non_ascii_and_bom(void **state)
 	free(got);
 }
 
+/* The epics: list form is read, never rewritten: the edit names why. */
+static void test_epics_list_read_only(void **state)
+{
+	static const char text[] = "epics:\n"
+				   "  - id: epic-1\n"
+				   "    status: in-progress\n"
+				   "    stories:\n"
+				   "      - id: story-1.1\n"
+				   "        status: review\n";
+	struct fx *f = *state;
+	char *cause = NULL, *got;
+
+	write_text(f->path, text);
+	assert_int_equal(statusedit_set(f->path, "1.1", "done", &cause), -1);
+	assert_non_null(cause);
+	assert_non_null(strstr(cause, "not rewritten: its stories are in an epics: list"));
+	free(cause);
+	got = slurp(f->path);
+	assert_string_equal(got, text);
+	free(got);
+}
+
 static void test_idempotent_no_write(void **state)
 {
 	struct fx *f = *state;
@@ -346,6 +368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quoted_styles_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nested_forms, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_non_ascii_and_bom, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_epics_list_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_idempotent_no_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_and_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_target_edited, setup, teardown),
