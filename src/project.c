@@ -40,7 +40,23 @@ void project_init(struct project *p, const char *root, const char *name)
 	p->root = xstrdup(root);
 	p->dir = path_join(root, ".automator");
 	p->db = path_join(p->dir, "state.db");
-	p->slug = xstrfmt("%s-%06x", name, fnv1a(root) & 0xffffff);
+	/*
+	 * The name's first PROJECT_SLUG_NAME_MAX bytes (cut on a character) and
+	 * a hash of the root: the tmux socket path must fit sun_path (108
+	 * bytes) whatever the directory is called.
+	 */
+	{
+		size_t n = strlen(name), cut = 0;
+
+		while (cut < n) {
+			size_t w = utf8_seq_len(name, cut, n);
+
+			if (!w || cut + w > PROJECT_SLUG_NAME_MAX)
+				break;
+			cut += w;
+		}
+		p->slug = xstrfmt("%.*s-%06x", (int)cut, name, fnv1a(root) & 0xffffff);
+	}
 	p->socket = sock && *sock ? xstrdup(sock) : xstrfmt("automator-%s", p->slug);
 	p->lock_fd = -1;
 }

@@ -99,4 +99,7 @@ int project_find_root(const char *given, char **out, char **cause);
  */
 char *project_root_name(const char *root);
 
+/* The most bytes of the project name a slug (socket, session names) keeps. */
+#define PROJECT_SLUG_NAME_MAX 24
+
 #endif

@@ -149,4 +149,16 @@ au "$P" resume --no-input
 [ "$rc" = 1 ] || fail "resume after abort: exit $rc, want 1"
 expect_grep "$TMP/au.out" "nothing to resume" "resume after abort"
 
+# a project directory with a long name (its tmux socket path must still fit
+# sun_path): the run works with the default socket name
+L=$TMP/a-project-directory-whose-name-goes-on-and-on-well-past-what-a-unix-socket-path-can-hold-in-sun-path
+make_project "$L"
+# no project: key, so the project is named after its directory
+sed -i '/^project: /d' "$L/sprint.yaml"
+git -C "$L" commit -qam "named after the directory"
+(unset AUTOMATOR_TMUX_SOCKET; cd "$L" && timeout 120 "$AUTOMATOR" run sprint.yaml --no-input --stories 1.1) \
+	>"$TMP/long.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] || { fail "long project name: exit $rc, want 0"; sed 's/^/  /' "$TMP/long.out" >&2; }
+
 finish
