@@ -14,24 +14,13 @@
 #include "cmd.h"
 #include "commands.h"
 #include "diag.h"
+#include "jsonx.h"
 #include "project.h"
 #include "statusedit.h"
 #include "storykey.h"
 #include "util.h"
 
 enum { OPT_ROOT, OPT_TO, OPT_COUNT };
-
-/* Prints obj compactly on one line and releases it. */
-static void print_json(json_t *obj)
-{
-	char *s = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-
-	if (!s)
-		xdie("cannot encode json");
-	puts(s);
-	free(s);
-	json_decref(obj);
-}
 
 /* {"ok":false,"reason":reason,"input":input}; bytes not UTF-8 become '?'. */
 static json_t *negative(const char *reason, const char *input)
@@ -153,13 +142,13 @@ int cmd_normalize_key_exec(int argc, char **argv)
 				       opts[OPT_TO].value);
 	}
 	if (storykey_parse(pos[0], &k) < 0) {
-		print_json(negative("could_not_normalize_key", pos[0]));
+		jsonx_print(negative("could_not_normalize_key", pos[0]));
 		free(pos);
 		return EXIT_NEGATIVE;
 	}
 	rc = listed_key(c, opts[OPT_ROOT].value, pos[0], &key, &cands, &warn);
 	if (rc < 0) {
-		print_json(
+		jsonx_print(
 			negative(rc == -1 ? "no_project_root" : "sprint_status_invalid", pos[0]));
 		free(pos);
 		return rc == -1 ? EXIT_USAGE : EXIT_DATAERR;
@@ -171,7 +160,7 @@ int cmd_normalize_key_exec(int argc, char **argv)
 		fprintf(stderr, "%s %s: '%s' names %zu stories; use the full key\n", progname,
 			c->name, pos[0], json_array_size(cands));
 		json_object_set_new(o, "candidates", cands);
-		print_json(with_warnings(o, warn));
+		jsonx_print(with_warnings(o, warn));
 		free(pos);
 		return EXIT_NEGATIVE;
 	}
@@ -188,9 +177,9 @@ int cmd_normalize_key_exec(int argc, char **argv)
 		puts(form[to]);
 		json_decref(warn);
 	} else {
-		print_json(with_warnings(json_pack("{s:b,s:s,s:s,s:s}", "ok", 1, "id", k.id,
-						   "prefix", k.prefix, "key", key),
-					 warn));
+		jsonx_print(with_warnings(json_pack("{s:b,s:s,s:s,s:s}", "ok", 1, "id", k.id,
+						    "prefix", k.prefix, "key", key),
+					  warn));
 	}
 	free(key);
 	free(pos);

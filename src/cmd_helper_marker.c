@@ -18,6 +18,7 @@
 #include "clock.h"
 #include "cmd.h"
 #include "commands.h"
+#include "jsonx.h"
 #include "project.h"
 #include "util.h"
 
@@ -33,18 +34,6 @@ struct mctx {
 	long pid;   /* --pid, or 0 */
 	int remaining;
 };
-
-/* Prints obj compactly on one line and releases it. */
-static void print_json(json_t *obj)
-{
-	char *s = obj ? json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-
-	if (!s)
-		xdie("cannot encode json");
-	puts(s);
-	free(s);
-	json_decref(obj);
-}
 
 /* The marker's fields in DESIGN order, times as ISO 8601 UTC. */
 static json_t *marker_json(const struct marker *m)
@@ -77,7 +66,7 @@ static bool json_ok(const char *s)
 
 static int fail(json_t *out, int code)
 {
-	print_json(out);
+	jsonx_print(out);
 	return code;
 }
 
@@ -88,8 +77,8 @@ static int fail(json_t *out, int code)
 static int report_corrupt(struct mctx *x, bool for_check, char *cause)
 {
 	fprintf(stderr, "%s marker: corrupt marker '%s': %s\n", progname, x->path, cause);
-	print_json(json_pack("{s:b,s:b,s:s,s:s}", for_check ? "exists" : "ok", for_check, "corrupt",
-			     1, "reason", cause, "hint", corrupt_hint));
+	jsonx_print(json_pack("{s:b,s:b,s:s,s:s}", for_check ? "exists" : "ok", for_check,
+			      "corrupt", 1, "reason", cause, "hint", corrupt_hint));
 	free(cause);
 	return EXIT_DATAERR;
 }
@@ -139,7 +128,7 @@ static int marker_create(struct mctx *x)
 	m.project_slug = x->pj.slug;
 	ret = write_marker(x, &m, true);
 	if (ret == EXIT_OK)
-		print_json(marker_json(&m));
+		jsonx_print(marker_json(&m));
 	if (rc == 0)
 		project_marker_clear(&old);
 	return ret;
@@ -155,7 +144,7 @@ static int marker_remove(struct mctx *x)
 		return fail(json_pack("{s:b,s:s}", "ok", 0, "reason", "remove_failed"),
 			    EXIT_SOFTWARE);
 	}
-	print_json(json_pack("{s:b,s:b}", "ok", 1, "removed", existed));
+	jsonx_print(json_pack("{s:b,s:b}", "ok", 1, "removed", existed));
 	return EXIT_OK;
 }
 
@@ -180,7 +169,7 @@ static int marker_check(struct mctx *x)
 	if (!o || json_object_update(o, fields) < 0)
 		xdie("cannot encode json");
 	json_decref(fields);
-	print_json(o);
+	jsonx_print(o);
 	project_marker_clear(&m);
 	return EXIT_OK;
 }
@@ -199,7 +188,7 @@ static int marker_heartbeat(struct mctx *x)
 	m.heartbeat = clock_wall();
 	ret = write_marker(x, &m, false);
 	if (ret == EXIT_OK)
-		print_json(marker_json(&m));
+		jsonx_print(marker_json(&m));
 	project_marker_clear(&m);
 	return ret;
 }

@@ -31,18 +31,6 @@
 
 /* ---- output ---- */
 
-/* Prints v (an object, or true/false) compactly on one line and releases it. */
-static void print_json(json_t *v)
-{
-	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-
-	if (!s)
-		xdie("cannot encode json");
-	puts(s);
-	free(s);
-	json_decref(v);
-}
-
 /* {HEAD:false,"reason":REASON} plus "input":input when input is not NULL. */
 static json_t *negative(const char *head, const char *reason, const char *input)
 {
@@ -58,7 +46,7 @@ static json_t *negative(const char *head, const char *reason, const char *input)
 /* Prints o and returns code, so failures read `return report(o, code)`. */
 static int report(json_t *o, int code)
 {
-	print_json(o);
+	jsonx_print(o);
 	return code;
 }
 
@@ -178,7 +166,7 @@ static void print_verdict(const char *text, const struct bmad_status *s, json_t 
 		xdie("cannot decode json");
 	if (cands)
 		json_object_set_new(o, "candidates", cands);
-	print_json(with_warnings(o, s));
+	jsonx_print(with_warnings(o, s));
 }
 
 /* The key form of a story not listed anywhere: prefix-slug, or the prefix. */
@@ -632,7 +620,7 @@ static int status_exists(const char *root)
 	int rc = statusedit_find_file(root, &path);
 
 	free(path);
-	print_json(rc == 0 ? json_true() : json_false());
+	jsonx_print(rc == 0 ? json_true() : json_false());
 	return rc == 0 ? EXIT_OK : EXIT_NEGATIVE;
 }
 
@@ -748,9 +736,9 @@ int cmd_sprint_status_exec(int argc, char **argv)
 		free(cause);
 		ret = EXIT_USAGE;
 		if (subs[sub].head)
-			print_json(negative(subs[sub].head, "no_project_root", NULL));
+			jsonx_print(negative(subs[sub].head, "no_project_root", NULL));
 		else
-			print_json(json_false());
+			jsonx_print(json_false());
 		goto out;
 	}
 	if (sub == 0)

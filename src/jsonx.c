@@ -1,6 +1,7 @@
 /*
  * jsonx.c: small jansson helpers shared by the JSON writers.
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "jsonx.h"
@@ -40,4 +41,15 @@ json_t *jsonx_add_warnings(json_t *o, const struct diags *d)
 		free(m);
 	}
 	return o;
+}
+
+void jsonx_print(json_t *v)
+{
+	char *s = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : NULL;
+
+	if (!s)
+		xdie("cannot encode json");
+	puts(s);
+	free(s);
+	json_decref(v);
 }

@@ -18,4 +18,7 @@ json_t *jsonx_str(const char *s);
  */
 json_t *jsonx_add_warnings(json_t *o, const struct diags *d);
 
+/* Prints v (any JSON value) compactly on one line of stdout and releases it. */
+void jsonx_print(json_t *v);
+
 #endif

@@ -32,7 +32,7 @@ static unsigned fnv1a(const char *s)
 	return h;
 }
 
-void project_init(struct project *p, const char *root, const char *name)
+void project_init_slug(struct project *p, const char *root, const char *slug)
 {
 	const char *sock = getenv("AUTOMATOR_TMUX_SOCKET");
 
@@ -40,25 +40,37 @@ void project_init(struct project *p, const char *root, const char *name)
 	p->root = xstrdup(root);
 	p->dir = path_join(root, ".automator");
 	p->db = path_join(p->dir, "state.db");
+	p->slug = xstrdup(slug);
+	p->socket = sock && *sock ? xstrdup(sock) : xstrfmt("automator-%s", p->slug);
+	p->lock_fd = -1;
+}
+
+char *project_root_hash(const char *root)
+{
+	return xstrfmt("%06x", fnv1a(root) & 0xffffff);
+}
+
+void project_init(struct project *p, const char *root, const char *name)
+{
 	/*
 	 * The name's first PROJECT_SLUG_NAME_MAX bytes (cut on a character) and
 	 * a hash of the root: the tmux socket path must fit sun_path (108
 	 * bytes) whatever the directory is called.
 	 */
-	{
-		size_t n = strlen(name), cut = 0;
+	size_t n = strlen(name), cut = 0;
+	char *hash = project_root_hash(root), *slug;
 
-		while (cut < n) {
-			size_t w = utf8_seq_len(name, cut, n);
+	while (cut < n) {
+		size_t w = utf8_seq_len(name, cut, n);
 
-			if (!w || cut + w > PROJECT_SLUG_NAME_MAX)
-				break;
-			cut += w;
-		}
-		p->slug = xstrfmt("%.*s-%06x", (int)cut, name, fnv1a(root) & 0xffffff);
+		if (!w || cut + w > PROJECT_SLUG_NAME_MAX)
+			break;
+		cut += w;
 	}
-	p->socket = sock && *sock ? xstrdup(sock) : xstrfmt("automator-%s", p->slug);
-	p->lock_fd = -1;
+	slug = xstrfmt("%.*s-%s", (int)cut, name, hash);
+	project_init_slug(p, root, slug);
+	free(slug);
+	free(hash);
 }
 
 void project_release(struct project *p)

@@ -21,6 +21,10 @@ struct project {
  * Fills p for root (absolute) and name (the project name). Creates nothing.
  */
 void project_init(struct project *p, const char *root, const char *name);
+/* The same with the slug known (from a marker). */
+void project_init_slug(struct project *p, const char *root, const char *slug);
+/* The hash of root that ends every slug of it ("1a2b3c"), newly allocated. */
+char *project_root_hash(const char *root);
 void project_release(struct project *p);
 /*
  * Creates .automator/ (0700) and its logs/ directory and lists .automator/

@@ -102,6 +102,7 @@ struct run {
 	long long live_at; /* when it was last drawn */
 	int exit_code;
 	bool fatal;
+	bool fatal_told; /* how to go on was printed */
 	/* answering */
 	bool interactive;                /* prompts on the terminal (stdin is one, no --no-input) */
 	bool stdin_eof;                  /* stdin ended: nobody is there to answer */

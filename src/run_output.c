@@ -27,6 +27,7 @@
 #include "preflight.h"
 #include "project.h"
 #include "run.h"
+#include "recover.h"
 #include "run_int.h"
 #include "runner.h"
 #include "statusedit.h"
@@ -69,10 +70,31 @@ void run__say(struct run *r, const char *fmt, ...)
 
 void run__fail_fatal(struct run *r, const char *what, char *cause)
 {
+	enum store_fault f = store_last_fault();
+
 	fprintf(stderr, "automator: %s: %s\n", what, cause ? cause : "unknown error");
 	free(cause);
 	r->fatal = true;
 	r->exit_code = EXIT_SOFTWARE;
+	if (r->fatal_told)
+		return;
+	r->fatal_told = true;
+	/* what stopped the run and how to go on: nothing done so far is lost */
+	if (f == STORE_FAULT_FULL)
+		fprintf(stderr,
+			"  the disk is full: free some space, then continue with: automator "
+			"resume\n");
+	else if (f == STORE_FAULT_IO)
+		fprintf(stderr,
+			"  an I/O error: once it is fixed, continue with: automator resume\n");
+	else if (f == STORE_FAULT_DAMAGED)
+		recover_advice(stderr, "automator", r->pj.root ? r->pj.root : ".",
+			       "the database is damaged");
+	else
+		fprintf(stderr, "  the agents' sessions keep running; continue with: automator "
+				"resume\n");
+	if (f == STORE_FAULT_FULL || f == STORE_FAULT_IO || f == STORE_FAULT_DAMAGED)
+		r->exit_code = EXIT_IOERR;
 }
 
 static const char *state_color(int state)

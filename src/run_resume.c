@@ -28,6 +28,7 @@
 #include "preflight.h"
 #include "project.h"
 #include "run.h"
+#include "recover.h"
 #include "run_int.h"
 #include "runner.h"
 #include "statusedit.h"
@@ -235,6 +236,22 @@ static int restore_story(const struct store_story *st, void *arg)
 	return 0;
 }
 
+/* Says why the journal cannot be read (cause, freed) and what to do; the exit status. */
+static int journal_unreadable(const char *root, const char *db, char *cause)
+{
+	enum store_fault f = store_last_fault();
+	int rc = EXIT_SOFTWARE;
+
+	if (f == STORE_FAULT_DAMAGED || f == STORE_FAULT_IO) {
+		recover_advice(stderr, "automator", root, cause);
+		rc = EXIT_IOERR;
+	} else {
+		fprintf(stderr, "automator: %s: %s\n", db, cause);
+	}
+	free(cause);
+	return rc;
+}
+
 int run_resume(const struct run_opts *o)
 {
 	struct run *r = run__new();
@@ -245,7 +262,7 @@ int run_resume(const struct run_opts *o)
 	struct preflight pf = PREFLIGHT_INIT;
 	const char **agents = NULL;
 	bool *selected = NULL;
-	int rc;
+	int rc, lrc = 1;
 
 	r->opts = *o;
 	if (!root) {
@@ -255,15 +272,14 @@ int run_resume(const struct run_opts *o)
 		goto out;
 	}
 	db = path_join(root, ".automator/state.db");
-	if (store_open(db, &peek, &cause) < 0) {
-		fprintf(stderr, "automator: %s: %s\n", db, cause);
-		free(cause);
-		rc = EXIT_SOFTWARE;
+	if (store_open(db, &peek, &cause) < 0 ||
+	    (!o->run_id && (lrc = store_run_latest_unfinished(peek, &id, &cause)) < 0)) {
+		rc = journal_unreadable(root, db, cause);
 		goto out;
 	}
 	if (o->run_id) {
 		id = xstrdup(o->run_id);
-	} else if (store_run_latest_unfinished(peek, &id, &cause) != 0) {
+	} else if (lrc != 0) {
 		char *any = NULL;
 
 		free(cause);

@@ -27,6 +27,7 @@
 #include "preflight.h"
 #include "project.h"
 #include "run.h"
+#include "recover.h"
 #include "run_int.h"
 #include "runner.h"
 #include "statusedit.h"
@@ -117,8 +118,21 @@ int run__open_project(struct run *r)
 		return EXIT_SOFTWARE;
 	}
 	if (store_open(r->pj.db, &r->st, &cause) < 0) {
+		enum store_fault f = store_last_fault();
+
+		if (f == STORE_FAULT_DAMAGED) {
+			recover_advice(stderr, "automator", r->pj.root, cause);
+			free(cause);
+			return EXIT_IOERR;
+		}
 		fprintf(stderr, "automator: %s: %s\n", r->pj.db, cause);
 		free(cause);
+		if (f == STORE_FAULT_FULL || f == STORE_FAULT_IO) {
+			fprintf(stderr, "  %s, then run it again\n",
+				f == STORE_FAULT_FULL ? "the disk is full: free some space"
+						      : "an I/O error: fix it");
+			return EXIT_IOERR;
+		}
 		return EXIT_SOFTWARE;
 	}
 	tmx_init(&r->tmx, r->pj.socket);

@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -213,8 +214,37 @@ int store__fail(char **cause, const char *fmt, ...)
 }
 
 /* "cannot WHAT: sqlite's message"; call it before anything else touches the db. */
+/* The kind of the last failure of a database call in this process. */
+static enum store_fault last_fault;
+
+static void note_fault(int code)
+{
+	switch (code & 0xff) {
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		last_fault = STORE_FAULT_DAMAGED;
+		break;
+	case SQLITE_FULL:
+		last_fault = STORE_FAULT_FULL;
+		break;
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+		last_fault = STORE_FAULT_IO;
+		break;
+	default:
+		last_fault = STORE_FAULT_OTHER;
+		break;
+	}
+}
+
+enum store_fault store_last_fault(void)
+{
+	return last_fault;
+}
+
 int store__db_fail(struct store *s, const char *what, char **cause)
 {
+	note_fault(sqlite3_extended_errcode(s->db));
 	return store__fail(cause, "cannot %s: %s", what, sqlite3_errmsg(s->db));
 }
 
@@ -464,6 +494,31 @@ static int migrate(struct store *s, char **cause)
 	return 0;
 }
 
+/*
+ * Test hook: with $AUTOMATOR_TEST_DB_MAX_PAGES=N the database may grow by
+ * N pages past its size once migrated; a write beyond fails with
+ * SQLITE_FULL, as on a full disk. Pragmas take no bound values: the
+ * numbers are parsed, then printed.
+ */
+static int test_limit(struct store *s, char **cause)
+{
+	const char *env = getenv("AUTOMATOR_TEST_DB_MAX_PAGES");
+	char *count = NULL, sql[64];
+	long extra, pages;
+	int ret;
+
+	if (!env)
+		return 0;
+	extra = strtol(env, NULL, 10);
+	if (query_text(s, "PRAGMA page_count", &count, "limit the database size", cause) < 0)
+		return -1;
+	pages = strtol(count, NULL, 10) + (extra > 0 ? extra : 0);
+	free(count);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %ld", pages);
+	ret = exec_sql(s, sql, "limit the database size", cause);
+	return ret;
+}
+
 int store_open(const char *path, struct store **out, char **cause)
 {
 	struct store *s = xcalloc(1, sizeof(*s));
@@ -471,6 +526,7 @@ int store_open(const char *path, struct store **out, char **cause)
 
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
+		note_fault(rc);
 		store__fail(cause, "cannot open database '%s': %s", path,
 			    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 		goto fail;
@@ -481,7 +537,7 @@ int store_open(const char *path, struct store **out, char **cause)
 	    !store__prep(s, ST_COMMIT, "open the database", cause) ||
 	    !store__prep(s, ST_ROLLBACK, "open the database", cause))
 		goto fail;
-	if (set_pragmas(s, path, cause) < 0 || migrate(s, cause) < 0)
+	if (set_pragmas(s, path, cause) < 0 || migrate(s, cause) < 0 || test_limit(s, cause) < 0)
 		goto fail;
 	*out = s;
 	return 0;

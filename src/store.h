@@ -462,4 +462,14 @@ typedef int (*store_hold_fn)(const char *agent, const char *until, const char *r
 int store_holds_foreach(struct store *s, const char *run_id, store_hold_fn fn, void *arg,
 			char **cause);
 
+/* What kind of failure the last failed database call of this process met. */
+enum store_fault {
+	STORE_FAULT_NONE,
+	STORE_FAULT_DAMAGED, /* not a database, or a corrupt one (SQLITE_CORRUPT, NOTADB) */
+	STORE_FAULT_FULL,    /* the disk is full (SQLITE_FULL) */
+	STORE_FAULT_IO,      /* an I/O error, or the file cannot be opened */
+	STORE_FAULT_OTHER,
+};
+enum store_fault store_last_fault(void);
+
 #endif
