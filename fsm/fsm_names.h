@@ -70,6 +70,7 @@
 	X(OUTPUT_FAILURE, "monitor: a failure pattern or a failed result")       \
 	X(NO_RESULT, "monitor: exit 0 without the expected result")              \
 	X(EXITED, "monitor: the process failed (non-zero exit or a signal)")     \
+	X(LOST, "monitor: the session's terminal went away (tmux killed)")       \
 	X(WAITING_INPUT, "monitor: the agent waits at a prompt")                 \
 	X(WAIT, "monitor: the service asks to wait (limit, overload, 5xx)")      \
 	X(NETWORK, "monitor: the agent could not reach its service")             \
@@ -135,6 +136,7 @@
 	X(ESCALATE_COMMIT_FAILURE, "raise git-commit-failure (CRITICAL)")          \
 	X(ESCALATE_NEEDS_INPUT, "raise agent-needs-input (PREFERENCE)")            \
 	X(ESCALATE_RESTART_LOOP, "raise restart-loop (CRITICAL)")                  \
+	X(ESCALATE_LOST, "raise session-lost (CRITICAL)")                          \
 	X(ESCALATE_UNAVAILABLE, "raise agent-unavailable (CRITICAL)")              \
 	X(ESCALATE_USAGE_LIMIT, "raise usage-limit (PREFERENCE)")                  \
 	X(ESCALATE_DENIED, "raise agent-permission-denied (PREFERENCE)")           \

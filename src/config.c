@@ -52,6 +52,7 @@ const char *const required_triggers[] = {
 	"usage-limit",
 	"agent-permission-denied",
 	"budget-exceeded",
+	"session-lost",
 	NULL,
 };
 

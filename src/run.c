@@ -187,8 +187,13 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 		*c = (struct counters){ 0, 1, 1, 0, 0 };
 		free(s->base_commit);
 		s->base_commit = NULL;
-		if (gitx_head(r->pj.root, &s->base_commit, NULL) != 0)
-			s->base_commit = NULL;
+		{
+			char *why = NULL;
+
+			if (gitx_head(r->pj.root, &s->base_commit, &why) != 0)
+				s->base_commit = NULL;
+			free(why);
+		}
 		strvec_release(&s->snapshot);
 		gitx_snapshot(r->pj.root, &s->snapshot, NULL);
 		break;
@@ -197,7 +202,7 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 		break;
 	case SA_RETRY_STEP:
 		c->attempt++;
-		if (event == SE_EXITED)
+		if (event == SE_EXITED || event == SE_LOST)
 			c->crash_retries_used++;
 		else if (event == SE_CHOSE_RETRY)
 			c->retries_used = c->crash_retries_used = 0;

@@ -456,6 +456,7 @@ ESCALATION(a_esc_incomplete, "session-incomplete", true)
 ESCALATION(a_esc_commit_failure, "git-commit-failure", true)
 ESCALATION(a_esc_needs_input, "agent-needs-input", false)
 ESCALATION(a_esc_restart_loop, "restart-loop", true)
+ESCALATION(a_esc_lost, "session-lost", true)
 ESCALATION(a_esc_unavailable, "agent-unavailable", true)
 ESCALATION(a_esc_usage_limit, "usage-limit", false)
 ESCALATION(a_esc_denied, "agent-permission-denied", false)
@@ -575,6 +576,7 @@ const fsm_action_fn run__story_actions[SA__COUNT] = {
 	[SA_ESCALATE_COMMIT_FAILURE] = a_esc_commit_failure,
 	[SA_ESCALATE_NEEDS_INPUT] = a_esc_needs_input,
 	[SA_ESCALATE_RESTART_LOOP] = a_esc_restart_loop,
+	[SA_ESCALATE_LOST] = a_esc_lost,
 	[SA_ESCALATE_UNAVAILABLE] = a_esc_unavailable,
 	[SA_ESCALATE_USAGE_LIMIT] = a_esc_usage_limit,
 	[SA_ESCALATE_DENIED] = a_esc_denied,

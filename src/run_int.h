@@ -45,6 +45,7 @@ struct session {
 	struct buf pending;     /* bytes that may be the start of the marker */
 	unsigned progress_seen; /* judge_progress_count at progress_ms */
 	long long progress_ms;  /* when the agent last did something other than retry */
+	bool vanished;          /* gone from tmux without an exit record (server killed) */
 };
 
 struct rstory {

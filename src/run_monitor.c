@@ -263,6 +263,7 @@ void run__monitor(struct run *r, struct rstory *s)
 			ss->exit.status = gone ? -1 : st_signal ? -1 : st_status;
 			ss->exit.signal = gone ? SIGKILL : st_signal;
 			ss->exited = true;
+			ss->vanished = gone;
 			ss->exit_seen_ms = now - SETTLE_MS - 1;
 			free(s->note);
 			s->note = xstrfmt("the session %s without an exit record",

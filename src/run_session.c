@@ -278,6 +278,25 @@ void run__session_verdict(struct run *r, struct rstory *s, struct session *ss, e
 }
 
 /* The session ended: judge it and queue the verdict. */
+/*
+ * Whether the agent ended because its terminal went away: hung up on
+ * (SIGHUP) and its tmux session no longer there (the server was killed,
+ * or the session), not something the agent or its work did.
+ */
+static bool terminal_went_away(struct run *r, const struct session *ss)
+{
+	char *cause = NULL;
+	int alive;
+
+	if (ss->vanished)
+		return true;
+	if (ss->exit.signal != SIGHUP)
+		return false;
+	alive = tmx_has_session(&r->tmx, ss->name, &cause);
+	free(cause);
+	return alive != 1;
+}
+
 /* Says once per session which patterns could not be matched (pcre2's limits). */
 static void warn_pattern_errors(struct run *r, const struct rstory *s)
 {
@@ -320,11 +339,19 @@ void run__session_finish(struct run *r, struct rstory *s, struct session *ss)
 {
 	char *reason = NULL;
 	enum judge_verdict v;
+	bool lost;
 
 	judge_feed(ss->judge, ss->pending.s ? ss->pending.s : "", ss->pending.len);
 	buf_reset(&ss->pending);
 	v = judge_finish(ss->judge, ss->exit.status, ss->exit.signal, &reason);
 	warn_pattern_errors(r, s);
+	lost = v == JV_EXITED && terminal_went_away(r, ss);
+	if (lost) {
+		free(reason);
+		reason = xstrfmt("the agent's tmux session is gone (signal %d to the agent; tmux "
+				 "-L %s: the server or the session was killed)",
+				 ss->exit.signal, r->tmx.socket);
+	}
 	ss->ended = true;
 	if (ss->id > 0)
 		store_session_update_exit(r->st, ss->id, ss->exit.status, ss->exit.signal, NULL,
@@ -334,5 +361,5 @@ void run__session_finish(struct run *r, struct rstory *s, struct session *ss)
 	tmx_kill_session(&r->tmx, ss->name, NULL);
 	free(s->note);
 	s->note = reason;
-	run__queue(r, run__story_index(r, s), run__verdict_event(v));
+	run__queue(r, run__story_index(r, s), lost ? SE_LOST : run__verdict_event(v));
 }

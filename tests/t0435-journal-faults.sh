@@ -8,6 +8,9 @@
 # - A full disk (the test hook AUTOMATOR_TEST_DB_MAX_PAGES lets the
 #   database grow by 2 pages only): the run stops with exit 74 and says to
 #   free space and `automator resume`; resume then completes the run.
+# - The run's tmux server killed under a running session, twice: the loss
+#   is retried once, then session-lost names the socket; never a
+#   dev-implementation-failure.
 . "$(dirname "$0")/lib.sh"
 need tmux git sqlite3 python3
 
@@ -85,5 +88,32 @@ s = json.load(open(sys.argv[1]))
 assert s["run"]["state"] == "COMPLETE", s["run"]
 assert all(x["state"] == "DONE" for x in s["stories"]), s["stories"]
 PY
+
+# --- the tmux server killed under a running session, twice ---
+K=$TMP/killed-server
+make_project "$K"
+export AUTOMATOR_FAKE_LOG_DIR=$TMP/fake-killed
+mkdir -p "$AUTOMATOR_FAKE_LOG_DIR"
+sed -e 's/^project: faults$/project: lost/' -e 's/crash_retries: [0-9]*/crash_retries: 1/' \
+	"$P/hang.yaml" >"$K/hang.yaml"
+grep -q "limits" "$K/hang.yaml" || printf 'limits: { crash_retries: 1 }\n' >>"$K/hang.yaml"
+git -C "$K" add hang.yaml && git -C "$K" commit -qm "hanging sprint"
+(cd "$K" && exec "$AUTOMATOR" run hang.yaml --no-input) >"$TMP/killed.out" 2>&1 &
+pid=$!
+for attempt in 1 2; do
+	wait_for 30 grep -q "^1.1 dev $attempt " "$AUTOMATOR_FAKE_LOG_DIR/calls.log" ||
+		fail "killed server: attempt $attempt never started"
+	sleep 0.5
+	tmux -L "$AUTOMATOR_TMUX_SOCKET" kill-server 2>/dev/null
+done
+wait "$pid"
+rc=$?
+[ "$rc" = 3 ] || { fail "killed server: exit $rc, want 3 (paused)"; sed 's/^/  /' "$TMP/killed.out" >&2; }
+expect_grep "$TMP/killed.out" "LOST \[CRASH_RETRIES_LEFT\] / RETRY_STEP" "killed server: the first loss retried"
+expect_grep "$TMP/killed.out" "DECISION NEEDED: Session lost" "killed server: session-lost raised"
+expect_grep "$TMP/killed.out" "tmux -L $AUTOMATOR_TMUX_SOCKET: the server or the session was killed" \
+	"killed server: the socket named"
+grep -q "Dev implementation failure\|dev-implementation-failure" "$TMP/killed.out" &&
+	fail "killed server: blamed on the implementation"
 
 finish

@@ -383,6 +383,7 @@ static const fsm_action_fn story_actions[SA__COUNT] = {
 	[SA_ESCALATE_COMMIT_FAILURE]	= a_escalate_critical,
 	[SA_ESCALATE_NEEDS_INPUT]	= a_nothing,
 	[SA_ESCALATE_RESTART_LOOP]	= a_escalate_critical,
+	[SA_ESCALATE_LOST]		= a_escalate_critical,
 	[SA_ESCALATE_UNAVAILABLE]	= a_escalate_critical,
 	[SA_ESCALATE_USAGE_LIMIT]	= a_nothing,
 	[SA_ESCALATE_DENIED]		= a_nothing,
