@@ -273,6 +273,63 @@ static json_t *escalation_json(const struct store_escalation *e)
 	return o;
 }
 
+/* Whether decision d answers the escalation *arg. */
+static int pending_for(const struct store_decision *d, void *arg)
+{
+	return d->escalation_id == *(int64_t *)arg ? 1 : 0;
+}
+
+static bool final_state(const char *state)
+{
+	return !strcmp(state, "DONE") || !strcmp(state, "FAILED") || !strcmp(state, "SKIPPED") ||
+	       !strcmp(state, "ABORTED");
+}
+
+/*
+ * Whether escalation id may be closed; 0, or EXIT_DATAERR after saying
+ * why not. An answer already recorded is never withdrawn, and an
+ * escalation an unfinished run waits on stays until it is answered (or
+ * the run aborted): closed, its story would wait for ever.
+ */
+static int close_refused(struct store *st, int64_t id)
+{
+	struct store_escalation e = { 0 };
+	struct store_run run = { 0 };
+	struct store_story story = { 0 };
+	char *cause = NULL;
+	int64_t want = id;
+	int ret = 0;
+
+	if (store_escalation_get(st, id, &e, &cause) != 0) {
+		free(cause);
+		return 0; /* the close reports the missing one */
+	}
+	if (!strcmp(e.status, "answered") &&
+	    store_decisions_pending(st, e.run_id, pending_for, &want, NULL) > 0) {
+		fprintf(stderr,
+			"%s: escalation %lld was answered (%s) and the run has not acted on it "
+			"yet; it will (a live run within a second, else `automator resume`): an "
+			"answer is not withdrawn\n",
+			progname, (long long)id, e.chosen ? e.chosen : "?");
+		ret = EXIT_DATAERR;
+	} else if (strcmp(e.status, "closed") && store_run_get(st, e.run_id, &run, NULL) == 0 &&
+		   strcmp(run.state, "COMPLETE") && strcmp(run.state, "ABORTED") &&
+		   (!e.story_id || (store_story_get(st, e.run_id, e.story_id, &story, NULL) == 0 &&
+				    !final_state(story.state)))) {
+		fprintf(stderr,
+			"%s: run %s waits on escalation %lld (%s%s%s): answer it (`automator "
+			"answer %lld CHOICE`) or abort the run; closed, it would leave the %s "
+			"waiting for ever\n",
+			progname, e.run_id, (long long)id, e.trigger, e.story_id ? ", story " : "",
+			e.story_id ? e.story_id : "", (long long)id, e.story_id ? "story" : "run");
+		ret = EXIT_DATAERR;
+	}
+	store_story_release(&story);
+	store_run_release(&run);
+	store_escalation_release(&e);
+	return ret;
+}
+
 int cmd_escalations_exec(int argc, char **argv)
 {
 	const struct cmd *c = cmd_lookup("escalations");
@@ -341,6 +398,8 @@ int cmd_escalations_exec(int argc, char **argv)
 		ret = EXIT_OK;
 		goto out;
 	}
+	if (!strcmp(sub, "close") && (ret = close_refused(st, id)) != 0)
+		goto out;
 	at = clock_iso(clock_wall());
 	by = who();
 	if (!strcmp(sub, "ack"))

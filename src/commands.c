@@ -136,8 +136,10 @@ const struct cmd automator_cmds[] = {
 	  "list (the default) prints the escalations of the latest run, --open only\n"
 	  "those still open; --json one JSON object per line. ack ID marks an open\n"
 	  "escalation acknowledged: it is no longer re-sent when stale. close ID\n"
-	  "--reason TEXT closes it without a decision.\n\n"
-	  "Exit status: 0, 64 usage, 65 unknown or already closed escalation.\n",
+	  "--reason TEXT closes it without a decision; refused while an unfinished\n"
+	  "run waits on it (answer it or abort the run) and for an answer the run\n"
+	  "has not acted on yet.\n\n"
+	  "Exit status: 0, 64 usage, 65 unknown, already closed, or refused.\n",
 	  cmd_escalations_exec },
 	{ "validate", "FILE...", "check sprint, sprint-status, workflow, agents and triggers files",
 	  "Loads each FILE by its kind (a sprint has 'stories:', a BMAD sprint-status\n"

@@ -4,7 +4,9 @@
 # its failure is logged, never fatal; the `log` route writes JSON lines. An
 # open, unacknowledged escalation is sent again one severity higher once per
 # stale_after (driven by the test clock), at most max_reescalations times;
-# acknowledging stops it. escalations list/ack/close from the command line.
+# acknowledging stops it. escalations list/ack/close from the command line;
+# close is refused while the run waits on the escalation, and for an answer
+# not yet acted on.
 . "$(dirname "$0")/lib.sh"
 need tmux git sqlite3 python3
 
@@ -112,10 +114,22 @@ au "$P" escalations close 999 --reason x
 [ "$rc" = 65 ] || fail "closing an unknown escalation: exit $rc, want 65"
 au "$P" escalations close "$id"
 [ "$rc" = 64 ] || fail "close without --reason: exit $rc, want 64"
+# the run waits on it: closing is refused (the story would wait for ever)
 au "$P" escalations close "$id" --reason "handled by hand"
-[ "$rc" = 0 ] || fail "close: exit $rc"
-[ "$(sql "$P" "SELECT status || ' ' || closed_reason FROM escalations WHERE id = $id")" = "closed handled by hand" ] ||
-	fail "not closed with the reason"
+[ "$rc" = 65 ] || fail "close while the run waits on it: exit $rc, want 65"
+expect_grep "$TMP/au.out" "waits on escalation $id (cannot-parse-output, story 1.1): answer it" \
+	"close refused: says why and what to do"
+[ "$(sql "$P" "SELECT status FROM escalations WHERE id = $id")" = acked ] || fail "a refused close changed it"
+# an answer recorded but not yet acted on (the run frozen) is never withdrawn
+kill -STOP "$pid"
+au "$P" answer "$id" 1
+[ "$rc" = 0 ] || fail "answer: exit $rc"
+au "$P" escalations close "$id" --reason "changed my mind"
+[ "$rc" = 65 ] || fail "closing an answered escalation: exit $rc, want 65"
+expect_grep "$TMP/au.out" "an answer is not withdrawn" "close of an answer refused: says why"
+kill -CONT "$pid"
+wait_for 20 sh -c "[ \"\$(sqlite3 '$P/.automator/state.db' \"SELECT status FROM escalations WHERE id = $id\")\" = closed ]" ||
+	fail "the answer was not applied after the refused close"
 au "$P" abort
 wait "$pid" 2>/dev/null
 
