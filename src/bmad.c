@@ -271,8 +271,23 @@ static int read_yaml(struct bmad_status *s, const struct ydoc *doc, struct diags
 		st = status_node(s, k, dev->pairs[i].val, &nested);
 		if (!st)
 			continue;
-		add_entry(s, &cap, k->str, kind, epic, st->str, k->line, k->col, st->start, st->end,
-			  nested);
+		{
+			/* a block scalar (|, >) ends in a newline: the status is its text */
+			size_t b = strspn(st->str, " \t\r\n"), e = strlen(st->str);
+			char *v;
+
+			while (e > b && strchr(" \t\r\n", st->str[e - 1]))
+				e--;
+			v = xstrndup(st->str + b, e - b);
+			if (strchr(st->str, '\n'))
+				diags_add(&s->warnings, s->file, st->line, st->col,
+					  "the status of '%s' is written as a block scalar: read as "
+					  "'%s'",
+					  k->str, v);
+			add_entry(s, &cap, k->str, kind, epic, v, k->line, k->col, st->start,
+				  st->end, nested);
+			free(v);
+		}
 	}
 	return 0;
 }

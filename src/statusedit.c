@@ -93,6 +93,16 @@ static int check_value(const char *value, char **cause)
 	return 0;
 }
 
+/* a equals b once the blanks around a are left out (bmad.c reads values so). */
+static bool same_trimmed(const char *a, const char *b)
+{
+	size_t s = strspn(a, " \t\r\n"), e = strlen(a);
+
+	while (e > s && strchr(" \t\r\n", a[e - 1]))
+		e--;
+	return e - s == strlen(b) && !strncmp(a + s, b, e - s);
+}
+
 /*
  * The text with the new value spliced in, checked by parsing it again.
  * text is the file as read; e the entry bmad_status_load found in it.
@@ -107,10 +117,15 @@ static int splice(const char *path, const char *text, size_t len, const struct b
 	enum qstyle q;
 	int ret = -1;
 
+	if (e->vstart < len && (text[e->vstart] == '|' || text[e->vstart] == '>')) {
+		*cause = xstrfmt("%s:%d:%d: cannot rewrite a block scalar for '%s'", path, e->line,
+				 e->col, e->key);
+		goto out;
+	}
 	/* the span must still be the one the loader saw (the file may have changed since) */
 	if (ydoc_parse_flags(&doc, path, text, len, YDOC_DUPLICATE_KEYS, &d) < 0 ||
 	    !(n = value_node(&doc, e->key, &before)) || n->start != e->vstart ||
-	    n->end != e->vend || e->vend > len || strcmp(n->str, e->status)) {
+	    n->end != e->vend || e->vend > len || !same_trimmed(n->str, e->status)) {
 		ydoc_release(&doc);
 		*cause = xstrfmt("%s: changed while it was read", path);
 		goto out;

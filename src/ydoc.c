@@ -214,6 +214,13 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out)
 	case YAML_SCALAR_EVENT:
 		n = ynode_new(b, YN_SCALAR, ev);
 		n->str = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+		/* "\0" in a quoted scalar: C strings would cut it there */
+		if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length)) {
+			*out = n;
+			ret = diag_error(b->d, b->file, n->line, n->col,
+					 "a NUL character (\\0) in a value '%s'", n->str);
+			break;
+		}
 		n->len = ev->data.scalar.length;
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
 		*out = n;
