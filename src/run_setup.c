@@ -172,6 +172,12 @@ int run__open_project(struct run *r)
 	gitx_remove_scratch(r->pj.root);
 	if (r->status_file)
 		atomic_leftovers_remove(r->status_file);
+	{
+		char *marker = path_join(r->pj.dir, "active");
+
+		atomic_leftovers_remove(marker);
+		free(marker);
+	}
 	return 0;
 }
 
