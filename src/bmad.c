@@ -280,10 +280,11 @@ static int read_yaml(struct bmad_status *s, const struct ydoc *doc, struct diags
 				e--;
 			v = xstrndup(st->str + b, e - b);
 			if (strchr(st->str, '\n'))
-				diags_add(&s->warnings, s->file, st->line, st->col,
-					  "the status of '%s' is written as a block scalar: read as "
-					  "'%s'",
-					  k->str, v);
+				diags_add(
+					&s->warnings, s->file, st->line, st->col,
+					"the status of '%s' is written as a block scalar: read as "
+					"'%s'",
+					k->str, v);
 			add_entry(s, &cap, k->str, kind, epic, v, k->line, k->col, st->start,
 				  st->end, nested);
 			free(v);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gitx.h"
@@ -129,20 +130,43 @@ int gitx_commit(const char *root, const struct strvec *paths, const char *messag
 	tmp = xstrfmt("%s.automator-%ld", index, (long)getpid());
 	if (seed_index(root, index, tmp, have_head == 0, cause) < 0)
 		goto out;
-	if (stageable(root, tmp, paths, &stage, cause) < 0)
-		goto out;
-	if (!stage.n) {
-		ret = 1;
-		goto out;
-	}
+	/*
+	 * A path may vanish between the listing and `git add` (an agent's temp
+	 * file renamed): list the stageable paths again and retry.
+	 */
+	for (int i = 1;; i++) {
+		char *why = NULL;
 
-	c.index_file = tmp;
-	c.literal = true;
-	gitx__args_of(&args, "add", "-A", "--", (char *)NULL);
-	for (size_t i = 0; i < stage.n; i++)
-		strvec_push(&args, stage.v[i]);
-	if (gitx__git_ok(root, &args, &c, &r, cause) < 0)
-		goto out;
+		strvec_release(&stage);
+		if (stageable(root, tmp, paths, &stage, cause) < 0)
+			goto out;
+		if (!stage.n) {
+			ret = 1;
+			goto out;
+		}
+		c.index_file = tmp;
+		c.literal = true;
+		gitx__args_of(&args, "add", "-A", "--", (char *)NULL);
+		for (size_t k = 0; k < stage.n; k++)
+			strvec_push(&args, stage.v[k]);
+		if (gitx__git_ok(root, &args, &c, &r, &why) == 0) {
+			free(why);
+			break;
+		}
+		proc_result_release(&r);
+		memset(&r, 0, sizeof(r));
+		strvec_release(&args);
+		if (i == 4) {
+			*cause = why;
+			goto out;
+		}
+		free(why);
+		{
+			struct timespec pause = { 0, 20 * 1000 * 1000 * i };
+
+			nanosleep(&pause, NULL);
+		}
+	}
 	proc_result_release(&r);
 	strvec_release(&args);
 

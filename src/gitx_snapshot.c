@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gitx.h"
@@ -148,7 +149,8 @@ static int dirty_paths(const char *root, struct strvec *paths, char **cause)
 	return ret;
 }
 
-int gitx_snapshot(const char *root, struct strvec *out, char **cause)
+/* One try of gitx_snapshot. */
+static int snapshot_once(const char *root, struct strvec *out, char **cause)
 {
 	struct strvec paths = STRVEC_INIT;
 	char **hashes = NULL, **files = NULL;
@@ -208,6 +210,37 @@ out:
 	free(fileidx);
 	strvec_release(&paths);
 	return ret;
+}
+
+/* How often a snapshot is tried when a file vanishes under it. */
+#define SNAPSHOT_TRIES 4
+
+int gitx_snapshot(const char *root, struct strvec *out, char **cause)
+{
+	/*
+	 * An agent working in parallel renames its temp files while git lists
+	 * and hashes them ("could not open ..."): the next try no longer sees
+	 * the file.
+	 */
+	for (int i = 1;; i++) {
+		char *why = NULL;
+		size_t before = out->n;
+		struct timespec pause = { 0, 20 * 1000 * 1000 * i };
+
+		if (snapshot_once(root, out, &why) == 0)
+			return 0;
+		while (out->n > before)
+			free(out->v[--out->n]);
+		if (i == SNAPSHOT_TRIES) {
+			if (cause)
+				*cause = why;
+			else
+				free(why);
+			return -1;
+		}
+		free(why);
+		nanosleep(&pause, NULL);
+	}
 }
 
 struct snap_entry {

@@ -59,15 +59,32 @@ static const char *member_str(const json_t *obj, const char *key)
 	return json_string_value(json_object_get(obj, key));
 }
 
+/* The most a reported count is taken for: more is nonsense, and sums stay defined. */
+#define COUNT_MAX 1000000000000000LL
+
+/* A count the agent reported (tokens, milliseconds, turns): 0..COUNT_MAX. */
 static long long member_int(const json_t *obj, const char *key)
 {
 	const json_t *v = json_object_get(obj, key);
 
-	if (json_is_integer(v))
-		return (long long)json_integer_value(v);
-	if (json_is_real(v))
-		return (long long)json_real_value(v);
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+
+		return i < 0 ? 0 : i > COUNT_MAX ? COUNT_MAX : (long long)i;
+	}
+	if (json_is_real(v)) {
+		double d = json_real_value(v);
+
+		/* NaN fails both tests: 0 */
+		return !(d >= 0) ? 0 : d > (double)COUNT_MAX ? COUNT_MAX : (long long)d;
+	}
 	return 0;
+}
+
+/* *acc += v, stopping at COUNT_MAX (both within 0..COUNT_MAX). */
+static void add_count(long long *acc, long long v)
+{
+	*acc = *acc > COUNT_MAX - v ? COUNT_MAX : *acc + v;
 }
 
 void judge__class_release(struct judge_class *c)
@@ -174,11 +191,11 @@ static void add_usage(struct judge_usage *u, const json_t *usage)
 	if (!json_is_object(usage))
 		return;
 	u->seen = true;
-	u->input_tokens += member_int(usage, "input_tokens");
-	u->output_tokens += member_int(usage, "output_tokens");
-	u->cache_read_tokens += member_int(usage, "cache_read_input_tokens");
-	u->cache_read_tokens += member_int(usage, "cached_input_tokens");
-	u->cache_write_tokens += member_int(usage, "cache_creation_input_tokens");
+	add_count(&u->input_tokens, member_int(usage, "input_tokens"));
+	add_count(&u->output_tokens, member_int(usage, "output_tokens"));
+	add_count(&u->cache_read_tokens, member_int(usage, "cache_read_input_tokens"));
+	add_count(&u->cache_read_tokens, member_int(usage, "cached_input_tokens"));
+	add_count(&u->cache_write_tokens, member_int(usage, "cache_creation_input_tokens"));
 }
 
 /* "Bash: ./tests/check.sh": the tool and its command, path or pattern. */
@@ -219,8 +236,13 @@ static void claude_result(struct judge *j, const json_t *ev)
 		j->usage.seen = true;
 	}
 	add_usage(&j->usage, json_object_get(ev, "usage"));
-	j->usage.turns += (int)member_int(ev, "num_turns");
-	j->usage.duration_ms += member_int(ev, "duration_ms");
+	{
+		/* turns is an int: at most a million, whatever was reported */
+		long long turns = j->usage.turns + member_int(ev, "num_turns");
+
+		j->usage.turns = turns > 1000000 ? 1000000 : (int)turns;
+	}
+	add_count(&j->usage.duration_ms, member_int(ev, "duration_ms"));
 	claude_denials(j, json_object_get(ev, "permission_denials"));
 	if (!failed) {
 		judge__block(j, text, SRC_MODEL);

@@ -102,8 +102,13 @@ int project_prepare(struct project *p, char **cause)
 	if (mkdir_p(p->dir, cause) < 0 || mkdir_p(logs, cause) < 0)
 		ret = -1;
 	free(logs);
-	if (ret == 0 && gitx_is_repo(p->root))
-		gitx_exclude_automator(p->root, NULL);
+	if (ret == 0 && gitx_is_repo(p->root)) {
+		char *why = NULL;
+
+		/* best effort: git may be missing; preflight says so */
+		gitx_exclude_automator(p->root, &why);
+		free(why);
+	}
 	return ret;
 }
 

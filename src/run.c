@@ -195,7 +195,17 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 			free(why);
 		}
 		strvec_release(&s->snapshot);
-		gitx_snapshot(r->pj.root, &s->snapshot, NULL);
+		{
+			char *why = NULL;
+
+			if (gitx_snapshot(r->pj.root, &s->snapshot, &why) < 0) {
+				run__say(r,
+					 "%-6s warning: the work tree could not be listed at its "
+					 "start (%s): its commit may take others' changes",
+					 s->cfg->id, why);
+				free(why);
+			}
+		}
 		break;
 	case SA_NEXT_STEP:
 		*c = (struct counters){ s->step_index + 1, 1, 1, 0, 0 };

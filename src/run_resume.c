@@ -323,6 +323,8 @@ int run_resume(const struct run_opts *o)
 		goto out;
 	r->id = xstrdup(id);
 	r->logdir = project_logdir(&r->pj, r->id);
+	/* spec and exit records a killed process was writing */
+	dead_tmp_files_remove(r->logdir);
 	for (int k = 0; k < RS__COUNT; k++)
 		if (!strcmp(fsm_run.state_names[k], rec.state))
 			r->state = k;

@@ -84,6 +84,11 @@ static int check_value(const char *value, char **cause)
 		*cause = xstrfmt("empty status value");
 		return -1;
 	}
+	/* read back without them (bmad.c), so never written with them */
+	if (*value == ' ' || value[strlen(value) - 1] == ' ') {
+		*cause = xstrfmt("invalid status value '%s' (blanks around it)", value);
+		return -1;
+	}
 	for (const unsigned char *p = (const unsigned char *)value; *p; p++) {
 		if (*p < 0x20 || *p == 0x7f) {
 			*cause = xstrfmt("invalid status value '%s' (control character)", value);

@@ -2,6 +2,7 @@
  * util.c: allocation wrappers, growable strings and file helpers. Must not
  * know about any product concept; must not print except in xdie().
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -492,4 +493,37 @@ bool path_inside(const char *dir, const char *path)
 	if (!strcmp(dir, "/"))
 		return path[0] == '/';
 	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+int dead_tmp_files_remove(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int removed = 0;
+
+	while (d && (de = readdir(d))) {
+		const char *tmp = strstr(de->d_name, ".tmp."), *next;
+		char *end, *full;
+		long pid;
+
+		/* the last ".tmp." of the name: NAME.tmp.<pid> */
+		while (tmp && (next = strstr(tmp + 1, ".tmp.")))
+			tmp = next;
+		if (!tmp || tmp == de->d_name)
+			continue;
+		errno = 0;
+		pid = strtol(tmp + 5, &end, 10);
+		if (*end || errno || pid <= 0 || pid == (long)getpid() ||
+		    !isdigit((unsigned char)tmp[5]))
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		full = path_join(dir, de->d_name);
+		if (unlink(full) == 0)
+			removed++;
+		free(full);
+	}
+	if (d)
+		closedir(d);
+	return removed;
 }

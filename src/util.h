@@ -125,6 +125,8 @@ int atomic_leftovers_remove(const char *path);
  * this process, or of one that runs, stays). Returns how many it removed.
  */
 int dead_pid_files_remove(const char *dir, const char *prefix);
+/* Removes every NAME.tmp.<pid> in dir whose pid no longer runs (write_file_atomic's). */
+int dead_tmp_files_remove(const char *dir);
 
 /* Directory part of path (newly allocated; "." when there is none). */
 char *path_dirname(const char *path);

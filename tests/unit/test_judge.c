@@ -862,6 +862,31 @@ static void test_prompt_waiting_json(void **state)
 	env_release(&e);
 }
 
+/* Counts an agent reports absurdly (1e300, past LLONG_MAX, negative) stay defined. */
+static void test_usage_counts_bounded(void **state)
+{
+	struct env e;
+	struct judge *j;
+	const struct judge_usage *u;
+
+	(void)state;
+	env_init(&e, "claude-stream-json");
+	j = judge_new(&e.cfg);
+	for (int i = 0; i < 3; i++)
+		feed_s(j, "{\"type\":\"result\",\"subtype\":\"success\",\"is_error\":false,"
+			  "\"num_turns\":1e300,\"duration_ms\":9223372036854775807,"
+			  "\"usage\":{\"input_tokens\":9.9e307,\"output_tokens\":-5,"
+			  "\"cache_read_input_tokens\":9223372036854775807},\"result\":\"ok\"}\n");
+	u = judge_usage(j);
+	assert_true(u->seen);
+	assert_int_equal(u->turns, 1000000);
+	assert_true(u->duration_ms > 0 && u->input_tokens > 0 && u->cache_read_tokens > 0);
+	assert_int_equal(u->output_tokens, 0);
+	assert_true(u->input_tokens == u->duration_ms); /* both stopped at the same cap */
+	judge_free(j);
+	env_release(&e);
+}
+
 /* ---- JSON formats ---- */
 
 static void test_claude_events(void **state)
@@ -1740,6 +1765,7 @@ int main(void)
 		cmocka_unit_test(test_result_split_across_feeds),
 		cmocka_unit_test(test_prompt_waiting),
 		cmocka_unit_test(test_prompt_waiting_json),
+		cmocka_unit_test(test_usage_counts_bounded),
 		cmocka_unit_test(test_claude_events),
 		cmocka_unit_test(test_codex_events),
 		cmocka_unit_test(test_fixtures),
