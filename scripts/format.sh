@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-files=$(git ls-files -co --exclude-standard 'fsm/*.[ch]' 'src/*.[ch]' 'tests/unit/*.[ch]')
+files=$(git ls-files -co --exclude-standard 'fsm/*.[ch]' 'src/*.[ch]' 'tests/unit/*.[ch]' 'tests/fuzz/*.[ch]')
 [[ -n $files ]] || exit 0
 if [[ ${1:-} == --check ]]; then
 	bad=0

@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 packages=(
 	build-essential cmake pkg-config git tmux sqlite3 python3 jq
 	libyaml-dev libpcre2-dev libsqlite3-dev libjansson-dev libcmocka-dev
-	scdoc clang-format tzdata
+	scdoc clang-format tzdata clang libclang-rt-dev
 )
 
 missing=()
