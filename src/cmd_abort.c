@@ -133,6 +133,11 @@ int cmd_abort_exec(int argc, char **argv)
 	if ((ret = view_open(&v, opts[0].value)) != 0)
 		return ret == EXIT_IOERR ? abort_without_journal() : ret;
 	if (!v.have_run || !strcmp(v.run.state, "COMPLETE") || !strcmp(v.run.state, "ABORTED")) {
+		if (recover_marker_orphaned(v.root, v.st)) {
+			/* the journal lost the live run (its WAL): stop what runs */
+			view_close(&v);
+			return abort_without_journal();
+		}
 		fprintf(stderr, "%s: no unfinished run to abort\n", progname);
 		view_close(&v);
 		return EXIT_NEGATIVE;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "recover.h"
+#include "store.h"
 #include "tmx.h"
 
 void recover_advice(FILE *out, const char *progname, const char *root, const char *cause)
@@ -84,4 +85,31 @@ size_t recover_sessions(struct project *pj, struct strvec *names)
 	tmx_release(&tm);
 	free(prefix);
 	return names->n - before;
+}
+
+/*
+ * Whether the project at root has a run marker of a run the journal does
+ * not have: a run that did not end, whose rows were lost. A marker of the
+ * latest run (killed after it finished, before the marker went) is not.
+ */
+bool recover_marker_orphaned(const char *root, struct store *st)
+{
+	struct project pj;
+	struct marker m;
+	struct store_run rec = { 0 };
+	char *cause = NULL, *id = NULL;
+	bool left = false;
+
+	project_init_slug(&pj, root, "probe");
+	if (project_marker_read(&pj, &m, &cause) == 0) {
+		/* the process that wrote the marker is the one the latest run records */
+		left = !(store_run_latest(st, &id, NULL) == 0 &&
+			 store_run_get(st, id, &rec, NULL) == 0 && rec.pid == m.pid);
+		project_marker_clear(&m);
+	}
+	free(cause);
+	free(id);
+	store_run_release(&rec);
+	project_release(&pj);
+	return left;
 }

@@ -5,6 +5,7 @@
 #ifndef AU_RECOVER_H
 #define AU_RECOVER_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "project.h"
@@ -25,5 +26,13 @@ void recover_advice(FILE *out, const char *progname, const char *root, const cha
 int recover_project(const char *root, struct project *pj);
 /* The names of the tmux sessions of pj that exist (au-<slug>-*). Returns their count. */
 size_t recover_sessions(struct project *pj, struct strvec *names);
+
+struct store;
+/*
+ * Whether root has a run marker (.automator/active) of a run the journal st
+ * does not have: its last writes were lost (the WAL removed). The marker of
+ * the latest run (its process recorded as the run's pid) is not.
+ */
+bool recover_marker_orphaned(const char *root, struct store *st);
 
 #endif

@@ -284,6 +284,16 @@ int run_resume(const struct run_opts *o)
 
 		free(cause);
 		cause = NULL;
+		if (recover_marker_orphaned(root, peek)) {
+			/* a run was live, yet the journal knows no unfinished run */
+			recover_advice(
+				stderr, "automator", root,
+				"the marker .automator/active says a run was in progress, but "
+				"the journal has no unfinished run: its last writes are lost "
+				"(was .automator/state.db-wal removed?)");
+			rc = EXIT_IOERR;
+			goto out;
+		}
 		if (store_run_latest(peek, &any, &cause) == 0)
 			fprintf(stderr,
 				"automator: nothing to resume: every run of this project is "

@@ -122,4 +122,12 @@ au "$C" run re.yaml --no-input
 expect_grep "$TMP/au.out" "warning: pattern '^(.+)+\[XYZ\]\$' could not be matched on" \
 	"catastrophic pattern: the warning names it"
 
+# a prompt file that is a FIFO: refused at once (it would block the load)
+Q=$TMP/fifo
+mkdir -p "$Q"
+mkfifo "$Q/prompt.md"
+printf 'name: fifo\nsteps:\n  - name: dev\n    kind: session\n    prompt_file: prompt.md\n' >"$Q/wf.yaml"
+expect_exit 65 "a FIFO prompt file" -- "$AUTOMATOR" validate "$Q/wf.yaml"
+expect_grep "$TMP/err" "cannot read prompt file 'prompt.md': not a regular file" "a FIFO prompt file: the message"
+
 finish

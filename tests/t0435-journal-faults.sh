@@ -8,6 +8,9 @@
 # - A full disk (the test hook AUTOMATOR_TEST_DB_MAX_PAGES lets the
 #   database grow by 2 pages only): the run stops with exit 74 and says to
 #   free space and `automator resume`; resume then completes the run.
+# - The journal's WAL removed after a kill -9: resume says the journal
+#   lost its last writes (the marker tells), exit 74; abort still stops
+#   the session.
 # - The run's tmux server killed under a running session, twice: the loss
 #   is retried once, then session-lost names the socket; never a
 #   dev-implementation-failure.
@@ -115,5 +118,27 @@ expect_grep "$TMP/killed.out" "tmux -L $AUTOMATOR_TMUX_SOCKET: the server or the
 	"killed server: the socket named"
 grep -q "Dev implementation failure\|dev-implementation-failure" "$TMP/killed.out" &&
 	fail "killed server: blamed on the implementation"
+
+# --- the journal's WAL lost after a kill -9: the marker tells ---
+W=$TMP/walless
+make_project "$W"
+export AUTOMATOR_FAKE_LOG_DIR=$TMP/fake-wal
+mkdir -p "$AUTOMATOR_FAKE_LOG_DIR"
+cp "$P/hang.yaml" "$W/hang.yaml"
+git -C "$W" add hang.yaml && git -C "$W" commit -qm "hanging sprint"
+(cd "$W" && exec "$AUTOMATOR" run hang.yaml --no-input) >"$TMP/wal.out" 2>&1 &
+pid=$!
+wait_for 30 grep -q "^1.1 dev " "$AUTOMATOR_FAKE_LOG_DIR/calls.log" || fail "wal: the session never started"
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+rm -f "$W/.automator/state.db-wal" "$W/.automator/state.db-shm"
+au "$W" resume --no-input
+[ "$rc" = 74 ] || { fail "resume without its WAL: exit $rc, want 74"; sed 's/^/  /' "$TMP/au.out" >&2; }
+expect_grep "$TMP/au.out" "the journal has no unfinished run: its last writes are lost" \
+	"resume without its WAL: says so, not 'every run is finished'"
+au "$W" abort
+[ "$rc" = 0 ] || fail "abort after the WAL was lost: exit $rc, want 0"
+tmux -L "$AUTOMATOR_TMUX_SOCKET" list-sessions 2>/dev/null | grep -q '^au-' &&
+	fail "wal: a session survived abort"
 
 finish
