@@ -445,21 +445,27 @@ void crash_point(const char *name)
 	}
 }
 
-int dead_pid_files_remove(const char *dir, const char *prefix)
+/*
+ * Removes the files of dir whose name has a pid where pid_at(name, arg)
+ * says (a pointer to its first digit, or NULL: not such a file) and whose
+ * process no longer runs. Returns how many it removed.
+ */
+static int remove_dead(const char *dir, const char *(*pid_at)(const char *, const void *),
+		       const void *arg)
 {
-	size_t plen = strlen(prefix);
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	int removed = 0;
 
 	while (d && (de = readdir(d))) {
+		const char *p = pid_at(de->d_name, arg);
 		char *end, *full;
 		long pid;
 
-		if (strncmp(de->d_name, prefix, plen))
+		if (!p || !isdigit((unsigned char)*p))
 			continue;
 		errno = 0;
-		pid = strtol(de->d_name + plen, &end, 10);
+		pid = strtol(p, &end, 10);
 		if (*end || errno || pid <= 0 || pid == (long)getpid())
 			continue;
 		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
@@ -472,6 +478,35 @@ int dead_pid_files_remove(const char *dir, const char *prefix)
 	if (d)
 		closedir(d);
 	return removed;
+}
+
+/* PREFIX<pid>: the pid after the prefix. */
+static const char *after_prefix(const char *name, const void *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(name, prefix, n) ? NULL : name + n;
+}
+
+/* NAME.tmp.<pid>: the pid after the last ".tmp." (not at the start). */
+static const char *after_tmp(const char *name, const void *unused)
+{
+	const char *tmp = strstr(name, ".tmp."), *next;
+
+	(void)unused;
+	while (tmp && (next = strstr(tmp + 1, ".tmp.")))
+		tmp = next;
+	return tmp && tmp != name ? tmp + 5 : NULL;
+}
+
+int dead_pid_files_remove(const char *dir, const char *prefix)
+{
+	return remove_dead(dir, after_prefix, prefix);
+}
+
+int dead_tmp_files_remove(const char *dir)
+{
+	return remove_dead(dir, after_tmp, NULL);
 }
 
 int atomic_leftovers_remove(const char *path)
@@ -493,37 +528,4 @@ bool path_inside(const char *dir, const char *path)
 	if (!strcmp(dir, "/"))
 		return path[0] == '/';
 	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/');
-}
-
-int dead_tmp_files_remove(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	int removed = 0;
-
-	while (d && (de = readdir(d))) {
-		const char *tmp = strstr(de->d_name, ".tmp."), *next;
-		char *end, *full;
-		long pid;
-
-		/* the last ".tmp." of the name: NAME.tmp.<pid> */
-		while (tmp && (next = strstr(tmp + 1, ".tmp.")))
-			tmp = next;
-		if (!tmp || tmp == de->d_name)
-			continue;
-		errno = 0;
-		pid = strtol(tmp + 5, &end, 10);
-		if (*end || errno || pid <= 0 || pid == (long)getpid() ||
-		    !isdigit((unsigned char)tmp[5]))
-			continue;
-		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-			continue;
-		full = path_join(dir, de->d_name);
-		if (unlink(full) == 0)
-			removed++;
-		free(full);
-	}
-	if (d)
-		closedir(d);
-	return removed;
 }
