@@ -466,6 +466,9 @@ static int remove_dead(const char *dir, const char *(*pid_at)(const char *, cons
 			continue;
 		errno = 0;
 		pid = strtol(p, &end, 10);
+		/* PREFIX<pid>.tmp.<pid>: that process's atomic write of the file */
+		if (!strncmp(end, ".tmp.", 5) && isdigit((unsigned char)end[5]))
+			end += 5 + strspn(end + 5, "0123456789");
 		if (*end || errno || pid <= 0 || pid == (long)getpid())
 			continue;
 		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)

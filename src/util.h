@@ -121,8 +121,9 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode);
  */
 int atomic_leftovers_remove(const char *path);
 /*
- * Removes the files PREFIX<pid> in dir whose pid no longer runs (a file of
- * this process, or of one that runs, stays). Returns how many it removed.
+ * Removes the files PREFIX<pid> (and PREFIX<pid>.tmp.<n>, its atomic write)
+ * in dir whose pid no longer runs (a file of this process, or of one that
+ * runs, stays). Returns how many it removed.
  */
 int dead_pid_files_remove(const char *dir, const char *prefix);
 /* Removes every NAME.tmp.<pid> in dir whose pid no longer runs (write_file_atomic's). */
