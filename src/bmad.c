@@ -28,6 +28,7 @@ void bmad_status_free(struct bmad_status *s)
 	free(s->file);
 	free(s->not_yaml);
 	free(s->read_only);
+	strmap_release(&s->by_key);
 	diags_release(&s->warnings);
 	free(s);
 }
@@ -68,10 +69,10 @@ static void add_entry(struct bmad_status *s, size_t *cap, const char *key, int k
 {
 	struct bmad_entry *e = NULL;
 	struct storykey sk;
+	size_t at;
 
-	for (size_t i = 0; i < s->n && !e; i++)
-		if (!strcmp(s->v[i].key, key))
-			e = &s->v[i];
+	if (strmap_get(&s->by_key, key, strlen(key), &at))
+		e = &s->v[at];
 	if (e) {
 		diags_add(&s->warnings, s->file, line, col,
 			  "duplicate key '%s' (first at line %d): the last value is used", key,
@@ -82,6 +83,8 @@ static void add_entry(struct bmad_status *s, size_t *cap, const char *key, int k
 		e = &s->v[s->n++];
 		memset(e, 0, sizeof(*e));
 		e->key = xstrdup(key);
+		/* the key's bytes live as long as the entry: the map borrows them */
+		strmap_put(&s->by_key, e->key, strlen(e->key), s->n - 1, NULL);
 		e->kind = kind == 1 ? BMAD_EPIC : kind == 2 ? BMAD_RETRO : BMAD_STORY;
 		if (kind == 0 && storykey_parse(key, &sk) == 0)
 			e->epic = xstrdup(sk.epic);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "diag.h"
+#include "strmap.h"
 
 enum bmad_kind { BMAD_STORY, BMAD_EPIC, BMAD_RETRO };
 
@@ -48,6 +49,7 @@ struct bmad_status {
 	 * form some LLM-written files use).
 	 */
 	char *read_only;
+	struct strmap by_key; /* entry key -> index in v, while loading (bmad.c) */
 };
 
 /*

@@ -16,6 +16,7 @@
 #include "config_int.h"
 #include "shellwords.h"
 #include "storykey.h"
+#include "strmap.h"
 
 static void story_release(struct story *s)
 {
@@ -119,13 +120,14 @@ static int fill_story_keys(struct story *st)
 static int parse_stories(struct lctx *cx, const struct ynode *n, void *obj)
 {
 	struct sprint *s = obj;
+	struct strmap prefixes = STRMAP_INIT;
 	size_t before = cx->errors;
 
 	if (!n || n->kind != YN_SEQ || n->n == 0)
 		return lctx_error(cx, n, "expected a non-empty list of stories, got %s",
 				  ynode_kind_name(n));
 	s->stories = xcalloc(n->n, sizeof(*s->stories));
-	for (size_t i = 0; i < n->n; i++) {
+	for (size_t i = 0, first; i < n->n; i++) {
 		struct story *st = &s->stories[s->nstories];
 		const struct ynode *idn;
 
@@ -148,13 +150,13 @@ static int parse_stories(struct lctx *cx, const struct ynode *n, void *obj)
 		}
 		if (!st->title)
 			st->title = xstrdup(st->id);
-		for (size_t j = 0; j < s->nstories; j++)
-			if (!strcmp(s->stories[j].prefix, st->prefix))
-				lctx_error(cx, idn,
-					   "duplicate story '%s' (same as '%s' at line %d)", st->id,
-					   s->stories[j].id, s->stories[j].line);
+		/* a story's prefix lives as long as the sprint: the map borrows it */
+		if (!strmap_put(&prefixes, st->prefix, strlen(st->prefix), s->nstories, &first))
+			lctx_error(cx, idn, "duplicate story '%s' (same as '%s' at line %d)",
+				   st->id, s->stories[first].id, s->stories[first].line);
 		s->nstories++;
 	}
+	strmap_release(&prefixes);
 	return cx->errors > before ? -1 : 0;
 }
 
@@ -191,15 +193,28 @@ static const struct ynode *dep_node(const struct sprint *s, const struct ynode *
  */
 static void resolve_deps(struct lctx *cx, struct sprint *s, const struct ynode *stories)
 {
-	size_t n = s->nstories;
+	size_t n = s->nstories, *stack, *next;
 	int *color, *parent;
+	struct strmap names = STRMAP_INIT;
 
+	/* every story by id, full key and prefix: dependencies found in O(1) */
+	for (size_t i = 0; i < n; i++) {
+		const struct story *st = &s->stories[i];
+
+		strmap_put(&names, st->id, strlen(st->id), i, NULL);
+		if (st->key)
+			strmap_put(&names, st->key, strlen(st->key), i, NULL);
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct story *st = &s->stories[i];
 
 		st->dep_index = xcalloc(st->depends.n + 1, sizeof(*st->dep_index));
 		for (size_t j = 0; j < st->depends.n; j++) {
-			int k = sprint_find_story(s, st->depends.v[j]);
+			size_t found;
+			int k = strmap_get(&names, st->depends.v[j], strlen(st->depends.v[j]),
+					   &found)
+					? (int)found
+					: sprint_find_story(s, st->depends.v[j]);
 
 			if (k < 0)
 				lctx_error(cx, dep_node(s, stories, i, j),
@@ -212,15 +227,17 @@ static void resolve_deps(struct lctx *cx, struct sprint *s, const struct ynode *
 		}
 	}
 	/* iterative DFS over the valid edges; color 0 new, 1 on the stack, 2 done */
+	strmap_release(&names);
 	color = xcalloc(n + 1, sizeof(*color));
 	parent = xcalloc(n + 1, sizeof(*parent));
+	/* once for all roots: each story is pushed once, its next edge kept */
+	stack = xcalloc(n + 1, sizeof(*stack));
+	next = xcalloc(n + 1, sizeof(*next));
 	for (size_t root = 0; root < n; root++) {
-		size_t *stack, *next, top = 0;
+		size_t top = 0;
 
 		if (color[root])
 			continue;
-		stack = xcalloc(n + 1, sizeof(*stack));
-		next = xcalloc(n + 1, sizeof(*next));
 		stack[top++] = root;
 		color[root] = 1;
 		parent[root] = -1;
@@ -256,9 +273,9 @@ static void resolve_deps(struct lctx *cx, struct sprint *s, const struct ynode *
 				buf_release(&path);
 			}
 		}
-		free(stack);
-		free(next);
 	}
+	free(stack);
+	free(next);
 	free(color);
 	free(parent);
 }

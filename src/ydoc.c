@@ -8,6 +8,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "strmap.h"
 #include "util.h"
 #include "ydoc.h"
 
@@ -144,19 +145,22 @@ static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t 
 {
 	yaml_event_t ev;
 	struct ynode *child;
-	size_t cap = 0;
+	struct strmap keys = STRMAP_INIT; /* a mapping's keys so far: duplicates in O(1) */
+	size_t cap = 0, first;
+	int ret = -1;
 
 	for (;;) {
 		if (next_event(b, &ev) < 0)
-			return -1;
+			goto out;
 		if (ev.type == end) {
 			n->end = byte_of(b, ev.end_mark.index);
 			yaml_event_delete(&ev);
-			return 0;
+			ret = 0;
+			goto out;
 		}
 		if (build_node(b, &ev, &child) < 0) {
 			ynode_free(child); /* not attached to n yet */
-			return -1;
+			goto out;
 		}
 		if (n->kind == YN_SEQ) {
 			ALLOC_GROW(n->items, n->n + 1, cap);
@@ -168,23 +172,25 @@ static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t 
 		n->pairs[n->n].key = child;
 		n->pairs[n->n].val = NULL;
 		n->n++;
-		if (child->kind != YN_SCALAR)
-			return diag_error(b->d, b->file, child->line, child->col,
-					  "a mapping key must be a plain value, not %s",
-					  ynode_kind_name(child));
-		for (size_t i = 0; !(b->flags & YDOC_DUPLICATE_KEYS) && i + 1 < n->n; i++) {
-			const struct ynode *k = n->pairs[i].key;
-
-			if (k->len == child->len && !memcmp(k->str, child->str, k->len))
-				return diag_error(b->d, b->file, child->line, child->col,
-						  "duplicate key '%s' (first at line %d)",
-						  child->str, k->line);
+		if (child->kind != YN_SCALAR) {
+			diag_error(b->d, b->file, child->line, child->col,
+				   "a mapping key must be a plain value, not %s",
+				   ynode_kind_name(child));
+			goto out;
 		}
-		if (next_event(b, &ev) < 0)
-			return -1;
-		if (build_node(b, &ev, &n->pairs[n->n - 1].val) < 0)
-			return -1;
+		if (!(b->flags & YDOC_DUPLICATE_KEYS) &&
+		    !strmap_put(&keys, child->str, child->len, n->n - 1, &first)) {
+			diag_error(b->d, b->file, child->line, child->col,
+				   "duplicate key '%s' (first at line %d)", child->str,
+				   n->pairs[first].key->line);
+			goto out;
+		}
+		if (next_event(b, &ev) < 0 || build_node(b, &ev, &n->pairs[n->n - 1].val) < 0)
+			goto out;
 	}
+out:
+	strmap_release(&keys);
+	return ret;
 }
 
 /*

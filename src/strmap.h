@@ -1,0 +1,38 @@
+/*
+ * strmap.h: a hash map from borrowed strings (pointer and length; the
+ * caller keeps them alive) to indexes, for the loaders' duplicate and
+ * lookup checks, so loading stays linear in the number of keys.
+ */
+#ifndef AU_STRMAP_H
+#define AU_STRMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct strmap {
+	struct strmap_slot {
+		const char *key; /* NULL: empty */
+		size_t len;
+		size_t val;
+	} * slots;
+	size_t cap, n;
+};
+
+#define STRMAP_INIT        \
+	{                  \
+		NULL, 0, 0 \
+	}
+
+/*
+ * Maps key[0..len) to val unless it is there: returns true when it was
+ * added, false when it was there already (*old, when not NULL, gets its
+ * value; the map is unchanged).
+ */
+bool strmap_put(struct strmap *m, const char *key, size_t len, size_t val, size_t *old);
+/* The value of key[0..len) in *val; false when it is not there. */
+bool strmap_get(const struct strmap *m, const char *key, size_t len, size_t *val);
+/* Replaces the value of a key that is there (returns false when it is not). */
+bool strmap_set(struct strmap *m, const char *key, size_t len, size_t val);
+void strmap_release(struct strmap *m);
+
+#endif
