@@ -118,20 +118,34 @@ static int replay_run_entry(const struct store_journal_entry *e, void *arg)
 }
 
 /* The journal row seq's action name, newly allocated (NULL when none). */
-struct find_seq {
-	int64_t seq;
-	char *action;
+/* The pending intents of a run: journal seq and action name, in seq order. */
+struct pending {
+	struct pending_one {
+		int64_t seq;
+		char *action;
+	} * v;
+	size_t n, cap;
 };
 
-static int find_seq_entry(const struct store_journal_entry *e, void *arg)
+static int collect_pending(const struct store_journal_entry *e, void *arg)
 {
-	struct find_seq *f = arg;
+	struct pending *p = arg;
 
-	if (e->seq == f->seq && e->action) {
-		f->action = xstrdup(e->action);
-		return 1;
-	}
+	if (!e->action)
+		return 0;
+	ALLOC_GROW(p->v, p->n + 1, p->cap);
+	p->v[p->n].seq = e->seq;
+	p->v[p->n++].action = xstrdup(e->action);
 	return 0;
+}
+
+/* The action of pending intent seq, or NULL. */
+static const char *pending_action(const struct pending *p, int64_t seq)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->v[i].seq == seq)
+			return p->v[i].action;
+	return NULL;
 }
 
 /*
@@ -142,21 +156,20 @@ static int find_seq_entry(const struct store_journal_entry *e, void *arg)
 int run__a_reattach(void *ctx)
 {
 	struct run *r = ctx;
+	struct pending pend = { 0 };
 
+	/* one pass over the pending intents, not one over the journal per story */
+	store_pending_intents(r->st, r->id, collect_pending, &pend, NULL);
 	for (size_t i = 0; i < r->n && !r->fatal; i++) {
 		struct rstory *s = &r->s[i];
-		struct find_seq f = { s->pending_seq, NULL };
+		const char *action;
 		int a;
 
-		if (!s->pending_seq)
+		if (!s->pending_seq || !(action = pending_action(&pend, s->pending_seq)))
 			continue;
-		store_journal_foreach(r->st, r->id, find_seq_entry, &f, NULL);
-		if (!f.action)
-			continue;
-		a = action_index(f.action);
-		run__say(r, "%-6s resuming %s in %s", s->cfg->id, f.action,
+		a = action_index(action);
+		run__say(r, "%-6s resuming %s in %s", s->cfg->id, action,
 			 fsm_story.state_names[s->state]);
-		free(f.action);
 		r->cur = (int)i;
 		if (run__story_final(s)) {
 			/*
@@ -184,6 +197,9 @@ int run__a_reattach(void *ctx)
 		run__drain(r);
 	}
 	r->cur = -1;
+	for (size_t i = 0; i < pend.n; i++)
+		free(pend.v[i].action);
+	free(pend.v);
 	/* killed after the last story ended but before the run did */
 	run__check_all_final(r);
 	return 0;
