@@ -66,6 +66,38 @@ fail:
 	_exit(127);
 }
 
+int proc_start(const char *const *argv)
+{
+	static const struct proc_opts none = { 0 };
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC), ep[2];
+	pid_t pid;
+
+	if (devnull < 0)
+		return -1;
+	if (pipe2(ep, O_CLOEXEC) < 0) {
+		close(devnull);
+		return -1;
+	}
+	pid = fork();
+	if (pid == 0)
+		child_exec(argv, &none, devnull, devnull, devnull, ep[1]);
+	close(devnull);
+	close(ep[1]);
+	close(ep[0]);
+	return pid < 0 ? -1 : (int)pid;
+}
+
+int proc_reap(int pid, bool block)
+{
+	int wstatus;
+	pid_t got;
+
+	do
+		got = waitpid((pid_t)pid, &wstatus, block ? 0 : WNOHANG);
+	while (got < 0 && errno == EINTR);
+	return got == 0 ? 0 : 1;
+}
+
 int proc_run(const char *const *argv, const struct proc_opts *opts, struct proc_result *r)
 {
 	static const struct proc_opts none = { 0 };

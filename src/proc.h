@@ -38,6 +38,17 @@ int proc_run(const char *const *argv, const struct proc_opts *opts, struct proc_
 void proc_result_release(struct proc_result *r);
 /* True when r says the program exited 0. */
 bool proc_ok(const struct proc_result *r);
+/*
+ * Starts argv[0] (searched in PATH) without waiting for it: stdin, stdout
+ * and stderr on /dev/null. Returns its pid (reap it with proc_reap), or -1.
+ * For what the caller must not block on (killing a tmux session).
+ */
+int proc_start(const char *const *argv);
+/*
+ * Reaps pid started by proc_start: 1 when it has ended (or is not our
+ * child), 0 when it still runs (block false). block true waits for it.
+ */
+int proc_reap(int pid, bool block);
 /* True when the program is found in PATH (or is an executable path). */
 bool proc_exists(const char *prog);
 /* A one-line description of how r ended, for messages: "exit 1: <stderr line>". */

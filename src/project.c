@@ -175,6 +175,29 @@ char *project_logdir(const struct project *p, const char *run_id)
 	return xstrfmt("%s/logs/%s", p->dir, run_id);
 }
 
+char *project_wake_path(const struct project *p)
+{
+	return path_join(p->dir, "wake");
+}
+
+void project_wake(const struct project *p)
+{
+	char *path = project_wake_path(p);
+	struct stat st;
+	int fd = -1;
+
+	/* a FIFO only, never blocking: no reader is ENXIO */
+	if (lstat(path, &st) == 0 && S_ISFIFO(st.st_mode))
+		fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0) {
+		if (write(fd, "a", 1) < 0) {
+			/* full: the run has been woken already */
+		}
+		close(fd);
+	}
+	free(path);
+}
+
 static char *marker_path(const struct project *p)
 {
 	return path_join(p->dir, "active");

@@ -46,6 +46,13 @@ void project_unlock(struct project *p);
 char *project_find_state(void);
 /* The log directory of a run, newly allocated: dir/logs/RUN. */
 char *project_logdir(const struct project *p, const char *run_id);
+/* dir/wake: the FIFO a live run reads; newly allocated. */
+char *project_wake_path(const struct project *p);
+/*
+ * Wakes the project's live run (an answer was recorded, an abort): one
+ * byte into its FIFO. Nothing happens when no run listens.
+ */
+void project_wake(const struct project *p);
 
 /* The marker file .automator/active (DESIGN section 5). */
 struct marker {

@@ -40,14 +40,6 @@
 #include "util.h"
 #include "verify.h"
 
-volatile sig_atomic_t run__interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	run__interrupted = 1;
-}
-
 struct rstory *run__cur(struct run *r)
 {
 	return &r->s[r->cur];
@@ -362,6 +354,13 @@ static void fire(struct run *r, int target, int event)
 		return;
 	}
 	free(intent);
+	/* journal first, then act: the session whose verdict this was is killed now */
+	if (s && s->sess && s->sess->kill_due) {
+		s->sess->kill_due = false;
+		run__kill_session(r, s->sess->name);
+	}
+	if (r->kills.n)
+		run__kills_start(r);
 	/* the previous side effect is complete once the next transition is journaled */
 	if (*pending)
 		store_intent_finish(r->st, *pending, true, NULL, NULL);
@@ -375,6 +374,7 @@ static void fire(struct run *r, int target, int event)
 		s->last_event = event;
 	}
 	*state = row->next;
+	r->transitions++;
 	print_transition(r, target, def, row, from, event);
 	if (row->action != FSM_NO_ACTION)
 		impl->actions[row->action](r);
@@ -396,73 +396,99 @@ void run__drain(struct run *r)
 		fire(r, it.target, it.event);
 }
 
-/* The main loop: returns the exit code. */
+/* How often the loop looks around without an event: waits, holds, stale escalations. */
+#define HOUSEKEEP_MS 1000
+/* Answers are also looked for without a wake-up (a writer that could not reach the FIFO). */
+#define ANSWER_POLL_MS 5000
+#define HEARTBEAT_MS 30000
+
+static long long min_ll(long long a, long long b)
+{
+	return a < b ? a : b;
+}
+
+/* Returns EXIT_PAUSED after saying why and how to go on. */
+static int pause_exit(struct run *r, const char *why)
+{
+	run__live_clear(r);
+	printf("%s", why);
+	run__print_summary(r);
+	run__print_open_escalations(r);
+	return EXIT_PAUSED;
+}
+
+/*
+ * The main loop: returns the exit code. It sleeps in poll(2) until
+ * something happens (run_events.c) or something is due: no tick, no
+ * process and no write while sessions run and nothing changes.
+ */
 int run__loop(struct run *r)
 {
+	long long housekeep_ms = 0;
+	int woke = 0;
+
 	for (;;) {
-		struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
-		long long now;
+		long long now, deadline;
+		bool want_stdin, housekept = false;
 
 		run__drain(r);
+		run__kills_start(r);
 		if (r->fatal)
 			return r->exit_code;
 		if (fsm_is_terminal(&fsm_run, r->state))
 			break;
-		if (run__interrupted || r->human_pause) {
-			run__live_clear(r);
-			printf("\n%s: sessions keep running; continue with:\n  automator resume\n",
-			       run__interrupted ? "interrupted" : "paused for manual work");
-			run__print_summary(r);
-			run__print_open_escalations(r);
-			return EXIT_PAUSED;
-		}
-		run__schedule(r);
-		for (size_t i = 0; i < r->n; i++)
-			run__monitor(r, &r->s[i]);
-		run__drain(r);
+		if (run__interrupted || r->human_pause)
+			return pause_exit(
+				r, run__interrupted
+					   ? "\ninterrupted: sessions keep running; "
+					     "continue with:\n  automator resume\n"
+					   : "\npaused for manual work: sessions keep "
+					     "running; continue with:\n  automator resume\n");
 		now = clock_now_ms();
-		if (now - r->polled_ms >= 500)
+		if (r->scheduled_at != r->transitions || now >= housekeep_ms) {
+			r->scheduled_at = r->transitions;
+			run__schedule(r);
+		}
+		run__monitor_active(r);
+		run__drain(r);
+		run__kills_start(r);
+		now = clock_now_ms();
+		if ((woke & RUN_WOKE_ANSWER) || now - r->polled_ms >= ANSWER_POLL_MS)
 			run__apply_answers(r);
-		if (now - r->stale_ms >= 1000)
+		if (now >= housekeep_ms) {
 			run__check_stale(r);
+			housekeep_ms = now + HOUSEKEEP_MS;
+			housekept = true;
+		}
 		if (fsm_is_terminal(&fsm_run, r->state))
-			break;
+			continue;
 		run__prompt_show(r);
 		run__live_refresh(r);
-		if (r->state == RS_IN_PROGRESS && now - r->last_heartbeat > 30000)
+		if (r->state == RS_IN_PROGRESS && now - r->last_heartbeat > HEARTBEAT_MS)
 			run__write_marker(r);
-		if (r->q.len == 0 && run__waiting_for_decision(r) &&
-		    !(r->interactive && !r->stdin_eof)) {
-			run__live_clear(r);
-			printf("\ndecision needed: the run is paused until these are answered; "
-			       "then "
-			       "continue with:\n  automator resume\n");
-			run__print_summary(r);
-			run__print_open_escalations(r);
-			return EXIT_PAUSED;
+		if (r->q.len == 0 && (r->decided_at != r->transitions || housekept)) {
+			r->decided_at = r->transitions;
+			if (run__waiting_for_decision(r) && !(r->interactive && !r->stdin_eof))
+				return pause_exit(r, "\ndecision needed: the run is paused until "
+						     "these are answered; then continue "
+						     "with:\n  automator resume\n");
 		}
-		if (r->interactive && !r->stdin_eof) {
-			if (poll(&pfd, 1, TICK_MS) > 0 && (pfd.revents & (POLLIN | POLLHUP)))
-				run__read_stdin(r);
-		} else {
-			poll(NULL, 0, TICK_MS);
-		}
+		if (r->q.len || r->kills.n || r->scheduled_at != r->transitions)
+			continue;
+		deadline = min_ll(housekeep_ms, run__sessions_deadline(r));
+		deadline = min_ll(deadline, r->polled_ms + ANSWER_POLL_MS);
+		if (r->state == RS_IN_PROGRESS)
+			deadline = min_ll(deadline, r->last_heartbeat + HEARTBEAT_MS + 1);
+		if (r->tty)
+			deadline = min_ll(deadline, r->live_at + 1000);
+		want_stdin = r->interactive && !r->stdin_eof;
+		woke = run__events_wait(r, deadline, want_stdin);
+		if (woke & RUN_WOKE_STDIN)
+			run__read_stdin(r);
 	}
 	run__print_summary(r);
 	for (size_t i = 0; i < r->n; i++)
 		if (!r->s[i].outside && r->s[i].state != SS_DONE)
 			return EXIT_NEGATIVE;
 	return EXIT_OK;
-}
-
-void run__install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 }

@@ -214,6 +214,8 @@ static int a_run_session(void *ctx)
 		}
 		if (spawned || session_left_trace(r, ss)) {
 			run__open_log(ss);
+			run__session_watch(r, ss, 0);
+			run__activate(r, s);
 			run__say(r, "%-6s re-attached %s (log offset %lld)", s->cfg->id, ss->name,
 				 (long long)ss->offset);
 			/* the judge needs the output it has not seen: replay from the start */
@@ -366,7 +368,7 @@ static int a_restart_step(void *ctx)
 	struct rstory *s = run__cur(r);
 
 	if (s->sess)
-		tmx_kill_session(&r->tmx, s->sess->name, NULL);
+		run__kill_session(r, s->sess->name);
 	run__queue_step(r, s);
 	return 0;
 }
@@ -376,8 +378,11 @@ static int a_resume_session(void *ctx)
 	struct run *r = ctx;
 	struct rstory *s = run__cur(r);
 
-	if (s->sess)
+	/* what was typed counts as activity: the prompt must be quiet again to count */
+	if (s->sess) {
 		s->sess->waiting_reported = false;
+		s->sess->last_output_ms = clock_now_ms();
+	}
 	return 0;
 }
 
@@ -432,7 +437,7 @@ static int a_close_story(void *ctx)
 	struct rstory *s = run__cur(r);
 
 	if (s->sess) {
-		tmx_kill_session(&r->tmx, s->sess->name, NULL);
+		run__kill_session(r, s->sess->name);
 		run__session_free(s->sess);
 		s->sess = NULL;
 	}
@@ -537,7 +542,7 @@ static int a_abort_run(void *ctx)
 
 	for (size_t i = 0; i < r->n; i++)
 		if (r->s[i].sess)
-			tmx_kill_session(&r->tmx, r->s[i].sess->name, NULL);
+			run__kill_session(r, r->s[i].sess->name);
 	project_marker_remove(&r->pj);
 	return 0;
 }

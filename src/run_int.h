@@ -46,6 +46,14 @@ struct session {
 	unsigned progress_seen; /* judge_progress_count at progress_ms */
 	long long progress_ms;  /* when the agent last did something other than retry */
 	bool vanished;          /* gone from tmux without an exit record (server killed) */
+	/* event sources (run_events.c) */
+	int ino, wd;          /* its log's inotify watch (-1: none) and the inotify fd */
+	int pid, pidfd;       /* the runner's pid (0: unknown) and its pidfd (-1: none) */
+	bool output_due;      /* the log changed since it was last read */
+	bool pid_dead;        /* the runner has exited (pidfd, or kill(pid, 0)) */
+	bool kill_due;        /* judged: killed once the verdict is journaled */
+	int64_t offset_saved; /* the log offset last written to the store */
+	long long offset_saved_ms;
 };
 
 struct rstory {
@@ -78,6 +86,15 @@ struct rstory {
 	const struct trigger *esc;
 	bool esc_critical;
 	char *esc_msg; /* rendered message, to show it again */
+};
+
+struct run_events {
+	int ino;    /* inotify: the session logs (-1 when missing: read every TICK_MS) */
+	int sig[2]; /* self-pipe written by the signal handler */
+	int wake;   /* the FIFO other terminals write to after an answer (-1: none) */
+	char *wake_path;
+	long long output_ms; /* when inotify was last read (coalescing) */
+	bool test_clock;     /* $AUTOMATOR_TEST_CLOCK: time moves without an event */
 };
 
 struct run {
@@ -118,6 +135,16 @@ struct run {
 	struct verify_contract contract; /* the sprint's review contract */
 	bool has_contract;
 	bool parallel_ok; /* the human said parallel stories of an epic are fine */
+	/* the loop (run.c, run_events.c) */
+	struct run_events ev;
+	size_t *active; /* stories that have a session not yet ended */
+	size_t nactive, active_cap;
+	struct strvec kills; /* sessions to kill once the transition is journaled */
+	int *reap;           /* tmux clients killing sessions, not yet reaped */
+	size_t nreap, reap_cap;
+	unsigned long transitions;  /* fired so far */
+	unsigned long scheduled_at; /* transitions when the scheduler last ran */
+	unsigned long decided_at;   /* transitions when "needs a decision" was last asked */
 	/* holds: no new session of an agent preset before its limit resets (run_wait.c) */
 	struct run_hold *holds;
 	size_t nholds, holds_cap;
@@ -173,6 +200,7 @@ long long run__iso_time(const char *iso);
 #define SETTLE_MS 3000      /* how long to wait for the end marker after the exit record */
 #define PROMPT_IDLE_MS 1500 /* a prompt-looking last line this quiet means "waiting" */
 #define SESSION_CHECK_MS 2000
+#define OFFSET_SAVE_MS 5000 /* a session's log offset is written at most this often */
 #define MARKER_PREFIX "\033]777;automator-end;"
 
 /* run.c */
@@ -192,7 +220,32 @@ char *run__status_key(struct run *r, const struct rstory *s);
 void run__drain(struct run *r);
 /* The main loop: returns the exit code. */
 int run__loop(struct run *r);
-void run__install_signals(void);
+
+/* run_events.c */
+#define RUN_WOKE_STDIN 1
+#define RUN_WOKE_ANSWER 2
+/* Signals, inotify, the wake FIFO. Without inotify the logs are read every TICK_MS. */
+void run__events_open(struct run *r);
+void run__events_close(struct run *r);
+/* s has a session to watch: it joins the active list (once). */
+void run__activate(struct run *r, struct rstory *s);
+/*
+ * Watches ss: its log (inotify) and its runner pid (a pidfd); pid 0 asks
+ * tmux for it (a re-attached session).
+ */
+void run__session_watch(struct run *r, struct session *ss, int pid);
+/* Kills the tmux session name without waiting, after the transition being fired. */
+void run__kill_session(struct run *r, const char *name);
+/* Starts the kills asked for (not waiting for them) and reaps those done. */
+void run__kills_start(struct run *r);
+/* Starts the kills asked for and waits for all (before the process exits). */
+void run__kills_wait(struct run *r);
+/*
+ * Waits in poll(2) until an event or deadline (clock_now_ms): marks
+ * sessions with new output or a dead runner, reads the FIFO and the
+ * self-pipe. Returns RUN_WOKE_* bits for the caller.
+ */
+int run__events_wait(struct run *r, long long deadline, bool want_stdin);
 
 /* run_actions.c */
 /* Writes the marker file: the story running, how many remain, a heartbeat. */
@@ -244,7 +297,10 @@ void run__escalate(struct run *r, const char *key, bool critical);
 
 /* run_monitor.c */
 void run__schedule(struct run *r);
-void run__monitor(struct run *r, struct rstory *s);
+/* Looks at every active session: output, end, deadlines; leaves ended ones out. */
+void run__monitor_active(struct run *r);
+/* The earliest deadline of the active sessions (clock_now_ms), or LLONG_MAX. */
+long long run__sessions_deadline(struct run *r);
 /* True when nothing can move without a decision. */
 bool run__waiting_for_decision(struct run *r);
 

@@ -4,6 +4,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
@@ -159,7 +160,8 @@ static int limit_event(struct run *r, struct rstory *s, struct session *ss, int 
 	char *reason = NULL;
 
 	v = judge_finish(ss->judge, -1, SIGHUP, &reason);
-	tmx_kill_session(&r->tmx, ss->name, NULL);
+	/* killed once the verdict is journaled (fire) */
+	ss->kill_due = true;
 	/* what it used counts toward the budgets whatever the verdict */
 	run__usage_record(r, s, ss, clock_now_ms() - ss->started_ms);
 	if (v != JV_WAIT && v != JV_NETWORK && v != JV_UNAVAILABLE) {
@@ -173,26 +175,92 @@ static int limit_event(struct run *r, struct rstory *s, struct session *ss, int 
 	return run__verdict_event(v);
 }
 
-void run__monitor(struct run *r, struct rstory *s)
+/*
+ * What tmux says of the pane: asked when the runner is gone without its
+ * exit record (to confirm the death), or every SESSION_CHECK_MS when its
+ * pid is not known. A pane dead or gone without the record is an exit.
+ */
+static void check_pane(struct run *r, struct rstory *s, struct session *ss, long long now)
+{
+	bool dead = false;
+	int st_status = -1, st_signal = 0, gone;
+	char *cause = NULL;
+
+	ss->checked_ms = now;
+	gone = tmx_has_session(&r->tmx, ss->name, NULL) == 0;
+	if (!gone && tmx_pane_state(&r->tmx, ss->name, &dead, &st_status, &st_signal, &cause) < 0) {
+		free(cause);
+		cause = NULL;
+	}
+	if (gone || dead)
+		ss->pid_dead = true;
+	if ((gone || dead) && runner_read_exit(ss->exit_path, &ss->exit, &cause) == 0) {
+		ss->exit.status = gone ? -1 : st_signal ? -1 : st_status;
+		ss->exit.signal = gone ? SIGKILL : st_signal;
+		ss->exited = true;
+		ss->vanished = gone;
+		ss->exit_seen_ms = now - SETTLE_MS - 1;
+		free(s->note);
+		s->note = xstrfmt("the session %s without an exit record",
+				  gone ? "disappeared" : "died");
+	}
+	free(cause);
+}
+
+/*
+ * Whether the runner still runs: its pidfd says (run_events.c); without
+ * one, kill(pid, 0), and without a pid, tmux, every SESSION_CHECK_MS.
+ * Once it is gone its exit record is read, or the death confirmed by tmux.
+ */
+static void check_runner(struct run *r, struct rstory *s, struct session *ss, long long now)
+{
+	char *cause = NULL;
+
+	if (ss->exited)
+		return;
+	if (!ss->pid_dead && ss->pidfd < 0 && now - ss->checked_ms > SESSION_CHECK_MS) {
+		if (ss->pid <= 0) {
+			check_pane(r, s, ss, now);
+			if (ss->exited)
+				return;
+		} else {
+			ss->checked_ms = now;
+			ss->pid_dead = kill(ss->pid, 0) < 0 && errno == ESRCH;
+		}
+	}
+	if (!ss->pid_dead)
+		return;
+	if (runner_read_exit(ss->exit_path, &ss->exit, &cause) == 1) {
+		ss->exited = true;
+		ss->exit_seen_ms = now;
+	} else if (now - ss->checked_ms >= TICK_MS) {
+		/* killed before it could write its record; tmux may not know yet */
+		check_pane(r, s, ss, now);
+	}
+	free(cause);
+}
+
+static void monitor(struct run *r, struct rstory *s)
 {
 	struct session *ss = s->sess;
 	const struct step *st = run__cur_step(r, s);
 	long long now;
-	char *cause = NULL;
 
 	if (!ss || ss->ended || !st)
 		return;
-	run__session_read(r, s, ss);
-	now = clock_now_ms();
-	if (!ss->exited) {
-		int rc = runner_read_exit(ss->exit_path, &ss->exit, &cause);
-
-		if (rc == 1) {
-			ss->exited = true;
-			ss->exit_seen_ms = now;
-		}
-		free(cause);
+	if (ss->output_due || ss->wd < 0) {
+		ss->output_due = false;
+		run__session_read(r, s, ss);
 	}
+	now = clock_now_ms();
+	/* at most every OFFSET_SAVE_MS, and only when it moved */
+	if (ss->id > 0 && ss->offset != ss->offset_saved &&
+	    now - ss->offset_saved_ms >= OFFSET_SAVE_MS) {
+		store_session_set_offset(r->st, ss->id, ss->offset, NULL);
+		ss->offset_saved = ss->offset;
+		ss->offset_saved_ms = now;
+	}
+	check_runner(r, s, ss, now);
 	/* while a decision is open the session is watched but not judged */
 	if (s->state != SS_SPAWN && s->state != SS_REVIEW)
 		return;
@@ -247,30 +315,67 @@ void run__monitor(struct run *r, struct rstory *s)
 		run__queue(r, run__story_index(r, s), SE_WAITING_INPUT);
 		return;
 	}
-	if (now - ss->checked_ms > SESSION_CHECK_MS) {
-		bool dead = false;
-		int st_status = -1, st_signal = 0, gone;
+}
 
-		ss->checked_ms = now;
-		gone = tmx_has_session(&r->tmx, ss->name, NULL) == 0;
-		if (!gone &&
-		    tmx_pane_state(&r->tmx, ss->name, &dead, &st_status, &st_signal, &cause) < 0) {
-			free(cause);
-			cause = NULL;
-		}
-		/* the pane died (or vanished) without the runner's exit record */
-		if ((gone || dead) && runner_read_exit(ss->exit_path, &ss->exit, &cause) == 0) {
-			ss->exit.status = gone ? -1 : st_signal ? -1 : st_status;
-			ss->exit.signal = gone ? SIGKILL : st_signal;
-			ss->exited = true;
-			ss->vanished = gone;
-			ss->exit_seen_ms = now - SETTLE_MS - 1;
-			free(s->note);
-			s->note = xstrfmt("the session %s without an exit record",
-					  gone ? "disappeared" : "died");
-		}
-		free(cause);
+void run__monitor_active(struct run *r)
+{
+	for (size_t k = 0; k < r->nactive && !r->fatal;) {
+		struct rstory *s = &r->s[r->active[k]];
+
+		monitor(r, s);
+		if (!s->sess || s->sess->ended)
+			r->active[k] = r->active[--r->nactive];
+		else
+			k++;
 	}
+}
+
+static long long min_ll(long long a, long long b)
+{
+	return a < b ? a : b;
+}
+
+/* When the monitor must look at ss next, whatever the events say (clock_now_ms). */
+static long long session_deadline(struct run *r, const struct rstory *s, struct session *ss)
+{
+	const struct step *st = run__cur_step(r, s);
+	long long d = LLONG_MAX;
+
+	if (!ss || ss->ended || !st)
+		return d;
+	if (ss->output_due || ss->wd < 0)
+		return 0;
+	if (ss->id > 0 && ss->offset != ss->offset_saved)
+		d = ss->offset_saved_ms + OFFSET_SAVE_MS;
+	if (!ss->exited && ss->pid_dead)
+		d = min_ll(d, ss->checked_ms + TICK_MS);
+	else if (!ss->exited && ss->pidfd < 0)
+		d = min_ll(d, ss->checked_ms + SESSION_CHECK_MS + 1);
+	if (s->state != SS_SPAWN && s->state != SS_REVIEW)
+		return d;
+	if (ss->exited)
+		return min_ll(d, ss->marker_seen ? 0 : ss->exit_seen_ms + SETTLE_MS + 1);
+	d = min_ll(d,
+		   ss->started_ms + step_limit(st->timeout, r->sp->limits.step_timeout) * 1000 + 1);
+	d = min_ll(d, ss->last_output_ms +
+			      step_limit(st->idle_timeout, r->sp->limits.idle_timeout) * 1000 + 1);
+	if (judge_retrying(ss->judge))
+		d = min_ll(d, ss->progress_ms + r->sp->limits.retry_patience * 1000 + 1);
+	if (!ss->waiting_reported && judge_prompt_waiting(ss->judge))
+		d = min_ll(d, ss->last_output_ms + PROMPT_IDLE_MS + 1);
+	return d;
+}
+
+long long run__sessions_deadline(struct run *r)
+{
+	long long d = LLONG_MAX;
+
+	for (size_t k = 0; k < r->nactive; k++) {
+		struct rstory *s = &r->s[r->active[k]];
+
+		d = min_ll(d, session_deadline(r, s, s->sess));
+	}
+	return d;
 }
 
 /* True when nothing can move without a decision. */

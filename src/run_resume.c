@@ -395,7 +395,7 @@ int run_resume(const struct run_opts *o)
 	store_run_set_pid(r->st, r->id, getpid(), NULL);
 	r->started_wall = clock_wall();
 	run__say(r, "resuming run %s (%s)", r->id, rec.state);
-	run__install_signals();
+	run__events_open(r);
 	if (r->state == RS_INITIALIZING)
 		run__queue(r, -1, RE_LOADED);
 	if (r->state == RS_INITIALIZING || r->state == RS_READY)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +45,10 @@ void run__session_free(struct session *ss)
 		return;
 	if (ss->fd >= 0)
 		close(ss->fd);
+	if (ss->ino >= 0 && ss->wd >= 0)
+		inotify_rm_watch(ss->ino, ss->wd);
+	if (ss->pidfd >= 0)
+		close(ss->pidfd);
 	judge_free(ss->judge);
 	free(ss->name);
 	free(ss->log_path);
@@ -70,14 +75,14 @@ struct session *run__session_new(struct run *r, struct rstory *s)
 	char *base = xstrfmt("%s-%s-%d", s->cfg->id, st->name, s->attempt);
 	char *nonce = xstrfmt("%s-%s", r->id, base);
 
-	ss->fd = -1;
+	ss->fd = ss->ino = ss->wd = ss->pidfd = -1;
 	ss->name = tmx_session_name(r->pj.slug, s->cfg->id, st->name, s->attempt);
 	ss->log_path = xstrfmt("%s/%s.log", r->logdir, base);
 	ss->exit_path = xstrfmt("%s/%s.exit", r->logdir, base);
 	ss->spec_path = xstrfmt("%s/%s.json", r->logdir, base);
 	ss->marker = xstrfmt(MARKER_PREFIX "%s\a", nonce);
 	ss->judge = make_judge(r, s);
-	ss->started_ms = ss->last_output_ms = ss->checked_ms = clock_now_ms();
+	ss->started_ms = ss->last_output_ms = ss->checked_ms = ss->offset_saved_ms = clock_now_ms();
 	free(base);
 	free(nonce);
 	return ss;
@@ -135,7 +140,7 @@ int run__session_spawn(struct run *r, struct rstory *s, struct session *ss, char
 	struct runner_spec spec;
 	struct tmx_spawn sp;
 	ssize_t n;
-	int ret = -1, fd;
+	int ret = -1, fd, pid = 0;
 
 	if (!a) {
 		*cause = xstrfmt("unknown agent '%s'", s->agent);
@@ -179,12 +184,16 @@ int run__session_spawn(struct run *r, struct rstory *s, struct session *ss, char
 					 .argv = runner_argv,
 					 .log_path = ss->log_path,
 					 .env = tenv };
-		if (tmx_spawn(&r->tmx, &sp, NULL, cause) < 0)
+		if (tmx_spawn(&r->tmx, &sp, &pid, cause) < 0)
 			goto out;
 	}
 	ret = run__open_log(ss);
-	if (ret < 0)
+	if (ret < 0) {
 		*cause = xstrfmt("cannot open '%s': %s", ss->log_path, strerror(errno));
+		goto out;
+	}
+	run__session_watch(r, ss, pid);
+	run__activate(r, s);
 out:
 	free(prompt);
 	free(num[0]);
@@ -229,8 +238,7 @@ void run__session_read(struct run *r, struct rstory *s, struct session *ss)
 		ss->pending.len = keep;
 		ss->pending.s[keep] = '\0';
 	}
-	if (ss->id > 0)
-		store_session_set_offset(r->st, ss->id, ss->offset, NULL);
+	(void)r;
 	(void)s;
 }
 
@@ -353,12 +361,17 @@ void run__session_finish(struct run *r, struct rstory *s, struct session *ss)
 				 ss->exit.signal, r->tmx.socket);
 	}
 	ss->ended = true;
-	if (ss->id > 0)
+	if (ss->id > 0) {
 		store_session_update_exit(r->st, ss->id, ss->exit.status, ss->exit.signal, NULL,
 					  NULL);
+		if (ss->offset != ss->offset_saved)
+			store_session_set_offset(r->st, ss->id, ss->offset, NULL);
+		ss->offset_saved = ss->offset;
+	}
 	run__usage_record(r, s, ss, clock_now_ms() - ss->started_ms);
 	run__session_verdict(r, s, ss, v);
-	tmx_kill_session(&r->tmx, ss->name, NULL);
+	/* journal first: killed once the verdict's transition is written (fire) */
+	ss->kill_due = true;
 	free(s->note);
 	s->note = reason;
 	run__queue(r, run__story_index(r, s), lost ? SE_LOST : run__verdict_event(v));

@@ -61,6 +61,7 @@ void run__free(struct run *r)
 		strvec_release(&r->s[i].snapshot);
 	}
 	free(r->s);
+	run__events_close(r);
 	run__holds_free(r);
 	fsm_queue_release(&r->q);
 	store_close(r->st);
@@ -377,7 +378,7 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 	r->started_wall = clock_wall();
 	run__say(r, "run %s: %zu stories, workflow %s, agent %s, logs in %s", r->id, r->n,
 		 r->sp->workflow->name, r->sp->agent, r->logdir);
-	run__install_signals();
+	run__events_open(r);
 	run__queue(r, -1, RE_LOADED);
 	run__queue(r, -1, RE_START);
 	rc = run__loop(r);

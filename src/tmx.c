@@ -74,6 +74,23 @@ char *tmx_session_name(const char *slug, const char *story, const char *step, in
  * argument that is exactly ";" separates tmux commands; any other argument
  * ending in ';' is escaped so tmux takes it literally.
  */
+static void tmx_argv(struct tmx *t, const char *const *args, struct strvec *argv)
+{
+	strvec_push(argv, "tmux");
+	strvec_push(argv, "-L");
+	strvec_push(argv, t->socket);
+	strvec_push(argv, "-f");
+	strvec_push(argv, "/dev/null");
+	for (; *args; args++) {
+		size_t len = strlen(*args);
+
+		if (strcmp(*args, ";") && len && (*args)[len - 1] == ';')
+			strvec_push_nodup(argv, xstrfmt("%.*s\\;", (int)(len - 1), *args));
+		else
+			strvec_push(argv, *args);
+	}
+}
+
 static int tmx_run(struct tmx *t, const char *const *args, struct proc_result *r, char **cause)
 {
 	struct strvec argv = STRVEC_INIT;
@@ -81,19 +98,7 @@ static int tmx_run(struct tmx *t, const char *const *args, struct proc_result *r
 	const char *what = args[0] ? args[0] : "";
 	int ret = 0;
 
-	strvec_push(&argv, "tmux");
-	strvec_push(&argv, "-L");
-	strvec_push(&argv, t->socket);
-	strvec_push(&argv, "-f");
-	strvec_push(&argv, "/dev/null");
-	for (; *args; args++) {
-		size_t len = strlen(*args);
-
-		if (strcmp(*args, ";") && len && (*args)[len - 1] == ';')
-			strvec_push_nodup(&argv, xstrfmt("%.*s\\;", (int)(len - 1), *args));
-		else
-			strvec_push(&argv, *args);
-	}
+	tmx_argv(t, args, &argv);
 	if (proc_run((const char *const *)argv.v, &o, r) < 0) {
 		if (cause)
 			*cause =
@@ -350,6 +355,42 @@ int tmx_kill_session(struct tmx *t, const char *name, char **cause)
 		*cause = proc_describe(&r);
 	proc_result_release(&r);
 	return ret;
+}
+
+int tmx_kill_session_start(struct tmx *t, const char *name)
+{
+	char *target = xstrfmt("=%s", name);
+	const char *args[] = { "kill-session", "-t", target, NULL };
+	struct strvec argv = STRVEC_INIT;
+	int pid;
+
+	tmx_argv(t, args, &argv);
+	pid = proc_start((const char *const *)argv.v);
+	strvec_release(&argv);
+	free(target);
+	return pid;
+}
+
+int tmx_pane_pid(struct tmx *t, const char *name, int *pid, char **cause)
+{
+	char *target = xstrfmt("=%s:", name);
+	const char *args[] = { "display-message",          "-p", "-t", target,
+			       "#{pane_dead} #{pane_pid}", NULL };
+	struct proc_result r;
+	int dead = 0, p = 0, ret;
+
+	ret = tmx_run(t, args, &r, cause);
+	free(target);
+	if (ret == 0 && sscanf(buf_str(&r.out), "%d %d", &dead, &p) != 2) {
+		if (cause)
+			*cause = xstrfmt("cannot read the pane of '%s'", name);
+		ret = -1;
+	}
+	proc_result_release(&r);
+	if (ret < 0)
+		return -1;
+	*pid = dead ? 0 : p;
+	return dead ? 1 : 0;
 }
 
 int tmx_kill_server(struct tmx *t)

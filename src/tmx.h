@@ -69,6 +69,17 @@ int tmx_pane_state(struct tmx *t, const char *name, bool *dead, int *status, int
 		   char **cause);
 /* Kills the session; a session already gone is success. */
 int tmx_kill_session(struct tmx *t, const char *name, char **cause);
+/*
+ * Starts killing the session without waiting: returns the tmux client's
+ * pid (reap it with proc_reap), or -1 when it could not be started.
+ */
+int tmx_kill_session_start(struct tmx *t, const char *name);
+/*
+ * The pid of the process the session's pane runs: 0 and *pid set while it
+ * runs, 1 when the pane is dead (*pid 0), -1 with *cause when tmux failed
+ * or there is no such session.
+ */
+int tmx_pane_pid(struct tmx *t, const char *name, int *pid, char **cause);
 /* Kills the private server; a server not running is success. */
 int tmx_kill_server(struct tmx *t);
 /*

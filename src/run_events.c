@@ -1,0 +1,293 @@
+/*
+ * run_events.c: what wakes the loop. One poll(2) over: the session logs
+ * (one inotify watch per log), the runners' ends (a pidfd per runner;
+ * kill(pid, 0) every SESSION_CHECK_MS where pidfd_open(2) is missing,
+ * tmux only where the pid is not known or to confirm a death), answers
+ * from other terminals (the FIFO .automator/wake), signals (a self-pipe),
+ * stdin, and the next deadline as poll's timeout. It marks sessions due;
+ * the monitor (run_monitor.c) acts on them. Must not journal or print.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "proc.h"
+#include "run_int.h"
+
+volatile sig_atomic_t run__interrupted;
+static int sig_write_fd = -1;
+
+static void on_signal(int sig)
+{
+	int e = errno;
+
+	(void)sig;
+	run__interrupted = 1;
+	if (sig_write_fd >= 0 && write(sig_write_fd, "s", 1) < 0) {
+		/* the pipe is full: the loop is woken already */
+	}
+	errno = e;
+}
+
+static int pidfd_open_compat(int pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+static void drain_fd(int fd)
+{
+	char b[256];
+
+	while (fd >= 0 && read(fd, b, sizeof(b)) > 0)
+		;
+}
+
+void run__events_open(struct run *r)
+{
+	struct run_events *ev = &r->ev;
+	struct sigaction sa;
+	struct stat st;
+
+	ev->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ev->sig[0] = ev->sig[1] = -1;
+	if (pipe2(ev->sig, O_NONBLOCK | O_CLOEXEC) == 0)
+		sig_write_fd = ev->sig[1];
+	/*
+	 * Answers from other terminals write a byte to the FIFO. Opened
+	 * read-write, so that it never reports end of file between writers.
+	 */
+	ev->wake_path = project_wake_path(&r->pj);
+	ev->wake = -1;
+	if (mkfifo(ev->wake_path, 0600) == 0 || errno == EEXIST)
+		ev->wake = open(ev->wake_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (ev->wake >= 0 && (fstat(ev->wake, &st) < 0 || !S_ISFIFO(st.st_mode))) {
+		/* something else by that name: answers are found by polling */
+		close(ev->wake);
+		ev->wake = -1;
+	}
+	ev->test_clock = getenv("AUTOMATOR_TEST_CLOCK") && *getenv("AUTOMATOR_TEST_CLOCK");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+void run__events_close(struct run *r)
+{
+	struct run_events *ev = &r->ev;
+
+	run__kills_wait(r);
+	free(r->reap);
+	strvec_release(&r->kills);
+	free(r->active);
+	if (!ev->wake_path)
+		return;
+	sig_write_fd = -1;
+	if (ev->ino >= 0)
+		close(ev->ino);
+	for (int i = 0; i < 2; i++)
+		if (ev->sig[i] >= 0)
+			close(ev->sig[i]);
+	if (ev->wake >= 0) {
+		close(ev->wake);
+		unlink(ev->wake_path);
+	}
+	free(ev->wake_path);
+	ev->wake_path = NULL;
+}
+
+void run__activate(struct run *r, struct rstory *s)
+{
+	size_t i = (size_t)run__story_index(r, s);
+
+	for (size_t k = 0; k < r->nactive; k++)
+		if (r->active[k] == i)
+			return;
+	if (r->nactive == r->active_cap) {
+		r->active_cap = r->active_cap ? r->active_cap * 2 : 16;
+		r->active = xrealloc(r->active, r->active_cap * sizeof(*r->active));
+	}
+	r->active[r->nactive++] = i;
+}
+
+void run__session_watch(struct run *r, struct session *ss, int pid)
+{
+	char *cause = NULL;
+
+	if (r->ev.ino >= 0 && ss->wd < 0) {
+		ss->wd = inotify_add_watch(r->ev.ino, ss->log_path, IN_MODIFY);
+		ss->ino = ss->wd >= 0 ? r->ev.ino : -1;
+	}
+	/* resumed: the pane's process, asked once; a dead pane has ended */
+	if (pid <= 0) {
+		int rc = tmx_pane_pid(&r->tmx, ss->name, &pid, &cause);
+
+		if (rc != 0)
+			pid = 0;
+		if (rc == 1)
+			ss->pid_dead = true;
+	}
+	free(cause);
+	ss->pid = pid;
+	if (pid > 0 && ss->pidfd < 0) {
+		ss->pidfd = pidfd_open_compat(pid);
+		/* gone already (ESRCH): its end is to be looked at now */
+		if (ss->pidfd < 0 && errno == ESRCH)
+			ss->pid_dead = true;
+	}
+	/* output written before the watch existed */
+	ss->output_due = true;
+}
+
+void run__kill_session(struct run *r, const char *name)
+{
+	strvec_push(&r->kills, name);
+}
+
+void run__kills_start(struct run *r)
+{
+	for (size_t i = 0; i < r->kills.n; i++) {
+		int pid = tmx_kill_session_start(&r->tmx, r->kills.v[i]);
+
+		if (pid < 0) {
+			/* no process to spare: kill it the blocking way */
+			tmx_kill_session(&r->tmx, r->kills.v[i], NULL);
+			continue;
+		}
+		if (r->nreap == r->reap_cap) {
+			r->reap_cap = r->reap_cap ? r->reap_cap * 2 : 8;
+			r->reap = xrealloc(r->reap, r->reap_cap * sizeof(*r->reap));
+		}
+		r->reap[r->nreap++] = pid;
+	}
+	strvec_release(&r->kills);
+	for (size_t i = 0; i < r->nreap;)
+		if (proc_reap(r->reap[i], false))
+			r->reap[i] = r->reap[--r->nreap];
+		else
+			i++;
+}
+
+void run__kills_wait(struct run *r)
+{
+	run__kills_start(r);
+	for (size_t i = 0; i < r->nreap; i++)
+		proc_reap(r->reap[i], true);
+	r->nreap = 0;
+}
+
+static struct session *session_of_wd(struct run *r, int wd)
+{
+	for (size_t k = 0; k < r->nactive; k++) {
+		struct session *ss = r->s[r->active[k]].sess;
+
+		if (ss && ss->wd == wd)
+			return ss;
+	}
+	return NULL;
+}
+
+static void read_inotify(struct run *r)
+{
+	char b[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(r->ev.ino, b, sizeof(b))) > 0) {
+		for (char *p = b; p < b + n;) {
+			const struct inotify_event *e = (const struct inotify_event *)p;
+			struct session *ss = session_of_wd(r, e->wd);
+
+			if (ss)
+				ss->output_due = true;
+			p += sizeof(*e) + e->len;
+		}
+	}
+	r->ev.output_ms = clock_now_ms();
+}
+
+/*
+ * Output is read at most every OUTPUT_COALESCE_MS: an agent that streams
+ * fifty lines a second wakes the loop a hundred times a second at most,
+ * and a result line is still journaled within milliseconds.
+ */
+#define OUTPUT_COALESCE_MS 5
+
+int run__events_wait(struct run *r, long long deadline, bool want_stdin)
+{
+	struct pollfd *p;
+	size_t n = 0, first_pid;
+	long long now = clock_now_ms(), wait;
+	bool ino_on;
+	int got, woke = 0;
+
+	p = xcalloc(5 + r->nactive, sizeof(*p));
+	if (r->ev.sig[0] >= 0)
+		p[n++] = (struct pollfd){ r->ev.sig[0], POLLIN, 0 };
+	if (want_stdin)
+		p[n++] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
+	if (r->ev.wake >= 0)
+		p[n++] = (struct pollfd){ r->ev.wake, POLLIN, 0 };
+	ino_on = r->ev.ino >= 0 && now - r->ev.output_ms >= OUTPUT_COALESCE_MS;
+	if (r->ev.ino >= 0 && !ino_on && deadline > r->ev.output_ms + OUTPUT_COALESCE_MS)
+		deadline = r->ev.output_ms + OUTPUT_COALESCE_MS;
+	if (ino_on)
+		p[n++] = (struct pollfd){ r->ev.ino, POLLIN, 0 };
+	first_pid = n;
+	for (size_t k = 0; k < r->nactive; k++) {
+		struct session *ss = r->s[r->active[k]].sess;
+
+		if (ss && !ss->ended && !ss->exited && !ss->pid_dead && ss->pidfd >= 0)
+			p[n++] = (struct pollfd){ ss->pidfd, POLLIN, 0 };
+	}
+	/* without inotify the logs are read every tick, as before */
+	if (r->ev.ino < 0 && deadline > now + TICK_MS)
+		deadline = now + TICK_MS;
+	/* a test clock moves without waking anyone */
+	if (r->ev.test_clock && deadline > now + TICK_MS)
+		deadline = now + TICK_MS;
+	wait = deadline - now;
+	if (wait < 0)
+		wait = 0;
+	if (wait > 60000)
+		wait = 60000;
+	got = poll(p, (nfds_t)n, (int)wait);
+	for (size_t i = 0; got > 0 && i < n; i++) {
+		if (!p[i].revents)
+			continue;
+		if (p[i].fd == r->ev.sig[0]) {
+			drain_fd(p[i].fd);
+		} else if (want_stdin && p[i].fd == STDIN_FILENO) {
+			woke |= RUN_WOKE_STDIN;
+		} else if (p[i].fd == r->ev.wake) {
+			drain_fd(p[i].fd);
+			woke |= RUN_WOKE_ANSWER;
+		} else if (p[i].fd == r->ev.ino) {
+			read_inotify(r);
+		} else if (i >= first_pid) {
+			for (size_t k = 0; k < r->nactive; k++) {
+				struct session *ss = r->s[r->active[k]].sess;
+
+				if (ss && ss->pidfd == p[i].fd)
+					ss->pid_dead = true;
+			}
+		}
+	}
+	free(p);
+	return woke;
+}
