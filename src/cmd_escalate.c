@@ -235,6 +235,9 @@ int cmd_answer_exec(int argc, char **argv)
 
 		project_init(&pj, root, "p");
 		lk = project_lock(&pj, &holder, NULL);
+		/* the live run sleeps in poll(2): wake it to act now */
+		if (lk == 1)
+			project_wake(&pj);
 		printf("escalation %lld: option %s (%s) recorded; %s\n", (long long)id,
 		       json_string_value(json_object_get(o, "key")),
 		       json_string_value(json_object_get(o, "label")),

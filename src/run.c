@@ -356,6 +356,7 @@ static void fire(struct run *r, int target, int event)
 	free(intent);
 	/* journal first, then act: the session whose verdict this was is killed now */
 	if (s && s->sess && s->sess->kill_due) {
+		crash_point("before-session-kill");
 		s->sess->kill_due = false;
 		run__kill_session(r, s->sess->name);
 	}
@@ -398,8 +399,11 @@ void run__drain(struct run *r)
 
 /* How often the loop looks around without an event: waits, holds, stale escalations. */
 #define HOUSEKEEP_MS 1000
-/* Answers are also looked for without a wake-up (a writer that could not reach the FIFO). */
-#define ANSWER_POLL_MS 5000
+/*
+ * Answers are also looked for without a wake-up: every 30 s in case a
+ * writer could not reach the FIFO, every 500 ms when there is no FIFO.
+ */
+#define ANSWER_POLL_MS(r) ((r)->ev.wake >= 0 ? 30000 : 500)
 #define HEARTBEAT_MS 30000
 
 static long long min_ll(long long a, long long b)
@@ -453,7 +457,7 @@ int run__loop(struct run *r)
 		run__drain(r);
 		run__kills_start(r);
 		now = clock_now_ms();
-		if ((woke & RUN_WOKE_ANSWER) || now - r->polled_ms >= ANSWER_POLL_MS)
+		if ((woke & RUN_WOKE_ANSWER) || now - r->polled_ms >= ANSWER_POLL_MS(r))
 			run__apply_answers(r);
 		if (now >= housekeep_ms) {
 			run__check_stale(r);
@@ -476,7 +480,7 @@ int run__loop(struct run *r)
 		if (r->q.len || r->kills.n || r->scheduled_at != r->transitions)
 			continue;
 		deadline = min_ll(housekeep_ms, run__sessions_deadline(r));
-		deadline = min_ll(deadline, r->polled_ms + ANSWER_POLL_MS);
+		deadline = min_ll(deadline, r->polled_ms + ANSWER_POLL_MS(r));
 		if (r->state == RS_IN_PROGRESS)
 			deadline = min_ll(deadline, r->last_heartbeat + HEARTBEAT_MS + 1);
 		if (r->tty)

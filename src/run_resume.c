@@ -34,6 +34,7 @@
 #include "statusedit.h"
 #include "storykey.h"
 #include "store.h"
+#include "strmap.h"
 #include "template.h"
 #include "tmx.h"
 #include "util.h"
@@ -148,6 +149,62 @@ static const char *pending_action(const struct pending *p, int64_t seq)
 	return NULL;
 }
 
+struct stale_ctx {
+	struct run *r;
+	struct strmap ids;   /* story id -> index */
+	struct strmap stale; /* tmux names of attempts the stories have left */
+};
+
+static int collect_stale(const struct store_session *ss, void *arg)
+{
+	struct stale_ctx *c = arg;
+	const struct rstory *s;
+	const struct step *st;
+	size_t i;
+
+	if (!strmap_get(&c->ids, ss->story_id, strlen(ss->story_id), &i))
+		return 0;
+	s = &c->r->s[i];
+	st = run__cur_step(c->r, s);
+	/* the attempt the story is at keeps its session (a reply may be typed into it) */
+	if (!run__story_final(s) && st && !strcmp(st->name, ss->step) && s->attempt == ss->attempt)
+		return 0;
+	strmap_put(&c->stale, ss->tmux_name, strlen(ss->tmux_name), 0, NULL);
+	return 0;
+}
+
+/*
+ * Sessions of attempts this run's stories have left that tmux still has:
+ * the verdict was journaled, then the process killed before the kill that
+ * follows it (journal first). Killed now, so that no agent of an old
+ * attempt keeps working beside the new one.
+ */
+static void kill_stale_sessions(struct run *r)
+{
+	struct stale_ctx c = { r, STRMAP_INIT, STRMAP_INIT };
+	struct strvec live = STRVEC_INIT;
+	char *prefix = xstrfmt("au-%s-", r->pj.slug);
+
+	for (size_t i = 0; i < r->n; i++)
+		strmap_put(&c.ids, r->s[i].cfg->id, strlen(r->s[i].cfg->id), i, NULL);
+	store_sessions_foreach(r->st, r->id, collect_stale, &c, NULL);
+	if (c.stale.n)
+		tmx_list_sessions(&r->tmx, prefix, &live, NULL);
+	for (size_t i = 0; i < live.n; i++) {
+		size_t v;
+
+		if (strmap_get(&c.stale, live.v[i], strlen(live.v[i]), &v)) {
+			run__say(r, "killing %s: an attempt its story has left", live.v[i]);
+			run__kill_session(r, live.v[i]);
+		}
+	}
+	run__kills_start(r);
+	strvec_release(&live);
+	strmap_release(&c.ids);
+	strmap_release(&c.stale);
+	free(prefix);
+}
+
 /*
  * Redoes, idempotently, the side effect whose intent was journaled but not
  * known to have finished: spawn or re-attach a session, re-run a verifier,
@@ -190,6 +247,8 @@ int run__a_reattach(void *ctx)
 				runner_read_exit(s->sess->exit_path, &s->sess->exit, NULL);
 				s->sess->exited = true;
 				s->sess->ended = true;
+				/* judged before the kill: the kill that was to follow */
+				run__kill_session(r, s->sess->name);
 			}
 		}
 		if (a > 0 && run__story_actions[a] && a != SA_RESUME_SESSION)
@@ -200,6 +259,7 @@ int run__a_reattach(void *ctx)
 	for (size_t i = 0; i < pend.n; i++)
 		free(pend.v[i].action);
 	free(pend.v);
+	kill_stale_sessions(r);
 	/* killed after the last story ended but before the run did */
 	run__check_all_final(r);
 	return 0;

@@ -11,6 +11,8 @@
 #                        sets it
 #   before-spawn         the session recorded, tmux never asked: resume
 #                        starts it (not a crash: crash_retries is 0)
+#   before-session-kill  a verdict journaled, its session not yet killed
+#                        (journal first): resume kills it
 #   in-atomic-write:sprint-status.yaml
 #                        killed inside the sprint-status write: resume
 #                        removes the temp file and sets the value
@@ -140,6 +142,12 @@ resumed_clean spawn
 expect_grep "$TMP/au.out" "was recorded but never started: starting it" "spawn: started, not re-attached"
 grep -qE "session-incomplete|restart-loop|--EXITED / (RESTART|ESCALATE)" "$TMP/au.out" &&
 	fail "spawn: counted as a crash"
+
+# --- killed after a verdict was journaled, before its session was killed ---
+killed_run kill before-session-kill
+tmux -L "$AUTOMATOR_TMUX_SOCKET" list-sessions -F '#{session_name}' 2>/dev/null | grep -q -- '-1_1-work-1$' ||
+	fail "kill: the judged session was not left by the kill"
+resumed_clean kill
 
 # --- killed inside the sprint-status write ---
 killed_run atomic in-atomic-write:sprint-status.yaml
