@@ -129,22 +129,50 @@ void run__fill_vars(struct run *r, const struct rstory *s, struct tvars *v, char
 	bmadinstall_set_vars(v, r->pj.root, agents_find(r->sp->agents, s->agent));
 }
 
+/*
+ * The sprint-status as parsed, for the spelling of its keys: parsed once
+ * and again only when the file changed (size, mtime or inode); a value
+ * edit of ours changes no key and keeps the copy (run__status_edited).
+ */
+static struct bmad_status *status_doc(struct run *r)
+{
+	struct bmad_status *bs;
+	struct diags d = DIAGS_INIT;
+	struct stat st;
+
+	if (!r->status_file || stat(r->status_file, &st) < 0)
+		return NULL;
+	if (r->status_doc && st.st_ino == r->status_st.st_ino &&
+	    st.st_size == r->status_st.st_size &&
+	    st.st_mtim.tv_sec == r->status_st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == r->status_st.st_mtim.tv_nsec)
+		return r->status_doc;
+	bmad_status_free(r->status_doc);
+	r->status_doc = NULL;
+	if (bmad_status_load(r->status_file, &bs, &d) == 0) {
+		r->status_doc = bs;
+		r->status_st = st;
+	}
+	diags_release(&d);
+	return r->status_doc;
+}
+
+void run__status_edited(struct run *r)
+{
+	if (r->status_doc && stat(r->status_file, &r->status_st) < 0) {
+		bmad_status_free(r->status_doc);
+		r->status_doc = NULL;
+	}
+}
+
 /* The story's key as sprint-status spells it, when the file lists it. */
 char *run__status_key(struct run *r, const struct rstory *s)
 {
-	struct bmad_status *bs;
-	const struct bmad_entry *e;
-	struct diags d = DIAGS_INIT;
-	char *key = NULL;
+	struct bmad_status *bs = status_doc(r);
+	const struct bmad_entry *e =
+		bs ? bmad_status_find(bs, s->cfg->key ? s->cfg->key : s->cfg->id) : NULL;
 
-	if (r->status_file && bmad_status_load(r->status_file, &bs, &d) == 0) {
-		e = bmad_status_find(bs, s->cfg->key ? s->cfg->key : s->cfg->id);
-		if (e)
-			key = xstrdup(e->key);
-		bmad_status_free(bs);
-	}
-	diags_release(&d);
-	return key ? key : xstrdup(s->cfg->key);
+	return xstrdup(e ? e->key : s->cfg->key);
 }
 
 struct counters {

@@ -418,6 +418,8 @@ static int a_mark_done(void *ctx)
 	rc = r->status_file ? statusedit_set(r->status_file, s->cfg->key ? s->cfg->key : s->cfg->id,
 					     "done", &cause)
 			    : 0;
+	if (rc == 0 && r->status_file)
+		run__status_edited(r);
 	if (rc < 0) {
 		run__say(r, "%-6s cannot set sprint-status to done: %s", s->cfg->id, cause);
 		free(cause);

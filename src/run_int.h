@@ -10,7 +10,9 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
+#include "bmad.h"
 #include "config.h"
 #include "fsm.h"
 #include "judge.h"
@@ -104,7 +106,9 @@ struct run {
 	struct tmx tmx;
 	char *id;
 	char *logdir;
-	char *status_file; /* absolute, or NULL */
+	char *status_file;              /* absolute, or NULL */
+	struct bmad_status *status_doc; /* status_file parsed, for its keys (run.c) */
+	struct stat status_st;          /* status_file when it was parsed */
 	int state;
 	int64_t pending_seq;
 	struct rstory *s;
@@ -217,6 +221,8 @@ bool run__story_busy(const struct rstory *s);
 void run__fill_vars(struct run *r, const struct rstory *s, struct tvars *v, char *num[2]);
 /* The story's key as sprint-status spells it, when the file lists it. */
 char *run__status_key(struct run *r, const struct rstory *s);
+/* Our own value edit of the sprint-status: the parsed copy stays good. */
+void run__status_edited(struct run *r);
 void run__drain(struct run *r);
 /* The main loop: returns the exit code. */
 int run__loop(struct run *r);

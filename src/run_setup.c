@@ -77,6 +77,7 @@ void run__free(struct run *r)
 	free(r->id);
 	free(r->logdir);
 	free(r->status_file);
+	bmad_status_free(r->status_doc);
 	free(r->notify_log);
 	if (r->has_contract)
 		verify_contract_release(&r->contract);
@@ -165,6 +166,7 @@ int run__open_project(struct run *r)
 				 "it)",
 				 r->status_file);
 			free(r->status_file);
+			bmad_status_free(r->status_doc);
 			r->status_file = NULL;
 		}
 		free(real);

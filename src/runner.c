@@ -39,7 +39,8 @@ int runner_write_spec(const char *path, const struct runner_spec *s)
 		xdie("cannot build the runner spec (a value is not valid UTF-8?)");
 	text = json_dumps(o, JSON_INDENT(1));
 	json_decref(o);
-	ret = write_file_atomic(path, text, strlen(text), 0600);
+	/* not durable: a spawn that did not happen is spawned again on resume */
+	ret = write_file_replace(path, text, strlen(text), 0600);
 	free(text);
 	return ret;
 }

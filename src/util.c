@@ -362,7 +362,7 @@ static void sync_dir_of(const char *path)
 	free(dir);
 }
 
-int write_file_atomic(const char *path, const void *data, size_t len, int mode)
+static int write_atomic(const char *path, const void *data, size_t len, int mode, bool durable)
 {
 	char *tmp = xstrfmt("%s.tmp.%ld", path, (long)getpid());
 	const char *p = data;
@@ -381,7 +381,7 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 		p += n;
 		len -= (size_t)n;
 	}
-	if (fsync(fd) < 0)
+	if (durable && fsync(fd) < 0)
 		goto fail_close;
 	if (close(fd) < 0) {
 		fd = -1;
@@ -397,7 +397,8 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 	if (rename(tmp, path) < 0)
 		goto fail_unlink;
 	free(tmp);
-	sync_dir_of(path);
+	if (durable)
+		sync_dir_of(path);
 	return 0;
 
 fail_close:
@@ -413,6 +414,16 @@ fail:
 	free(tmp);
 	errno = saved;
 	return -1;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	return write_atomic(path, data, len, mode, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, int mode)
+{
+	return write_atomic(path, data, len, mode, false);
 }
 
 char *path_dirname(const char *path)

@@ -115,6 +115,11 @@ int read_text_file(const char *path, size_t max, char **out, size_t *len, char *
  */
 int write_file_atomic(const char *path, const void *data, size_t len, int mode);
 /*
+ * As write_file_atomic without the fsyncs: readers never see half a file,
+ * but a power loss may lose it. For files a crash makes us write again.
+ */
+int write_file_replace(const char *path, const void *data, size_t len, int mode);
+/*
  * Removes the temp files write_file_atomic left beside path when a process
  * died inside it (PATH.tmp.<pid> of a pid that no longer runs). Returns how
  * many it removed.
