@@ -13,9 +13,13 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 
+# The -dev packages also ship the static archives a release build links
+# (cmake/static-deps.cmake): libyaml.a, libpcre2-8.a, libsqlite3.a,
+# libjansson.a; zlib1g-dev because sqlite3.pc names -lz for a static link,
+# libc6-dev (from build-essential) holds libc.a for the static PIE.
 packages=(
 	build-essential cmake pkg-config git tmux sqlite3 python3 jq
-	libyaml-dev libpcre2-dev libsqlite3-dev libjansson-dev libcmocka-dev
+	libyaml-dev libpcre2-dev libsqlite3-dev libjansson-dev libcmocka-dev zlib1g-dev
 	scdoc clang-format tzdata clang libclang-rt-dev
 )
 

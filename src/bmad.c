@@ -23,6 +23,7 @@ void bmad_status_free(struct bmad_status *s)
 		free(s->v[i].key);
 		free(s->v[i].epic);
 		free(s->v[i].status);
+		free(s->v[i].prefix);
 	}
 	free(s->v);
 	free(s->file);
@@ -86,10 +87,13 @@ static void add_entry(struct bmad_status *s, size_t *cap, const char *key, int k
 		/* the key's bytes live as long as the entry: the map borrows them */
 		strmap_put(&s->by_key, e->key, strlen(e->key), s->n - 1, NULL);
 		e->kind = kind == 1 ? BMAD_EPIC : kind == 2 ? BMAD_RETRO : BMAD_STORY;
-		if (kind == 0 && storykey_parse(key, &sk) == 0)
+		if (kind == 0 && storykey_parse(key, &sk) == 0) {
 			e->epic = xstrdup(sk.epic);
-		else
+			e->prefix = xstrdup(sk.prefix);
+			e->numeric = sk.numeric;
+		} else {
 			e->epic = xstrdup(epic);
+		}
 	}
 	e->status = xstrdup(status);
 	e->line = line;
@@ -265,9 +269,12 @@ static int read_yaml(struct bmad_status *s, const struct ydoc *doc, struct diags
 				  ynode_kind_name(dev));
 	for (size_t i = 0; dev->kind == YN_MAP && i < dev->n; i++) {
 		const struct ynode *k = dev->pairs[i].key, *st;
-		char epic[STORYKEY_MAX] = "";
+		char epic[STORYKEY_MAX];
 		bool nested;
-		int kind = classify(s, k->str, k->line, k->col, epic, sizeof(epic));
+		int kind;
+
+		epic[0] = '\0';
+		kind = classify(s, k->str, k->line, k->col, epic, sizeof(epic));
 
 		if (kind < 0)
 			continue;
@@ -543,7 +550,7 @@ static int read_lines(struct bmad_status *s, const char *text, size_t len)
  * sprint of hundreds of stories loads in well under a millisecond.
  */
 struct same_key {
-	struct storykey *k;
+	const struct bmad_entry *e;
 	size_t i; /* index in s->v */
 };
 
@@ -552,9 +559,9 @@ static int same_key_cmp(const void *a, const void *b)
 	const struct same_key *x = a, *y = b;
 	int c;
 
-	if (x->k->numeric != y->k->numeric)
-		return x->k->numeric ? 1 : -1;
-	c = strcmp(x->k->prefix, y->k->prefix);
+	if (x->e->numeric != y->e->numeric)
+		return x->e->numeric ? 1 : -1;
+	c = strcmp(x->e->prefix, y->e->prefix);
 	if (c)
 		return c;
 	return x->i < y->i ? -1 : x->i > y->i;
@@ -566,22 +573,19 @@ static void check_numbers(struct bmad_status *s)
 	size_t *first = xcalloc(s->n + 1, sizeof(*first));
 	size_t n = 0;
 
+	/* the stories whose key parsed (add_entry kept its prefix form) */
 	for (size_t i = 0; i < s->n; i++) {
-		struct storykey *sk = xmalloc(sizeof(*sk));
-
 		first[i] = SIZE_MAX;
-		if (s->v[i].kind != BMAD_STORY || storykey_parse(s->v[i].key, sk) < 0) {
-			free(sk);
+		if (s->v[i].kind != BMAD_STORY || !s->v[i].prefix)
 			continue;
-		}
-		k[n].k = sk;
+		k[n].e = &s->v[i];
 		k[n++].i = i;
 	}
 	qsort(k, n, sizeof(*k), same_key_cmp);
 	for (size_t j = 1; j < n; j++) {
 		size_t g = j - 1;
 
-		if (k[g].k->numeric != k[j].k->numeric || strcmp(k[g].k->prefix, k[j].k->prefix))
+		if (k[g].e->numeric != k[j].e->numeric || strcmp(k[g].e->prefix, k[j].e->prefix))
 			continue;
 		first[k[j].i] = first[k[g].i] == SIZE_MAX ? k[g].i : first[k[g].i];
 	}
@@ -599,8 +603,6 @@ static void check_numbers(struct bmad_status *s)
 			  "use the full key",
 			  e->key, orig->key, orig->line, sk.id);
 	}
-	for (size_t j = 0; j < n; j++)
-		free(k[j].k);
 	free(first);
 	free(k);
 }
@@ -612,34 +614,9 @@ static bool fatal(const struct diag *dg)
 	       !strncmp(dg->msg, "not valid UTF-8", 15);
 }
 
-int bmad_status_load(const char *path, struct bmad_status **out, struct diags *d)
+/* Hands s out with its warnings in order when ret is 0; frees it otherwise. */
+static int finish(struct bmad_status *s, int ret, struct bmad_status **out)
 {
-	struct diags yd = DIAGS_INIT;
-	struct bmad_status *s = xcalloc(1, sizeof(*s));
-	struct ydoc doc;
-	char *text = NULL;
-	size_t len;
-	int ret = -1;
-
-	s->file = xstrdup(path);
-	if (ydoc_load_flags(&doc, path, YDOC_DUPLICATE_KEYS, &yd) == 0) {
-		ret = read_yaml(s, &doc, d);
-		ydoc_release(&doc);
-	} else if (yd.n && !fatal(&yd.v[0]) && read_file(path, &text, &len) == 0 &&
-		   read_lines(s, text, len) == 0) {
-		const struct diag *dg = &yd.v[0];
-
-		s->not_yaml = xstrfmt("line %d: %s", dg->line, dg->msg);
-		/* sorted with the others: at its line */
-		diags_add(&s->warnings, path, dg->line, dg->col,
-			  "%s; development_status was read line by line", dg->msg);
-		diags_sort(&s->warnings);
-		ret = 0;
-	} else {
-		diags_move(d, &yd);
-	}
-	free(text);
-	diags_release(&yd);
 	if (ret < 0) {
 		bmad_status_free(s);
 		return -1;
@@ -650,44 +627,103 @@ int bmad_status_load(const char *path, struct bmad_status **out, struct diags *d
 	return 0;
 }
 
-/* True when e is a story whose key's prefix form is story as written ("6-1-a"). */
-static bool prefix_is(const struct bmad_entry *e, const char *story)
+int bmad_status_from_doc(const char *path, const struct ydoc *doc, struct bmad_status **out,
+			 struct diags *d)
 {
-	size_t n = strlen(story);
-	struct storykey k;
+	struct bmad_status *s = xcalloc(1, sizeof(*s));
 
-	if (e->kind != BMAD_STORY || strncmp(e->key, story, n) || e->key[n] != '-')
-		return false;
-	return storykey_parse(e->key, &k) == 0 && !strcmp(k.prefix, story);
+	s->file = xstrdup(path);
+	return finish(s, read_yaml(s, doc, d), out);
 }
 
+int bmad_status_from_text(const char *path, const char *text, size_t len, struct diags *yd,
+			  struct bmad_status **out, struct diags *d)
+{
+	struct bmad_status *s = xcalloc(1, sizeof(*s));
+	int ret = -1;
+
+	s->file = xstrdup(path);
+	if (text && yd->n && !fatal(&yd->v[0]) && read_lines(s, text, len) == 0) {
+		const struct diag *dg = &yd->v[0];
+
+		s->not_yaml = xstrfmt("line %d: %s", dg->line, dg->msg);
+		/* sorted with the others: at its line */
+		diags_add(&s->warnings, path, dg->line, dg->col,
+			  "%s; development_status was read line by line", dg->msg);
+		diags_sort(&s->warnings);
+		ret = 0;
+	} else {
+		diags_move(d, yd);
+	}
+	return finish(s, ret, out);
+}
+
+int bmad_status_load(const char *path, struct bmad_status **out, struct diags *d)
+{
+	struct diags yd = DIAGS_INIT;
+	struct ydoc doc;
+	char *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	if (ydoc_load_flags(&doc, path, YDOC_DUPLICATE_KEYS, &yd) == 0) {
+		ret = bmad_status_from_doc(path, &doc, out, d);
+		ydoc_release(&doc);
+		return ret;
+	}
+	/* libyaml refused it: the text again, for the line-by-line reader */
+	if (yd.n && !fatal(&yd.v[0]) && read_file(path, &text, &len) < 0)
+		text = NULL;
+	ret = bmad_status_from_text(path, text, len, &yd, out, d);
+	free(text);
+	diags_release(&yd);
+	return ret;
+}
+
+/* True when e is a story whose key's prefix form is story as written ("6-1-a"). */
+static bool prefix_is(const struct bmad_entry *e, const char *story, size_t n)
+{
+	if (e->kind != BMAD_STORY || strncmp(e->key, story, n) || e->key[n] != '-')
+		return false;
+	return e->prefix && !strcmp(e->prefix, story);
+}
+
+/*
+ * Every key form is parsed once: the entries' at load (bmad_entry.prefix),
+ * story's here, so matching costs a string compare per entry.
+ */
 size_t bmad_status_match(const struct bmad_status *s, const char *story,
 			 const struct bmad_entry **v, size_t max)
 {
-	size_t n = 0;
+	size_t n = 0, len = strlen(story), at;
+	struct storykey k;
 
-	for (size_t i = 0; i < s->n; i++) {
-		if (s->v[i].kind == BMAD_STORY && !strcmp(s->v[i].key, story)) {
-			if (max)
-				v[0] = &s->v[i];
-			return 1;
-		}
+	/* the key as written: add_entry keeps one entry per key, in by_key */
+	if (strmap_get(&s->by_key, story, len, &at) && at < s->n && s->v[at].kind == BMAD_STORY &&
+	    !strcmp(s->v[at].key, story)) {
+		if (max)
+			v[0] = &s->v[at];
+		return 1;
 	}
 	/* the prefix as written: "6-1-a" names 6-1-a-types, not the 6-1-... story */
 	for (size_t i = 0; i < s->n; i++) {
-		if (!prefix_is(&s->v[i], story))
+		if (!prefix_is(&s->v[i], story, len))
 			continue;
 		if (n < max)
 			v[n] = &s->v[i];
 		n++;
 	}
-	if (n)
+	if (n || storykey_parse(story, &k) < 0)
 		return n;
+	/* the same number (storykey_same) */
 	for (size_t i = 0; i < s->n; i++) {
-		if (s->v[i].kind != BMAD_STORY || !storykey_same(s->v[i].key, story))
+		const struct bmad_entry *e = &s->v[i];
+
+		if (e->kind != BMAD_STORY || !e->prefix || e->numeric != k.numeric ||
+		    strcmp(e->prefix, k.prefix))
 			continue;
 		if (n < max)
-			v[n] = &s->v[i];
+			v[n] = e;
 		n++;
 	}
 	return n;

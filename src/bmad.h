@@ -31,6 +31,13 @@ struct bmad_entry {
 	int line, col;       /* of the key */
 	size_t vstart, vend; /* byte span of the status scalar in the file */
 	bool nested;         /* written as key: {status: x} */
+	/*
+	 * A story's key parsed once at load (storykey_parse), for matching and
+	 * the duplicate-number check: its prefix form ("1-2"), NULL for an
+	 * epic, a retrospective or a key that does not parse.
+	 */
+	char *prefix;
+	bool numeric; /* the key has the numeric form (storykey.numeric) */
 };
 
 struct bmad_status {
@@ -49,7 +56,8 @@ struct bmad_status {
 	 * form some LLM-written files use).
 	 */
 	char *read_only;
-	struct strmap by_key; /* entry key -> index in v, while loading (bmad.c) */
+	/* entry key -> index in v: duplicates while loading, exact keys in bmad_status_match */
+	struct strmap by_key;
 };
 
 /*
@@ -63,6 +71,20 @@ struct bmad_status {
  * read_only set.
  */
 int bmad_status_load(const char *path, struct bmad_status **out, struct diags *d);
+/*
+ * bmad_status_load's two halves, for a caller that has read and parsed
+ * path itself (validate, a sprint loader), so the file is read and parsed
+ * once. from_doc: doc is path parsed with YDOC_DUPLICATE_KEYS (or
+ * strictly, which gives the same tree when it succeeds); borrowed.
+ * from_text: libyaml refused text (len bytes, path as read; NULL when it
+ * could not be read) with the errors in yd (not empty); on failure they
+ * are moved to d. Both return as bmad_status_load.
+ */
+struct ydoc;
+int bmad_status_from_doc(const char *path, const struct ydoc *doc, struct bmad_status **out,
+			 struct diags *d);
+int bmad_status_from_text(const char *path, const char *text, size_t len, struct diags *yd,
+			  struct bmad_status **out, struct diags *d);
 void bmad_status_free(struct bmad_status *s);
 /*
  * The story entries story (any key form) names, in file order: the entry

@@ -132,6 +132,67 @@ fail:
 }
 
 /*
+ * The last config file parsed, kept for the next question about the same
+ * project: a helper call asks for the sprint-status's folder and then for
+ * the story folders, and each used to parse the file again. Keyed by path
+ * and content (the file is read each time, a few hundred bytes, and parsed
+ * only when its bytes changed), so an edit is never missed, whatever the
+ * timestamps' granularity. Kept to the end of the process (reachable, not a
+ * leak).
+ */
+static struct {
+	char *path; /* NULL: empty */
+	char *text; /* the bytes parsed; NULL: the file could not be read */
+	size_t len;
+	int ok;              /* it parsed: doc holds it */
+	struct ydoc doc;     /* when ok */
+	struct diags errors; /* when not ok: why it did not load */
+} cache;
+
+static void cache_drop(void)
+{
+	if (cache.ok)
+		ydoc_release(&cache.doc);
+	diags_release(&cache.errors);
+	free(cache.path);
+	free(cache.text);
+	memset(&cache, 0, sizeof(cache));
+}
+
+/*
+ * The parsed config file path: 0 with *doc, or -1 with *errors (both
+ * borrowed from the cache: valid until the next call), as
+ * ydoc_load_flags(YDOC_DUPLICATE_KEYS) would load it.
+ */
+static int load_config(const char *path, const struct ydoc **doc, const struct diags **errors)
+{
+	char *text, *why = NULL;
+	size_t len;
+
+	if (read_text_file(path, CONFIG_FILE_MAX, &text, &len, &why) < 0) {
+		/* ydoc_load_flags says why, in its own words; never a cache hit */
+		free(why);
+		cache_drop();
+		cache.path = xstrdup(path);
+		cache.ok =
+			ydoc_load_flags(&cache.doc, path, YDOC_DUPLICATE_KEYS, &cache.errors) == 0;
+	} else if (cache.text && !strcmp(cache.path, path) && cache.len == len &&
+		   !memcmp(cache.text, text, len)) {
+		free(text);
+	} else {
+		cache_drop();
+		cache.path = xstrdup(path);
+		cache.text = text;
+		cache.len = len;
+		cache.ok = ydoc_parse_flags(&cache.doc, path, text, len, YDOC_DUPLICATE_KEYS,
+					    &cache.errors) == 0;
+	}
+	*doc = &cache.doc;
+	*errors = &cache.errors;
+	return cache.ok ? 0 : -1;
+}
+
+/*
  * Adds the folders config file which names under status ? its status_keys
  * : its keys; returns false when it does not exist.
  */
@@ -142,35 +203,33 @@ static bool read_config(const char *root, size_t which, bool status, struct strv
 		status ? config_files[which].status_keys : config_files[which].keys;
 
 	char *path = path_join(root, config_files[which].file);
-	struct ydoc doc;
-	struct diags d = DIAGS_INIT;
+	const struct ydoc *doc;
+	const struct diags *d;
 	struct stat st;
 
-	memset(&doc, 0, sizeof(doc));
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
 		free(path);
 		return false;
 	}
-	if (ydoc_load_flags(&doc, path, YDOC_DUPLICATE_KEYS, &d) < 0) {
+	if (load_config(path, &doc, &d) < 0) {
 		if (warnings) {
-			char *why = d.n ? xstrdup(d.v[0].msg) : xstrdup("cannot be read");
+			char *why = d->n ? xstrdup(d->v[0].msg) : xstrdup("cannot be read");
 
-			diags_add(warnings, path, d.n ? d.v[0].line : 0, d.n ? d.v[0].col : 0,
+			diags_add(warnings, path, d->n ? d->v[0].line : 0, d->n ? d->v[0].col : 0,
 				  "BMAD config not used (%s): default story folders apply", why);
 			free(why);
 		}
-		diags_release(&d);
 		free(path);
 		return true;
 	}
 	for (size_t i = 0; i < 3; i++) {
 		const char *key = keys[i];
-		const struct ynode *v = key && doc.root ? ynode_get(doc.root, key) : NULL;
+		const struct ynode *v = key && doc->root ? ynode_get(doc->root, key) : NULL;
 		char *x;
 
 		if (!v || v->kind != YN_SCALAR || ynode_is_null(v) || !*v->str)
 			continue;
-		x = expand(v->str, doc.root, 0);
+		x = expand(v->str, doc->root, 0);
 		if (!x) {
 			if (warnings)
 				diags_add(warnings, path, v->line, v->col,
@@ -180,8 +239,6 @@ static bool read_config(const char *root, size_t which, bool status, struct strv
 		add_dir(root, x, dirs, added);
 		free(x);
 	}
-	ydoc_release(&doc);
-	diags_release(&d);
 	free(path);
 	return true;
 }

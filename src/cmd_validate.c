@@ -71,80 +71,87 @@ static enum file_kind kind_of(const struct ynode *root)
 }
 
 /*
- * True when path has a development_status: line at the left margin: a BMAD
+ * True when text has a development_status: line at the left margin: a BMAD
  * sprint-status even when it is not valid YAML, which its tolerant reader
  * handles itself.
  */
-static bool bmad_by_text(const char *path)
+static bool bmad_by_text(const char *text)
 {
-	char *text;
 	bool yes = false;
 
-	if (read_file(path, &text, NULL) < 0)
-		return false;
 	for (const char *p = text; p && !yes; p = strchr(p, '\n'), p = p ? p + 1 : p)
 		yes = !strncmp(p, "development_status:", 19);
-	free(text);
 	return yes;
+}
+
+/* Loads a BMAD sprint-status from its tree, or from its text when ydoc refused it (yd). */
+static int validate_bmad(const char *path, const struct ydoc *doc, const char *text, size_t len,
+			 struct diags *yd, struct diags *d, struct diags *warn)
+{
+	struct bmad_status *s;
+	int ret = doc ? bmad_status_from_doc(path, doc, &s, d)
+		      : bmad_status_from_text(path, text, len, yd, &s, d);
+
+	if (ret == 0) {
+		diags_move(warn, &s->warnings);
+		bmad_status_free(s);
+	}
+	return ret;
 }
 
 /*
  * Loads path by kind; returns 0 when it is good. A good sprint's preflight
- * findings are added to pf; a sprint-status's warnings to warn.
+ * findings are added to pf; a sprint-status's warnings to warn. The file is
+ * read and parsed once: the sprint and sprint-status loaders take the tree.
  */
 static int validate_one(const char *path, struct diags *d, struct preflight *pf, struct diags *warn)
 {
 	struct diags yd = DIAGS_INIT;
 	struct ydoc doc;
 	enum file_kind kind;
+	char *text;
+	size_t len;
+	bool bmad;
 	int ret = -1;
 
-	if (ydoc_load(&doc, path, &yd) < 0) {
-		if (!bmad_by_text(path)) {
+	if (ydoc_read(path, &text, &len, d) < 0)
+		return -1;
+	/*
+	 * Duplicate keys or a YAML error in a sprint-status are for the BMAD
+	 * reader to judge: it gets the tree with every pair, or the text. Any
+	 * other file is parsed strictly.
+	 */
+	bmad = bmad_by_text(text);
+	if (ydoc_parse_flags(&doc, path, text, len, bmad ? YDOC_DUPLICATE_KEYS : 0, &yd) < 0) {
+		if (bmad)
+			ret = validate_bmad(path, NULL, text, len, &yd, d, warn);
+		else
 			diags_move(d, &yd);
-			return -1;
-		}
-		/* duplicate keys or a YAML error: the BMAD reader decides */
-		diags_release(&yd);
-		memset(&doc, 0, sizeof(doc));
+		goto out_text;
+	}
+	if (doc.duplicates) {
+		/* strictly parsed, it would have failed: the BMAD reader decides */
 		kind = FILE_BMAD_STATUS;
-		goto load;
-	}
-	if (!doc.root || ynode_is_null(doc.root)) {
+	} else if (!doc.root || ynode_is_null(doc.root)) {
 		diags_add(d, path, 1, 1, "empty file");
-		ydoc_release(&doc);
-		return -1;
+		goto out;
+	} else {
+		kind = kind_of(doc.root);
 	}
-	kind = kind_of(doc.root);
-load:
-	if (kind == FILE_UNKNOWN) {
-		diags_add(d, path, doc.root->line, doc.root->col,
-			  "cannot tell what this file is: expected a top-level 'stories', "
-			  "'development_status', 'steps', 'agents' or 'triggers' key");
-		ydoc_release(&doc);
-		return -1;
-	}
-	ydoc_release(&doc);
 
 	switch (kind) {
 	case FILE_SPRINT: {
 		struct sprint *s;
 
-		if ((ret = sprint_load(path, &s, d)) == 0) {
+		if ((ret = sprint_load_doc(path, &doc, NULL, &s, d)) == 0) {
 			preflight_check(s, NULL, NULL, pf);
 			sprint_free(s);
 		}
 		break;
 	}
-	case FILE_BMAD_STATUS: {
-		struct bmad_status *s;
-
-		if ((ret = bmad_status_load(path, &s, d)) == 0) {
-			diags_move(warn, &s->warnings);
-			bmad_status_free(s);
-		}
+	case FILE_BMAD_STATUS:
+		ret = validate_bmad(path, &doc, NULL, 0, NULL, d, warn);
 		break;
-	}
 	case FILE_WORKFLOW: {
 		char *ap = config_shipped("data/agents.yaml");
 		struct agent_set *agents = NULL;
@@ -172,8 +179,16 @@ load:
 		break;
 	}
 	case FILE_UNKNOWN:
+		diags_add(d, path, doc.root->line, doc.root->col,
+			  "cannot tell what this file is: expected a top-level 'stories', "
+			  "'development_status', 'steps', 'agents' or 'triggers' key");
 		break;
 	}
+out:
+	ydoc_release(&doc);
+out_text:
+	diags_release(&yd);
+	free(text);
 	return ret;
 }
 

@@ -226,6 +226,15 @@ int sprint_load(const char *path, struct sprint **out, struct diags *d);
 int sprint_load_with(const char *path, const struct strvec *include_status, struct sprint **out,
 		     struct diags *d);
 /*
+ * As sprint_load_with, from path already parsed into doc (ydoc_load, or
+ * with YDOC_DUPLICATE_KEYS when doc->duplicates is false: the same tree),
+ * which must not be empty; doc is borrowed. For a caller that has parsed
+ * the file itself (validate), so that it is parsed once.
+ */
+struct ydoc;
+int sprint_load_doc(const char *path, const struct ydoc *doc, const struct strvec *include_status,
+		    struct sprint **out, struct diags *d);
+/*
  * True for a BMAD story status that means "no work here now": cancelled,
  * canceled, removed, on-hold, deferred, superseded, obsolete, moved-to-*
  * (any case, surrounding spaces ignored). "done" is not dormant, it is done.

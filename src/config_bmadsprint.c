@@ -100,7 +100,8 @@ int cfg_bmad_stories(struct lctx *cx, struct sprint *s, const struct ydoc *doc,
 {
 	struct bmad_status *st;
 
-	if (bmad_status_load(s->file, &st, cx->d) < 0) {
+	/* the file the sprint was loaded from, parsed once: the tree is the reader's */
+	if (bmad_status_from_doc(s->file, doc, &st, cx->d) < 0) {
 		cx->errors++;
 		return -1;
 	}
@@ -150,7 +151,6 @@ int cfg_bmad_stories(struct lctx *cx, struct sprint *s, const struct ydoc *doc,
 		sy->col = e->col;
 	}
 	bmad_status_free(st);
-	(void)doc;
 	return 0;
 }
 

@@ -384,14 +384,24 @@ int sprint_load(const char *path, struct sprint **out, struct diags *d)
 int sprint_load_with(const char *path, const struct strvec *include_status, struct sprint **out,
 		     struct diags *d)
 {
-	struct lctx cx = { .file = path, .d = d };
-	struct sprint *s;
 	struct ydoc doc;
-	char *agents_path, *sprint_dir, *wf, *given_root;
-	struct diags sub = DIAGS_INIT;
+	int ret;
 
 	if (cfg_load_doc(path, &doc, d) < 0)
 		return -1;
+	ret = sprint_load_doc(path, &doc, include_status, out, d);
+	ydoc_release(&doc);
+	return ret;
+}
+
+int sprint_load_doc(const char *path, const struct ydoc *doc, const struct strvec *include_status,
+		    struct sprint **out, struct diags *d)
+{
+	struct lctx cx = { .file = path, .d = d };
+	struct sprint *s;
+	char *agents_path, *sprint_dir, *wf, *given_root;
+	struct diags sub = DIAGS_INIT;
+
 	s = xcalloc(1, sizeof(*s));
 	s->file = xstrdup(path);
 	s->max_parallel = 1;
@@ -412,18 +422,18 @@ int sprint_load_with(const char *path, const struct strvec *include_status, stru
 	free(agents_path);
 	notify_cfg_default(&s->notify);
 
-	if (doc.root->kind == YN_MAP && ynode_get(doc.root, "development_status")) {
+	if (doc->root->kind == YN_MAP && ynode_get(doc->root, "development_status")) {
 		s->bmad = true;
-		cfg_bmad_stories(&cx, s, &doc, include_status);
+		cfg_bmad_stories(&cx, s, doc, include_status);
 		s->workflow_name = xstrdup("bmad");
 	} else {
-		schema_map(&cx, doc.root, sprint_fields, ARRAY_SIZE(sprint_fields), s, "a sprint");
+		schema_map(&cx, doc->root, sprint_fields, ARRAY_SIZE(sprint_fields), s, "a sprint");
 	}
-	if (doc.root->kind != YN_MAP)
+	if (doc->root->kind != YN_MAP)
 		goto out;
 
 	given_root = s->root; /* root: as written, replaced by the absolute path */
-	s->root = find_root(&cx, doc.root, path, s->bmad ? NULL : given_root);
+	s->root = find_root(&cx, doc->root, path, s->bmad ? NULL : given_root);
 	free(given_root);
 	if (!s->root)
 		goto out;
@@ -432,10 +442,10 @@ int sprint_load_with(const char *path, const struct strvec *include_status, stru
 
 		s->project = xstrdup(base && base[1] ? base + 1 : "project");
 	} else if (!storykey_valid(s->project)) {
-		cfg_name_error(&cx, ynode_get(doc.root, "project"), "project name", s->project);
+		cfg_name_error(&cx, ynode_get(doc->root, "project"), "project name", s->project);
 	}
 	if (!s->bmad)
-		resolve_deps(&cx, s, ynode_get(doc.root, "stories"));
+		resolve_deps(&cx, s, ynode_get(doc->root, "stories"));
 	if (!s->bmad && s->status_file && !cx.errors)
 		cfg_status_file_keys(s);
 	if (cfg_check_fallbacks(d, s->agents) < 0)
@@ -443,11 +453,11 @@ int sprint_load_with(const char *path, const struct strvec *include_status, stru
 
 	if (!s->agent)
 		s->agent = xstrdup("claude");
-	cfg_check_agent_name(&cx,
-			     ynode_get(doc.root, "agent") ? ynode_get(doc.root, "agent") : doc.root,
-			     s->agents, s->agent);
+	cfg_check_agent_name(
+		&cx, ynode_get(doc->root, "agent") ? ynode_get(doc->root, "agent") : doc->root,
+		s->agents, s->agent);
 	for (size_t i = 0; i < s->nstories; i++) {
-		const struct ynode *stories = ynode_get(doc.root, "stories");
+		const struct ynode *stories = ynode_get(doc->root, "stories");
 
 		if (s->stories[i].agent && stories)
 			cfg_check_agent_name(&cx,
@@ -462,16 +472,15 @@ int sprint_load_with(const char *path, const struct strvec *include_status, stru
 	free(sprint_dir);
 	if (!cfg_file_exists(wf)) {
 		lctx_error(&cx,
-			   ynode_get(doc.root, "workflow") ? ynode_get(doc.root, "workflow")
-							   : doc.root,
+			   ynode_get(doc->root, "workflow") ? ynode_get(doc->root, "workflow")
+							    : doc->root,
 			   "unknown workflow '%s'", s->workflow_name);
 	} else if (workflow_load(wf, s->agents, &s->workflow, d) < 0) {
 		cx.errors++;
 	}
 	free(wf);
-	check_inside(&cx, s, doc.root);
+	check_inside(&cx, s, doc->root);
 out:
-	ydoc_release(&doc);
 	if (cx.errors) {
 		sprint_free(s);
 		return -1;

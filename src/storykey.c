@@ -53,11 +53,17 @@ bool storykey_key_ok(const char *s)
 		return false;
 	for (size_t i = 0; i < n;) {
 		unsigned char c = (unsigned char)s[i];
-		size_t seq = utf8_seq_len(s, i, n);
+		size_t seq;
 
+		/* ASCII, nearly every byte of a key: one byte, no decoding */
+		if (c < 0x80) {
+			if (c <= ' ' || c == 0x7f || c == '/' || c == '\\')
+				return false;
+			i++;
+			continue;
+		}
+		seq = utf8_seq_len(s, i, n);
 		if (!seq)
-			return false;
-		if (seq == 1 && (c <= ' ' || c == 0x7f || c == '/' || c == '\\'))
 			return false;
 		i += seq;
 	}
@@ -155,15 +161,22 @@ static void parse_forms(const char *s, struct storykey *k)
 	copy(k->prefix, s, strlen(s));
 }
 
+/* Empties every form of k: the strings' first bytes, not all 4 KiB of it. */
+static void clear(struct storykey *k)
+{
+	k->id[0] = k->prefix[0] = k->epic[0] = k->slug[0] = '\0';
+	k->numeric = k->sub = false;
+}
+
 int storykey_parse(const char *s, struct storykey *k)
 {
-	memset(k, 0, sizeof(*k));
+	clear(k);
 	if (!storykey_key_ok(s))
 		return -1;
 	parse_forms(s, k);
 	/* free text (any script, any length) lives in a numeric key's slug only */
 	if (!(k->numeric && k->slug[0]) && !storykey_valid(s)) {
-		memset(k, 0, sizeof(*k));
+		clear(k);
 		return -1;
 	}
 	return 0;

@@ -20,6 +20,7 @@ struct builder {
 	struct diags *d;
 	int depth;
 	unsigned flags;
+	bool duplicates; /* YDOC_DUPLICATE_KEYS: a mapping repeated a key */
 	/*
 	 * libyaml's mark.index counts characters; ynodes hold byte offsets
 	 * (an in-place edit needs them). base: the BOM skipped at the start.
@@ -178,12 +179,15 @@ static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t 
 				   ynode_kind_name(child));
 			goto out;
 		}
-		if (!(b->flags & YDOC_DUPLICATE_KEYS) &&
-		    !strmap_put(&keys, child->str, child->len, n->n - 1, &first)) {
-			diag_error(b->d, b->file, child->line, child->col,
-				   "duplicate key '%s' (first at line %d)", child->str,
-				   n->pairs[first].key->line);
-			goto out;
+		if (!strmap_put(&keys, child->str, child->len, n->n - 1, &first)) {
+			if (b->flags & YDOC_DUPLICATE_KEYS) {
+				b->duplicates = true; /* kept: the caller's reader decides */
+			} else {
+				diag_error(b->d, b->file, child->line, child->col,
+					   "duplicate key '%s' (first at line %d)", child->str,
+					   n->pairs[first].key->line);
+				goto out;
+			}
 		}
 		if (next_event(b, &ev) < 0 || build_node(b, &ev, &n->pairs[n->n - 1].val) < 0)
 			goto out;
@@ -363,6 +367,7 @@ int ydoc_parse_flags(struct ydoc *doc, const char *name, const char *text, size_
 		yaml_event_delete(&ev);
 	}
 	doc->root = root;
+	doc->duplicates = b.duplicates;
 	root = NULL;
 	ret = 0;
 out_parser:
@@ -384,18 +389,27 @@ int ydoc_load(struct ydoc *doc, const char *path, struct diags *d)
 	return ydoc_load_flags(doc, path, 0, d);
 }
 
+int ydoc_read(const char *path, char **text, size_t *len, struct diags *d)
+{
+	char *why = NULL;
+	int ret = 0;
+
+	if (read_text_file(path, CONFIG_FILE_MAX, text, len, &why) < 0) {
+		ret = diag_error(d, path, 0, 0, "cannot read file: %s", why);
+		free(why);
+	}
+	return ret;
+}
+
 int ydoc_load_flags(struct ydoc *doc, const char *path, unsigned flags, struct diags *d)
 {
-	char *text, *why = NULL;
+	char *text;
 	size_t len;
 	int ret;
 
 	memset(doc, 0, sizeof(*doc));
-	if (read_text_file(path, CONFIG_FILE_MAX, &text, &len, &why) < 0) {
-		ret = diag_error(d, path, 0, 0, "cannot read file: %s", why);
-		free(why);
-		return ret;
-	}
+	if (ydoc_read(path, &text, &len, d) < 0)
+		return -1;
 	ret = ydoc_parse_flags(doc, path, text, len, flags, d);
 	free(text);
 	return ret;

@@ -45,6 +45,11 @@ struct ydoc {
 	char *text; /* owned: the whole source */
 	size_t textlen;
 	struct ynode *root; /* NULL for an empty document */
+	/*
+	 * YDOC_DUPLICATE_KEYS: some mapping repeats a key, so the strict
+	 * default would have refused the file. Always false otherwise.
+	 */
+	bool duplicates;
 };
 
 /* Flags for ydoc_load_flags and ydoc_parse_flags. */
@@ -57,6 +62,13 @@ enum {
 	YDOC_DUPLICATE_KEYS = 1 << 0,
 };
 
+/*
+ * Reads path as ydoc_load does (a regular file of at most CONFIG_FILE_MAX
+ * bytes): 0 with *text (newly allocated, NUL-terminated) and *len, or -1
+ * with "cannot read file: why" added to d. For a caller that looks at the
+ * text before parsing it with ydoc_parse_flags, so the file is read once.
+ */
+int ydoc_read(const char *path, char **text, size_t *len, struct diags *d);
 /*
  * Reads and parses path. Returns 0, or -1 with the errors added to d (the
  * document is then released and empty). Errors carry file:line:col.

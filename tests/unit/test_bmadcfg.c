@@ -180,6 +180,32 @@ static void test_lenient(void **state)
 	expect_dirs(root, NULL, DEFAULTS);
 }
 
+/*
+ * The parsed config is kept for the next call (one parse per helper call);
+ * an edit in place, same size, same second, is still seen.
+ */
+static void test_config_edited(void **state)
+{
+	const char *root = *state;
+	char *p = path_join(root, "_bmad/bmm/config.yaml"), *status;
+	FILE *f;
+
+	put(root, "_bmad/bmm/config.yaml", "implementation_artifacts: aaa\n");
+	put(root, "aaa/sprint-status.yaml", "development_status:\n");
+	status = bmadcfg_status_file(root);
+	assert_non_null(strstr(status, "/aaa/sprint-status.yaml"));
+	free(status);
+	expect_dirs(root, NULL, "aaa " DEFAULTS);
+	f = fopen(p, "r+");
+	assert_non_null(f);
+	assert_int_equal(fputs("implementation_artifacts: bbb\n", f) >= 0, 1);
+	assert_int_equal(fclose(f), 0);
+	expect_dirs(root, NULL, "bbb " DEFAULTS);
+	/* bbb holds no sprint-status, nor do the default folders */
+	assert_null(bmadcfg_status_file(root));
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +214,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_older_configs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sprint_status_location, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lenient, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_config_edited, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
