@@ -458,6 +458,30 @@ static bool judge_escape(struct judge *j, unsigned char c)
 	return false;
 }
 
+static bool plain_byte(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/* line_put for a run of plain bytes, copied in pieces (the line splits when full). */
+static void line_put_run(struct judge *j, const char *p, size_t n)
+{
+	while (n) {
+		size_t room;
+
+		if (j->len == JUDGE_LINE_MAX)
+			line_split(j);
+		room = JUDGE_LINE_MAX - j->len;
+		if (room > n)
+			room = n;
+		memcpy(j->line + j->len, p, room);
+		j->len += room;
+		p += room;
+		n -= room;
+	}
+	j->line[j->len] = '\0';
+}
+
 void judge_feed(struct judge *j, const char *data, size_t len)
 {
 	if (j->finished)
@@ -465,6 +489,17 @@ void judge_feed(struct judge *j, const char *data, size_t len)
 	j->bytes += len;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)data[i];
+
+		/* outside an escape sequence, plain text is copied a run at a time */
+		if (j->esc == ESC_NONE && !j->pending_cr && plain_byte(c)) {
+			size_t end = i + 1;
+
+			while (end < len && plain_byte((unsigned char)data[end]))
+				end++;
+			line_put_run(j, data + i, end - i);
+			i = end - 1;
+			continue;
+		}
 
 		if (judge_escape(j, c))
 			continue;

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,23 +69,19 @@ fail:
 
 int proc_start(const char *const *argv)
 {
-	static const struct proc_opts none = { 0 };
-	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC), ep[2];
+	posix_spawn_file_actions_t fa;
 	pid_t pid;
+	int rc;
 
-	if (devnull < 0)
+	/* posix_spawn: no copy of our address space for a tmux client */
+	if (posix_spawn_file_actions_init(&fa) != 0)
 		return -1;
-	if (pipe2(ep, O_CLOEXEC) < 0) {
-		close(devnull);
-		return -1;
-	}
-	pid = fork();
-	if (pid == 0)
-		child_exec(argv, &none, devnull, devnull, devnull, ep[1]);
-	close(devnull);
-	close(ep[1]);
-	close(ep[0]);
-	return pid < 0 ? -1 : (int)pid;
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	rc = posix_spawnp(&pid, argv[0], &fa, NULL, (char *const *)argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc == 0 ? (int)pid : -1;
 }
 
 int proc_reap(int pid, bool block)

@@ -215,7 +215,11 @@ int project_marker_write(const struct project *p, const struct marker *m, char *
 		      m->state_file, "startedAt", started, "heartbeat", beat, "pid",
 		      (json_int_t)m->pid, "projectSlug", m->project_slug);
 	text = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	if (write_file_atomic(path, text, strlen(text), 0600) < 0) {
+	/*
+	 * atomic for its readers, not fsynced: it is rewritten at every
+	 * heartbeat, and a power loss that loses it loses a hint, not work
+	 */
+	if (write_file_replace(path, text, strlen(text), 0600) < 0) {
 		*cause = xstrfmt("cannot write '%s': %s", path, strerror(errno));
 		ret = -1;
 	}

@@ -222,17 +222,32 @@ static void read_inotify(struct run *r)
 }
 
 /*
- * Output is read at most every OUTPUT_COALESCE_MS: an agent that streams
- * fifty lines a second wakes the loop a hundred times a second at most,
- * and a result line is still journaled within milliseconds.
+ * Output of running agents is read at most every OUTPUT_LAZY_MS: however
+ * many agents stream, the loop wakes for it four times a second (what it
+ * looks for there, prompts, idleness, retries, takes seconds anyway). Once
+ * a runner has exited, its end marker is waited for at most every
+ * OUTPUT_COALESCE_MS, so that a verdict is journaled within milliseconds.
  */
-#define OUTPUT_COALESCE_MS 5
+#define OUTPUT_LAZY_MS 250
+#define OUTPUT_COALESCE_MS 10
+
+/* How long output may wait: short while a session that has exited awaits its end marker. */
+static long long output_window(struct run *r)
+{
+	for (size_t k = 0; k < r->nactive; k++) {
+		struct session *ss = r->s[r->active[k]].sess;
+
+		if (ss && !ss->ended && (ss->pid_dead || ss->exited))
+			return OUTPUT_COALESCE_MS;
+	}
+	return OUTPUT_LAZY_MS;
+}
 
 int run__events_wait(struct run *r, long long deadline, bool want_stdin)
 {
 	struct pollfd *p;
 	size_t n = 0, first_pid;
-	long long now = clock_now_ms(), wait;
+	long long now = clock_now_ms(), wait, window;
 	bool ino_on;
 	int got, woke = 0;
 
@@ -243,9 +258,10 @@ int run__events_wait(struct run *r, long long deadline, bool want_stdin)
 		p[n++] = (struct pollfd){ STDIN_FILENO, POLLIN, 0 };
 	if (r->ev.wake >= 0)
 		p[n++] = (struct pollfd){ r->ev.wake, POLLIN, 0 };
-	ino_on = r->ev.ino >= 0 && now - r->ev.output_ms >= OUTPUT_COALESCE_MS;
-	if (r->ev.ino >= 0 && !ino_on && deadline > r->ev.output_ms + OUTPUT_COALESCE_MS)
-		deadline = r->ev.output_ms + OUTPUT_COALESCE_MS;
+	window = output_window(r);
+	ino_on = r->ev.ino >= 0 && now - r->ev.output_ms >= window;
+	if (r->ev.ino >= 0 && !ino_on && deadline > r->ev.output_ms + window)
+		deadline = r->ev.output_ms + window;
 	if (ino_on)
 		p[n++] = (struct pollfd){ r->ev.ino, POLLIN, 0 };
 	first_pid = n;

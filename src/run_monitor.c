@@ -233,6 +233,8 @@ static void check_runner(struct run *r, struct rstory *s, struct session *ss, lo
 	if (runner_read_exit(ss->exit_path, &ss->exit, &cause) == 1) {
 		ss->exited = true;
 		ss->exit_seen_ms = now;
+		/* its end marker may be in the log already: look now */
+		run__session_read(r, s, ss);
 	} else if (now - ss->checked_ms >= TICK_MS) {
 		/* killed before it could write its record; tmux may not know yet */
 		check_pane(r, s, ss, now);

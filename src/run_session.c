@@ -213,7 +213,9 @@ void run__session_read(struct run *r, struct rstory *s, struct session *ss)
 
 	if (run__open_log(ss) < 0 || ss->marker_seen)
 		return;
-	while (rounds++ < 16 && (n = pread(ss->fd, chunk, sizeof(chunk), ss->offset)) > 0) {
+	for (n = (ssize_t)sizeof(chunk);
+	     n == (ssize_t)sizeof(chunk) && rounds++ < 16 &&
+	     (n = pread(ss->fd, chunk, sizeof(chunk), ss->offset)) > 0;) {
 		const char *m;
 		size_t keep;
 
@@ -231,7 +233,8 @@ void run__session_read(struct run *r, struct rstory *s, struct session *ss)
 		/* hold back only a tail that is the start of the marker */
 		keep = ss->pending.len < mlen ? ss->pending.len : mlen - 1;
 		while (keep > 0 &&
-		       memcmp(ss->pending.s + ss->pending.len - keep, ss->marker, keep) != 0)
+		       (ss->pending.s[ss->pending.len - keep] != ss->marker[0] ||
+			memcmp(ss->pending.s + ss->pending.len - keep, ss->marker, keep) != 0))
 			keep--;
 		judge_feed(ss->judge, ss->pending.s, ss->pending.len - keep);
 		memmove(ss->pending.s, ss->pending.s + ss->pending.len - keep, keep);

@@ -76,7 +76,11 @@ static void write_exit(const char *path, int status, int sig)
 			      (json_int_t)time(NULL));
 	char *text = json_dumps(o, JSON_COMPACT);
 
-	if (write_file_atomic(path, text, strlen(text), 0600) < 0)
+	/*
+	 * not fsynced: read by the orchestrator (or a resume after its kill)
+	 * from the page cache; a power loss takes the session with it anyway
+	 */
+	if (write_file_replace(path, text, strlen(text), 0600) < 0)
 		fprintf(stderr, "automator runner: cannot write '%s': %s\n", path, strerror(errno));
 	free(text);
 	json_decref(o);
