@@ -21,9 +21,11 @@
 #include "recover.h"
 #include "run.h"
 #include "runner.h"
+#include "jsonw.h"
 #include "status_usage.h"
 #include "storykey.h"
 #include "store.h"
+#include "strmap.h"
 #include "tmx.h"
 #include "util.h"
 
@@ -106,57 +108,187 @@ void view_close(struct view *v)
 	free(v->root);
 }
 
-struct story_list {
-	struct store_story *v;
-	size_t n;
+/* The open escalations of a run, for the status snapshot. */
+struct esc_signal {
+	int64_t id;
+	char *story, *trigger, *category, *severity, *status;
 };
 
-static int collect_story(const struct store_story *st, void *arg)
-{
-	struct story_list *l = arg;
-	struct store_story *c;
-
-	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
-	c = &l->v[l->n++];
-	*c = *st;
-	c->story_id = xstrdup(st->story_id);
-	c->story_key = xstrdup(st->story_key);
-	c->state = xstrdup(st->state);
-	c->step_name = st->step_name ? xstrdup(st->step_name) : NULL;
-	c->base_commit = st->base_commit ? xstrdup(st->base_commit) : NULL;
-	c->updated_at = st->updated_at ? xstrdup(st->updated_at) : NULL;
-	return 0;
-}
-
-static void story_list_release(struct story_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		store_story_release(&l->v[i]);
-	free(l->v);
-}
-
-/* The open escalations of a run, for the status snapshot. */
 struct open_escalations {
-	json_t *by_story; /* story id -> [trigger...] */
-	json_t *signals;  /* [{id, story, trigger, category, severity, status}] */
+	struct esc_signal *v;
+	size_t n, cap;
+	struct strmap by_story; /* story id -> its first signal's index */
 };
 
 static int note_escalation(const struct store_escalation *e, void *arg)
 {
 	struct open_escalations *oe = arg;
-	const char *story = e->story_id ? e->story_id : "";
-	json_t *list = json_object_get(oe->by_story, story);
+	struct esc_signal *g;
 
-	if (!list) {
-		list = json_array();
-		json_object_set_new(oe->by_story, story, list);
+	if (oe->n == oe->cap) {
+		oe->cap = oe->cap ? oe->cap * 2 : 8;
+		oe->v = xrealloc(oe->v, oe->cap * sizeof(*oe->v));
 	}
-	json_array_append_new(list, json_string(e->trigger));
-	json_array_append_new(oe->signals,
-			      json_pack("{s:I,s:s?,s:s,s:s,s:s,s:s}", "id", (json_int_t)e->id,
-					"story", e->story_id, "trigger", e->trigger, "category",
-					e->category, "severity", e->severity, "status", e->status));
+	g = &oe->v[oe->n];
+	*g = (struct esc_signal){ e->id,
+				  e->story_id ? xstrdup(e->story_id) : NULL,
+				  xstrdup(e->trigger),
+				  xstrdup(e->category),
+				  xstrdup(e->severity),
+				  xstrdup(e->status) };
+	strmap_put(&oe->by_story, g->story ? g->story : "", strlen(g->story ? g->story : ""), oe->n,
+		   NULL);
+	oe->n++;
 	return 0;
+}
+
+static void open_escalations_release(struct open_escalations *oe)
+{
+	for (size_t i = 0; i < oe->n; i++) {
+		free(oe->v[i].story);
+		free(oe->v[i].trigger);
+		free(oe->v[i].category);
+		free(oe->v[i].severity);
+		free(oe->v[i].status);
+	}
+	free(oe->v);
+	strmap_release(&oe->by_story);
+}
+
+/* The triggers of the story's open escalations, in the order they were found. */
+static void write_reasons(struct jsonw *w, const struct open_escalations *oe, const char *story)
+{
+	size_t first;
+
+	jsonw_arr(w, "escalation_reasons");
+	if (strmap_get(&oe->by_story, story, strlen(story), &first))
+		for (size_t i = first; i < oe->n; i++)
+			if (oe->v[i].story && !strcmp(oe->v[i].story, story))
+				jsonw_str(w, NULL, oe->v[i].trigger);
+	jsonw_end(w);
+}
+
+/* The states of the run's stories with how many are in each, in first-seen order. */
+static void write_counts(struct jsonw *w, const struct store_story_row *rows, size_t n)
+{
+	const char *state[64];
+	int64_t count[64];
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+
+		while (j < k && strcmp(state[j], rows[i].story.state))
+			j++;
+		if (j == k && k < ARRAY_SIZE(state)) {
+			state[k] = rows[i].story.state;
+			count[k++] = 0;
+		}
+		if (j < k)
+			count[j]++;
+	}
+	jsonw_obj(w, "counts");
+	for (size_t j = 0; j < k; j++)
+		jsonw_int(w, state[j], count[j]);
+	jsonw_end(w);
+}
+
+/*
+ * The snapshot of status --json, written as it is read: a 10,000-story
+ * run costs one query and one pass, not a tree of objects.
+ */
+static void write_status_json(const struct view *v, const struct store_story_row *rows, size_t n,
+			      const struct open_escalations *oe, const struct status_extra *x,
+			      bool required)
+{
+	struct jsonw w = { BUF_INIT, 0, { 0 }, { 0 } };
+	struct strvec warnings = STRVEC_INIT;
+
+	jsonw_obj(&w, NULL);
+	jsonw_obj(&w, "run");
+	jsonw_str(&w, "id", v->run.id);
+	jsonw_str(&w, "state", v->run.state);
+	jsonw_str(&w, "project", v->run.project);
+	jsonw_str(&w, "root", v->run.root);
+	jsonw_str(&w, "started_at", v->run.started_at);
+	jsonw_str(&w, "finished_at", v->run.finished_at);
+	jsonw_int(&w, "pid", v->run.pid);
+	jsonw_end(&w);
+	write_counts(&w, rows, n);
+	jsonw_arr(&w, "stories");
+	for (size_t i = 0; i < n; i++) {
+		const struct store_story *s = &rows[i].story;
+
+		jsonw_obj(&w, NULL);
+		jsonw_str(&w, "id", s->story_id);
+		jsonw_str(&w, "key", s->story_key);
+		jsonw_int(&w, "position", s->position);
+		jsonw_str(&w, "state", s->state);
+		jsonw_str(&w, "step", s->step_name);
+		jsonw_int(&w, "attempt", s->attempt);
+		jsonw_int(&w, "cycle", s->cycle);
+		jsonw_str(&w, "session", rows[i].tmux_name ? rows[i].tmux_name : NULL);
+		jsonw_str(&w, "log", rows[i].tmux_name ? rows[i].log_path : NULL);
+		write_reasons(&w, oe, s->story_id);
+		status_usage_write(&w, "usage", &x->usage[i]);
+		if (x->until[i] && !strcmp(s->state, "WAITING")) {
+			jsonw_str(&w, "waiting_until", x->until[i]);
+			jsonw_str(&w, "waiting_reason", x->reason[i]);
+		}
+		jsonw_end(&w);
+	}
+	jsonw_end(&w);
+	jsonw_obj(&w, "escalation");
+	jsonw_bool(&w, "required", required);
+	jsonw_arr(&w, "signals");
+	for (size_t i = 0; i < oe->n; i++) {
+		jsonw_obj(&w, NULL);
+		jsonw_int(&w, "id", oe->v[i].id);
+		jsonw_str(&w, "story", oe->v[i].story);
+		jsonw_str(&w, "trigger", oe->v[i].trigger);
+		jsonw_str(&w, "category", oe->v[i].category);
+		jsonw_str(&w, "severity", oe->v[i].severity);
+		jsonw_str(&w, "status", oe->v[i].status);
+		jsonw_end(&w);
+	}
+	jsonw_end(&w);
+	jsonw_end(&w);
+	status_usage_write(&w, "usage", &x->total);
+	status_warnings(v->run.root, &warnings);
+	jsonw_arr(&w, "warnings");
+	for (size_t i = 0; i < warnings.n; i++)
+		jsonw_str(&w, NULL, warnings.v[i]);
+	jsonw_end(&w);
+	jsonw_end(&w);
+	buf_addc(&w.b, '\n');
+	fwrite(w.b.s, 1, w.b.len, stdout);
+	buf_release(&w.b);
+	strvec_release(&warnings);
+}
+
+static void print_status(const struct view *v, const struct store_story_row *rows, size_t n,
+			 const struct open_escalations *oe, const struct status_extra *x,
+			 bool required)
+{
+	printf("run %s: %s (project %s, started %s)\n", v->run.id, v->run.state, v->run.project,
+	       v->run.started_at);
+	printf("%-8s %-18s %-10s %-8s %s\n", "story", "state", "step", "attempt",
+	       "escalation or wait");
+	for (size_t i = 0; i < n; i++) {
+		const struct store_story *s = &rows[i].story;
+		size_t first;
+		char *note = x->until[i] && !strcmp(s->state, "WAITING")
+				     ? xstrfmt("waiting until %s (%s)", x->until[i], x->reason[i])
+			     : strmap_get(&oe->by_story, s->story_id, strlen(s->story_id), &first)
+				     ? xstrdup(oe->v[first].trigger)
+				     : xstrdup("");
+
+		printf("%-8s %-18s %-10s %-8d %s\n", s->story_id, s->state,
+		       s->step_name ? s->step_name : "-", s->attempt, note);
+		free(note);
+	}
+	if (required)
+		printf("\na decision is needed\n");
 }
 
 int cmd_status_exec(int argc, char **argv)
@@ -165,13 +297,14 @@ int cmd_status_exec(int argc, char **argv)
 	struct cmd_opt opts[] = { { "run", 1, NULL, 0 },
 				  { "json", 0, NULL, 0 },
 				  { "watch", 0, NULL, 0 } };
-	struct story_list l = { 0 };
-	struct open_escalations oe = { NULL, NULL };
+	struct store_story_row *rows = NULL;
+	size_t nrows = 0;
+	struct open_escalations oe = { NULL, 0, 0, STRMAP_INIT };
+	struct status_extra x;
 	struct view v;
 	char **pos, *cause = NULL;
 	int npos, ret;
-	json_t *root, *stories, *counts;
-	bool required = false;
+	bool required;
 
 	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
 	if (ret)
@@ -192,90 +325,23 @@ int cmd_status_exec(int argc, char **argv)
 		view_close(&v);
 		return EXIT_OK;
 	}
-	if (store_stories_foreach(v.st, v.run.id, collect_story, &l, &cause) < 0) {
+	/* every story with its current session: one query, whatever the run's size */
+	if (store_story_rows(v.st, v.run.id, &rows, &nrows, &cause) < 0) {
 		fprintf(stderr, "%s: %s\n", progname, cause);
 		free(cause);
 		view_close(&v);
 		return EXIT_SOFTWARE;
 	}
-	oe.by_story = json_object();
-	oe.signals = json_array();
 	store_escalations_foreach(v.st, v.run.id, true, note_escalation, &oe, NULL);
-	required = json_array_size(oe.signals) > 0;
-
-	stories = json_array();
-	counts = json_object();
-	for (size_t i = 0; i < l.n; i++) {
-		const struct store_story *s = &l.v[i];
-		struct store_session ss;
-		json_t *reasons = json_object_get(oe.by_story, s->story_id), *o;
-		json_int_t n = json_integer_value(json_object_get(counts, s->state));
-
-		reasons = reasons ? json_incref(reasons) : json_array();
-		json_object_set_new(counts, s->state, json_integer(n + 1));
-		o = json_pack("{s:s,s:s,s:i,s:s,s:s?,s:i,s:i,s:n,s:n,s:o}", "id", s->story_id,
-			      "key", s->story_key, "position", s->position, "state", s->state,
-			      "step", s->step_name, "attempt", s->attempt, "cycle", s->cycle,
-			      "session", "log", "escalation_reasons", reasons);
-		if (s->step_name && store_session_get(v.st, v.run.id, s->story_id, s->step_name,
-						      s->attempt, &ss, NULL) == 0) {
-			json_object_set_new(o, "session", json_string(ss.tmux_name));
-			json_object_set_new(o, "log", json_string(ss.log_path));
-			store_session_release(&ss);
-		}
-		json_array_append_new(stories, o);
-	}
-	if (!strcmp(v.run.state, "PAUSED"))
-		required = true;
-	root = json_pack("{s:{s:s,s:s,s:s,s:s,s:s,s:s?,s:I},s:o,s:o,s:{s:b,s:o}}", "run", "id",
-			 v.run.id, "state", v.run.state, "project", v.run.project, "root",
-			 v.run.root, "started_at", v.run.started_at, "finished_at",
-			 v.run.finished_at, "pid", (json_int_t)v.run.pid, "counts", counts,
-			 "stories", stories, "escalation", "required", required, "signals",
-			 json_incref(oe.signals));
-	status_usage_add(v.st, v.run.id, stories, root);
-	status_warnings_add(v.run.root, root);
-	if (opts[1].seen) {
-		char *s = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-
-		puts(s);
-		free(s);
-	} else {
-		size_t i;
-		json_t *o;
-
-		printf("run %s: %s (project %s, started %s)\n", v.run.id, v.run.state,
-		       v.run.project, v.run.started_at);
-		printf("%-8s %-18s %-10s %-8s %s\n", "story", "state", "step", "attempt",
-		       "escalation or wait");
-		json_array_foreach(stories, i, o)
-		{
-			json_t *rs = json_object_get(o, "escalation_reasons");
-			const char *wait = json_string_value(json_object_get(o, "waiting_until"));
-			char *note =
-				wait ? xstrfmt("waiting until %s (%s)", wait,
-					       json_string_value(
-						       json_object_get(o, "waiting_reason")))
-				     : xstrdup(json_array_size(rs)
-						       ? json_string_value(json_array_get(rs, 0))
-						       : "");
-
-			printf("%-8s %-18s %-10s %-8lld %s\n",
-			       json_string_value(json_object_get(o, "id")),
-			       json_string_value(json_object_get(o, "state")),
-			       json_string_value(json_object_get(o, "step"))
-				       ? json_string_value(json_object_get(o, "step"))
-				       : "-",
-			       (long long)json_integer_value(json_object_get(o, "attempt")), note);
-			free(note);
-		}
-		if (required)
-			printf("\na decision is needed\n");
-	}
-	json_decref(root);
-	json_decref(oe.by_story);
-	json_decref(oe.signals);
-	story_list_release(&l);
+	required = oe.n > 0 || !strcmp(v.run.state, "PAUSED");
+	status_extra_load(v.st, v.run.id, rows, nrows, &x);
+	if (opts[1].seen)
+		write_status_json(&v, rows, nrows, &oe, &x, required);
+	else
+		print_status(&v, rows, nrows, &oe, &x, required);
+	status_extra_release(&x);
+	open_escalations_release(&oe);
+	store_story_rows_free(rows, nrows);
 	view_close(&v);
 	return EXIT_OK;
 }
@@ -283,14 +349,17 @@ int cmd_status_exec(int argc, char **argv)
 /* The newest log of story (any step, or step), newly allocated; NULL when none. */
 static char *find_log(struct view *v, const char *story, const char *step)
 {
-	struct story_list l = { 0 };
+	struct store_story_row *rows = NULL;
+	size_t n = 0;
 	char *path = NULL;
 	const struct store_story *s = NULL;
 
-	store_stories_foreach(v->st, v->run.id, collect_story, &l, NULL);
-	for (size_t i = 0; i < l.n; i++)
-		if (!strcmp(l.v[i].story_id, story) || storykey_same(l.v[i].story_id, story))
-			s = &l.v[i];
+	if (store_story_rows(v->st, v->run.id, &rows, &n, NULL) < 0)
+		n = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(rows[i].story.story_id, story) ||
+		    storykey_same(rows[i].story.story_id, story))
+			s = &rows[i].story;
 	if (s) {
 		/* the latest attempt of the step (default: the story's current step) */
 		const char *want = step ? step : s->step_name;
@@ -305,7 +374,7 @@ static char *find_log(struct view *v, const char *story, const char *step)
 			}
 		}
 	}
-	story_list_release(&l);
+	store_story_rows_free(rows, n);
 	return path;
 }
 

@@ -2,115 +2,115 @@
  * status_usage.c: waits and usage for `automator status` (status_usage.h).
  * Reads the store only.
  */
-#include <jansson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bmad.h"
 #include "diag.h"
+#include "jsonw.h"
 #include "status_usage.h"
 #include "statusedit.h"
 #include "store.h"
+#include "strmap.h"
 #include "util.h"
 
 struct collect {
-	json_t *by_story; /* story id -> object */
-	json_t *total;
-	struct store_usage sum;
+	struct status_extra *x;
+	struct strmap ids; /* story id -> row index */
 };
 
-static json_t *usage_json(const struct store_usage *u)
+static bool row_of(struct collect *c, const char *id, size_t *i)
 {
-	json_t *o = json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I}", "sessions", u->sessions,
-			      "input_tokens", (json_int_t)u->input_tokens, "output_tokens",
-			      (json_int_t)u->output_tokens, "cache_read_tokens",
-			      (json_int_t)u->cache_read_tokens, "cache_write_tokens",
-			      (json_int_t)u->cache_write_tokens, "turns", (json_int_t)u->turns,
-			      "duration_ms", (json_int_t)u->duration_ms);
+	return id && strmap_get(&c->ids, id, strlen(id), i);
+}
 
-	json_object_set_new(o, "cost_usd", u->has_cost ? json_real(u->cost_usd) : json_null());
-	return o;
+static void add_usage(struct store_usage *sum, const struct store_usage *u)
+{
+	sum->sessions += u->sessions;
+	sum->has_cost |= u->has_cost;
+	sum->cost_usd += u->cost_usd;
+	sum->input_tokens += u->input_tokens;
+	sum->output_tokens += u->output_tokens;
+	sum->cache_read_tokens += u->cache_read_tokens;
+	sum->cache_write_tokens += u->cache_write_tokens;
+	sum->turns += u->turns;
+	sum->duration_ms += u->duration_ms;
 }
 
 static int collect_usage(const char *story_id, const struct store_usage *u, void *arg)
 {
 	struct collect *c = arg;
-	json_t *o = json_object_get(c->by_story, story_id);
+	size_t i;
 
-	if (!o) {
-		o = json_object();
-		json_object_set_new(c->by_story, story_id, o);
-	}
-	json_object_set_new(o, "usage", usage_json(u));
-	c->sum.sessions += u->sessions;
-	c->sum.has_cost |= u->has_cost;
-	c->sum.cost_usd += u->cost_usd;
-	c->sum.input_tokens += u->input_tokens;
-	c->sum.output_tokens += u->output_tokens;
-	c->sum.cache_read_tokens += u->cache_read_tokens;
-	c->sum.cache_write_tokens += u->cache_write_tokens;
-	c->sum.turns += u->turns;
-	c->sum.duration_ms += u->duration_ms;
+	if (row_of(c, story_id, &i))
+		c->x->usage[i] = *u;
+	add_usage(&c->x->total, u);
 	return 0;
 }
 
 static int collect_wait(const struct store_wait *w, void *arg)
 {
 	struct collect *c = arg;
-	json_t *o = json_object_get(c->by_story, w->story_id);
+	size_t i;
 
-	if (!w->until)
+	if (!w->until || !row_of(c, w->story_id, &i))
 		return 0;
-	if (!o) {
-		o = json_object();
-		json_object_set_new(c->by_story, w->story_id, o);
-	}
+	free(c->x->until[i]);
+	free(c->x->reason[i]);
 	/* "2026-12-03T10:57:00Z": RFC 3339 in UTC already */
-	json_object_set_new(o, "waiting_until", json_string(w->until));
-	json_object_set_new(o, "waiting_reason", json_string(w->reason ? w->reason : "none"));
+	c->x->until[i] = xstrdup(w->until);
+	c->x->reason[i] = xstrdup(w->reason ? w->reason : "none");
 	return 0;
 }
 
-void status_usage_add(struct store *st, const char *run_id, json_t *stories, json_t *root)
+void status_extra_load(struct store *st, const char *run_id, const struct store_story_row *rows,
+		       size_t n, struct status_extra *x)
 {
-	struct collect c = { json_object(), NULL, { 0 } };
-	size_t i;
-	json_t *s;
+	struct collect c = { x, STRMAP_INIT };
 
+	memset(x, 0, sizeof(*x));
+	x->n = n;
+	x->usage = xcalloc(n + 1, sizeof(*x->usage));
+	x->until = xcalloc(n + 1, sizeof(*x->until));
+	x->reason = xcalloc(n + 1, sizeof(*x->reason));
+	for (size_t i = 0; i < n; i++)
+		strmap_put(&c.ids, rows[i].story.story_id, strlen(rows[i].story.story_id), i, NULL);
 	store_usage_foreach(st, run_id, collect_usage, &c, NULL);
 	store_waits_foreach(st, run_id, collect_wait, &c, NULL);
-	json_array_foreach(stories, i, s)
-	{
-		const char *id = json_string_value(json_object_get(s, "id"));
-		const char *state = json_string_value(json_object_get(s, "state"));
-		json_t *o = id ? json_object_get(c.by_story, id) : NULL;
-		json_t *u = o ? json_object_get(o, "usage") : NULL;
-		struct store_usage none = { 0 };
+	strmap_release(&c.ids);
+}
 
-		json_object_set(s, "usage", u ? u : usage_json(&none));
-		if (!u)
-			json_decref(json_object_get(s, "usage"));
-		if (o && state && !strcmp(state, "WAITING") &&
-		    json_object_get(o, "waiting_until")) {
-			json_object_set(s, "waiting_until", json_object_get(o, "waiting_until"));
-			json_object_set(s, "waiting_reason", json_object_get(o, "waiting_reason"));
-		}
+void status_extra_release(struct status_extra *x)
+{
+	for (size_t i = 0; i < x->n; i++) {
+		free(x->until[i]);
+		free(x->reason[i]);
 	}
-	json_object_set_new(root, "usage", usage_json(&c.sum));
-	json_decref(c.by_story);
+	free(x->usage);
+	free(x->until);
+	free(x->reason);
+	memset(x, 0, sizeof(*x));
 }
 
-/* Appends s (newly allocated; freed here) to list. */
-static void append_owned(json_t *list, char *s)
+void status_usage_write(struct jsonw *w, const char *key, const struct store_usage *u)
 {
-	json_t *v = json_string(s); /* NULL for invalid UTF-8 */
-
-	json_array_append_new(list, v ? v : json_string("(a warning that is not UTF-8)"));
-	free(s);
+	jsonw_obj(w, key);
+	jsonw_int(w, "sessions", u->sessions);
+	jsonw_int(w, "input_tokens", u->input_tokens);
+	jsonw_int(w, "output_tokens", u->output_tokens);
+	jsonw_int(w, "cache_read_tokens", u->cache_read_tokens);
+	jsonw_int(w, "cache_write_tokens", u->cache_write_tokens);
+	jsonw_int(w, "turns", u->turns);
+	jsonw_int(w, "duration_ms", u->duration_ms);
+	if (u->has_cost)
+		jsonw_real(w, "cost_usd", u->cost_usd);
+	else
+		jsonw_null(w, "cost_usd");
+	jsonw_end(w);
 }
 
-void status_warnings_add(const char *project_root, json_t *root)
+void status_warnings(const char *project_root, struct strvec *out)
 {
-	json_t *list = json_array();
 	struct diags d = DIAGS_INIT;
 	struct bmad_status *bs;
 	char *path = NULL;
@@ -118,15 +118,14 @@ void status_warnings_add(const char *project_root, json_t *root)
 	if (project_root && statusedit_find_file(project_root, &path) == 0) {
 		if (bmad_status_load(path, &bs, &d) == 0) {
 			for (size_t i = 0; i < bs->warnings.n; i++)
-				append_owned(list, diag_format_warning(&bs->warnings.v[i]));
+				strvec_push_nodup(out, diag_format_warning(&bs->warnings.v[i]));
 			bmad_status_free(bs);
 		} else {
 			/* it could not be read at all: say so, as the run would */
 			for (size_t i = 0; i < d.n; i++)
-				append_owned(list, diag_format(&d.v[i]));
+				strvec_push_nodup(out, diag_format(&d.v[i]));
 		}
 	}
-	json_object_set_new(root, "warnings", list);
 	diags_release(&d);
 	free(path);
 }

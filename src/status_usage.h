@@ -7,23 +7,33 @@
 #ifndef AU_STATUS_USAGE_H
 #define AU_STATUS_USAGE_H
 
-struct json_t;
-struct store;
+#include <stddef.h>
+
+#include "store.h"
+#include "util.h"
+
+struct jsonw;
+
+/* Per story of a run (in the order of its rows), and the run's totals. */
+struct status_extra {
+	struct store_usage *usage; /* one per row; zero when none reported */
+	char **until, **reason;    /* one per row; NULL when the story does not wait */
+	struct store_usage total;
+	size_t n;
+};
+
+/* Reads the usage and waits of the n stories of rows; what cannot be read is left zero. */
+void status_extra_load(struct store *st, const char *run_id, const struct store_story_row *rows,
+		       size_t n, struct status_extra *x);
+void status_extra_release(struct status_extra *x);
+/* Writes u as the object member key (sessions, tokens, turns, duration_ms, cost_usd). */
+void status_usage_write(struct jsonw *w, const char *key, const struct store_usage *u);
 
 /*
- * Adds to every story object of stories (an array of objects with "id" and
- * "state") its "usage" object and, when it is WAITING, "waiting_until"
- * (RFC 3339, UTC) and "waiting_reason"; adds "usage" (the run's totals) to
- * root. What cannot be read is left out.
+ * What the BMAD sprint-status of the project at project_root (when it has
+ * one) could not be read as, one "file:line:col: warning: ..." string
+ * each, appended to out.
  */
-void status_usage_add(struct store *st, const char *run_id, struct json_t *stories,
-		      struct json_t *root);
-
-/*
- * Adds "warnings" to root: what the BMAD sprint-status of the project at
- * project_root (when it has one) could not be read as, one
- * "file:line:col: warning: ..." string each; [] when none.
- */
-void status_warnings_add(const char *project_root, struct json_t *root);
+void status_warnings(const char *project_root, struct strvec *out);
 
 #endif

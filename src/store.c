@@ -1,7 +1,8 @@
 /*
  * store.c: the state store on sqlite3. With store_runs.c, store_journal.c,
  * store_sessions.c, store_escalations.c and store_usage.c (the only files
- * that include sqlite3.h) it reads and writes runs, stories, sessions,
+ * that include sqlite3.h, with store_rows.c, their statement helpers) it
+ * reads and writes runs, stories, sessions,
  * escalations, decisions and the transition journal; this file opens and
  * migrates the database and holds every statement. Every write runs in its
  * own BEGIN IMMEDIATE transaction (a deferred one that upgrades fails at
@@ -83,6 +84,15 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_STORY_LIST] =
 		"SELECT " STORY_COLUMNS " FROM stories WHERE run_id = ?1 "
 		"ORDER BY position",
+	/* sessions' columns renamed, so STORY_COLUMNS name the stories' own */
+	[ST_STORY_ROWS] =
+		"SELECT " STORY_COLUMNS ", se_tmux, se_log FROM stories "
+		"LEFT JOIN (SELECT run_id AS se_run, story_id AS se_story, "
+		"step AS se_step, attempt AS se_attempt, tmux_name AS se_tmux, "
+		"log_path AS se_log FROM sessions) "
+		"ON se_run = run_id AND se_story = story_id "
+		"AND se_step = step_name AND se_attempt = attempt "
+		"WHERE run_id = ?1 ORDER BY position",
 	[ST_STORY_STATE] =
 		"SELECT state FROM stories WHERE run_id = ?1 AND story_id = ?2",
 	/* ?2k+3 says whether to set a column, ?2k+4 holds its value */
@@ -269,108 +279,6 @@ sqlite3_stmt *store__prep(struct store *s, enum store_stmt id, const char *what,
 	return s->stmt[id];
 }
 
-/* Makes a statement ready for its next use; drops the borrowed bindings. */
-void store__done(sqlite3_stmt *st)
-{
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-}
-
-/* A failed bind is a bug (bad index) or out of memory: abort-class. */
-static void bind_check(sqlite3_stmt *st, int i, int rc)
-{
-	if (rc != SQLITE_OK)
-		xdie("store: cannot bind parameter %d of '%s': %s", i, sqlite3_sql(st),
-		     sqlite3_errstr(rc));
-}
-
-void store__bind_text(sqlite3_stmt *st, int i, const char *v)
-{
-	bind_check(st, i,
-		   v ? sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i));
-}
-
-void store__bind_int(sqlite3_stmt *st, int i, int64_t v)
-{
-	bind_check(st, i, sqlite3_bind_int64(st, i, v));
-}
-
-/* Binds v, or NULL when v equals none. */
-void store__bind_int_or_null(sqlite3_stmt *st, int i, int64_t v, int64_t none)
-{
-	bind_check(st, i, v == none ? sqlite3_bind_null(st, i) : sqlite3_bind_int64(st, i, v));
-}
-
-char *store__col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *v = sqlite3_column_text(st, i);
-
-	return v ? xstrdup((const char *)v) : NULL;
-}
-
-int64_t store__col_int(sqlite3_stmt *st, int i, int64_t if_null)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? if_null : sqlite3_column_int64(st, i);
-}
-
-/* Steps a statement that returns no rows, then resets it. */
-int store__exec(struct store *s, sqlite3_stmt *st, const char *what, char **cause)
-{
-	int ret = 0;
-
-	s->last_error = SQLITE_OK;
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		s->last_error = sqlite3_extended_errcode(s->db);
-		ret = store__db_fail(s, what, cause);
-	}
-	store__done(st);
-	return ret;
-}
-
-int store__tx_begin(struct store *s, const char *what, char **cause)
-{
-	return store__exec(s, s->stmt[ST_BEGIN], what, cause);
-}
-
-int store__tx_commit(struct store *s, const char *what, char **cause)
-{
-	return store__exec(s, s->stmt[ST_COMMIT], what, cause);
-}
-
-/* Undoes the open transaction, if any; the caller already holds the cause. */
-void store__tx_rollback(struct store *s)
-{
-	if (sqlite3_get_autocommit(s->db))
-		return; /* none open, or sqlite rolled it back itself */
-	sqlite3_step(s->stmt[ST_ROLLBACK]);
-	sqlite3_reset(s->stmt[ST_ROLLBACK]);
-}
-
-/*
- * Runs one bound write statement in its own BEGIN IMMEDIATE transaction.
- * *changes (may be NULL) gets the number of rows it changed. Always resets st.
- */
-int store__write_one(struct store *s, sqlite3_stmt *st, const char *what, int *changes,
-		     char **cause)
-{
-	int ret = -1;
-
-	if (store__tx_begin(s, what, cause) < 0)
-		goto out;
-	if (store__exec(s, st, what, cause) < 0)
-		goto out;
-	if (changes)
-		*changes = sqlite3_changes(s->db);
-	if (store__tx_commit(s, what, cause) < 0)
-		goto out;
-	ret = 0;
-out:
-	if (ret < 0)
-		store__tx_rollback(s);
-	store__done(st);
-	return ret;
-}
-
 /* Runs constant SQL (pragmas, migrations) that takes no values. */
 static int exec_sql(struct store *s, const char *sql, const char *what, char **cause)
 {
@@ -450,7 +358,7 @@ static int migrate_one(struct store *s, bool *finished, char **cause)
 {
 	const char *what = "migrate the database";
 	char *bump = NULL;
-	int version, ret = -1;
+	int version = 0, ret = -1;
 
 	if (store__tx_begin(s, what, cause) < 0 || read_version(s, &version, cause) < 0)
 		goto out;

@@ -123,6 +123,26 @@ typedef int (*store_story_fn)(const struct store_story *st, void *arg);
 int store_stories_foreach(struct store *s, const char *run_id, store_story_fn fn, void *arg,
 			  char **cause);
 
+/*
+ * A story with the session of its current step attempt, as filled by
+ * store_story_rows(); every string is owned (store_story_rows_free()).
+ */
+struct store_story_row {
+	struct store_story story;
+	char *tmux_name; /* the session of the story's step_name and attempt; NULL: none */
+	char *log_path;  /* that session's log; NULL: none */
+};
+/*
+ * Reads every story of run_id in position order, each with the session of
+ * its current step and attempt (the one store_session_get() would find), in
+ * one statement. *out gets a newly allocated array of *n rows (NULL and 0
+ * when the run has no stories) for store_story_rows_free().
+ */
+int store_story_rows(struct store *s, const char *run_id, struct store_story_row **out, size_t *n,
+		     char **cause);
+/* Frees the n rows of v; store_story_rows_free(NULL, 0) is a no-op. */
+void store_story_rows_free(struct store_story_row *v, size_t n);
+
 /* Which story counters a transition sets (bits of store_transition.set). */
 enum {
 	STORE_SET_STEP_INDEX = 1 << 0,

@@ -39,8 +39,10 @@ void store_escalation_release(struct store_escalation *e)
 	memset(e, 0, sizeof(*e));
 }
 
-static void read_escalation(sqlite3_stmt *st, struct store_escalation *e)
+static void read_escalation(sqlite3_stmt *st, void *row)
 {
+	struct store_escalation *e = row;
+
 	e->id = sqlite3_column_int64(st, 0);
 	e->run_id = store__col_text(st, 1);
 	e->story_id = store__col_text(st, 2);
@@ -64,31 +66,19 @@ static void read_escalation(sqlite3_stmt *st, struct store_escalation *e)
 	e->reescalations = sqlite3_column_int(st, 20);
 }
 
-/*
- * Steps a bound escalation query, reading every row before the first
- * callback; as store_stories_foreach() otherwise. Always resets st.
- */
-static int escalation_walk(struct store *s, sqlite3_stmt *st, const char *what,
-			   store_escalation_fn fn, void *arg, char **cause)
+static void release_escalation(void *row)
 {
-	struct store_escalation *v = NULL;
-	size_t n = 0, cap = 0;
-	int rc, ret = 0;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ALLOC_GROW(v, n + 1, cap);
-		read_escalation(st, &v[n++]);
-	}
-	if (rc != SQLITE_DONE)
-		ret = store__db_fail(s, what, cause);
-	store__done(st);
-	for (size_t i = 0; ret == 0 && i < n; i++)
-		ret = fn(&v[i], arg);
-	for (size_t i = 0; i < n; i++)
-		store_escalation_release(&v[i]);
-	free(v);
-	return ret;
+	store_escalation_release(row);
 }
+
+static int call_escalation(const void *row, const struct store__cb *cb)
+{
+	return cb->fn.escalation(row, cb->arg);
+}
+
+static const struct store__row_type escalation_type = { sizeof(struct store_escalation),
+							read_escalation, release_escalation,
+							call_escalation };
 
 /*
  * The id of e's live (not closed) escalation, if any, into *id: 0 when
@@ -98,20 +88,11 @@ static int escalation_find_live(struct store *s, const struct store_escalation *
 				const char *what, char **cause)
 {
 	sqlite3_stmt *st = s->stmt[ST_ESC_FIND_LIVE];
-	int rc, ret;
 
 	store__bind_text(st, 1, e->run_id);
 	store__bind_text(st, 2, e->story_id);
 	store__bind_text(st, 3, e->trigger);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
-	}
-	store__done(st);
-	return ret;
+	return store__get_row(s, st, store__read_int, id, what, cause);
 }
 
 int store_escalation_open(struct store *s, const struct store_escalation *e, const char *state,
@@ -162,14 +143,11 @@ int store_escalation_open(struct store *s, const struct store_escalation *e, con
 	if (store__exec(s, st, what, cause) < 0)
 		goto out;
 	id = sqlite3_last_insert_rowid(s->db);
-	if (store__journal_insert(s, &t, at, what, cause) < 0 ||
-	    store__tx_commit(s, what, cause) < 0)
+	if (store__journal_insert(s, &t, at, what, cause) < 0)
 		goto out;
 	ret = 0;
 out:
-	if (ret != 0)
-		store__tx_rollback(s);
-	if (ret >= 0 && id_out)
+	if ((ret = store__tx_end(s, ret, what, cause)) >= 0 && id_out)
 		*id_out = id;
 	free(now);
 	return ret;
@@ -179,33 +157,25 @@ int store_escalation_get(struct store *s, int64_t id, struct store_escalation *o
 {
 	const char *what = "read escalation";
 	sqlite3_stmt *st;
-	int rc, ret;
 
 	if (!(st = store__prep(s, ST_ESC_GET, what, cause)))
 		return -1;
 	store__bind_int(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		read_escalation(st, out);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
-	}
-	store__done(st);
-	return ret;
+	return store__get_row(s, st, read_escalation, out, what, cause);
 }
 
 int store_escalations_foreach(struct store *s, const char *run_id, bool open_only,
 			      store_escalation_fn fn, void *arg, char **cause)
 {
 	const char *what = "list escalations";
+	struct store__cb cb = { .fn.escalation = fn, .arg = arg };
 	sqlite3_stmt *st;
 
 	if (!(st = store__prep(s, ST_ESC_LIST, what, cause)))
 		return -1;
 	store__bind_text(st, 1, run_id);
 	store__bind_int(st, 2, open_only);
-	return escalation_walk(s, st, what, fn, arg, cause);
+	return store__each_row(s, st, &escalation_type, &cb, what, cause);
 }
 
 /*
@@ -218,21 +188,12 @@ static int escalation_begin(struct store *s, int64_t id, char **status, const ch
 			    char **cause)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
 
 	if (!(st = store__prep(s, ST_ESC_STATUS, what, cause)) ||
 	    store__tx_begin(s, what, cause) < 0)
 		return -1;
 	store__bind_int(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*status = store__col_text(st, 0);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
-	}
-	store__done(st);
-	return ret;
+	return store__get_row(s, st, store__read_text, status, what, cause);
 }
 
 int store_escalation_ack(struct store *s, int64_t id, const char *who, const char *at, char **cause)
@@ -256,12 +217,11 @@ int store_escalation_ack(struct store *s, int64_t id, const char *who, const cha
 	store__bind_int(st, 1, id);
 	store__bind_text(st, 2, who);
 	store__bind_text(st, 3, at ? at : (now = store__iso_now()));
-	if (store__exec(s, st, what, cause) < 0 || store__tx_commit(s, what, cause) < 0)
+	if (store__exec(s, st, what, cause) < 0)
 		goto out;
 	ret = 0;
 out:
-	if (ret != 0)
-		store__tx_rollback(s);
+	ret = store__tx_end(s, ret, what, cause);
 	free(status);
 	free(now);
 	return ret;
@@ -273,7 +233,7 @@ int store_escalation_answer(struct store *s, int64_t id, const char *choice, con
 	const char *what = "answer escalation";
 	char *now = NULL, *status = NULL;
 	sqlite3_stmt *up, *ins;
-	int64_t did;
+	int64_t did = 0;
 	int ret;
 
 	if (!choice || !who)
@@ -308,14 +268,10 @@ int store_escalation_answer(struct store *s, int64_t id, const char *choice, con
 	if (store__exec(s, ins, what, cause) < 0)
 		goto out;
 	did = sqlite3_last_insert_rowid(s->db);
-	if (store__tx_commit(s, what, cause) < 0)
-		goto out;
-	if (decision_id)
-		*decision_id = did;
 	ret = 0;
 out:
-	if (ret != 0)
-		store__tx_rollback(s);
+	if ((ret = store__tx_end(s, ret, what, cause)) == 0 && decision_id)
+		*decision_id = did;
 	free(status);
 	free(now);
 	return ret;
@@ -350,13 +306,11 @@ int store_escalation_close(struct store *s, int64_t id, const char *reason, cons
 		store__fail(cause, "escalation %" PRId64 " is already closed", id);
 		goto out;
 	}
-	if (escalation_close(s, id, reason, at ? at : (now = store__iso_now()), what, cause) < 0 ||
-	    store__tx_commit(s, what, cause) < 0)
+	if (escalation_close(s, id, reason, at ? at : (now = store__iso_now()), what, cause) < 0)
 		goto out;
 	ret = 0;
 out:
-	if (ret != 0)
-		store__tx_rollback(s);
+	ret = store__tx_end(s, ret, what, cause);
 	free(status);
 	free(now);
 	return ret;
@@ -407,6 +361,7 @@ int store_escalations_stale(struct store *s, const char *run_id, const char *bef
 			    int max_reescalations, store_escalation_fn fn, void *arg, char **cause)
 {
 	const char *what = "list stale escalations";
+	struct store__cb cb = { .fn.escalation = fn, .arg = arg };
 	char *now = NULL;
 	sqlite3_stmt *st;
 	int ret = -1;
@@ -418,7 +373,7 @@ int store_escalations_stale(struct store *s, const char *run_id, const char *bef
 	store__bind_text(st, 1, run_id);
 	store__bind_text(st, 2, before);
 	store__bind_int(st, 3, max_reescalations);
-	ret = escalation_walk(s, st, what, fn, arg, cause);
+	ret = store__each_row(s, st, &escalation_type, &cb, what, cause);
 out:
 	free(now);
 	return ret;
@@ -426,8 +381,26 @@ out:
 
 /* ---- decisions ---- */
 
-static void release_decision(struct store_decision *d)
+static void read_decision(sqlite3_stmt *st, void *row)
 {
+	struct store_decision *d = row;
+
+	d->id = sqlite3_column_int64(st, 0);
+	d->escalation_id = sqlite3_column_int64(st, 1);
+	d->story_id = store__col_text(st, 2);
+	d->step = store__col_text(st, 3);
+	d->trigger = store__col_text(st, 4);
+	d->category = store__col_text(st, 5);
+	d->choice = store__col_text(st, 6);
+	d->reply = store__col_text(st, 7);
+	d->source = store__col_text(st, 8);
+	d->at = store__col_text(st, 9);
+}
+
+static void release_decision(void *row)
+{
+	struct store_decision *d = row;
+
 	free(d->story_id);
 	free(d->step);
 	free(d->trigger);
@@ -438,54 +411,47 @@ static void release_decision(struct store_decision *d)
 	free(d->at);
 }
 
+static int call_decision(const void *row, const struct store__cb *cb)
+{
+	return cb->fn.decision(row, cb->arg);
+}
+
+static const struct store__row_type decision_type = { sizeof(struct store_decision), read_decision,
+						      release_decision, call_decision };
+
 int store_decisions_pending(struct store *s, const char *run_id, store_decision_fn fn, void *arg,
 			    char **cause)
 {
-	const char *what = "list pending decisions";
-	struct store_decision *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *st;
-	int rc, ret = 0;
+	struct store__cb cb = { .fn.decision = fn, .arg = arg };
 
-	if (!(st = store__prep(s, ST_DECISION_PENDING, what, cause)))
-		return -1;
-	store__bind_text(st, 1, run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_decision *d;
+	return store__each_in_run(s, ST_DECISION_PENDING, run_id, &decision_type, &cb,
+				  "list pending decisions", cause);
+}
 
-		ALLOC_GROW(v, n + 1, cap);
-		d = &v[n++];
-		d->id = sqlite3_column_int64(st, 0);
-		d->escalation_id = sqlite3_column_int64(st, 1);
-		d->story_id = store__col_text(st, 2);
-		d->step = store__col_text(st, 3);
-		d->trigger = store__col_text(st, 4);
-		d->category = store__col_text(st, 5);
-		d->choice = store__col_text(st, 6);
-		d->reply = store__col_text(st, 7);
-		d->source = store__col_text(st, 8);
-		d->at = store__col_text(st, 9);
-	}
-	if (rc != SQLITE_DONE)
-		ret = store__db_fail(s, what, cause);
-	store__done(st);
-	for (size_t i = 0; ret == 0 && i < n; i++)
-		ret = fn(&v[i], arg);
-	for (size_t i = 0; i < n; i++)
-		release_decision(&v[i]);
-	free(v);
-	return ret;
+/* A decision's escalation, whether it is applied, and the escalation's status. */
+struct applied_state {
+	int64_t esc;
+	bool applied;
+	char *status;
+};
+
+static void read_applied_state(sqlite3_stmt *st, void *row)
+{
+	struct applied_state *d = row;
+
+	d->esc = sqlite3_column_int64(st, 0);
+	d->applied = sqlite3_column_int(st, 1) != 0;
+	d->status = store__col_text(st, 2);
 }
 
 int store_decision_applied(struct store *s, int64_t decision_id, bool close, const char *at,
 			   char **cause)
 {
 	const char *what = "record decision applied";
-	char *now = NULL, *status = NULL;
+	struct applied_state d = { 0 };
 	sqlite3_stmt *get, *set, *reopen;
-	int64_t esc = 0;
-	bool applied = false;
-	int rc, ret = -1;
+	char *now = NULL;
+	int ret = -1;
 
 	if (!(get = store__prep(s, ST_DECISION_GET, what, cause)) ||
 	    !(set = store__prep(s, ST_DECISION_SET_APPLIED, what, cause)) ||
@@ -495,20 +461,11 @@ int store_decision_applied(struct store *s, int64_t decision_id, bool close, con
 	if (store__tx_begin(s, what, cause) < 0)
 		goto out;
 	store__bind_int(get, 1, decision_id);
-	rc = sqlite3_step(get);
-	if (rc == SQLITE_ROW) {
-		esc = sqlite3_column_int64(get, 0);
-		applied = sqlite3_column_int(get, 1) != 0;
-		status = store__col_text(get, 2);
-	} else if (rc == SQLITE_DONE) {
+	if (store__get_row(s, get, read_applied_state, &d, what, cause) == 1)
 		ret = 1;
-	} else {
-		store__db_fail(s, what, cause);
-	}
-	store__done(get);
-	if (!status)
+	if (!d.status)
 		goto out;
-	if (applied) {
+	if (d.applied) {
 		store__fail(cause, "decision %" PRId64 " is already applied", decision_id);
 		goto out;
 	}
@@ -517,24 +474,21 @@ int store_decision_applied(struct store *s, int64_t decision_id, bool close, con
 	if (store__exec(s, set, what, cause) < 0)
 		goto out;
 	/* an escalation closed meanwhile stays closed */
-	if (strcmp(status, "answered") == 0) {
+	if (strcmp(d.status, "answered") == 0) {
 		if (close) {
-			if (escalation_close(s, esc, "answered", at, what, cause) < 0)
+			if (escalation_close(s, d.esc, "answered", at, what, cause) < 0)
 				goto out;
 		} else {
-			store__bind_int(reopen, 1, esc);
+			store__bind_int(reopen, 1, d.esc);
 			store__bind_text(reopen, 2, at);
 			if (store__exec(s, reopen, what, cause) < 0)
 				goto out;
 		}
 	}
-	if (store__tx_commit(s, what, cause) < 0)
-		goto out;
 	ret = 0;
 out:
-	if (ret != 0)
-		store__tx_rollback(s);
-	free(status);
+	ret = store__tx_end(s, ret, what, cause);
+	free(d.status);
 	free(now);
 	return ret;
 }

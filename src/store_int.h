@@ -29,6 +29,7 @@ enum store_stmt {
 	ST_STORY_INSERT,
 	ST_STORY_GET,
 	ST_STORY_LIST,
+	ST_STORY_ROWS,
 	ST_STORY_STATE,
 	ST_STORY_SET_STATE,
 	ST_JOURNAL_INSERT,
@@ -97,6 +98,11 @@ int store__exec(struct store *s, sqlite3_stmt *st, const char *what, char **caus
 int store__tx_begin(struct store *s, const char *what, char **cause);
 int store__tx_commit(struct store *s, const char *what, char **cause);
 void store__tx_rollback(struct store *s);
+/*
+ * Ends the open transaction: commits it when ret is 0, else (or when the
+ * commit fails) rolls it back. Returns ret, or -1 when the commit fails.
+ */
+int store__tx_end(struct store *s, int ret, const char *what, char **cause);
 /* store_journal.c: fails unless t's story (or run) is in t->from_state. */
 int store__expect_state(struct store *s, const struct store_transition *t, const char *what,
 			char **cause);
@@ -113,5 +119,56 @@ int64_t store__col_int(sqlite3_stmt *st, int i, int64_t if_null);
 /* One bound write in its own BEGIN IMMEDIATE transaction; resets st. */
 int store__write_one(struct store *s, sqlite3_stmt *st, const char *what, int *changes,
 		     char **cause);
+/* store__write_one, failing with "cannot WHAT: MISSING" when no row changed. */
+int store__write_row(struct store *s, sqlite3_stmt *st, const char *what, char **cause,
+		     const char *missing, ...) __attribute__((format(printf, 5, 6)));
+
+/* Reads the current row of st into row, a struct of the reader's type. */
+typedef void store__read_fn(sqlite3_stmt *st, void *row);
+/* Readers of the first column: text (char *, newly allocated) and int64_t. */
+void store__read_text(sqlite3_stmt *st, void *row);
+void store__read_int(sqlite3_stmt *st, void *row);
+
+/* A caller's callback over rows, by the rows' type, and its argument. */
+struct store__cb {
+	union {
+		store_story_fn story;
+		store_session_fn session;
+		store_journal_fn journal;
+		store_escalation_fn escalation;
+		store_decision_fn decision;
+		store_usage_fn usage;
+		store_wait_fn wait;
+		store_hold_fn hold;
+	} fn;
+	void *arg;
+};
+
+/* A row type: its size, its reader, what frees a read row, and its callback. */
+struct store__row_type {
+	size_t size;
+	store__read_fn *read;                                     /* into a zeroed row */
+	void (*release)(void *row);                               /* frees what read allocated */
+	int (*call)(const void *row, const struct store__cb *cb); /* NULL: no callback */
+};
+
+/* Steps st once: 0 with the row read into out, 1 when there is none, -1. Resets st. */
+int store__get_row(struct store *s, sqlite3_stmt *st, store__read_fn *read, void *out,
+		   const char *what, char **cause);
+/* Every row of st into a new array *v of *n rows (untouched on failure). Resets st. */
+int store__read_rows(struct store *s, sqlite3_stmt *st, const struct store__row_type *type,
+		     void **v, size_t *n, const char *what, char **cause);
+/* Releases the n rows of v, then frees v. */
+void store__free_rows(const struct store__row_type *type, void *v, size_t n);
+/*
+ * Reads every row of st, then calls type->call on each until one returns
+ * nonzero, which it returns; -1 when reading fails (no callback). Resets st.
+ */
+int store__each_row(struct store *s, sqlite3_stmt *st, const struct store__row_type *type,
+		    const struct store__cb *cb, const char *what, char **cause);
+/* store__each_row on statement id with the run id bound to ?1. */
+int store__each_in_run(struct store *s, enum store_stmt id, const char *run_id,
+		       const struct store__row_type *type, const struct store__cb *cb,
+		       const char *what, char **cause);
 
 #endif

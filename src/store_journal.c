@@ -28,25 +28,21 @@ static int current_state(struct store *s, const struct store_transition *t, char
 			 const char *what, char **cause)
 {
 	sqlite3_stmt *st;
-	int rc, ret = 0;
+	int rc;
 
 	if (!(st = store__prep(s, t->story_id ? ST_STORY_STATE : ST_RUN_STATE, what, cause)))
 		return -1;
 	store__bind_text(st, 1, t->run_id);
 	if (t->story_id)
 		store__bind_text(st, 2, t->story_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-		*state = store__col_text(st, 0);
-	else if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		ret = store__db_fail(s, what, cause);
-	else if (t->story_id)
-		ret = store__fail(cause, "cannot %s: no story '%s' in run '%s'", what, t->story_id,
-				  t->run_id);
-	else
-		ret = store__fail(cause, "cannot %s: no run '%s'", what, t->run_id);
-	store__done(st);
-	return ret;
+	if ((rc = store__get_row(s, st, store__read_text, state, what, cause)) < 0)
+		return -1;
+	if (rc == 0 && *state)
+		return 0;
+	if (t->story_id)
+		return store__fail(cause, "cannot %s: no story '%s' in run '%s'", what, t->story_id,
+				   t->run_id);
+	return store__fail(cause, "cannot %s: no run '%s'", what, t->run_id);
 }
 
 /* Fails unless the current state of t's story (or run) is t->from_state. */
@@ -141,7 +137,7 @@ int store_transition(struct store *s, const struct store_transition *t, int64_t 
 	const char *what = "record transition";
 	char *now = NULL;
 	const char *at;
-	int64_t seq;
+	int64_t seq = 0;
 	int ret = -1;
 
 	if (!t->run_id || !t->machine || !t->from_state || !t->event || !t->to_state)
@@ -156,14 +152,10 @@ int store_transition(struct store *s, const struct store_transition *t, int64_t 
 	    store__journal_insert(s, t, at, what, cause) < 0)
 		goto out;
 	seq = sqlite3_last_insert_rowid(s->db);
-	if (store__tx_commit(s, what, cause) < 0)
-		goto out;
-	if (seq_out)
-		*seq_out = seq;
 	ret = 0;
 out:
-	if (ret < 0)
-		store__tx_rollback(s);
+	if ((ret = store__tx_end(s, ret, what, cause)) == 0 && seq_out)
+		*seq_out = seq;
 	free(now);
 	return ret;
 }
@@ -182,7 +174,7 @@ int store_intent_finish(struct store *s, int64_t seq, bool ok, const char *resul
 	const char *what = "finish intent";
 	sqlite3_stmt *st;
 	char *status = NULL;
-	int rc, ret = -1;
+	int ret = -1;
 
 	if (!store__prep(s, ST_INTENT_STATUS, what, cause) ||
 	    !store__prep(s, ST_INTENT_FINISH, what, cause))
@@ -191,14 +183,8 @@ int store_intent_finish(struct store *s, int64_t seq, bool ok, const char *resul
 		goto out;
 	st = s->stmt[ST_INTENT_STATUS];
 	store__bind_int(st, 1, seq);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		status = store__col_text(st, 0);
-	else if (rc == SQLITE_DONE)
+	if (store__get_row(s, st, store__read_text, &status, what, cause) == 1)
 		store__fail(cause, "cannot %s: no transition %" PRId64, what, seq);
-	else
-		store__db_fail(s, what, cause);
-	store__done(st);
 	if (!status)
 		goto out;
 	if (strcmp(status, "pending") != 0) {
@@ -215,18 +201,18 @@ int store_intent_finish(struct store *s, int64_t seq, bool ok, const char *resul
 	store__bind_int(st, 1, seq);
 	store__bind_text(st, 2, intent_status_names[ok ? STORE_INTENT_DONE : STORE_INTENT_FAILED]);
 	store__bind_text(st, 3, result_json);
-	if (store__exec(s, st, what, cause) < 0 || store__tx_commit(s, what, cause) < 0)
+	if (store__exec(s, st, what, cause) < 0)
 		goto out;
 	ret = 0;
 out:
-	if (ret < 0)
-		store__tx_rollback(s);
+	ret = store__tx_end(s, ret, what, cause);
 	free(status);
 	return ret;
 }
 
-static void read_entry(sqlite3_stmt *st, struct store_journal_entry *e)
+static void read_entry(sqlite3_stmt *st, void *row)
 {
+	struct store_journal_entry *e = row;
 	char *status;
 
 	e->seq = sqlite3_column_int64(st, 0);
@@ -246,8 +232,10 @@ static void read_entry(sqlite3_stmt *st, struct store_journal_entry *e)
 	e->intent_result = store__col_text(st, 12);
 }
 
-static void release_entry(struct store_journal_entry *e)
+static void release_entry(void *row)
 {
+	struct store_journal_entry *e = row;
+
 	free(e->run_id);
 	free(e->machine);
 	free(e->story_id);
@@ -261,31 +249,20 @@ static void release_entry(struct store_journal_entry *e)
 	free(e->intent_result);
 }
 
+static int call_entry(const void *row, const struct store__cb *cb)
+{
+	return cb->fn.journal(row, cb->arg);
+}
+
+static const struct store__row_type entry_type = { sizeof(struct store_journal_entry), read_entry,
+						   release_entry, call_entry };
+
 static int journal_walk(struct store *s, enum store_stmt id, const char *run_id,
 			store_journal_fn fn, void *arg, char **cause)
 {
-	const char *what = "read the journal";
-	struct store_journal_entry *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *st;
-	int rc, ret = 0;
+	struct store__cb cb = { .fn.journal = fn, .arg = arg };
 
-	if (!(st = store__prep(s, id, what, cause)))
-		return -1;
-	store__bind_text(st, 1, run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ALLOC_GROW(v, n + 1, cap);
-		read_entry(st, &v[n++]);
-	}
-	if (rc != SQLITE_DONE)
-		ret = store__db_fail(s, what, cause);
-	store__done(st);
-	for (size_t i = 0; ret == 0 && i < n; i++)
-		ret = fn(&v[i], arg);
-	for (size_t i = 0; i < n; i++)
-		release_entry(&v[i]);
-	free(v);
-	return ret;
+	return store__each_in_run(s, id, run_id, &entry_type, &cb, "read the journal", cause);
 }
 
 int store_pending_intents(struct store *s, const char *run_id, store_journal_fn fn, void *arg,

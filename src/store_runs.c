@@ -58,8 +58,10 @@ static int run_insert(struct store *s, const struct store_run *r, const char *wh
 	return ret;
 }
 
-static void read_run(sqlite3_stmt *st, struct store_run *r)
+static void read_run(sqlite3_stmt *st, void *row)
 {
+	struct store_run *r = row;
+
 	r->id = store__col_text(st, 0);
 	r->sprint_file = store__col_text(st, 1);
 	r->project = store__col_text(st, 2);
@@ -76,53 +78,32 @@ int store_run_get(struct store *s, const char *id, struct store_run *out, char *
 {
 	const char *what = "read run";
 	sqlite3_stmt *st;
-	int rc, ret;
 
 	if (!(st = store__prep(s, ST_RUN_GET, what, cause)))
 		return -1;
 	store__bind_text(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		read_run(st, out);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
-	}
-	store__done(st);
-	return ret;
+	return store__get_row(s, st, read_run, out, what, cause);
 }
 
 int store_run_set_pid(struct store *s, const char *id, int64_t pid, char **cause)
 {
 	const char *what = "record the run's pid";
 	sqlite3_stmt *st;
-	int changes = 0;
 
 	if (!(st = store__prep(s, ST_RUN_SET_PID, what, cause)))
 		return -1;
 	store__bind_text(st, 1, id);
 	store__bind_int_or_null(st, 2, pid, 0);
-	if (store__write_one(s, st, what, &changes, cause) < 0)
-		return -1;
-	return changes ? 0 : store__fail(cause, "cannot %s: no run '%s'", what, id);
+	return store__write_row(s, st, what, cause, "no run '%s'", id);
 }
 
 static int run_latest(struct store *s, int which, const char *what, char **id_out, char **cause)
 {
 	sqlite3_stmt *st;
-	int rc, ret;
 
 	if (!(st = store__prep(s, which, what, cause)))
 		return -1;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id_out = store__col_text(st, 0);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
-	}
-	store__done(st);
-	return ret;
+	return store__get_row(s, st, store__read_text, id_out, what, cause);
 }
 
 int store_run_latest_unfinished(struct store *s, char **id_out, char **cause)
@@ -199,11 +180,9 @@ int store_run_create_with(struct store *s, const struct store_run *r,
 	for (size_t i = 0; i < n; i++)
 		if (story_insert(s, r->id, &stories[i], "add story", cause) < 0)
 			goto out;
-	ret = store__tx_commit(s, what, cause);
+	ret = 0;
 out:
-	if (ret < 0)
-		store__tx_rollback(s);
-	return ret;
+	return store__tx_end(s, ret, what, cause);
 }
 
 int store_run_create(struct store *s, const struct store_run *r, char **cause)
@@ -215,20 +194,16 @@ int store_story_add(struct store *s, const char *run_id, const struct store_stor
 		    char **cause)
 {
 	const char *what = "add story";
-	int ret = -1;
 
 	if (store__tx_begin(s, what, cause) < 0)
 		return -1;
-	ret = story_insert(s, run_id, story, what, cause);
-	if (ret == 0)
-		ret = store__tx_commit(s, what, cause);
-	if (ret < 0)
-		store__tx_rollback(s);
-	return ret;
+	return store__tx_end(s, story_insert(s, run_id, story, what, cause), what, cause);
 }
 
-static void read_story(sqlite3_stmt *st, struct store_story *story)
+static void read_story(sqlite3_stmt *st, void *row)
 {
+	struct store_story *story = row;
+
 	story->story_id = store__col_text(st, 0);
 	story->story_key = store__col_text(st, 1);
 	story->position = sqlite3_column_int(st, 2);
@@ -243,51 +218,80 @@ static void read_story(sqlite3_stmt *st, struct store_story *story)
 	story->updated_at = store__col_text(st, 11);
 }
 
+static void release_story(void *row)
+{
+	store_story_release(row);
+}
+
+static int call_story(const void *row, const struct store__cb *cb)
+{
+	return cb->fn.story(row, cb->arg);
+}
+
+static const struct store__row_type story_type = { sizeof(struct store_story), read_story,
+						   release_story, call_story };
+
+/* A story with the session of its current step (ST_STORY_ROWS). */
+static void read_story_row(sqlite3_stmt *st, void *row)
+{
+	struct store_story_row *r = row;
+
+	read_story(st, &r->story);
+	r->tmux_name = store__col_text(st, 12);
+	r->log_path = store__col_text(st, 13);
+}
+
+static void release_story_row(void *row)
+{
+	struct store_story_row *r = row;
+
+	store_story_release(&r->story);
+	free(r->tmux_name);
+	free(r->log_path);
+}
+
+static const struct store__row_type story_row_type = { sizeof(struct store_story_row),
+						       read_story_row, release_story_row, NULL };
+
 int store_story_get(struct store *s, const char *run_id, const char *story_id,
 		    struct store_story *out, char **cause)
 {
 	const char *what = "read story";
 	sqlite3_stmt *st;
-	int rc, ret;
 
 	if (!(st = store__prep(s, ST_STORY_GET, what, cause)))
 		return -1;
 	store__bind_text(st, 1, run_id);
 	store__bind_text(st, 2, story_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		read_story(st, out);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
-	}
-	store__done(st);
-	return ret;
+	return store__get_row(s, st, read_story, out, what, cause);
 }
 
 int store_stories_foreach(struct store *s, const char *run_id, store_story_fn fn, void *arg,
 			  char **cause)
 {
-	const char *what = "list stories";
-	struct store_story *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *st;
-	int rc, ret = 0;
+	struct store__cb cb = { .fn.story = fn, .arg = arg };
 
-	if (!(st = store__prep(s, ST_STORY_LIST, what, cause)))
+	return store__each_in_run(s, ST_STORY_LIST, run_id, &story_type, &cb, "list stories",
+				  cause);
+}
+
+int store_story_rows(struct store *s, const char *run_id, struct store_story_row **out,
+		     size_t *nout, char **cause)
+{
+	const char *what = "list stories";
+	sqlite3_stmt *st;
+	void *v;
+
+	if (!(st = store__prep(s, ST_STORY_ROWS, what, cause)))
 		return -1;
 	store__bind_text(st, 1, run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ALLOC_GROW(v, n + 1, cap);
-		read_story(st, &v[n++]);
-	}
-	if (rc != SQLITE_DONE)
-		ret = store__db_fail(s, what, cause);
-	store__done(st);
-	for (size_t i = 0; ret == 0 && i < n; i++)
-		ret = fn(&v[i], arg);
-	for (size_t i = 0; i < n; i++)
-		store_story_release(&v[i]);
-	free(v);
-	return ret;
+	if (store__read_rows(s, st, &story_row_type, &v, nout, what, cause) < 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void store_story_rows_free(struct store_story_row *v, size_t n)
+{
+	store__free_rows(&story_row_type, v, n);
 }

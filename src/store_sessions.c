@@ -61,8 +61,10 @@ int store_session_add(struct store *s, const struct store_session *ss, int64_t *
 }
 
 /* Reads the current row of a session statement (SESSION_COLUMNS). */
-static void read_session(sqlite3_stmt *st, struct store_session *out)
+static void read_session(sqlite3_stmt *st, void *row)
 {
+	struct store_session *out = row;
+
 	out->id = sqlite3_column_int64(st, 0);
 	out->run_id = store__col_text(st, 1);
 	out->story_id = store__col_text(st, 2);
@@ -78,12 +80,24 @@ static void read_session(sqlite3_stmt *st, struct store_session *out)
 	out->spawned_at = store__col_text(st, 12);
 }
 
+static void release_session(void *row)
+{
+	store_session_release(row);
+}
+
+static int call_session(const void *row, const struct store__cb *cb)
+{
+	return cb->fn.session(row, cb->arg);
+}
+
+static const struct store__row_type session_type = { sizeof(struct store_session), read_session,
+						     release_session, call_session };
+
 int store_session_get(struct store *s, const char *run_id, const char *story_id, const char *step,
 		      int attempt, struct store_session *out, char **cause)
 {
 	const char *what = "read session";
 	sqlite3_stmt *st;
-	int rc, ret;
 
 	if (!(st = store__prep(s, ST_SESSION_GET, what, cause)))
 		return -1;
@@ -91,42 +105,16 @@ int store_session_get(struct store *s, const char *run_id, const char *story_id,
 	store__bind_text(st, 2, story_id);
 	store__bind_text(st, 3, step);
 	store__bind_int(st, 4, attempt);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		read_session(st, out);
-		ret = 0;
-	} else {
-		ret = rc == SQLITE_DONE ? 1 : store__db_fail(s, what, cause);
-	}
-	store__done(st);
-	return ret;
+	return store__get_row(s, st, read_session, out, what, cause);
 }
 
 int store_sessions_foreach(struct store *s, const char *run_id, store_session_fn fn, void *arg,
 			   char **cause)
 {
-	const char *what = "list sessions";
-	struct store_session *v = NULL;
-	size_t n = 0, cap = 0;
-	sqlite3_stmt *st;
-	int rc, ret = 0;
+	struct store__cb cb = { .fn.session = fn, .arg = arg };
 
-	if (!(st = store__prep(s, ST_SESSION_LIST, what, cause)))
-		return -1;
-	store__bind_text(st, 1, run_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ALLOC_GROW(v, n + 1, cap);
-		read_session(st, &v[n++]);
-	}
-	if (rc != SQLITE_DONE)
-		ret = store__db_fail(s, what, cause);
-	store__done(st);
-	for (size_t i = 0; ret == 0 && i < n; i++)
-		ret = fn(&v[i], arg);
-	for (size_t i = 0; i < n; i++)
-		store_session_release(&v[i]);
-	free(v);
-	return ret;
+	return store__each_in_run(s, ST_SESSION_LIST, run_id, &session_type, &cb, "list sessions",
+				  cause);
 }
 
 int store_session_update_exit(struct store *s, int64_t id, int exit_status, int exit_signal,
@@ -135,7 +123,7 @@ int store_session_update_exit(struct store *s, int64_t id, int exit_status, int 
 	const char *what = "record session exit";
 	char *now = NULL;
 	sqlite3_stmt *st;
-	int changes = 0, ret = -1;
+	int ret;
 
 	if (!(st = store__prep(s, ST_SESSION_SET_EXIT, what, cause)))
 		return -1;
@@ -143,8 +131,7 @@ int store_session_update_exit(struct store *s, int64_t id, int exit_status, int 
 	store__bind_int_or_null(st, 2, exit_status, -1);
 	store__bind_int_or_null(st, 3, exit_signal, 0);
 	store__bind_text(st, 4, ended_at ? ended_at : (now = store__iso_now()));
-	if (store__write_one(s, st, what, &changes, cause) == 0)
-		ret = changes ? 0 : store__fail(cause, "cannot %s: no session %" PRId64, what, id);
+	ret = store__write_row(s, st, what, cause, "no session %" PRId64, id);
 	free(now);
 	return ret;
 }
@@ -153,15 +140,12 @@ int store_session_set_offset(struct store *s, int64_t id, int64_t offset, char *
 {
 	const char *what = "record log offset";
 	sqlite3_stmt *st;
-	int changes = 0;
 
 	if (!(st = store__prep(s, ST_SESSION_SET_OFFSET, what, cause)))
 		return -1;
 	store__bind_int(st, 1, id);
 	store__bind_int(st, 2, offset);
-	if (store__write_one(s, st, what, &changes, cause) < 0)
-		return -1;
-	return changes ? 0 : store__fail(cause, "cannot %s: no session %" PRId64, what, id);
+	return store__write_row(s, st, what, cause, "no session %" PRId64, id);
 }
 
 int store_session_set_spawned(struct store *s, int64_t id, char **cause)
@@ -169,16 +153,14 @@ int store_session_set_spawned(struct store *s, int64_t id, char **cause)
 	const char *what = "record a spawned session";
 	sqlite3_stmt *st;
 	char *now;
-	int changes = 0, ret;
+	int ret;
 
 	if (!(st = store__prep(s, ST_SESSION_SET_SPAWNED, what, cause)))
 		return -1;
 	now = store__iso_now();
 	store__bind_int(st, 1, id);
 	store__bind_text(st, 2, now);
-	ret = store__write_one(s, st, what, &changes, cause);
+	ret = store__write_row(s, st, what, cause, "no session %" PRId64, id);
 	free(now);
-	if (ret < 0)
-		return -1;
-	return changes ? 0 : store__fail(cause, "cannot %s: no session %" PRId64, what, id);
+	return ret;
 }

@@ -46,13 +46,26 @@ static sqlite3_stmt *prep(struct store *s, enum store_ext_slot slot, const char 
 	return store__prep_ext(s, slot, sql[slot], what, cause);
 }
 
-static int write_changed(struct store *s, sqlite3_stmt *st, const char *what, char **cause)
+/*
+ * Calls row on each row of slot's statement for run_id while stepping,
+ * until it returns nonzero, which it returns; -1 when stepping fails.
+ */
+static int each_in_run(struct store *s, enum store_ext_slot slot, const char *run_id,
+		       int (*row)(sqlite3_stmt *st, const struct store__cb *cb),
+		       const struct store__cb *cb, const char *what, char **cause)
 {
-	int changes = 0;
+	sqlite3_stmt *st;
+	int rc = SQLITE_DONE, ret = 0;
 
-	if (store__write_one(s, st, what, &changes, cause) < 0)
+	if (!(st = prep(s, slot, what, cause)))
 		return -1;
-	return changes ? 0 : store__fail(cause, "cannot %s: no such row", what);
+	store__bind_text(st, 1, run_id);
+	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ret = row(st, cb);
+	if (ret == 0 && rc != SQLITE_DONE)
+		ret = store__db_fail(s, what, cause);
+	store__done(st);
+	return ret;
 }
 
 int store_session_set_usage(struct store *s, int64_t id, const struct store_usage *u, char **cause)
@@ -73,37 +86,31 @@ int store_session_set_usage(struct store *s, int64_t id, const struct store_usag
 	store__bind_int(st, 6, u->cache_write_tokens);
 	store__bind_int(st, 7, u->turns);
 	store__bind_int(st, 8, u->duration_ms);
-	return write_changed(s, st, what, cause);
+	return store__write_row(s, st, what, cause, "no such row");
+}
+
+static int usage_row(sqlite3_stmt *st, const struct store__cb *cb)
+{
+	struct store_usage u = { 0 };
+
+	u.sessions = sqlite3_column_int(st, 1);
+	u.has_cost = sqlite3_column_int(st, 2) > 0;
+	u.cost_usd = sqlite3_column_double(st, 3);
+	u.input_tokens = (int64_t)sqlite3_column_double(st, 4);
+	u.output_tokens = (int64_t)sqlite3_column_double(st, 5);
+	u.cache_read_tokens = (int64_t)sqlite3_column_double(st, 6);
+	u.cache_write_tokens = (int64_t)sqlite3_column_double(st, 7);
+	u.turns = (int64_t)sqlite3_column_double(st, 8);
+	u.duration_ms = (int64_t)sqlite3_column_double(st, 9);
+	return cb->fn.usage((const char *)sqlite3_column_text(st, 0), &u, cb->arg);
 }
 
 int store_usage_foreach(struct store *s, const char *run_id, store_usage_fn fn, void *arg,
 			char **cause)
 {
-	const char *what = "sum usage";
-	sqlite3_stmt *st;
-	int rc, ret = 0;
+	struct store__cb cb = { .fn.usage = fn, .arg = arg };
 
-	if (!(st = prep(s, SX_USAGE_BY_STORY, what, cause)))
-		return -1;
-	store__bind_text(st, 1, run_id);
-	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_usage u = { 0 };
-
-		u.sessions = sqlite3_column_int(st, 1);
-		u.has_cost = sqlite3_column_int(st, 2) > 0;
-		u.cost_usd = sqlite3_column_double(st, 3);
-		u.input_tokens = (int64_t)sqlite3_column_double(st, 4);
-		u.output_tokens = (int64_t)sqlite3_column_double(st, 5);
-		u.cache_read_tokens = (int64_t)sqlite3_column_double(st, 6);
-		u.cache_write_tokens = (int64_t)sqlite3_column_double(st, 7);
-		u.turns = (int64_t)sqlite3_column_double(st, 8);
-		u.duration_ms = (int64_t)sqlite3_column_double(st, 9);
-		ret = fn((const char *)sqlite3_column_text(st, 0), &u, arg);
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = store__db_fail(s, what, cause);
-	store__done(st);
-	return ret;
+	return each_in_run(s, SX_USAGE_BY_STORY, run_id, usage_row, &cb, "sum usage", cause);
 }
 
 void store_wait_release(struct store_wait *w)
@@ -128,7 +135,7 @@ int store_story_set_wait(struct store *s, const char *run_id, const char *story_
 	store__bind_text(st, 3, until);
 	store__bind_text(st, 4, until ? reason : NULL);
 	store__bind_text(st, 5, since);
-	return write_changed(s, st, what, cause);
+	return store__write_row(s, st, what, cause, "no such row");
 }
 
 int store_story_set_budget(struct store *s, const char *run_id, const char *story_id, double budget,
@@ -142,34 +149,30 @@ int store_story_set_budget(struct store *s, const char *run_id, const char *stor
 	store__bind_text(st, 1, run_id);
 	store__bind_text(st, 2, story_id);
 	sqlite3_bind_double(st, 3, budget);
-	return write_changed(s, st, what, cause);
+	return store__write_row(s, st, what, cause, "no such row");
+}
+
+static int wait_row(sqlite3_stmt *st, const struct store__cb *cb)
+{
+	struct store_wait w = { 0 };
+	int ret;
+
+	w.story_id = store__col_text(st, 0);
+	w.until = store__col_text(st, 1);
+	w.reason = store__col_text(st, 2);
+	w.since = store__col_text(st, 3);
+	w.budget = sqlite3_column_double(st, 4);
+	ret = cb->fn.wait(&w, cb->arg);
+	store_wait_release(&w);
+	return ret;
 }
 
 int store_waits_foreach(struct store *s, const char *run_id, store_wait_fn fn, void *arg,
 			char **cause)
 {
-	const char *what = "list waits";
-	sqlite3_stmt *st;
-	int rc, ret = 0;
+	struct store__cb cb = { .fn.wait = fn, .arg = arg };
 
-	if (!(st = prep(s, SX_WAIT_LIST, what, cause)))
-		return -1;
-	store__bind_text(st, 1, run_id);
-	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct store_wait w = { 0 };
-
-		w.story_id = store__col_text(st, 0);
-		w.until = store__col_text(st, 1);
-		w.reason = store__col_text(st, 2);
-		w.since = store__col_text(st, 3);
-		w.budget = sqlite3_column_double(st, 4);
-		ret = fn(&w, arg);
-		store_wait_release(&w);
-	}
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = store__db_fail(s, what, cause);
-	store__done(st);
-	return ret;
+	return each_in_run(s, SX_WAIT_LIST, run_id, wait_row, &cb, "list waits", cause);
 }
 
 int store_hold_set(struct store *s, const char *run_id, const char *agent, const char *until,
@@ -187,22 +190,17 @@ int store_hold_set(struct store *s, const char *run_id, const char *agent, const
 	return store__write_one(s, st, what, NULL, cause);
 }
 
+static int hold_row(sqlite3_stmt *st, const struct store__cb *cb)
+{
+	return cb->fn.hold((const char *)sqlite3_column_text(st, 0),
+			   (const char *)sqlite3_column_text(st, 1),
+			   (const char *)sqlite3_column_text(st, 2), cb->arg);
+}
+
 int store_holds_foreach(struct store *s, const char *run_id, store_hold_fn fn, void *arg,
 			char **cause)
 {
-	const char *what = "list agent holds";
-	sqlite3_stmt *st;
-	int rc, ret = 0;
+	struct store__cb cb = { .fn.hold = fn, .arg = arg };
 
-	if (!(st = prep(s, SX_HOLD_LIST, what, cause)))
-		return -1;
-	store__bind_text(st, 1, run_id);
-	while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		ret = fn((const char *)sqlite3_column_text(st, 0),
-			 (const char *)sqlite3_column_text(st, 1),
-			 (const char *)sqlite3_column_text(st, 2), arg);
-	if (ret == 0 && rc != SQLITE_DONE)
-		ret = store__db_fail(s, what, cause);
-	store__done(st);
-	return ret;
+	return each_in_run(s, SX_HOLD_LIST, run_id, hold_row, &cb, "list agent holds", cause);
 }

@@ -823,6 +823,76 @@ static void test_hostile_strings_round_trip(void **state)
 		1);
 }
 
+/* Records the session of story's step attempt in run. */
+static void add_session(struct store *st, const char *run, const char *story, const char *step,
+			int attempt, const char *tmux_name)
+{
+	struct store_session ss = { 0 };
+	char *cause = NULL;
+
+	ss.run_id = (char *)run;
+	ss.story_id = (char *)story;
+	ss.step = (char *)step;
+	ss.attempt = attempt;
+	ss.tmux_name = (char *)tmux_name;
+	ss.log_path = (char *)tmux_name;
+	if (store_session_add(st, &ss, NULL, &cause) != 0)
+		fail_msg("store_session_add: %s", cause);
+}
+
+static void test_story_rows_with_current_session(void **state)
+{
+	struct fx *f = *state;
+	struct store_transition t = story_t("r1", "a", "PENDING", "START", "SPAWN");
+	struct store_story_row *v = NULL;
+	size_t n = 7;
+	char *cause = NULL;
+
+	add_run(f->st, "r1", "IN_PROGRESS", NULL);
+	add_run(f->st, "r2", "IN_PROGRESS", NULL);
+	add_story(f->st, "r1", "c", 2, "PENDING");
+	add_story(f->st, "r1", "a", 0, "PENDING");
+	add_story(f->st, "r1", "b", 1, "PENDING");
+	add_story(f->st, "r2", "a", 0, "PENDING");
+	/* a: dev, attempt 2 now; b: review with no session yet; c: no step */
+	t.set = STORE_SET_STEP_NAME | STORE_SET_ATTEMPT;
+	t.step_name = "dev";
+	t.attempt = 2;
+	apply(f->st, &t);
+	t = story_t("r1", "b", "PENDING", "START", "REVIEW");
+	t.set = STORE_SET_STEP_NAME | STORE_SET_ATTEMPT;
+	t.step_name = "review";
+	t.attempt = 1;
+	apply(f->st, &t);
+	add_session(f->st, "r1", "a", "dev", 1, "a-dev-1");
+	add_session(f->st, "r1", "a", "dev", 2, "a-dev-2");
+	add_session(f->st, "r1", "b", "dev", 1, "b-dev-1");
+	add_session(f->st, "r2", "a", "dev", 2, "r2-a-dev-2");
+
+	assert_int_equal(store_story_rows(f->st, "r1", &v, &n, &cause), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].story.story_id, "a");
+	assert_string_equal(v[0].story.state, "SPAWN");
+	assert_int_equal(v[0].story.attempt, 2);
+	assert_string_equal(v[0].tmux_name, "a-dev-2");
+	assert_string_equal(v[0].log_path, "a-dev-2");
+	assert_string_equal(v[1].story.story_id, "b");
+	assert_string_equal(v[1].story.step_name, "review");
+	assert_null(v[1].tmux_name);
+	assert_null(v[1].log_path);
+	assert_string_equal(v[2].story.story_id, "c");
+	assert_null(v[2].story.step_name);
+	assert_null(v[2].tmux_name);
+	store_story_rows_free(v, n);
+
+	v = (struct store_story_row *)1;
+	n = 7;
+	assert_int_equal(store_story_rows(f->st, "none", &v, &n, &cause), 0);
+	assert_null(v);
+	assert_int_equal(n, 0);
+	store_story_rows_free(NULL, 0);
+}
+
 static void test_session_attempt_spawned_once(void **state)
 {
 	struct fx *f = *state;
@@ -2127,6 +2197,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_runs_latest_unfinished, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stories_in_position_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_story_rows_with_current_session, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_escalation_open_get_and_journal, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_escalation_open_refusals, setup, teardown),
