@@ -439,6 +439,29 @@ static long long min_ll(long long a, long long b)
 	return a < b ? a : b;
 }
 
+/*
+ * Drains the queue, looking every 5 ms meanwhile for sessions that ended:
+ * their verdicts join the queue at once instead of after every step of
+ * the stories already in it (twenty stories ending together each commit,
+ * verify and edit the sprint-status).
+ */
+static int drain_watching(struct run *r)
+{
+	long long look = clock_now_ms() + 5;
+	struct fsm_qitem it;
+	int woke = 0;
+
+	while (!r->fatal && fsm_queue_pop(&r->q, &it)) {
+		fire(r, it.target, it.event);
+		if (r->q.len && !r->fatal && clock_now_ms() >= look) {
+			woke |= run__events_wait(r, 0, false);
+			run__monitor_active(r);
+			look = clock_now_ms() + 5;
+		}
+	}
+	return woke;
+}
+
 /* Returns EXIT_PAUSED after saying why and how to go on. */
 static int pause_exit(struct run *r, const char *why)
 {
@@ -482,11 +505,12 @@ int run__loop(struct run *r)
 			run__schedule(r);
 		}
 		run__monitor_active(r);
-		run__drain(r);
+		woke |= drain_watching(r);
 		run__kills_start(r);
 		now = clock_now_ms();
 		if ((woke & RUN_WOKE_ANSWER) || now - r->polled_ms >= ANSWER_POLL_MS(r))
 			run__apply_answers(r);
+		woke = 0;
 		if (now >= housekeep_ms) {
 			run__check_stale(r);
 			housekeep_ms = now + HOUSEKEEP_MS;

@@ -348,7 +348,7 @@ static void warn_pattern_errors(struct run *r, const struct rstory *s)
 
 void run__session_finish(struct run *r, struct rstory *s, struct session *ss)
 {
-	char *reason = NULL;
+	char *reason = NULL, *cause = NULL;
 	enum judge_verdict v;
 	bool lost;
 
@@ -364,6 +364,8 @@ void run__session_finish(struct run *r, struct rstory *s, struct session *ss)
 				 ss->exit.signal, r->tmx.socket);
 	}
 	ss->ended = true;
+	/* exit, offset and usage: one transaction */
+	store_batch_begin(r->st);
 	if (ss->id > 0) {
 		store_session_update_exit(r->st, ss->id, ss->exit.status, ss->exit.signal, NULL,
 					  NULL);
@@ -372,6 +374,10 @@ void run__session_finish(struct run *r, struct rstory *s, struct session *ss)
 		ss->offset_saved = ss->offset;
 	}
 	run__usage_record(r, s, ss, clock_now_ms() - ss->started_ms);
+	if (store_batch_end(r->st, &cause) < 0) {
+		run__say(r, "warning: cannot record the end of %s: %s", ss->name, cause);
+		free(cause);
+	}
 	run__session_verdict(r, s, ss, v);
 	/* journal first: killed once the verdict's transition is written (fire) */
 	ss->kill_due = true;

@@ -39,6 +39,15 @@ struct store;
 int store_open(const char *path, struct store **out, char **cause);
 /* Closes the connection and frees the store. store_close(NULL) is a no-op. */
 void store_close(struct store *s);
+/*
+ * Writes between store_batch_begin and store_batch_end share one
+ * transaction, committed at the end (nested batches count). Only for
+ * writes that belong together and run no side effect in between (a
+ * session's end: exit, offset, usage); a failed write rolls back what the
+ * batch wrote before it. store_batch_end returns 0, or -1 with *cause.
+ */
+void store_batch_begin(struct store *s);
+int store_batch_end(struct store *s, char **cause);
 /* How long a write waits for another writer before failing (milliseconds). */
 void store_set_busy_timeout(struct store *s, int ms);
 /* The schema version of the open database (PRAGMA user_version). */

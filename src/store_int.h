@@ -79,6 +79,7 @@ struct store {
 	sqlite3_stmt *stmt[64]; /* store.c's statements (enum store_stmt) */
 	sqlite3_stmt *ext[STORE_EXT_SLOTS];
 	int last_error; /* extended result code of the last exec_stmt() */
+	int batch;      /* store_batch_begin depth: writes share one transaction */
 };
 
 /* Sets *cause (when cause is not NULL) to the message; returns -1. */

@@ -75,12 +75,33 @@ int store__exec(struct store *s, sqlite3_stmt *st, const char *what, char **caus
 
 int store__tx_begin(struct store *s, const char *what, char **cause)
 {
+	/* in a batch: the first write opens the one transaction, the rest join it */
+	if (s->batch && !sqlite3_get_autocommit(s->db))
+		return 0;
 	return store__exec(s, s->stmt[ST_BEGIN], what, cause);
 }
 
 int store__tx_commit(struct store *s, const char *what, char **cause)
 {
+	if (s->batch)
+		return 0;
 	return store__exec(s, s->stmt[ST_COMMIT], what, cause);
+}
+
+void store_batch_begin(struct store *s)
+{
+	s->batch++;
+}
+
+int store_batch_end(struct store *s, char **cause)
+{
+	if (s->batch <= 0 || --s->batch > 0 || sqlite3_get_autocommit(s->db))
+		return 0;
+	if (store__exec(s, s->stmt[ST_COMMIT], "commit a batch of writes", cause) < 0) {
+		store__tx_rollback(s);
+		return -1;
+	}
+	return 0;
 }
 
 /* Undoes the open transaction, if any; the caller already holds the cause. */
