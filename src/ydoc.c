@@ -12,7 +12,69 @@
 #include "util.h"
 #include "ydoc.h"
 
+/*
+ * The nodes and scalar strings of a document come from big blocks freed
+ * all at once (a 10,000-story sprint has 100,000 nodes); the pairs and
+ * items arrays, which grow, are kept in a list and freed with them.
+ */
+struct yblock {
+	struct yblock *next;
+	size_t used, cap;
+	max_align_t data[];
+};
+
+struct yarena {
+	struct yblock *head;
+	void **arrays;
+	size_t narrays, cap;
+};
+
+static void *arena_alloc(struct yarena *a, size_t n)
+{
+	struct yblock *blk = a->head;
+	void *p;
+
+	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
+	if (!blk || blk->cap - blk->used < n) {
+		size_t cap = n > 65536 ? n : 65536;
+
+		blk = xmalloc(sizeof(*blk) + cap);
+		blk->next = a->head;
+		blk->used = 0;
+		blk->cap = cap;
+		a->head = blk;
+	}
+	p = (char *)blk->data + blk->used;
+	blk->used += n;
+	return p;
+}
+
+static void arena_keep(struct yarena *a, void *array)
+{
+	if (!array)
+		return;
+	ALLOC_GROW(a->arrays, a->narrays + 1, a->cap);
+	a->arrays[a->narrays++] = array;
+}
+
+static void arena_free(struct yarena *a)
+{
+	if (!a)
+		return;
+	while (a->head) {
+		struct yblock *next = a->head->next;
+
+		free(a->head);
+		a->head = next;
+	}
+	for (size_t i = 0; i < a->narrays; i++)
+		free(a->arrays[i]);
+	free(a->arrays);
+	free(a);
+}
+
 struct builder {
+	struct yarena *arena; /* the document's */
 	yaml_parser_t parser;
 	const char *file;
 	const char *text;
@@ -45,25 +107,9 @@ static size_t byte_of(struct builder *b, size_t ci)
 	return b->cur_byte;
 }
 
-static void ynode_free(struct ynode *n)
-{
-	if (!n)
-		return;
-	free(n->str);
-	for (size_t i = 0; n->kind == YN_MAP && i < n->n; i++) {
-		ynode_free(n->pairs[i].key);
-		ynode_free(n->pairs[i].val);
-	}
-	for (size_t i = 0; n->kind == YN_SEQ && i < n->n; i++)
-		ynode_free(n->items[i]);
-	free(n->pairs);
-	free(n->items);
-	free(n);
-}
-
 void ydoc_release(struct ydoc *doc)
 {
-	ynode_free(doc->root);
+	arena_free(doc->arena);
 	free(doc->file);
 	free(doc->text);
 	memset(doc, 0, sizeof(*doc));
@@ -71,8 +117,9 @@ void ydoc_release(struct ydoc *doc)
 
 static struct ynode *ynode_new(struct builder *b, enum ynode_kind kind, const yaml_event_t *ev)
 {
-	struct ynode *n = xcalloc(1, sizeof(*n));
+	struct ynode *n = arena_alloc(b->arena, sizeof(*n));
 
+	memset(n, 0, sizeof(*n));
 	n->kind = kind;
 	n->line = (int)ev->start_mark.line + 1;
 	n->col = (int)ev->start_mark.column + 1;
@@ -142,6 +189,32 @@ static int next_event(struct builder *b, yaml_event_t *ev)
 
 static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out);
 
+/*
+ * Whether the last key of mapping n repeats an earlier one (*first: its
+ * index): compared one by one in a small mapping, through keys (filled on
+ * the way) once it has more than eight.
+ */
+static bool key_seen(const struct ynode *n, struct strmap *keys, size_t *first)
+{
+	const struct ynode *k = n->pairs[n->n - 1].key;
+
+	if (n->n <= 8) {
+		for (size_t i = 0; i + 1 < n->n; i++) {
+			const struct ynode *o = n->pairs[i].key;
+
+			if (o->len == k->len && !memcmp(o->str, k->str, k->len)) {
+				*first = i;
+				return true;
+			}
+		}
+		return false;
+	}
+	if (n->n == 9)
+		for (size_t i = 0; i < 8; i++)
+			strmap_put(keys, n->pairs[i].key->str, n->pairs[i].key->len, i, NULL);
+	return !strmap_put(keys, k->str, k->len, n->n - 1, first);
+}
+
 static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t end)
 {
 	yaml_event_t ev;
@@ -159,10 +232,8 @@ static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t 
 			ret = 0;
 			goto out;
 		}
-		if (build_node(b, &ev, &child) < 0) {
-			ynode_free(child); /* not attached to n yet */
-			goto out;
-		}
+		if (build_node(b, &ev, &child) < 0)
+			goto out; /* child, attached or not, is the arena's */
 		if (n->kind == YN_SEQ) {
 			ALLOC_GROW(n->items, n->n + 1, cap);
 			n->items[n->n++] = child;
@@ -179,7 +250,7 @@ static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t 
 				   ynode_kind_name(child));
 			goto out;
 		}
-		if (!strmap_put(&keys, child->str, child->len, n->n - 1, &first)) {
+		if (key_seen(n, &keys, &first)) {
 			if (b->flags & YDOC_DUPLICATE_KEYS) {
 				b->duplicates = true; /* kept: the caller's reader decides */
 			} else {
@@ -193,6 +264,7 @@ static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t 
 			goto out;
 	}
 out:
+	arena_keep(b->arena, n->kind == YN_SEQ ? (void *)n->items : (void *)n->pairs);
 	strmap_release(&keys);
 	return ret;
 }
@@ -223,7 +295,9 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out)
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		n = ynode_new(b, YN_SCALAR, ev);
-		n->str = xstrndup((const char *)ev->data.scalar.value, ev->data.scalar.length);
+		n->str = arena_alloc(b->arena, ev->data.scalar.length + 1);
+		memcpy(n->str, ev->data.scalar.value, ev->data.scalar.length);
+		n->str[ev->data.scalar.length] = '\0';
 		/* "\0" in a quoted scalar: C strings would cut it there */
 		if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length)) {
 			*out = n;
@@ -324,6 +398,7 @@ int ydoc_parse_flags(struct ydoc *doc, const char *name, const char *text, size_
 	int ret = -1;
 
 	memset(doc, 0, sizeof(*doc));
+	doc->arena = b.arena = xcalloc(1, sizeof(*b.arena));
 	doc->file = xstrdup(name);
 	doc->text = xstrndup(text, len);
 	doc->textlen = len;
@@ -373,7 +448,8 @@ int ydoc_parse_flags(struct ydoc *doc, const char *name, const char *text, size_
 out_parser:
 	yaml_parser_delete(&b.parser);
 out:
-	ynode_free(root);
+	/* a root not kept is the arena's, freed with the document */
+	(void)root;
 	if (ret < 0) {
 		char *file = doc->file;
 

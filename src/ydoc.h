@@ -30,7 +30,7 @@ struct ynode {
 	size_t start; /* byte offsets of the node in the source */
 	size_t end;
 	/* YN_SCALAR */
-	char *str;   /* owned, NUL-terminated */
+	char *str;   /* NUL-terminated; the document's */
 	size_t len;  /* may be less than strlen when the value holds NUL */
 	bool quoted; /* single- or double-quoted, or a block scalar */
 	/* YN_MAP */
@@ -40,9 +40,12 @@ struct ynode {
 	size_t n; /* pairs or items */
 };
 
+struct yarena;
+
 struct ydoc {
-	char *file; /* owned: the name used in messages */
-	char *text; /* owned: the whole source */
+	struct yarena *arena; /* owns the nodes and their strings */
+	char *file;           /* owned: the name used in messages */
+	char *text;           /* owned: the whole source */
 	size_t textlen;
 	struct ynode *root; /* NULL for an empty document */
 	/*
