@@ -1,7 +1,8 @@
 /*
- * judge.c: judges one agent session from the bytes of its output. It turns
- * a byte stream cut anywhere into lines (terminal escapes stripped, \r
- * overwrites honoured, lines capped at JUDGE_LINE_MAX), reads Claude Code and
+ * judge.c: judges one agent session from the bytes of its output. With
+ * judge_feed.c it turns a byte stream cut anywhere into lines (terminal
+ * escapes stripped, \r overwrites honoured, lines capped at
+ * JUDGE_LINE_MAX); it reads Claude Code and
  * Codex JSON events, matches every line once against precompiled patterns
  * and keeps the last valid AUTOMATOR_RESULT object. judge_verdict.c turns
  * what it saw plus the exit into one verdict (order in judge.h).
@@ -69,29 +70,6 @@ static size_t utf8_len(const unsigned char *u, size_t n)
 	return need;
 }
 
-/* Bytes at the end of s[0..n) that begin a UTF-8 sequence not yet complete. */
-static size_t utf8_incomplete_tail(const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)s;
-
-	for (size_t i = 1; i <= 3 && i <= n; i++) {
-		unsigned char c = u[n - i];
-		size_t need;
-
-		if ((c & 0xc0) == 0x80)
-			continue;
-		if (c < 0xc0)
-			return 0;
-		need = c < 0xe0 ? 2 : c < 0xf0 ? 3 : 4;
-		return need > i ? i : 0;
-	}
-	return 0;
-}
-
-/*
- * A one-line excerpt of s[0..n) for a reason: trimmed, control characters
- * as spaces, invalid UTF-8 as '?', at most EXCERPT_MAX bytes then "...".
- */
 char *judge__excerpt(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -344,7 +322,7 @@ void judge__block(struct judge *j, const char *text, enum judge_src src)
  * text, or not judged at all when it is a JSON event (its pieces are not JSON
  * and would be taken for plain text).
  */
-static void line_emit(struct judge *j, size_t n, bool piece)
+void judge__line_emit(struct judge *j, size_t n, bool piece)
 {
 	const char *s = j->line;
 	bool overlong = piece || j->split;
@@ -370,147 +348,6 @@ static void line_emit(struct judge *j, size_t n, bool piece)
 			buf_reset(&j->said);
 			buf_add(&j->said, s, n);
 		}
-	}
-}
-
-static void line_end(struct judge *j)
-{
-	line_emit(j, j->len, false);
-	j->len = 0;
-	j->line[0] = '\0';
-	j->pending_cr = false;
-	j->split = false;
-	j->opaque = false;
-}
-
-/* Judges a full buffer as a piece, keeping an unfinished UTF-8 sequence. */
-static void line_split(struct judge *j)
-{
-	size_t keep = utf8_incomplete_tail(j->line, j->len);
-	char carry[4];
-
-	memcpy(carry, j->line + j->len - keep, keep);
-	line_emit(j, j->len - keep, true);
-	memcpy(j->line, carry, keep);
-	j->len = keep;
-	j->line[j->len] = '\0';
-}
-
-static void line_put(struct judge *j, char c)
-{
-	if (j->pending_cr) {
-		j->pending_cr = false;
-		j->len = 0;
-	}
-	if (j->len == JUDGE_LINE_MAX)
-		line_split(j);
-	j->line[j->len++] = c;
-	j->line[j->len] = '\0';
-}
-
-/* True when c is part of an escape sequence (and consumed). */
-static bool judge_escape(struct judge *j, unsigned char c)
-{
-	switch (j->esc) {
-	case ESC_NONE:
-		return false;
-	case ESC_ESC:
-		if (c == '[') {
-			j->esc = ESC_CSI;
-		} else if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_') {
-			j->esc = ESC_STR;
-		} else if (c >= 0x20 && c <= 0x2f) {
-			j->esc = ESC_INTER;
-		} else if (c != 0x1b) {
-			j->esc = ESC_NONE;
-			return c >= 0x30 && c <= 0x7e;
-		}
-		return true;
-	case ESC_INTER:
-		if (c >= 0x20 && c <= 0x2f)
-			return true;
-		j->esc = ESC_NONE;
-		return c >= 0x30 && c <= 0x7e;
-	case ESC_CSI:
-		if (c >= 0x20 && c <= 0x3f)
-			return true;
-		j->esc = ESC_NONE;
-		return c >= 0x40 && c <= 0x7e;
-	case ESC_STR:
-		if (c == 0x07) {
-			j->esc = ESC_NONE;
-		} else if (c == 0x1b) {
-			j->esc = ESC_STR_ESC;
-		} else if (c == '\n') {
-			/* unterminated: never let it swallow lines */
-			j->esc = ESC_NONE;
-			return false;
-		}
-		return true;
-	case ESC_STR_ESC:
-		if (c == '\\') {
-			j->esc = ESC_NONE;
-			return true;
-		}
-		j->esc = ESC_ESC;
-		return judge_escape(j, c);
-	}
-	return false;
-}
-
-static bool plain_byte(unsigned char c)
-{
-	return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
-
-/* line_put for a run of plain bytes, copied in pieces (the line splits when full). */
-static void line_put_run(struct judge *j, const char *p, size_t n)
-{
-	while (n) {
-		size_t room;
-
-		if (j->len == JUDGE_LINE_MAX)
-			line_split(j);
-		room = JUDGE_LINE_MAX - j->len;
-		if (room > n)
-			room = n;
-		memcpy(j->line + j->len, p, room);
-		j->len += room;
-		p += room;
-		n -= room;
-	}
-	j->line[j->len] = '\0';
-}
-
-void judge_feed(struct judge *j, const char *data, size_t len)
-{
-	if (j->finished)
-		return;
-	j->bytes += len;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)data[i];
-
-		/* outside an escape sequence, plain text is copied a run at a time */
-		if (j->esc == ESC_NONE && !j->pending_cr && plain_byte(c)) {
-			size_t end = i + 1;
-
-			while (end < len && plain_byte((unsigned char)data[end]))
-				end++;
-			line_put_run(j, data + i, end - i);
-			i = end - 1;
-			continue;
-		}
-
-		if (judge_escape(j, c))
-			continue;
-		if (c == 0x1b)
-			j->esc = ESC_ESC;
-		else if (c == '\n')
-			line_end(j);
-		else if (c == '\r')
-			j->pending_cr = true;
-		else if (c == '\t' || (c >= 0x20 && c != 0x7f))
-			line_put(j, (char)c); /* other controls are dropped */
 	}
 }
 
@@ -624,15 +461,4 @@ bool judge_prompt_waiting(const struct judge *j)
 size_t judge_bytes(const struct judge *j)
 {
 	return j->bytes;
-}
-
-void judge__flush(struct judge *j)
-{
-	if (j->finished)
-		return;
-	if (j->len || j->split)
-		line_end(j);
-	j->esc = ESC_NONE;
-	j->pending_cr = false;
-	j->finished = true;
 }

@@ -1,5 +1,6 @@
 /*
  * judge_int.h: the judge's insides, shared by judge.c (lines and patterns),
+ * judge_feed.c (bytes to lines),
  * judge_events.c (the agents' JSON events) and judge_verdict.c (the
  * decision and what callers read of it). Not for other modules: they use
  * judge.h.
@@ -109,6 +110,8 @@ void judge__agent_error(struct judge_hit *h, const char *what, const char *text)
 
 /* Ends the stream: the unterminated tail is judged as a last line (once). */
 void judge__flush(struct judge *j);
+/* judge.c: judges the line in j->line[0..n) (piece: a part of an overlong line). */
+void judge__line_emit(struct judge *j, size_t n, bool piece);
 
 /* judge_events.c */
 /* Judges s[0..n) as a JSON event; false when it is not a JSON object. */
