@@ -211,10 +211,14 @@ static void read_inotify(struct run *r)
 	while ((n = read(r->ev.ino, b, sizeof(b))) > 0) {
 		for (char *p = b; p < b + n;) {
 			const struct inotify_event *e = (const struct inotify_event *)p;
-			struct session *ss = session_of_wd(r, e->wd);
+			struct session *ss = e->wd >= 0 ? session_of_wd(r, e->wd) : NULL;
 
 			if (ss)
 				ss->output_due = true;
+			/* the queue overflowed: events were lost, so every log is looked at */
+			for (size_t k = 0; (e->mask & IN_Q_OVERFLOW) && k < r->nactive; k++)
+				if (r->s[r->active[k]].sess)
+					r->s[r->active[k]].sess->output_due = true;
 			p += sizeof(*e) + e->len;
 		}
 	}
