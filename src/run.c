@@ -382,6 +382,10 @@ static void fire(struct run *r, int target, int event)
 		return;
 	}
 	free(intent);
+	/* the previous side effect is complete once the next transition is journaled */
+	if (*pending)
+		store_intent_finish(r->st, *pending, true, NULL, NULL);
+	*pending = t.intent ? seq : 0;
 	/* journal first, then act: the session whose verdict this was is killed now */
 	if (s && s->sess && s->sess->kill_due) {
 		crash_point("before-session-kill");
@@ -390,10 +394,6 @@ static void fire(struct run *r, int target, int event)
 	}
 	if (r->kills.n)
 		run__kills_start(r);
-	/* the previous side effect is complete once the next transition is journaled */
-	if (*pending)
-		store_intent_finish(r->st, *pending, true, NULL, NULL);
-	*pending = t.intent ? seq : 0;
 	if (s) {
 		s->step_index = c.step_index;
 		s->attempt = c.attempt;

@@ -69,7 +69,20 @@ static int replay_entry(const struct store_journal_entry *e, void *arg)
 	int i;
 	size_t k;
 
-	if (!e->story_id || !e->intent || (i = sprint_find_story(r->sp, e->story_id)) < 0)
+	if (!e->story_id || (i = sprint_find_story(r->sp, e->story_id)) < 0)
+		return 0;
+	/*
+	 * a side effect is complete once a later transition of its story is
+	 * journaled: one left pending by a kill between the two writes is
+	 * finished here, as fire would have
+	 */
+	if (r->s[i].pending_seq && r->s[i].pending_seq != e->seq) {
+		store_intent_finish(r->st, r->s[i].pending_seq, true, NULL, NULL);
+		r->s[i].pending_seq = 0;
+	}
+	if (e->intent_status == STORE_INTENT_PENDING && e->machine && !strcmp(e->machine, "story"))
+		r->s[i].pending_seq = e->seq;
+	if (!e->intent)
 		return 0;
 	o = json_loads(e->intent, 0, NULL);
 	if (!o)
@@ -101,10 +114,6 @@ static int replay_entry(const struct store_journal_entry *e, void *arg)
 		/* the wait is over once anything else was done */
 		r->s[i].wait_until = 0;
 	}
-	if (e->intent_status == STORE_INTENT_PENDING) {
-		if (e->machine && !strcmp(e->machine, "story"))
-			r->s[i].pending_seq = e->seq;
-	}
 	json_decref(o);
 	return 0;
 }
@@ -113,7 +122,13 @@ static int replay_run_entry(const struct store_journal_entry *e, void *arg)
 {
 	struct run *r = arg;
 
-	if (!e->story_id && e->intent_status == STORE_INTENT_PENDING)
+	if (e->story_id)
+		return 0;
+	if (r->pending_seq && r->pending_seq != e->seq) {
+		store_intent_finish(r->st, r->pending_seq, true, NULL, NULL);
+		r->pending_seq = 0;
+	}
+	if (e->intent_status == STORE_INTENT_PENDING)
 		r->pending_seq = e->seq;
 	return 0;
 }
@@ -152,7 +167,8 @@ static const char *pending_action(const struct pending *p, int64_t seq)
 struct stale_ctx {
 	struct run *r;
 	struct strmap ids;   /* story id -> index */
-	struct strmap stale; /* tmux names of attempts the stories have left */
+	struct strvec names; /* tmux names of attempts the stories have left (owned) */
+	struct strmap stale; /* the same names, keys borrowed from names */
 };
 
 static int collect_stale(const struct store_session *ss, void *arg)
@@ -169,7 +185,8 @@ static int collect_stale(const struct store_session *ss, void *arg)
 	/* the attempt the story is at keeps its session (a reply may be typed into it) */
 	if (!run__story_final(s) && st && !strcmp(st->name, ss->step) && s->attempt == ss->attempt)
 		return 0;
-	strmap_put(&c->stale, ss->tmux_name, strlen(ss->tmux_name), 0, NULL);
+	/* the row is the store's only during this call: keep a copy */
+	strvec_push(&c->names, ss->tmux_name);
 	return 0;
 }
 
@@ -181,13 +198,15 @@ static int collect_stale(const struct store_session *ss, void *arg)
  */
 static void kill_stale_sessions(struct run *r)
 {
-	struct stale_ctx c = { r, STRMAP_INIT, STRMAP_INIT };
+	struct stale_ctx c = { r, STRMAP_INIT, STRVEC_INIT, STRMAP_INIT };
 	struct strvec live = STRVEC_INIT;
 	char *prefix = xstrfmt("au-%s-", r->pj.slug);
 
 	for (size_t i = 0; i < r->n; i++)
 		strmap_put(&c.ids, r->s[i].cfg->id, strlen(r->s[i].cfg->id), i, NULL);
 	store_sessions_foreach(r->st, r->id, collect_stale, &c, NULL);
+	for (size_t i = 0; i < c.names.n; i++)
+		strmap_put(&c.stale, c.names.v[i], strlen(c.names.v[i]), i, NULL);
 	if (c.stale.n)
 		tmx_list_sessions(&r->tmx, prefix, &live, NULL);
 	for (size_t i = 0; i < live.n; i++) {
@@ -202,6 +221,7 @@ static void kill_stale_sessions(struct run *r)
 	strvec_release(&live);
 	strmap_release(&c.ids);
 	strmap_release(&c.stale);
+	strvec_release(&c.names);
 	free(prefix);
 }
 
