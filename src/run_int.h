@@ -261,6 +261,12 @@ extern const fsm_action_fn run__story_actions[SA__COUNT];
 extern const struct fsm_impl run__story_impl;
 extern const struct fsm_impl run__run_impl;
 
+/* run_steps.c: the actions that run a step */
+int run__a_run_session(void *ctx);
+int run__a_verify_step(void *ctx);
+int run__a_run_verify(void *ctx);
+int run__a_run_commit(void *ctx);
+
 /* run_answer.c */
 struct rstory *run__story_of_escalation(struct run *r, int64_t id);
 void run__prompt_show(struct run *r);
