@@ -33,16 +33,11 @@ static struct agent_set *load(const char *path, const uint8_t *data, size_t size
 	struct agent_set *s = (struct agent_set *)&d; /* a sentinel: must stay untouched */
 	int ret = agents_load(path, &s, &d);
 
-	FUZZ_CHECK(ret == 0 || ret == -1, "agents_load returned %d", ret);
-	fuzz_check_diags(&d, path, (const char *)data, size);
-	fuzz_diags_text(out, &d);
-	if (ret < 0) {
-		FUZZ_CHECK(d.n > 0, "agents_load failed without an error");
-		FUZZ_CHECK(s == (struct agent_set *)&d, "agents_load set *out on failure");
-		s = NULL;
-	} else {
-		FUZZ_CHECK(d.n == 0, "agents_load succeeded with %zu errors", d.n);
+	if (fuzz_check_load(ret, s == (struct agent_set *)&d, &d, "agents_load", path, data, size,
+			    out)) {
 		summary(out, s);
+	} else {
+		s = NULL;
 	}
 	diags_release(&d);
 	return s;

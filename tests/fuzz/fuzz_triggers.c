@@ -31,16 +31,11 @@ static struct trigger_set *load(const char *path, const uint8_t *data, size_t si
 	struct trigger_set *s = (struct trigger_set *)&d; /* a sentinel: must stay untouched */
 	int ret = triggers_load(path, &s, &d);
 
-	FUZZ_CHECK(ret == 0 || ret == -1, "triggers_load returned %d", ret);
-	fuzz_check_diags(&d, path, (const char *)data, size);
-	fuzz_diags_text(out, &d);
-	if (ret < 0) {
-		FUZZ_CHECK(d.n > 0, "triggers_load failed without an error");
-		FUZZ_CHECK(s == (struct trigger_set *)&d, "triggers_load set *out on failure");
-		s = NULL;
-	} else {
-		FUZZ_CHECK(d.n == 0, "triggers_load succeeded with %zu errors", d.n);
+	if (fuzz_check_load(ret, s == (struct trigger_set *)&d, &d, "triggers_load", path, data,
+			    size, out)) {
 		summary(out, s);
+	} else {
+		s = NULL;
 	}
 	diags_release(&d);
 	return s;

@@ -217,3 +217,18 @@ void fuzz_same(const char *a, const char *b, const char *what)
 		   "%s differ:\n--- first\n%s\n--- second\n%s", what, a ? a : "(null)",
 		   b ? b : "(null)");
 }
+
+bool fuzz_check_load(int ret, bool untouched, const struct diags *d, const char *fn,
+		     const char *path, const uint8_t *data, size_t size, struct buf *text)
+{
+	FUZZ_CHECK(ret == 0 || ret == -1, "%s returned %d", fn, ret);
+	fuzz_check_diags(d, path, (const char *)data, size);
+	fuzz_diags_text(text, d);
+	if (ret < 0) {
+		FUZZ_CHECK(d->n > 0, "%s failed without an error", fn);
+		FUZZ_CHECK(untouched, "%s set *out on failure", fn);
+		return false;
+	}
+	FUZZ_CHECK(d->n == 0, "%s succeeded with %zu errors", fn, d->n);
+	return true;
+}

@@ -57,6 +57,14 @@ void fuzz_check_diags(const struct diags *d, const char *file, const char *text,
 void fuzz_check_line(const char *s, const char *file, const char *text, size_t len);
 /* Every entry formatted, one a line, appended to b: two calls' diags compare as text. */
 void fuzz_diags_text(struct buf *b, const struct diags *d);
+/*
+ * The oracles of a loader's outcome: ret is 0 or -1; the diagnostics are
+ * well placed (and appended to text as fuzz_diags_text); a failure says
+ * why and leaves *out as it was (untouched); a success has no error. fn
+ * names the loader. Returns true when it loaded.
+ */
+bool fuzz_check_load(int ret, bool untouched, const struct diags *d, const char *fn,
+		     const char *path, const uint8_t *data, size_t size, struct buf *text);
 /* Fails unless a and b are equal strings; what names them. */
 void fuzz_same(const char *a, const char *b, const char *what);
 
