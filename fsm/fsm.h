@@ -132,6 +132,13 @@ struct fsm_queue {
 	}
 /* Returns 0, or -1 when memory is exhausted. */
 int fsm_queue_push(struct fsm_queue *q, int target, int event);
+/*
+ * Before the item at pos (0: the next popped; len or more: the last).
+ * Returns 0, or -1 when memory is exhausted.
+ */
+int fsm_queue_insert(struct fsm_queue *q, size_t pos, int target, int event);
+/* Whether an event for target is queued. */
+bool fsm_queue_has(const struct fsm_queue *q, int target);
 /* Returns false when empty. */
 bool fsm_queue_pop(struct fsm_queue *q, struct fsm_qitem *out);
 void fsm_queue_release(struct fsm_queue *q);

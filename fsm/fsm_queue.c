@@ -7,7 +7,8 @@
 
 #include "fsm.h"
 
-int fsm_queue_push(struct fsm_queue *q, int target, int event)
+/* Room for one more item. Returns 0, or -1 when memory is exhausted. */
+static int grow(struct fsm_queue *q)
 {
 	if (q->len == q->cap) {
 		size_t cap = q->cap ? q->cap * 2 : 16;
@@ -22,9 +23,37 @@ int fsm_queue_push(struct fsm_queue *q, int target, int event)
 		q->cap = cap;
 		q->head = 0;
 	}
+	return 0;
+}
+
+int fsm_queue_push(struct fsm_queue *q, int target, int event)
+{
+	if (grow(q) < 0)
+		return -1;
 	q->v[(q->head + q->len) % q->cap] = (struct fsm_qitem){ target, event };
 	q->len++;
 	return 0;
+}
+
+int fsm_queue_insert(struct fsm_queue *q, size_t pos, int target, int event)
+{
+	if (pos > q->len)
+		pos = q->len;
+	if (grow(q) < 0)
+		return -1;
+	for (size_t i = q->len; i > pos; i--)
+		q->v[(q->head + i) % q->cap] = q->v[(q->head + i - 1) % q->cap];
+	q->v[(q->head + pos) % q->cap] = (struct fsm_qitem){ target, event };
+	q->len++;
+	return 0;
+}
+
+bool fsm_queue_has(const struct fsm_queue *q, int target)
+{
+	for (size_t i = 0; i < q->len; i++)
+		if (q->v[(q->head + i) % q->cap].target == target)
+			return true;
+	return false;
 }
 
 bool fsm_queue_pop(struct fsm_queue *q, struct fsm_qitem *out)

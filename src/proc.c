@@ -84,14 +84,16 @@ int proc_start(const char *const *argv)
 	return rc == 0 ? (int)pid : -1;
 }
 
-int proc_reap(int pid, bool block)
+int proc_reap(int pid, bool block, bool *ok)
 {
-	int wstatus;
+	int wstatus = 0;
 	pid_t got;
 
 	do
 		got = waitpid((pid_t)pid, &wstatus, block ? 0 : WNOHANG);
 	while (got < 0 && errno == EINTR);
+	if (ok)
+		*ok = got > 0 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0;
 	return got == 0 ? 0 : 1;
 }
 

@@ -47,8 +47,9 @@ int proc_start(const char *const *argv);
 /*
  * Reaps pid started by proc_start: 1 when it has ended (or is not our
  * child), 0 when it still runs (block false). block true waits for it.
+ * *ok (may be NULL): whether it exited 0.
  */
-int proc_reap(int pid, bool block);
+int proc_reap(int pid, bool block, bool *ok);
 /* True when the program is found in PATH (or is an executable path). */
 bool proc_exists(const char *prog);
 /* A one-line description of how r ended, for messages: "exit 1: <stderr line>". */

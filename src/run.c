@@ -84,6 +84,28 @@ void run__queue(struct run *r, int target, int event)
 		xdie("out of memory (event queue)");
 }
 
+void run__queue_verdict(struct run *r, int target, int event)
+{
+	if (fsm_queue_has(&r->q, target)) {
+		run__queue(r, target, event);
+		return;
+	}
+	/* behind the verdicts queued before it, ahead of everything else */
+	if (fsm_queue_insert(&r->q, r->verdicts_ahead, target, event) < 0)
+		xdie("out of memory (event queue)");
+	r->verdicts_ahead++;
+}
+
+/* The next event; false when none is queued. */
+static bool next_event(struct run *r, struct fsm_qitem *it)
+{
+	if (!fsm_queue_pop(&r->q, it))
+		return false;
+	if (r->verdicts_ahead)
+		r->verdicts_ahead--;
+	return true;
+}
+
 /* The ENTER event of the story's current step, or STEPS_DONE. */
 void run__queue_step(struct run *r, struct rstory *s)
 {
@@ -392,8 +414,6 @@ static void fire(struct run *r, int target, int event)
 		s->sess->kill_due = false;
 		run__kill_session(r, s->sess->name);
 	}
-	if (r->kills.n)
-		run__kills_start(r);
 	if (s) {
 		s->step_index = c.step_index;
 		s->attempt = c.attempt;
@@ -410,7 +430,7 @@ static void fire(struct run *r, int target, int event)
 	/* the marker says which story runs and how many remain */
 	if (s && r->state == RS_IN_PROGRESS &&
 	    (row->action == SA_BEGIN_STORY || fsm_is_terminal(def, *state)))
-		run__write_marker(r);
+		r->marker_due = true;
 	if (fsm_is_terminal(def, *state) && *pending) {
 		store_intent_finish(r->st, *pending, true, NULL, NULL);
 		*pending = 0;
@@ -421,7 +441,7 @@ void run__drain(struct run *r)
 {
 	struct fsm_qitem it;
 
-	while (!r->fatal && fsm_queue_pop(&r->q, &it))
+	while (!r->fatal && next_event(r, &it))
 		fire(r, it.target, it.event);
 }
 
@@ -440,31 +460,49 @@ static long long min_ll(long long a, long long b)
 }
 
 /*
- * Drains the queue, looking every 5 ms meanwhile for sessions that ended:
- * their verdicts join the queue at once instead of after every step of
- * the stories already in it (twenty stories ending together each commit,
- * verify and edit the sprint-status).
+ * Drains the queue, looking every LOOK_MS meanwhile for sessions that
+ * ended: their verdicts go ahead of the queue (run__queue_verdict) instead
+ * of after every step of the stories already in it (twenty stories ending
+ * together each commit, verify and edit the sprint-status).
  */
+#define LOOK_MS 2
 static int drain_watching(struct run *r)
 {
-	long long look = clock_now_ms() + 5;
+	long long look = clock_now_ms() + LOOK_MS;
 	struct fsm_qitem it;
 	int woke = 0;
 
-	while (!r->fatal && fsm_queue_pop(&r->q, &it)) {
+	while (!r->fatal && next_event(r, &it)) {
 		fire(r, it.target, it.event);
 		if (r->q.len && !r->fatal && clock_now_ms() >= look) {
 			woke |= run__events_wait(r, 0, false);
 			run__monitor_active(r);
-			look = clock_now_ms() + 5;
+			look = clock_now_ms() + LOOK_MS;
 		}
 	}
 	return woke;
 }
 
+/*
+ * What waits until nothing else is due: the sprint-status fsynced after
+ * our edits, the run marker rewritten after stories began or ended.
+ */
+void run__idle_work(struct run *r)
+{
+	if (r->status_sync_due && r->status_file) {
+		if (sync_file(r->status_file) < 0)
+			run__say(r, "warning: cannot sync '%s': %s", r->status_file,
+				 strerror(errno));
+		r->status_sync_due = false;
+	}
+	if (r->marker_due && r->state == RS_IN_PROGRESS)
+		run__write_marker(r);
+}
+
 /* Returns EXIT_PAUSED after saying why and how to go on. */
 static int pause_exit(struct run *r, const char *why)
 {
+	run__idle_work(r);
 	run__live_clear(r);
 	printf("%s", why);
 	run__print_summary(r);
@@ -487,9 +525,10 @@ int run__loop(struct run *r)
 		bool want_stdin, housekept = false;
 
 		run__drain(r);
-		run__kills_start(r);
-		if (r->fatal)
+		if (r->fatal) {
+			run__idle_work(r);
 			return r->exit_code;
+		}
 		if (fsm_is_terminal(&fsm_run, r->state))
 			break;
 		if (run__interrupted || r->human_pause)
@@ -506,7 +545,6 @@ int run__loop(struct run *r)
 		}
 		run__monitor_active(r);
 		woke |= drain_watching(r);
-		run__kills_start(r);
 		now = clock_now_ms();
 		if ((woke & RUN_WOKE_ANSWER) || now - r->polled_ms >= ANSWER_POLL_MS(r))
 			run__apply_answers(r);
@@ -529,8 +567,12 @@ int run__loop(struct run *r)
 						     "these are answered; then continue "
 						     "with:\n  automator resume\n");
 		}
-		if (r->q.len || r->kills.n || r->scheduled_at != r->transitions)
+		if (r->q.len || r->scheduled_at != r->transitions)
 			continue;
+		/* sessions whose verdicts are journaled: killed once nothing else is due */
+		if (r->kills.n || r->nreap)
+			run__kills_start(r);
+		run__idle_work(r);
 		deadline = min_ll(housekeep_ms, run__sessions_deadline(r));
 		deadline = min_ll(deadline, r->polled_ms + ANSWER_POLL_MS(r));
 		if (r->state == RS_IN_PROGRESS)
@@ -542,6 +584,7 @@ int run__loop(struct run *r)
 		if (woke & RUN_WOKE_STDIN)
 			run__read_stdin(r);
 	}
+	run__idle_work(r);
 	run__print_summary(r);
 	for (size_t i = 0; i < r->n; i++)
 		if (!r->s[i].outside && r->s[i].state != SS_DONE)

@@ -167,11 +167,15 @@ static int a_mark_done(void *ctx)
 
 	crash_point("before-status-done");
 	/* by the full key: a short id two stories share names neither */
-	rc = r->status_file ? statusedit_set(r->status_file, s->cfg->key ? s->cfg->key : s->cfg->id,
-					     "done", &cause)
-			    : 0;
-	if (rc == 0 && r->status_file)
+	/* synced once the loop has nothing else to do: stories ending together wait for no disk */
+	rc = r->status_file
+		     ? statusedit_set_opt(r->status_file, s->cfg->key ? s->cfg->key : s->cfg->id,
+					  "done", false, &cause)
+		     : 0;
+	if (rc == 0 && r->status_file) {
 		run__status_edited(r);
+		r->status_sync_due = true;
+	}
 	if (rc < 0) {
 		run__say(r, "%-6s cannot set sprint-status to done: %s", s->cfg->id, cause);
 		free(cause);
@@ -250,6 +254,7 @@ void run__write_marker(struct run *r)
 		free(cause);
 	}
 	r->last_heartbeat = clock_now_ms();
+	r->marker_due = false;
 }
 
 static int a_prepare(void *ctx)

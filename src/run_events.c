@@ -160,36 +160,70 @@ void run__kill_session(struct run *r, const char *name)
 	strvec_push(&r->kills, name);
 }
 
+/* Sessions killed by one tmux client, at most. */
+#define KILL_BATCH 32
+
+/* One tmux client for names[0..n), not waited for. */
+static void kill_batch_start(struct run *r, char *const *names, size_t n)
+{
+	int pid = tmx_kill_sessions_start(&r->tmx, names, n);
+	struct kill_batch *b;
+
+	if (pid < 0) {
+		/* no process to spare: kill them the blocking way */
+		for (size_t i = 0; i < n; i++)
+			tmx_kill_session(&r->tmx, names[i], NULL);
+		return;
+	}
+	if (r->nreap == r->reap_cap) {
+		r->reap_cap = r->reap_cap ? r->reap_cap * 2 : 8;
+		r->reap = xrealloc(r->reap, r->reap_cap * sizeof(*r->reap));
+	}
+	b = &r->reap[r->nreap++];
+	b->pid = pid;
+	b->names = (struct strvec)STRVEC_INIT;
+	for (size_t i = 0; i < n; i++)
+		strvec_push(&b->names, names[i]);
+}
+
+/*
+ * A client has ended. One that failed stopped at a session already gone:
+ * the others of its batch are killed one by one (those gone fail alone).
+ */
+static void kill_batch_done(struct run *r, size_t i, bool ok)
+{
+	struct kill_batch b = r->reap[i];
+
+	r->reap[i] = r->reap[--r->nreap];
+	for (size_t k = 0; !ok && b.names.n > 1 && k < b.names.n; k++)
+		kill_batch_start(r, &b.names.v[k], 1);
+	strvec_release(&b.names);
+}
+
 void run__kills_start(struct run *r)
 {
-	for (size_t i = 0; i < r->kills.n; i++) {
-		int pid = tmx_kill_session_start(&r->tmx, r->kills.v[i]);
+	bool ok;
 
-		if (pid < 0) {
-			/* no process to spare: kill it the blocking way */
-			tmx_kill_session(&r->tmx, r->kills.v[i], NULL);
-			continue;
-		}
-		if (r->nreap == r->reap_cap) {
-			r->reap_cap = r->reap_cap ? r->reap_cap * 2 : 8;
-			r->reap = xrealloc(r->reap, r->reap_cap * sizeof(*r->reap));
-		}
-		r->reap[r->nreap++] = pid;
-	}
+	for (size_t i = 0; i < r->kills.n; i += KILL_BATCH)
+		kill_batch_start(r, &r->kills.v[i],
+				 r->kills.n - i < KILL_BATCH ? r->kills.n - i : KILL_BATCH);
 	strvec_release(&r->kills);
 	for (size_t i = 0; i < r->nreap;)
-		if (proc_reap(r->reap[i], false))
-			r->reap[i] = r->reap[--r->nreap];
+		if (proc_reap(r->reap[i].pid, false, &ok))
+			kill_batch_done(r, i, ok);
 		else
 			i++;
 }
 
 void run__kills_wait(struct run *r)
 {
+	bool ok;
+
 	run__kills_start(r);
-	for (size_t i = 0; i < r->nreap; i++)
-		proc_reap(r->reap[i], true);
-	r->nreap = 0;
+	while (r->nreap) {
+		proc_reap(r->reap[r->nreap - 1].pid, true, &ok);
+		kill_batch_done(r, r->nreap - 1, ok);
+	}
 }
 
 static struct session *session_of_wd(struct run *r, int wd)

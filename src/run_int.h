@@ -99,6 +99,12 @@ struct run_events {
 	bool test_clock;     /* $AUTOMATOR_TEST_CLOCK: time moves without an event */
 };
 
+/* One tmux client killing sessions (run_events.c). */
+struct kill_batch {
+	int pid;
+	struct strvec names;
+};
+
 struct run {
 	struct sprint *sp;
 	struct project pj;
@@ -114,6 +120,9 @@ struct run {
 	struct rstory *s;
 	size_t n;
 	struct fsm_queue q;
+	size_t verdicts_ahead; /* the first items of q are session verdicts */
+	bool marker_due;       /* the run marker is to be written before the loop sleeps */
+	bool status_sync_due;  /* the sprint-status is to be fsynced before the loop sleeps */
 	struct run_opts opts;
 	int max_parallel;
 	int cur; /* the story whose guard or action runs; -1: the run */
@@ -143,8 +152,8 @@ struct run {
 	struct run_events ev;
 	size_t *active; /* stories that have a session not yet ended */
 	size_t nactive, active_cap;
-	struct strvec kills; /* sessions to kill once the transition is journaled */
-	int *reap;           /* tmux clients killing sessions, not yet reaped */
+	struct strvec kills;     /* sessions to kill once the transition is journaled */
+	struct kill_batch *reap; /* tmux clients killing sessions, not yet reaped */
 	size_t nreap, reap_cap;
 	unsigned long transitions;  /* fired so far */
 	unsigned long scheduled_at; /* transitions when the scheduler last ran */
@@ -160,6 +169,13 @@ struct rstory *run__cur(struct run *r);
 const struct step *run__cur_step(struct run *r, const struct rstory *s);
 int run__story_index(struct run *r, const struct rstory *s);
 void run__queue(struct run *r, int target, int event);
+/* The sprint-status fsync and marker rewrite put off until the loop is idle. */
+void run__idle_work(struct run *r);
+/*
+ * A session's verdict: ahead of other stories' follow-ups (their commits,
+ * status edits), so that it is journaled first; behind its own story's.
+ */
+void run__queue_verdict(struct run *r, int target, int event);
 /* The ENTER event of the story's current step, or STEPS_DONE. */
 void run__queue_step(struct run *r, struct rstory *s);
 /* Sends the notification routes of severity sev about s (a wait, a budget). */

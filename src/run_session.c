@@ -163,7 +163,7 @@ int run__session_spawn(struct run *r, struct rstory *s, struct session *ss, char
 		*cause = xstrfmt("cannot write '%s': %s", ss->spec_path, strerror(errno));
 		goto out;
 	}
-	/* the log exists (empty, 0600) before tmux appends to it */
+	/* the log exists (empty, 0600) before the runner appends to it, to be watched */
 	fd = open(ss->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		close(fd);
@@ -180,10 +180,7 @@ int run__session_spawn(struct run *r, struct rstory *s, struct session *ss, char
 	{
 		const char *tenv[] = { "AUTOMATOR_CHILD=1", NULL };
 
-		sp = (struct tmx_spawn){ .name = ss->name,
-					 .argv = runner_argv,
-					 .log_path = ss->log_path,
-					 .env = tenv };
+		sp = (struct tmx_spawn){ .name = ss->name, .argv = runner_argv, .env = tenv };
 		if (tmx_spawn(&r->tmx, &sp, &pid, cause) < 0)
 			goto out;
 	}
@@ -383,5 +380,5 @@ void run__session_finish(struct run *r, struct rstory *s, struct session *ss)
 	ss->kill_due = true;
 	free(s->note);
 	s->note = reason;
-	run__queue(r, run__story_index(r, s), lost ? SE_LOST : run__verdict_event(v));
+	run__queue_verdict(r, run__story_index(r, s), lost ? SE_LOST : run__verdict_event(v));
 }

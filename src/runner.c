@@ -1,10 +1,11 @@
 /*
- * runner.c: the in-pane runner. Reads its spec with jansson, waits for the
- * log file tmux's pipe-pane creates, then fork/execs the agent directly
- * (no shell), forwards nothing, and writes the exit record atomically.
- * Must not talk to tmux, sqlite or the orchestrator.
+ * runner.c: the in-pane runner. Reads its spec with jansson, starts the
+ * agent directly (no shell) through its terminal relay (runner_relay.c),
+ * which writes the session log, then writes the exit record atomically and
+ * the end marker. Must not talk to tmux, sqlite or the orchestrator.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "runner.h"
+#include "runner_int.h"
 #include "util.h"
 
 static json_t *strarray(const char *const *v)
@@ -103,29 +105,15 @@ static int spec_strings(json_t *spec, const char *key, struct strvec *out)
 	return 0;
 }
 
-static volatile pid_t child;
-
-/* Passes a hang-up or termination on to the agent, then arms a SIGKILL. */
-static void forward_signal(int sig)
-{
-	if (child <= 0)
-		return;
-	if (sig == SIGALRM) {
-		kill(child, SIGKILL);
-		return;
-	}
-	kill(child, sig);
-	alarm(5);
-}
-
 int runner_main(int argc, char **argv)
 {
 	struct strvec args = STRVEC_INIT, env = STRVEC_INIT;
 	const char *cwd, *log_file, *exit_file, *marker;
+	struct relay rl = { 0 };
 	json_error_t err;
 	json_t *spec;
 	int wstatus, status, sig = 0;
-	pid_t pid;
+	char *end;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: automator __runner SPEC\n");
@@ -145,51 +133,21 @@ int runner_main(int argc, char **argv)
 		fprintf(stderr, "automator runner: malformed spec '%s'\n", argv[1]);
 		return EXIT_DATAERR;
 	}
-	/* pipe-pane creates the log when it attaches: start only once it logs */
-	for (int i = 0; i < 200 && access(log_file, F_OK) < 0; i++) {
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-		nanosleep(&ts, NULL);
-	}
-	pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "automator runner: fork: %s\n", strerror(errno));
-		write_exit(exit_file, 127, 0);
-		return 127;
-	}
-	if (pid == 0) {
-		if (chdir(cwd) < 0) {
-			fprintf(stderr, "automator runner: cannot enter '%s': %s\n", cwd,
-				strerror(errno));
-			_exit(127);
-		}
-		for (size_t i = 0; i < env.n; i++)
-			putenv(env.v[i]);
-		execvp(args.v[0], args.v);
-		fprintf(stderr, "automator runner: cannot run '%s': %s\n", args.v[0],
+	rl.log_fd = open(log_file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0600);
+	if (rl.log_fd < 0)
+		fprintf(stderr, "automator runner: cannot open '%s': %s\n", log_file,
 			strerror(errno));
-		_exit(127);
-	}
-	/*
-	 * A hang-up (the session killed) or a termination request is passed on
-	 * to the agent; if it has not gone 5 s later it is killed. Either way
-	 * the runner stays to write the exit record.
-	 */
-	child = pid;
-	{
-		struct sigaction sa;
+	if (relay_spawn(&rl, cwd, args.v, env.v) < 0) {
+		char *why = xstrfmt("automator runner: cannot start the agent: %s\r\n",
+				    strerror(errno));
 
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = forward_signal;
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGHUP, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGALRM, &sa, NULL);
-		signal(SIGINT, SIG_IGN);
+		rl.pane_ok = true;
+		relay_say(&rl, why);
+		free(why);
+		wstatus = 127 << 8;
+	} else {
+		wstatus = relay_run(&rl);
 	}
-	while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-		;
-	alarm(0);
 	if (WIFSIGNALED(wstatus)) {
 		sig = WTERMSIG(wstatus);
 		status = -1;
@@ -197,15 +155,19 @@ int runner_main(int argc, char **argv)
 		status = WEXITSTATUS(wstatus);
 	}
 	write_exit(exit_file, status, sig);
-	/* everything the agent wrote is in the pane before this: the log ends here */
+	/* everything the agent wrote is in the log before this: the log ends here */
 	if (marker) {
-		fputs(marker, stdout);
 		if (sig)
-			printf("\nautomator: the agent was killed by signal %d\n", sig);
+			end = xstrfmt("%s\r\nautomator: the agent was killed by signal %d\r\n",
+				      marker, sig);
 		else
-			printf("\nautomator: the agent exited with status %d\n", status);
-		fflush(stdout);
+			end = xstrfmt("%s\r\nautomator: the agent exited with status %d\r\n",
+				      marker, status);
+		relay_say(&rl, end);
+		free(end);
 	}
+	if (rl.log_fd >= 0)
+		close(rl.log_fd);
 	json_decref(spec);
 	strvec_release(&args);
 	strvec_release(&env);

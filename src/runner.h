@@ -1,10 +1,11 @@
 /*
  * runner.h: the small process that runs an agent inside a tmux pane. The
  * orchestrator writes a spec file (argv, env, directory, log and exit file
- * paths) and starts `automator __runner SPEC` in the pane; the runner waits
- * until the pane's output is being logged, runs the agent with no shell,
- * and records how it ended in the exit file (written atomically), so the
- * outcome survives the orchestrator dying.
+ * paths) and starts `automator __runner SPEC` in the pane; the runner runs
+ * the agent with no shell on a terminal of its own, appends its output to
+ * the log while copying it to the pane, and records how it ended in the
+ * exit file (written atomically), so the outcome survives the orchestrator
+ * dying.
  */
 #ifndef AU_RUNNER_H
 #define AU_RUNNER_H
@@ -15,7 +16,7 @@ struct runner_spec {
 	const char *const *argv; /* NULL-terminated */
 	const char *const *env;  /* "K=V", NULL-terminated; may be NULL */
 	const char *cwd;
-	const char *log_file;  /* waited for before the agent starts */
+	const char *log_file;  /* the agent's output is appended here */
 	const char *exit_file; /* {"status":N,"signal":S,...} */
 	const char *marker; /* printed after the agent ended (may be NULL): the end of its output */
 };

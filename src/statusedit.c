@@ -178,6 +178,12 @@ out:
 
 int statusedit_set(const char *path, const char *story, const char *value, char **cause)
 {
+	return statusedit_set_opt(path, story, value, true, cause);
+}
+
+int statusedit_set_opt(const char *path, const char *story, const char *value, bool durable,
+		       char **cause)
+{
 	struct diags d = DIAGS_INIT;
 	struct bmad_status *s = NULL;
 	const struct bmad_entry *e;
@@ -219,7 +225,8 @@ int statusedit_set(const char *path, const char *story, const char *value, char 
 	}
 	if (splice(path, text, len, e, value, &out, cause) < 0)
 		goto out;
-	if (write_file_atomic(real, out.s, out.len, (int)(st.st_mode & 07777)) < 0) {
+	if ((durable ? write_file_atomic : write_file_replace)(real, out.s, out.len,
+							       (int)(st.st_mode & 07777)) < 0) {
 		*cause = xstrfmt("cannot write '%s': %s", path, strerror(errno));
 		goto out;
 	}

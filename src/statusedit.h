@@ -22,6 +22,13 @@
  * unless 0 is returned.
  */
 int statusedit_set(const char *path, const char *story, const char *value, char **cause);
+/*
+ * statusedit_set, where durable false skips the fsyncs: the new file
+ * replaces the old atomically for readers (and a kill), and sync_file
+ * makes it durable later.
+ */
+int statusedit_set_opt(const char *path, const char *story, const char *value, bool durable,
+		       char **cause);
 
 /*
  * The sprint-status file of the project at root, where BMAD's config puts

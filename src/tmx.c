@@ -1,8 +1,7 @@
 /*
  * tmx.c: tmux through argv execs with timeouts (proc.c). Must not build a
- * shell string from anything but paths it quotes itself (the pipe-pane
- * command), and must not pass any argument that ends in ';' (tmux would
- * read it as a command separator).
+ * shell string, and must not pass any argument that ends in ';' (tmux
+ * would read it as a command separator).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -117,24 +116,6 @@ static int tmx_run(struct tmx *t, const char *const *args, struct proc_result *r
 	return ret;
 }
 
-/* sh single-quoting, with '#' doubled because pipe-pane expands formats. */
-static char *pipe_command(const char *log_path)
-{
-	struct buf b = BUF_INIT;
-
-	buf_adds(&b, "exec cat >> '");
-	for (const char *p = log_path; *p; p++) {
-		if (*p == '\'')
-			buf_adds(&b, "'\\''");
-		else if (*p == '#')
-			buf_adds(&b, "##");
-		else
-			buf_addc(&b, *p);
-	}
-	buf_addc(&b, '\'');
-	return buf_detach(&b);
-}
-
 bool tmx_server_went_away(const char *err)
 {
 	static const char *const signs[] = { "server exited", "lost server", "no server running",
@@ -169,9 +150,7 @@ static void sleep_ms(long ms)
 /*
  * A failed new-session made its session after all (the client lost the
  * server after the command ran): set exit-empty and remain-on-exit again,
- * read the pane's pid, then open the log pipe unless it is open; a pane
- * that has already exited takes no pipe, and its runner has recorded its
- * end.
+ * and read the pane's pid.
  */
 static int spawn_adopt(struct tmx *t, const struct tmx_spawn *s, int *pane_pid, char **cause)
 {
@@ -183,21 +162,12 @@ static int spawn_adopt(struct tmx *t, const struct tmx_spawn *s, int *pane_pid, 
 		"display-message", "-p", "-t", target, "#{pane_pid}", NULL
 	};
 	/* clang-format on */
-	const char *pipe[] = { "pipe-pane", "-t", s->name, "-O", NULL, NULL };
 	struct proc_result r;
 	int ret = tmx_run(t, opt, &r, cause);
 
 	if (ret == 0 && pane_pid)
 		*pane_pid = atoi(buf_str(&r.out));
 	proc_result_release(&r);
-	if (ret == 0) {
-		char *cmd = pipe_command(s->log_path);
-
-		pipe[4] = cmd;
-		tmx_run(t, pipe, &r, NULL);
-		proc_result_release(&r);
-		free(cmd);
-	}
 	free(target);
 	return ret;
 }
@@ -239,12 +209,6 @@ int tmx_spawn(struct tmx *t, const struct tmx_spawn *s, int *pane_pid, char **ca
 	strvec_push(&a, s->name);
 	strvec_push(&a, "remain-on-exit");
 	strvec_push(&a, "on");
-	strvec_push(&a, ";");
-	strvec_push(&a, "pipe-pane");
-	strvec_push(&a, "-t");
-	strvec_push(&a, s->name);
-	strvec_push(&a, "-O");
-	strvec_push_nodup(&a, pipe_command(s->log_path));
 	for (int try = 1;; try++) {
 		char *why = NULL;
 
@@ -357,17 +321,22 @@ int tmx_kill_session(struct tmx *t, const char *name, char **cause)
 	return ret;
 }
 
-int tmx_kill_session_start(struct tmx *t, const char *name)
+int tmx_kill_sessions_start(struct tmx *t, char *const *names, size_t n)
 {
-	char *target = xstrfmt("=%s", name);
-	const char *args[] = { "kill-session", "-t", target, NULL };
-	struct strvec argv = STRVEC_INIT;
+	struct strvec args = STRVEC_INIT, argv = STRVEC_INIT;
 	int pid;
 
-	tmx_argv(t, args, &argv);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			strvec_push(&args, ";");
+		strvec_push(&args, "kill-session");
+		strvec_push(&args, "-t");
+		strvec_push_nodup(&args, xstrfmt("=%s", names[i]));
+	}
+	tmx_argv(t, (const char *const *)args.v, &argv);
 	pid = proc_start((const char *const *)argv.v);
 	strvec_release(&argv);
-	free(target);
+	strvec_release(&args);
 	return pid;
 }
 

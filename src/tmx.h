@@ -32,14 +32,13 @@ char *tmx_session_name(const char *slug, const char *story, const char *step, in
 struct tmx_spawn {
 	const char *name;        /* session name (tmx_session_name) */
 	const char *const *argv; /* what the pane runs (the runner and its spec path) */
-	const char *log_path;    /* pane output is appended here (pipe-pane) */
 	const char *const *env;  /* "K=V" set in the session's environment; may be NULL */
 };
 
 /*
- * Starts a detached session running argv with remain-on-exit on and its
- * output piped to log_path, in one tmux invocation (so an instant exit
- * still leaves its status). The same invocation sets the server's
+ * Starts a detached session running argv with remain-on-exit on, in one
+ * tmux invocation (so an instant exit still leaves its status; the runner
+ * writes the session's log itself). The same invocation sets the server's
  * exit-empty off: from then on the server outlives its last session (give
  * it back with tmx_server_done). A try that meets a server exiting or gone
  * is retried (up to 5 tries, about 300 ms in all); a retry never makes a
@@ -70,10 +69,12 @@ int tmx_pane_state(struct tmx *t, const char *name, bool *dead, int *status, int
 /* Kills the session; a session already gone is success. */
 int tmx_kill_session(struct tmx *t, const char *name, char **cause);
 /*
- * Starts killing the session without waiting: returns the tmux client's
- * pid (reap it with proc_reap), or -1 when it could not be started.
+ * Starts killing the n sessions without waiting, in one tmux client:
+ * returns its pid (reap it with proc_reap), or -1 when it could not be
+ * started. tmux stops at the first session that is not there: a client
+ * that failed may have left later ones alive (kill those one by one).
  */
-int tmx_kill_session_start(struct tmx *t, const char *name);
+int tmx_kill_sessions_start(struct tmx *t, char *const *names, size_t n);
 /*
  * The pid of the process the session's pane runs: 0 and *pid set while it
  * runs, 1 when the pane is dead (*pid 0), -1 with *cause when tmux failed

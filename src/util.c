@@ -426,6 +426,20 @@ int write_file_replace(const char *path, const void *data, size_t len, int mode)
 	return write_atomic(path, data, len, mode, false);
 }
 
+int sync_file(const char *path)
+{
+	char *real = realpath(path, NULL);
+	int fd = real ? open(real, O_RDONLY | O_CLOEXEC) : -1, ret = -1;
+
+	if (fd >= 0) {
+		ret = fsync(fd);
+		close(fd);
+		sync_dir_of(real);
+	}
+	free(real);
+	return ret;
+}
+
 char *path_dirname(const char *path)
 {
 	const char *slash = strrchr(path, '/');

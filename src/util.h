@@ -120,6 +120,12 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode);
  */
 int write_file_replace(const char *path, const void *data, size_t len, int mode);
 /*
+ * fsync(2)s the file at path (through a symlink) and its directory: what
+ * write_file_atomic does after writing, for a write_file_replace done
+ * earlier. Returns 0, or -1 (errno).
+ */
+int sync_file(const char *path);
+/*
  * Removes the temp files write_file_atomic left beside path when a process
  * died inside it (PATH.tmp.<pid> of a pid that no longer runs). Returns how
  * many it removed.

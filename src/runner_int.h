@@ -1,0 +1,39 @@
+/*
+ * runner_int.h: between the runner (runner.c: spec, exit record) and its
+ * terminal relay (runner_relay.c: the agent's pseudo-terminal, the log).
+ */
+#ifndef AU_RUNNER_INT_H
+#define AU_RUNNER_INT_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <termios.h>
+
+struct relay {
+	int log_fd;   /* the session log, appended to */
+	int out_fd;   /* the agent's output: its terminal's master side, or a pipe */
+	int in_fd;    /* what is typed into the pane, for the agent; -1: it reads the pane */
+	bool pane_ok; /* the pane is there to copy output to */
+	bool restore; /* the pane's modes are saved (it is raw while the agent runs) */
+	bool kill_armed;
+	struct termios saved;
+	pid_t child;
+};
+
+/*
+ * Starts argv in cwd with env added, on a terminal of its own whose modes
+ * and size are the pane's. Returns 0, or -1 (errno) with nothing started.
+ */
+int relay_spawn(struct relay *rl, const char *cwd, char **argv, char **env);
+
+/*
+ * Copies the agent's output to the log and the pane and the pane's input to
+ * the agent until the agent has ended and its output is read; hang-ups and
+ * terminations go on to the agent. Returns its wait status.
+ */
+int relay_run(struct relay *rl);
+
+/* Writes text to the log and, while it is there, the pane. */
+void relay_say(struct relay *rl, const char *text);
+
+#endif
