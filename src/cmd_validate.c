@@ -144,6 +144,13 @@ static int validate_one(const char *path, struct diags *d, struct preflight *pf,
 		struct sprint *s;
 
 		if ((ret = sprint_load_doc(path, &doc, NULL, &s, d)) == 0) {
+			/*
+			 * The tree and the text go before preflight starts git:
+			 * fewer pages to copy into each child and to fault back.
+			 */
+			ydoc_release(&doc);
+			free(text);
+			text = NULL;
 			preflight_check(s, NULL, NULL, pf);
 			sprint_free(s);
 		}

@@ -11,11 +11,15 @@
 #include "strmap.h"
 #include "util.h"
 #include "ydoc.h"
+#include "ydoc_int.h"
 
 /*
  * The nodes and scalar strings of a document come from big blocks freed
  * all at once (a 10,000-story sprint has 100,000 nodes); the pairs and
- * items arrays, which grow, are kept in a list and freed with them.
+ * items arrays, which grow, are kept in a list and freed with them. Each
+ * block is twice the one before, up to 4 MiB: a small file takes one
+ * 64 KiB block, a big one a few blocks large enough for malloc to map them
+ * apart, so that freeing the document gives their pages back at once.
  */
 struct yblock {
 	struct yblock *next;
@@ -25,18 +29,23 @@ struct yblock {
 
 struct yarena {
 	struct yblock *head;
+	size_t nblocks;
 	void **arrays;
 	size_t narrays, cap;
 };
 
-static void *arena_alloc(struct yarena *a, size_t n)
+void *ydoc__alloc(struct yarena *a, size_t n)
 {
 	struct yblock *blk = a->head;
 	void *p;
 
 	n = (n + sizeof(max_align_t) - 1) & ~(sizeof(max_align_t) - 1);
 	if (!blk || blk->cap - blk->used < n) {
-		size_t cap = n > 65536 ? n : 65536;
+		size_t cap = (size_t)65536 << (a->nblocks < 6 ? a->nblocks : 6);
+
+		if (cap < n)
+			cap = n;
+		a->nblocks++;
 
 		blk = xmalloc(sizeof(*blk) + cap);
 		blk->next = a->head;
@@ -57,10 +66,8 @@ static void arena_keep(struct yarena *a, void *array)
 	a->arrays[a->narrays++] = array;
 }
 
-static void arena_free(struct yarena *a)
+void ydoc__reset(struct yarena *a)
 {
-	if (!a)
-		return;
 	while (a->head) {
 		struct yblock *next = a->head->next;
 
@@ -70,6 +77,14 @@ static void arena_free(struct yarena *a)
 	for (size_t i = 0; i < a->narrays; i++)
 		free(a->arrays[i]);
 	free(a->arrays);
+	memset(a, 0, sizeof(*a));
+}
+
+static void arena_free(struct yarena *a)
+{
+	if (!a)
+		return;
+	ydoc__reset(a);
 	free(a);
 }
 
@@ -86,14 +101,18 @@ struct builder {
 	/*
 	 * libyaml's mark.index counts characters; ynodes hold byte offsets
 	 * (an in-place edit needs them). base: the BOM skipped at the start.
-	 * cur_char/cur_byte: the last conversion, for the next one.
+	 * cur_char/cur_byte: the last conversion, for the next one. ascii:
+	 * no byte >= 0x80, so a character index is a byte count.
 	 */
 	size_t base, cur_char, cur_byte;
+	bool ascii;
 };
 
 /* The byte offset in b->text of libyaml's character index ci. */
 static size_t byte_of(struct builder *b, size_t ci)
 {
+	if (b->ascii)
+		return b->base + ci < b->len ? b->base + ci : b->len;
 	if (ci < b->cur_char) {
 		b->cur_char = 0;
 		b->cur_byte = b->base;
@@ -117,7 +136,7 @@ void ydoc_release(struct ydoc *doc)
 
 static struct ynode *ynode_new(struct builder *b, enum ynode_kind kind, const yaml_event_t *ev)
 {
-	struct ynode *n = arena_alloc(b->arena, sizeof(*n));
+	struct ynode *n = ydoc__alloc(b->arena, sizeof(*n));
 
 	memset(n, 0, sizeof(*n));
 	n->kind = kind;
@@ -194,7 +213,7 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out);
  * index): compared one by one in a small mapping, through keys (filled on
  * the way) once it has more than eight.
  */
-static bool key_seen(const struct ynode *n, struct strmap *keys, size_t *first)
+bool ydoc__key_seen(const struct ynode *n, struct strmap *keys, size_t *first)
 {
 	const struct ynode *k = n->pairs[n->n - 1].key;
 
@@ -250,7 +269,7 @@ static int build_children(struct builder *b, struct ynode *n, yaml_event_type_t 
 				   ynode_kind_name(child));
 			goto out;
 		}
-		if (key_seen(n, &keys, &first)) {
+		if (ydoc__key_seen(n, &keys, &first)) {
 			if (b->flags & YDOC_DUPLICATE_KEYS) {
 				b->duplicates = true; /* kept: the caller's reader decides */
 			} else {
@@ -295,7 +314,7 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out)
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
 		n = ynode_new(b, YN_SCALAR, ev);
-		n->str = arena_alloc(b->arena, ev->data.scalar.length + 1);
+		n->str = ydoc__alloc(b->arena, ev->data.scalar.length + 1);
 		memcpy(n->str, ev->data.scalar.value, ev->data.scalar.length);
 		n->str[ev->data.scalar.length] = '\0';
 		/* "\0" in a quoted scalar: C strings would cut it there */
@@ -362,17 +381,25 @@ static int build_node(struct builder *b, yaml_event_t *ev, struct ynode **out)
  * Byte-level checks libyaml would report less clearly: NUL bytes (binary
  * files) and invalid UTF-8 are refused with their position.
  */
-static int check_text(const char *file, const char *text, size_t len, struct diags *d)
+static int check_text(const char *file, const char *text, size_t len, bool *ascii, struct diags *d)
 {
 	int line, col;
 	const char *nul = memchr(text, '\0', len);
 
+	*ascii = true;
 	if (nul) {
 		text_position(text, (size_t)(nul - text), &line, &col);
 		return diag_error(d, file, line, col, "binary data (NUL byte) in a text file");
 	}
 	for (size_t i = 0; i < len;) {
-		size_t seq = utf8_seq_len(text, i, len);
+		size_t seq;
+
+		if ((unsigned char)text[i] < 0x80) {
+			i++;
+			continue;
+		}
+		*ascii = false;
+		seq = utf8_seq_len(text, i, len);
 
 		if (!seq) {
 			text_position(text, i, &line, &col);
@@ -402,13 +429,22 @@ int ydoc_parse_flags(struct ydoc *doc, const char *name, const char *text, size_
 	doc->file = xstrdup(name);
 	doc->text = xstrndup(text, len);
 	doc->textlen = len;
-	if (check_text(name, text, len, d) < 0)
+	if (check_text(name, text, len, &b.ascii, d) < 0)
 		goto out;
-	if (!yaml_parser_initialize(&b.parser))
-		xdie("cannot initialise the yaml parser");
 	/* a UTF-8 byte order mark is no content: columns count from after it */
 	if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
 		b.base = b.cur_byte = 3;
+	/* the common subset without libyaml; anything else is libyaml's to judge */
+	if (!(flags & YDOC__NO_FAST)) {
+		if (ydoc__fast(b.arena, doc->text, len, b.base, &root)) {
+			doc->root = root;
+			return 0;
+		}
+		ydoc__reset(b.arena);
+		root = NULL;
+	}
+	if (!yaml_parser_initialize(&b.parser))
+		xdie("cannot initialise the yaml parser");
 	yaml_parser_set_input_string(&b.parser, (const unsigned char *)doc->text + b.base,
 				     len - b.base);
 	yaml_parser_set_encoding(&b.parser, YAML_UTF8_ENCODING);
