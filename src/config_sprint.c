@@ -127,6 +127,7 @@ static int parse_stories(struct lctx *cx, const struct ynode *n, void *obj)
 		return lctx_error(cx, n, "expected a non-empty list of stories, got %s",
 				  ynode_kind_name(n));
 	s->stories = xcalloc(n->n, sizeof(*s->stories));
+	strmap_reserve(&prefixes, n->n);
 	for (size_t i = 0, first; i < n->n; i++) {
 		struct story *st = &s->stories[s->nstories];
 		const struct ynode *idn;
@@ -197,7 +198,8 @@ static void resolve_deps(struct lctx *cx, struct sprint *s, const struct ynode *
 	int *color, *parent;
 	struct strmap names = STRMAP_INIT;
 
-	/* every story by id, full key and prefix: dependencies found in O(1) */
+	/* every story by id and full key: dependencies found in O(1) */
+	strmap_reserve(&names, 2 * n);
 	for (size_t i = 0; i < n; i++) {
 		const struct story *st = &s->stories[i];
 

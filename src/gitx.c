@@ -165,28 +165,26 @@ int gitx_head(const char *root, char **sha, char **cause)
 	int ret = -1;
 
 	gitx__args_of(&args, "rev-parse", "--verify", "-q", "HEAD^{commit}", (char *)NULL);
-	if (gitx__git_exec(root, &args, NULL, &r, cause) < 0)
-		goto out;
-	if (r.status == 1 && !r.err.len) {
-		/* no commit yet: --verify -q fails quietly; outside a repository git says so */
-		ret = 1;
-	} else if (r.status != 0) {
-		char *o = gitx__output_text(&r);
-
-		*cause = xstrfmt("git rev-parse: exit %d%s%s", r.status, *o ? ": " : "", o);
-		free(o);
-	} else {
-		size_t len = r.out.len;
-
-		while (len && r.out.s[len - 1] == '\n')
-			len--;
-		*sha = xstrndup(buf_str(&r.out), len);
-		ret = 0;
-	}
-out:
+	if (gitx__git_exec(root, &args, NULL, &r, cause) == 0)
+		ret = gitx_head_result(&r, sha, cause);
 	proc_result_release(&r);
 	strvec_release(&args);
 	return ret;
+}
+
+int gitx_head_result(const struct proc_result *r, char **sha, char **cause)
+{
+	if (r->status == 1 && !r->err.len)
+		return 1; /* no commit yet: --verify -q fails quietly; outside a repository git says so */
+	if (r->status != 0) {
+		char *o = gitx__output_text(r);
+
+		*cause = xstrfmt("git rev-parse: exit %d%s%s", r->status, *o ? ": " : "", o);
+		free(o);
+		return -1;
+	}
+	*sha = xstrndup(buf_str(&r->out), strcspn(buf_str(&r->out), "\n"));
+	return 0;
 }
 
 /* The path git names for --git-path what, usable from our directory. */

@@ -27,6 +27,13 @@ bool gitx_is_repo(const char *root);
  * git failed). *sha is untouched unless 0 is returned.
  */
 int gitx_head(const char *root, char **sha, char **cause);
+/*
+ * gitx_head's reading of what `git rev-parse --verify -q HEAD^{commit}`
+ * did (it ran, was neither killed nor timed out), for a caller that ran
+ * it itself alongside other commands.
+ */
+struct proc_result;
+int gitx_head_result(const struct proc_result *r, char **sha, char **cause);
 
 /*
  * Lists `.automator/` in the repository's info/exclude (the one `git

@@ -5,7 +5,6 @@
  * tmux or an agent, or print.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -121,37 +120,47 @@ static char *git_said(const struct proc_result *r)
 	return xstrndup(s, strcspn(s, "\r\n"));
 }
 
-/* Runs `git -C root ARGS...` (NULL-terminated); returns 0 when it exited 0. */
-static int git_run(const char *root, struct proc_result *r, ...)
-{
-	static const char *const env[] = { "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", NULL };
-	struct proc_opts o = { .env = env, .timeout_ms = PREFLIGHT_GIT_TIMEOUT_MS };
-	struct strvec argv = STRVEC_INIT;
-	const char *a;
-	va_list ap;
-	int ret;
+enum { GIT_WORKTREE, GIT_HEAD, GIT_AUTHOR, GIT_COMMITTER, NGIT };
 
-	strvec_push(&argv, "git");
-	strvec_push(&argv, "-C");
-	strvec_push(&argv, root);
-	va_start(ap, r);
-	while ((a = va_arg(ap, const char *)))
-		strvec_push(&argv, a);
-	va_end(ap);
-	ret = proc_run((const char *const *)argv.v, &o, r) == 0 && proc_ok(r) ? 0 : -1;
-	strvec_release(&argv);
-	return ret;
+/* Whether call c ran and exited 0. */
+static bool git_ok(const struct proc_call *c)
+{
+	return c->ret == 0 && proc_ok(&c->r);
 }
 
+/*
+ * The four read-only questions for git, asked at the same time (each git
+ * takes milliseconds to start), answered in this order: a work tree, a
+ * commit, an identity to commit with.
+ */
 static void check_git(const char *root, struct preflight *out)
 {
-	struct proc_result r;
+	static const char *const env[] = { "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0", NULL };
+	static const char *const args[NGIT][4] = {
+		[GIT_WORKTREE] = { "rev-parse", "--is-inside-work-tree" },
+		[GIT_HEAD] = { "rev-parse", "--verify", "-q", "HEAD^{commit}" },
+		[GIT_AUTHOR] = { "var", "GIT_AUTHOR_IDENT" },
+		[GIT_COMMITTER] = { "var", "GIT_COMMITTER_IDENT" },
+	};
+	struct proc_opts o = { .env = env, .timeout_ms = PREFLIGHT_GIT_TIMEOUT_MS };
+	struct strvec argv[NGIT];
+	struct proc_call c[NGIT];
 	char *sha = NULL, *cause = NULL, *line, *qroot = shellwords_quote(root);
+	const struct proc_call *id;
 	int rc;
 
-	if (git_run(root, &r, "rev-parse", "--is-inside-work-tree", (char *)NULL) < 0 ||
-	    strncmp(buf_str(&r.out), "true", 4)) {
-		line = git_said(&r);
+	for (int i = 0; i < NGIT; i++) {
+		argv[i] = (struct strvec)STRVEC_INIT;
+		strvec_push(&argv[i], "git");
+		strvec_push(&argv[i], "-C");
+		strvec_push(&argv[i], root);
+		for (int k = 0; k < 4 && args[i][k]; k++)
+			strvec_push(&argv[i], args[i][k]);
+		c[i] = (struct proc_call){ .argv = (const char *const *)argv[i].v, .opts = &o };
+	}
+	proc_run_all(c, NGIT);
+	if (!git_ok(&c[GIT_WORKTREE]) || strncmp(buf_str(&c[GIT_WORKTREE].r.out), "true", 4)) {
+		line = git_said(&c[GIT_WORKTREE].r);
 		if (*line && !strstr(line, "not a git repository"))
 			add(out, PREFLIGHT_ERROR, NULL, "cannot use the git repository at '%s': %s",
 			    root, line);
@@ -162,7 +171,9 @@ static void check_git(const char *root, struct preflight *out)
 				    qroot),
 			    "the project root '%s' is not in a git repository", root);
 		free(line);
-	} else if ((rc = gitx_head(root, &sha, &cause)) == 1) {
+	} else if ((rc = c[GIT_HEAD].ret < 0 || c[GIT_HEAD].r.timed_out || c[GIT_HEAD].r.signal
+				 ? (cause = proc_describe(&c[GIT_HEAD].r), -1)
+				 : gitx_head_result(&c[GIT_HEAD].r, &sha, &cause)) == 1) {
 		add(out, PREFLIGHT_ERROR,
 		    xstrfmt("make one with: cd %s && git commit --allow-empty -m init", qroot),
 		    "the git repository at '%s' has no commit yet", root);
@@ -171,18 +182,15 @@ static void check_git(const char *root, struct preflight *out)
 		    "cannot read HEAD of the git repository at '%s': %s", root,
 		    cause ? cause : "unknown error");
 	}
-	proc_result_release(&r);
 	free(sha);
 	free(cause);
 
 	/* git var fails exactly when git commit would refuse for want of an identity */
-	rc = git_run(root, &r, "var", "GIT_AUTHOR_IDENT", (char *)NULL);
-	if (rc == 0) {
-		proc_result_release(&r);
-		rc = git_run(root, &r, "var", "GIT_COMMITTER_IDENT", (char *)NULL);
-	}
-	if (rc < 0) {
-		line = git_said(&r);
+	id = !git_ok(&c[GIT_AUTHOR])      ? &c[GIT_AUTHOR]
+	     : !git_ok(&c[GIT_COMMITTER]) ? &c[GIT_COMMITTER]
+					  : NULL;
+	if (id) {
+		line = git_said(&id->r);
 		add(out, PREFLIGHT_ERROR,
 		    xstrfmt("set it with:\n"
 			    "  git config user.name \"Your Name\"\n"
@@ -193,7 +201,10 @@ static void check_git(const char *root, struct preflight *out)
 		    line);
 		free(line);
 	}
-	proc_result_release(&r);
+	for (int i = 0; i < NGIT; i++) {
+		proc_result_release(&c[i].r);
+		strvec_release(&argv[i]);
+	}
 	free(qroot);
 }
 

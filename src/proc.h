@@ -36,6 +36,20 @@ struct proc_opts {
  */
 int proc_run(const char *const *argv, const struct proc_opts *opts, struct proc_result *r);
 void proc_result_release(struct proc_result *r);
+
+/* One program for proc_run_all. */
+struct proc_call {
+	const char *const *argv;
+	const struct proc_opts *opts; /* may be NULL */
+	struct proc_result r;         /* out: as proc_run's; release it */
+	int ret;                      /* out: proc_run's return value */
+	int err;                      /* out: errno when ret is -1 */
+};
+/*
+ * Runs the n programs at the same time, each as proc_run would, and
+ * returns once every one has ended (or been killed at its timeout).
+ */
+void proc_run_all(struct proc_call *calls, size_t n);
 /* True when r says the program exited 0. */
 bool proc_ok(const struct proc_result *r);
 /*

@@ -27,17 +27,18 @@ static struct strmap_slot *find(const struct strmap *m, const char *key, size_t 
 	for (;;) {
 		struct strmap_slot *s = &m->slots[i];
 
-		if (!s->key || (s->len == len && !memcmp(s->key, key, len)))
+		if (!s->key || ((size_t)s->len == len && !memcmp(s->key, key, len)))
 			return s;
 		i = (i + 1) & (m->cap - 1);
 	}
 }
 
-static void grow(struct strmap *m)
+/* Rehashes into cap slots (a power of two, more than twice m->n). */
+static void rehash(struct strmap *m, size_t cap)
 {
 	struct strmap old = *m;
 
-	m->cap = old.cap ? old.cap * 2 : 64;
+	m->cap = cap;
 	m->slots = xcalloc(m->cap, sizeof(*m->slots));
 	for (size_t i = 0; i < old.cap; i++)
 		if (old.slots[i].key)
@@ -50,16 +51,18 @@ bool strmap_put(struct strmap *m, const char *key, size_t len, size_t val, size_
 	struct strmap_slot *s;
 
 	if ((m->n + 1) * 2 > m->cap)
-		grow(m);
+		rehash(m, m->cap ? m->cap * 2 : 64);
 	s = find(m, key, len);
 	if (s->key) {
 		if (old)
 			*old = s->val;
 		return false;
 	}
+	if (len > UINT32_MAX || val > UINT32_MAX)
+		xdie("strmap: key or value too large");
 	s->key = key;
-	s->len = len;
-	s->val = val;
+	s->len = (uint32_t)len;
+	s->val = (uint32_t)val;
 	m->n++;
 	return true;
 }
@@ -85,10 +88,20 @@ bool strmap_set(struct strmap *m, const char *key, size_t len, size_t val)
 	if (!m->cap)
 		return false;
 	s = find(m, key, len);
-	if (!s->key)
+	if (!s->key || val > UINT32_MAX)
 		return false;
-	s->val = val;
+	s->val = (uint32_t)val;
 	return true;
+}
+
+void strmap_reserve(struct strmap *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 64;
+
+	while (n * 2 > cap)
+		cap *= 2;
+	if (cap > m->cap)
+		rehash(m, cap);
 }
 
 void strmap_release(struct strmap *m)

@@ -8,12 +8,14 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
+/* Keys are shorter than 4 GiB and values below 2^32 (indexes): 16-byte slots. */
 struct strmap {
 	struct strmap_slot {
 		const char *key; /* NULL: empty */
-		size_t len;
-		size_t val;
+		uint32_t len;
+		uint32_t val;
 	} * slots;
 	size_t cap, n;
 };
@@ -33,6 +35,8 @@ bool strmap_put(struct strmap *m, const char *key, size_t len, size_t val, size_
 bool strmap_get(const struct strmap *m, const char *key, size_t len, size_t *val);
 /* Replaces the value of a key that is there (returns false when it is not). */
 bool strmap_set(struct strmap *m, const char *key, size_t len, size_t val);
+/* Room for n keys in all: no rehash until there are more (for a known count). */
+void strmap_reserve(struct strmap *m, size_t n);
 void strmap_release(struct strmap *m);
 
 #endif
