@@ -92,6 +92,13 @@ int gitx_find_trailer(const char *root, const char *since, const char *key, cons
 		      char **sha, char **cause);
 
 /*
+ * The values of every line `key: value` in the messages of the commits
+ * reachable from HEAD (none when there is no commit), appended to values.
+ * Returns 0, or -1 with *cause.
+ */
+int gitx_trailer_values(const char *root, const char *key, struct strvec *values, char **cause);
+
+/*
  * Sets the real index's entries of the paths commit sha changed to HEAD's,
  * as gitx_commit does after committing: for a commit found by its trailer
  * after a crash between the commit and that step. Returns 0, or -1 with

@@ -244,10 +244,15 @@ out:
 	return ret;
 }
 
-/* True when body has a line `key: value` (key without case, blanks around ignored). */
-static bool has_trailer(const char *body, const char *key, const char *value)
+/*
+ * Calls fn with the value (start, length) of each line `key: value` of
+ * body (key without case, blanks around ignored) until fn returns true.
+ * Returns whether one did.
+ */
+static bool each_trailer(const char *body, const char *key,
+			 bool (*fn)(const char *v, size_t len, void *arg), void *arg)
 {
-	size_t klen = strlen(key), vlen = strlen(value);
+	size_t klen = strlen(key);
 
 	for (const char *line = body; *line;) {
 		const char *nl = strchr(line, '\n');
@@ -262,13 +267,30 @@ static bool has_trailer(const char *body, const char *key, const char *value)
 
 			while (v < end && (*v == ' ' || *v == '\t'))
 				v++;
-			if ((size_t)(end - v) == vlen && !strncmp(v, value, vlen))
+			if (fn(v, (size_t)(end - v), arg))
 				return true;
 		}
 		if (!nl)
 			break;
 		line = nl + 1;
 	}
+	return false;
+}
+
+static bool value_is(const char *v, size_t len, void *arg)
+{
+	return len == strlen(arg) && !strncmp(v, arg, len);
+}
+
+/* True when body has a line `key: value`. */
+static bool has_trailer(const char *body, const char *key, const char *value)
+{
+	return each_trailer(body, key, value_is, (void *)value);
+}
+
+static bool value_push(const char *v, size_t len, void *arg)
+{
+	strvec_push_nodup(arg, xstrndup(v, len));
 	return false;
 }
 
@@ -320,6 +342,32 @@ out:
 	free(grep);
 	free(range);
 	return ret;
+}
+
+int gitx_trailer_values(const char *root, const char *key, struct strvec *values, char **cause)
+{
+	struct strvec args = STRVEC_INIT;
+	struct proc_result r = { 0 };
+	char *head = NULL, *grep;
+	int rc = gitx_head(root, &head, cause);
+
+	free(head);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0; /* no commit yet: no trailer */
+	grep = xstrfmt("--grep=%s:", key);
+	gitx__args_of(&args, "log", "-z", "--format=%B", "--fixed-strings", "--regexp-ignore-case",
+		      grep, "HEAD", "--", (char *)NULL);
+	rc = gitx__git_ok(root, &args, &(struct gitcall){ .no_locks = true }, &r, cause);
+	for (size_t off = 0; rc == 0 && off < r.out.len;) {
+		const char *rec = r.out.s + off;
+
+		off += strlen(rec) + 1;
+		each_trailer(rec, key, value_push, values);
+	}
+	proc_result_release(&r);
+	strvec_release(&args);
+	free(grep);
+	return rc < 0 ? -1 : 0;
 }
 
 int gitx_sync_index(const char *root, const char *sha, char **cause)

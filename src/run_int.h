@@ -378,5 +378,15 @@ void run__free(struct run *r);
 /* Opens the project: tools present, .automator/ ready, lock taken, store open. */
 int run__open_project(struct run *r);
 void run__build_stories(struct run *r);
+/*
+ * Stories done before the run (run_done.c): `done` in the sprint-status
+ * at status_file (may be NULL), or committed with their Automator-Story
+ * trailer on HEAD, become DONE and outside the run. starting: the pending
+ * stories of a new run too, each said on stdout; else (resume) only those
+ * outside it. Returns how many.
+ */
+size_t run__done_before(struct run *r, const char *status_file, bool starting);
+/* The sprint-status the sprint names, else where BMAD puts it; NULL: none. */
+char *run__status_path(const struct sprint *sp);
 
 #endif

@@ -122,8 +122,14 @@ void run__schedule(struct run *r)
 		if (!deps_done(r, s, &failed)) {
 			if (failed) {
 				free(s->note);
-				s->note = xstrfmt("dependency %s ended %s", failed->cfg->id,
-						  fsm_story.state_names[failed->state]);
+				s->note =
+					failed->outside
+						? xstrfmt("dependency %s is not done and not in "
+							  "this "
+							  "run: select it too, or finish it first",
+							  failed->cfg->id)
+						: xstrfmt("dependency %s ended %s", failed->cfg->id,
+							  fsm_story.state_names[failed->state]);
 				run__queue(r, (int)i, SE_ABORT);
 			}
 			continue;

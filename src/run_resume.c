@@ -456,6 +456,8 @@ int run_resume(const struct run_opts *o)
 		rc = EXIT_SOFTWARE;
 		goto out;
 	}
+	/* stories outside the run that are done by now satisfy what depends on them */
+	run__done_before(r, r->status_file, false);
 	/* waits go on until the same reset; usage and raised budgets carry over */
 	run__waits_restore(r);
 	/* before the first write to the run: what its unfinished stories need */

@@ -150,11 +150,7 @@ int run__open_project(struct run *r)
 		r->has_contract = true;
 	}
 	r->interactive = !r->opts.no_input && isatty(STDIN_FILENO);
-	if (r->sp->status_file) {
-		r->status_file = path_join(r->sp->root, r->sp->status_file);
-	} else if (statusedit_find_file(r->sp->root, &r->status_file) != 0) {
-		r->status_file = NULL;
-	}
+	r->status_file = run__status_path(r->sp);
 	/* a sprint-status found (not named) is edited only inside the project */
 	if (r->status_file && !r->sp->allow_outside) {
 		char *real = realpath(r->status_file, NULL);
@@ -182,6 +178,15 @@ int run__open_project(struct run *r)
 		free(marker);
 	}
 	return 0;
+}
+
+char *run__status_path(const struct sprint *sp)
+{
+	char *path = NULL;
+
+	if (sp->status_file)
+		return path_join(sp->root, sp->status_file);
+	return statusedit_find_file(sp->root, &path) == 0 ? path : NULL;
 }
 
 void run__build_stories(struct run *r)
@@ -301,6 +306,24 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 	run__build_stories(r);
 	if ((rc = select_stories(r)) != 0)
 		goto out;
+	/*
+	 * done before: not run again, and what depends on it may start
+	 * (--include-status asks for stories of those statuses: all run)
+	 */
+	{
+		char *sf = run__status_path(r->sp);
+		size_t left = 0;
+
+		run__done_before(r, sf, !o->include_status);
+		free(sf);
+		for (size_t i = 0; i < r->n; i++)
+			left += r->s[i].state == SS_PENDING;
+		if (left == 0) {
+			printf("nothing to run: every story selected is done already\n");
+			rc = EXIT_OK;
+			goto out;
+		}
+	}
 	/* before anything is written: what the run needs from this machine */
 	selected = xcalloc(r->n + 1, sizeof(*selected));
 	for (size_t i = 0; i < r->n; i++)
@@ -378,7 +401,7 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 		goto out;
 	}
 	r->started_wall = clock_wall();
-	run__say(r, "run %s: %zu stories, workflow %s, agent %s, logs in %s", r->id, r->n,
+	run__say(r, "run %s: %zu stories, workflow %s, agent %s, logs in %s", r->id, nrows,
 		 r->sp->workflow->name, r->sp->agent, r->logdir);
 	run__events_open(r);
 	run__queue(r, -1, RE_LOADED);
