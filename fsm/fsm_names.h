@@ -49,6 +49,7 @@
 	X(WAITING, "the agent's service asked to wait; no attempt is spent")  \
 	X(COMMIT, "the story's changes are committed")                        \
 	X(VERIFY, "the final verifiers run")                                  \
+	X(INTEGRATE, "its branch is integrated into the target branch")      \
 	X(AWAITING_DECISION, "a PREFERENCE escalation is open for the story") \
 	X(BLOCKED, "a CRITICAL escalation is open for the story")             \
 	X(DONE, "verified and committed")                                     \
@@ -85,6 +86,8 @@
 	X(NOT_VERIFIED, "side effect: the step's verifier failed")               \
 	X(COMMITTED, "side effect: the commit was made (or nothing to commit)")  \
 	X(COMMIT_FAILED, "side effect: git commit failed")                       \
+	X(INTEGRATED, "side effect: the branch is on the target branch")         \
+	X(CONFLICT, "side effect: integrating the branch met a conflict")        \
 	X(ERROR, "side effect: the step could not be carried out")               \
 	X(OPTIONAL_FAILED, "the failed step is optional: it is skipped")         \
 	X(CHOSE_RETRY, "human: retry the step")                                  \
@@ -107,7 +110,9 @@
 	X(RESTARTS_LEFT, "the restart budget is not spent")      \
 	X(HAS_DEPENDENTS, "other stories depend on this one")    \
 	X(IS_REVIEW_STEP, "the current step is a review step")   \
-	X(WAIT_LEFT, "the wait ends within limits.max_wait")
+	X(WAIT_LEFT, "the wait ends within limits.max_wait")     \
+	X(ISOLATED, "the story has a worktree of its own")       \
+	X(INTEGRATING, "the decision is about the integration")
 
 #define STORY_ACTIONS(X)                                                           \
 	X(BEGIN_STORY, "record the story's base commit; queue the first step")     \
@@ -126,6 +131,7 @@
 	X(RESUME_SESSION, "go on monitoring the session after a reply")            \
 	X(FALLBACK_RETRY, "switch to the fallback agent and queue the step again") \
 	X(MARK_DONE, "set the sprint-status value to done; free the slot")         \
+	X(INTEGRATE, "rebase the story's branch and fast-forward the target")      \
 	X(CLOSE_STORY, "close the story's escalation and free the slot")           \
 	X(ESCALATE_CANNOT_PARSE, "raise cannot-parse-output (PREFERENCE)")         \
 	X(ESCALATE_SPAWN_FAILURE, "raise session-spawn-failure (CRITICAL)")        \
@@ -134,6 +140,7 @@
 	X(ESCALATE_REVIEW_LOOP, "raise code-review-loop-exceeded (CRITICAL)")      \
 	X(ESCALATE_INCOMPLETE, "raise session-incomplete (CRITICAL)")              \
 	X(ESCALATE_COMMIT_FAILURE, "raise git-commit-failure (CRITICAL)")          \
+	X(ESCALATE_CONFLICT, "raise integration-conflict (PREFERENCE)")            \
 	X(ESCALATE_NEEDS_INPUT, "raise agent-needs-input (PREFERENCE)")            \
 	X(ESCALATE_RESTART_LOOP, "raise restart-loop (CRITICAL)")                  \
 	X(ESCALATE_LOST, "raise session-lost (CRITICAL)")                          \

@@ -53,6 +53,7 @@ const char *const required_triggers[] = {
 	"agent-permission-denied",
 	"budget-exceeded",
 	"session-lost",
+	"integration-conflict",
 	NULL,
 };
 

@@ -202,6 +202,8 @@ struct sprint {
 	int max_parallel;
 	char *status_file;  /* relative to root, or NULL */
 	bool allow_outside; /* prompt files and the sprint-status may be outside root */
+	/* isolation: worktree: each story in its own git worktree and branch */
+	enum isolation { ISOLATION_SHARED, ISOLATION_WORKTREE } isolation;
 	struct limits limits;
 	struct agent_set *agents;     /* shipped presets merged with the sprint's own */
 	struct trigger_set *triggers; /* the shipped catalogue with the sprint's overrides */

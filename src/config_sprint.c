@@ -161,6 +161,21 @@ static int parse_stories(struct lctx *cx, const struct ynode *n, void *obj)
 	return cx->errors > before ? -1 : 0;
 }
 
+/* isolation: shared (every story in the project's tree) or worktree. */
+static int parse_isolation(struct lctx *cx, const struct ynode *n, void *obj)
+{
+	struct sprint *s = obj;
+
+	if (n && n->kind == YN_SCALAR && !strcmp(n->str, "worktree"))
+		s->isolation = ISOLATION_WORKTREE;
+	else if (n && n->kind == YN_SCALAR && !strcmp(n->str, "shared"))
+		s->isolation = ISOLATION_SHARED;
+	else
+		return lctx_error(cx, n, "expected worktree or shared, got %s",
+				  n && n->kind == YN_SCALAR ? n->str : ynode_kind_name(n));
+	return 0;
+}
+
 static const struct field sprint_fields[] = {
 	{ "project", FT_STR, offsetof(struct sprint, project), 0, NULL, 0, 0 },
 	{ "root", FT_STR, offsetof(struct sprint, root), 0, NULL, 0, 0 },
@@ -169,6 +184,7 @@ static const struct field sprint_fields[] = {
 	{ "max_parallel", FT_INT, offsetof(struct sprint, max_parallel), 0, NULL, 1, 64 },
 	{ "status_file", FT_STR, offsetof(struct sprint, status_file), 0, NULL, 0, 0 },
 	{ "allow_outside", FT_BOOL, offsetof(struct sprint, allow_outside), 0, NULL, 0, 0 },
+	{ "isolation", FT_CUSTOM, 0, 0, parse_isolation, 0, 0 },
 	{ "limits", FT_CUSTOM, 0, 0, cfg_parse_limits, 0, 0 },
 	{ "agents", FT_CUSTOM, 0, 0, cfg_parse_sprint_agents, 0, 0 },
 	{ "notify", FT_CUSTOM, 0, 0, cfg_parse_notify, 0, 0 },

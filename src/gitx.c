@@ -160,16 +160,7 @@ bool gitx_is_repo(const char *root)
 
 int gitx_head(const char *root, char **sha, char **cause)
 {
-	struct strvec args = STRVEC_INIT;
-	struct proc_result r;
-	int ret = -1;
-
-	gitx__args_of(&args, "rev-parse", "--verify", "-q", "HEAD^{commit}", (char *)NULL);
-	if (gitx__git_exec(root, &args, NULL, &r, cause) == 0)
-		ret = gitx_head_result(&r, sha, cause);
-	proc_result_release(&r);
-	strvec_release(&args);
-	return ret;
+	return gitx_rev(root, "HEAD", sha, cause);
 }
 
 int gitx_head_result(const struct proc_result *r, char **sha, char **cause)

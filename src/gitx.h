@@ -91,6 +91,41 @@ int gitx_commit(const char *root, const struct strvec *paths, const char *messag
 int gitx_find_trailer(const char *root, const char *since, const char *key, const char *value,
 		      char **sha, char **cause);
 
+/* ---- a story's worktree and its integration (gitx_worktree.c) ---- */
+
+/* REV as a commit sha in root: 0 with *sha, 1 when there is none, -1 on error. */
+int gitx_rev(const char *root, const char *rev, char **sha, char **cause);
+/* The branch checked out in root: 0 with *branch, 1 when HEAD is detached, -1 on error. */
+int gitx_current_branch(const char *root, char **branch, char **cause);
+/*
+ * A worktree at path on branch: made from base with a new branch, or on
+ * the branch that exists (made before a kill: its commits kept); one
+ * there already on the branch is kept. Returns 0, or -1 with *cause.
+ */
+int gitx_worktree_add(const char *root, const char *path, const char *branch, const char *base,
+		      char **cause);
+/* Sets path in worktree wt back to HEAD's version (its uncommitted change dropped). */
+int gitx_discard(const char *wt, const char *path, char **cause);
+/* Stashes every uncommitted change in wt, untracked files too (none: nothing done). */
+int gitx_stash_all(const char *wt, const char *message, char **cause);
+/* Removes the worktree at path and deletes branch; either gone already is fine. */
+int gitx_worktree_drop(const char *root, const char *path, const char *branch, char **cause);
+/*
+ * Rebases the branch checked out in worktree wt onto onto (a rebase a kill
+ * left is aborted first). Returns 0; 1 on a conflict, the rebase aborted
+ * and the conflicting paths in *files (one per line); -1 with *cause.
+ */
+int gitx_rebase_onto(const char *wt, const char *onto, char **files, char **cause);
+/*
+ * Moves branch target of root's repository to sha, a descendant of it:
+ * where target is checked out in root, `git merge --ff-only` (the work
+ * tree follows; the user's uncommitted changes stay, and a path they would
+ * lose makes it refuse: 1 with the paths in *files); elsewhere the ref
+ * only. Already there is success. Returns 0, 1, or -1 with *cause.
+ */
+int gitx_fast_forward(const char *root, const char *target, const char *sha, char **files,
+		      char **cause);
+
 /*
  * The values of every line `key: value` in the messages of the commits
  * reachable from HEAD (none when there is no commit), appended to values.

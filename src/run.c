@@ -146,9 +146,9 @@ void run__fill_vars(struct run *r, const struct rstory *s, struct tvars *v, char
 	tvars_set(v, "step", st ? st->name : "");
 	tvars_set(v, "cycle", num[0]);
 	tvars_set(v, "attempt", num[1]);
-	tvars_set(v, "root", r->pj.root);
+	tvars_set(v, "root", run__story_root(r, s));
 	tvars_set(v, "datadir", config_datadir());
-	bmadinstall_set_vars(v, r->pj.root, agents_find(r->sp->agents, s->agent));
+	bmadinstall_set_vars(v, run__story_root(r, s), agents_find(r->sp->agents, s->agent));
 }
 
 /*
@@ -230,14 +230,18 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 		free(s->base_commit);
 		s->base_commit = NULL;
 		{
-			char *why = NULL;
+			char *why = NULL,
+			     *ref = s->worktree ? xstrfmt("refs/heads/%s", r->target) : NULL;
 
-			if (gitx_head(r->pj.root, &s->base_commit, &why) != 0)
+			/* its worktree starts from the target's last commit */
+			if ((ref ? gitx_rev(r->pj.root, ref, &s->base_commit, &why)
+				 : gitx_head(r->pj.root, &s->base_commit, &why)) != 0)
 				s->base_commit = NULL;
 			free(why);
+			free(ref);
 		}
 		strvec_release(&s->snapshot);
-		{
+		if (!s->worktree) {
 			char *why = NULL;
 
 			if (gitx_snapshot(r->pj.root, &s->snapshot, &why) < 0) {

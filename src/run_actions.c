@@ -101,8 +101,17 @@ static bool g_more_critical(void *ctx)
 static int a_begin_story(void *ctx)
 {
 	struct run *r = ctx;
+	struct rstory *s = run__cur(r);
+	char *cause = NULL;
 
-	run__queue_step(r, run__cur(r));
+	if (run__worktree_ensure(r, s, &cause) < 0) {
+		free(s->note);
+		s->note = xstrfmt("cannot make the story's worktree: %s", cause);
+		free(cause);
+		run__queue(r, r->cur, SE_ERROR);
+		return 0;
+	}
+	run__queue_step(r, s);
 	return 0;
 }
 
@@ -217,6 +226,7 @@ ESCALATION(a_esc_impl_blocking, "dev-implementation-failure", true)
 ESCALATION(a_esc_review_loop, "code-review-loop-exceeded", true)
 ESCALATION(a_esc_incomplete, "session-incomplete", true)
 ESCALATION(a_esc_commit_failure, "git-commit-failure", true)
+ESCALATION(a_esc_conflict, "integration-conflict", false)
 ESCALATION(a_esc_needs_input, "agent-needs-input", false)
 ESCALATION(a_esc_restart_loop, "restart-loop", true)
 ESCALATION(a_esc_lost, "session-lost", true)
@@ -310,7 +320,8 @@ static const fsm_guard_fn story_guards[SG__COUNT] = {
 	[SG_RETRIES_LEFT] = g_retries_left,     [SG_CRASH_RETRIES_LEFT] = g_crash_retries_left,
 	[SG_CYCLES_LEFT] = g_cycles_left,       [SG_RESTARTS_LEFT] = g_restarts_left,
 	[SG_HAS_DEPENDENTS] = g_has_dependents, [SG_IS_REVIEW_STEP] = g_is_review_step,
-	[SG_WAIT_LEFT] = run__g_wait_left,
+	[SG_WAIT_LEFT] = run__g_wait_left,      [SG_ISOLATED] = run__g_isolated,
+	[SG_INTEGRATING] = run__g_integrating,
 };
 
 const fsm_action_fn run__story_actions[SA__COUNT] = {
@@ -338,6 +349,8 @@ const fsm_action_fn run__story_actions[SA__COUNT] = {
 	[SA_ESCALATE_REVIEW_LOOP] = a_esc_review_loop,
 	[SA_ESCALATE_INCOMPLETE] = a_esc_incomplete,
 	[SA_ESCALATE_COMMIT_FAILURE] = a_esc_commit_failure,
+	[SA_ESCALATE_CONFLICT] = a_esc_conflict,
+	[SA_INTEGRATE] = run__a_integrate,
 	[SA_ESCALATE_NEEDS_INPUT] = a_esc_needs_input,
 	[SA_ESCALATE_RESTART_LOOP] = a_esc_restart_loop,
 	[SA_ESCALATE_LOST] = a_esc_lost,

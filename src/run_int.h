@@ -67,6 +67,9 @@ struct rstory {
 	 * the summary and the exit status.
 	 */
 	bool outside;
+	/* isolation: worktree (run_worktree.c); NULL: the project's own tree */
+	char *worktree, *branch;
+	bool integrating; /* INTEGRATE ran and has not yet ended */
 	int step_index, attempt, cycle, retries_used, crash_retries_used;
 	char *base_commit;
 	struct strvec snapshot;
@@ -121,6 +124,7 @@ struct run {
 	size_t n;
 	struct fsm_queue q;
 	size_t verdicts_ahead; /* the first items of q are session verdicts */
+	char *target;          /* isolation: worktree: the branch stories integrate into */
 	bool marker_due;       /* the run marker is to be written before the loop sleeps */
 	bool status_sync_due;  /* the sprint-status is to be fsynced before the loop sleeps */
 	struct run_opts opts;
@@ -386,6 +390,22 @@ void run__build_stories(struct run *r);
  * outside it. Returns how many.
  */
 size_t run__done_before(struct run *r, const char *status_file, bool starting);
+/*
+ * isolation: worktree (run_worktree.c): the target branch and each story's
+ * worktree path and branch name; EXIT_UNAVAILABLE when HEAD is detached.
+ */
+int run__worktrees_init(struct run *r);
+/* Where the story works: its worktree, or the project root. */
+const char *run__story_root(const struct run *r, const struct rstory *s);
+/* The sprint-status's path relative to the project root; NULL: none, or outside it. */
+const char *run__status_rel(const struct run *r);
+/* The sprint-status the story's steps see (its worktree's copy); newly allocated or NULL. */
+char *run__story_status_file(const struct run *r, const struct rstory *s);
+/* Makes the story's worktree unless it exists. Returns 0, or -1 with *cause. */
+int run__worktree_ensure(struct run *r, struct rstory *s, char **cause);
+int run__a_integrate(void *ctx);
+bool run__g_isolated(void *ctx);
+bool run__g_integrating(void *ctx);
 /* The sprint-status the sprint names, else where BMAD puts it; NULL: none. */
 char *run__status_path(const struct sprint *sp);
 

@@ -104,9 +104,15 @@ static void agent_env(struct run *r, struct rstory *s, const struct agent *a, st
 	strvec_push_nodup(env, xstrfmt("AUTOMATOR_STEP=%s", st->name));
 	strvec_push_nodup(env, xstrfmt("AUTOMATOR_CYCLE=%d", s->cycle));
 	strvec_push_nodup(env, xstrfmt("AUTOMATOR_ATTEMPT=%d", s->attempt));
-	strvec_push_nodup(env, xstrfmt("AUTOMATOR_PROJECT_ROOT=%s", r->pj.root));
-	if (r->status_file)
-		strvec_push_nodup(env, xstrfmt("AUTOMATOR_STATUS_FILE=%s", r->status_file));
+	strvec_push_nodup(env, xstrfmt("AUTOMATOR_PROJECT_ROOT=%s", run__story_root(r, s)));
+	if (r->status_file) {
+		char *sf = run__story_status_file(r, s);
+
+		strvec_push_nodup(env, xstrfmt("AUTOMATOR_STATUS_FILE=%s", sf));
+		free(sf);
+	}
+	if (s->worktree)
+		strvec_push_nodup(env, xstrfmt("AUTOMATOR_WORKTREE=%s", s->worktree));
 	for (size_t i = 0; i < s->cfg->fake.n; i++) {
 		const char *eq = strchr(s->cfg->fake.v[i], '=');
 
@@ -155,7 +161,7 @@ int run__session_spawn(struct run *r, struct rstory *s, struct session *ss, char
 
 	spec = (struct runner_spec){ .argv = (const char *const *)argv.v,
 				     .env = (const char *const *)env.v,
-				     .cwd = r->pj.root,
+				     .cwd = run__story_root(r, s),
 				     .log_file = ss->log_path,
 				     .exit_file = ss->exit_path,
 				     .marker = ss->marker };

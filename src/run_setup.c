@@ -56,6 +56,8 @@ void run__free(struct run *r)
 	for (size_t i = 0; i < r->n; i++) {
 		run__session_free(r->s[i].sess);
 		free(r->s[i].base_commit);
+		free(r->s[i].worktree);
+		free(r->s[i].branch);
 		free(r->s[i].note);
 		free(r->s[i].esc_msg);
 		strvec_release(&r->s[i].snapshot);
@@ -77,6 +79,7 @@ void run__free(struct run *r)
 	free(r->id);
 	free(r->logdir);
 	free(r->status_file);
+	free(r->target);
 	bmad_status_free(r->status_doc);
 	free(r->notify_log);
 	if (r->has_contract)
@@ -357,7 +360,7 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 		rc = EXIT_UNAVAILABLE;
 		goto out;
 	}
-	if ((rc = run__open_project(r)) != 0)
+	if ((rc = run__open_project(r)) != 0 || (rc = run__worktrees_init(r)) != 0)
 		goto out;
 	if (store_run_latest_unfinished(r->st, &unfinished, &cause) == 0) {
 		fprintf(stderr,

@@ -28,8 +28,9 @@ static void verify_ctx_fill(struct run *r, struct rstory *s, struct verify_ctx *
 {
 	run__fill_vars(r, s, v, num);
 	memset(vc, 0, sizeof(*vc));
-	vc->root = r->pj.root;
-	vc->status_file = r->status_file;
+	vc->root = run__story_root(r, s);
+	/* freed by verify_ctx_done */
+	vc->status_file = run__story_status_file(r, s);
 	vc->story = s->cfg;
 	vc->step = run__cur_step(r, s) ? run__cur_step(r, s)->name : "";
 	vc->cycle = s->cycle;
@@ -39,6 +40,12 @@ static void verify_ctx_fill(struct run *r, struct rstory *s, struct verify_ctx *
 	vc->vars = v;
 	vc->timeout_ms = 10 * 60 * 1000;
 	vc->contract = r->has_contract ? &r->contract : NULL;
+}
+
+static void verify_ctx_done(struct verify_ctx *vc)
+{
+	free((char *)vc->status_file);
+	vc->status_file = NULL;
 }
 
 /* A session row exists for the story's current step attempt. */
@@ -89,6 +96,7 @@ int run__a_run_session(void *ctx)
 
 		verify_ctx_fill(r, s, &vc, &v, num);
 		done = verify_run(&st->verifier, &vc, &res, &why) == 0 && res.verified;
+		verify_ctx_done(&vc);
 		verify_result_release(&res);
 		free(why);
 		free(num[0]);
@@ -192,6 +200,7 @@ static int run_verifier(struct run *r)
 					  res.reason ? res.reason : "-");
 		}
 	}
+	verify_ctx_done(&vc);
 	verify_result_release(&res);
 	free(num[0]);
 	free(num[1]);
@@ -210,6 +219,27 @@ int run__a_run_verify(void *ctx)
 	return run_verifier(ctx);
 }
 
+/*
+ * A story in its own worktree commits no sprint-status change: its status
+ * reaches the target as MARK_DONE's value edit, so parallel stories never
+ * conflict on that file.
+ */
+static void drop_status_file(struct run *r, struct strvec *paths)
+{
+	const char *rel = run__status_rel(r);
+	size_t k = 0;
+
+	if (!rel)
+		return;
+	for (size_t i = 0; i < paths->n; i++) {
+		if (!strcmp(paths->v[i], rel))
+			free(paths->v[i]);
+		else
+			paths->v[k++] = paths->v[i];
+	}
+	paths->n = k;
+}
+
 int run__a_run_commit(void *ctx)
 {
 	struct run *r = ctx;
@@ -219,14 +249,15 @@ int run__a_run_commit(void *ctx)
 	char *trailer = xstrfmt("%s/%s", r->id, s->cfg->id), *sha = NULL, *cause = NULL;
 	char *msg, *num[2], *body;
 	struct tvars v;
+	const char *root = run__story_root(r, s);
 	int ret;
 
 	/* idempotent: a commit made before a crash is found by its trailer */
-	if (gitx_find_trailer(r->pj.root, s->base_commit, "Automator-Story", trailer, &sha,
-			      &cause) == 0) {
+	if (gitx_find_trailer(root, s->base_commit, "Automator-Story", trailer, &sha, &cause) ==
+	    0) {
 		run__say(r, "%-6s already committed as %.12s", s->cfg->id, sha);
 		/* killed between the commit and the index update: finish that */
-		if (gitx_sync_index(r->pj.root, sha, &cause) < 0) {
+		if (gitx_sync_index(root, sha, &cause) < 0) {
 			run__say(r, "warning: cannot update the index after %.12s: %s", sha, cause);
 			free(cause);
 		}
@@ -237,7 +268,7 @@ int run__a_run_commit(void *ctx)
 	}
 	free(cause); /* no commit found, or git could not tell: commit (again) */
 	cause = NULL;
-	if (gitx_story_paths(r->pj.root, &s->snapshot, &paths, &cause) < 0) {
+	if (gitx_story_paths(root, &s->snapshot, &paths, &cause) < 0) {
 		free(s->note);
 		s->note = xstrfmt("cannot list the story's changes: %s", cause);
 		free(cause);
@@ -245,13 +276,15 @@ int run__a_run_commit(void *ctx)
 		run__queue(r, r->cur, SE_ERROR);
 		return 0;
 	}
+	if (s->worktree)
+		drop_status_file(r, &paths);
 	run__fill_vars(r, s, &v, num);
 	body = template_render(st->message ? st->message : "{story.id}: {story.title}", &v);
 	msg = xstrfmt("%s\n\nAutomator-Story: %s\n", body, trailer);
 	free(body);
 	free(num[0]);
 	free(num[1]);
-	ret = paths.n ? gitx_commit(r->pj.root, &paths, msg, &sha, &cause) : 1;
+	ret = paths.n ? gitx_commit(root, &paths, msg, &sha, &cause) : 1;
 	if (ret < 0) {
 		free(s->note);
 		s->note = cause;

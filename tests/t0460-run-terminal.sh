@@ -24,6 +24,7 @@ stories:
     fake: { dev: "edit src/b.sh ; slow" }
 YAML
 git -C "$P" add tty-sprint.yaml && git -C "$P" commit -q -m "tty sprint"
+start=$(git -C "$P" rev-parse HEAD)
 
 # the pane runs on a server of its own, not the one automator starts
 T="tmux -L tty-test-$$ -f /dev/null"
@@ -34,7 +35,8 @@ pane_run() {
 	local name=$1 color=$2 nocolor=
 	[ "$color" = 1 ] || nocolor="NO_COLOR=1"
 	rm -rf "$P/.automator"
-	git -C "$P" reset -q --hard && git -C "$P" clean -qfd
+	# back to before any story was committed: committed stories are not run again
+	git -C "$P" reset -q --hard "$start" && git -C "$P" clean -qfd
 	$T new-session -d -s "$name" -x 160 -y 40 -e TERM=xterm-256color \
 		"cd '$P' && env -u NO_COLOR $nocolor AUTOMATOR_FAKE_DELAY=0.12 \
 		AUTOMATOR_TMUX_SOCKET=$AUTOMATOR_TMUX_SOCKET AUTOMATOR_DATA_DIR=$AUTOMATOR_DATA_DIR \

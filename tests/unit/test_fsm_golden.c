@@ -346,6 +346,13 @@ static int a_abort_run(void *ctx)
 }
 
 /* clang-format off */
+/* The scenarios share the project's tree (isolation: shared): no worktree, no integration. */
+static bool g_never(void *ctx)
+{
+	(void)ctx;
+	return false;
+}
+
 static const fsm_guard_fn story_guards[SG__COUNT] = {
 	[SG_RETRIES_LEFT]		= g_retries_left,
 	[SG_CRASH_RETRIES_LEFT]		= g_crash_retries_left,
@@ -354,6 +361,8 @@ static const fsm_guard_fn story_guards[SG__COUNT] = {
 	[SG_HAS_DEPENDENTS]		= g_has_dependents,
 	[SG_IS_REVIEW_STEP]		= g_is_review_step,
 	[SG_WAIT_LEFT]			= g_wait_left,
+	[SG_ISOLATED]			= g_never,
+	[SG_INTEGRATING]		= g_never,
 };
 
 static const fsm_action_fn story_actions[SA__COUNT] = {
@@ -373,6 +382,7 @@ static const fsm_action_fn story_actions[SA__COUNT] = {
 	[SA_RESUME_SESSION]		= a_nothing,
 	[SA_FALLBACK_RETRY]		= a_fallback_retry,
 	[SA_MARK_DONE]			= a_finish,
+	[SA_INTEGRATE]			= a_nothing,
 	[SA_CLOSE_STORY]		= a_finish,
 	[SA_ESCALATE_CANNOT_PARSE]	= a_nothing,
 	[SA_ESCALATE_SPAWN_FAILURE]	= a_escalate_critical,
@@ -381,6 +391,7 @@ static const fsm_action_fn story_actions[SA__COUNT] = {
 	[SA_ESCALATE_REVIEW_LOOP]	= a_escalate_critical,
 	[SA_ESCALATE_INCOMPLETE]	= a_escalate_critical,
 	[SA_ESCALATE_COMMIT_FAILURE]	= a_escalate_critical,
+	[SA_ESCALATE_CONFLICT]		= a_nothing,
 	[SA_ESCALATE_NEEDS_INPUT]	= a_nothing,
 	[SA_ESCALATE_RESTART_LOOP]	= a_escalate_critical,
 	[SA_ESCALATE_LOST]		= a_escalate_critical,

@@ -1,0 +1,271 @@
+/*
+ * gitx_worktree.c: a story's own worktree and branch, and integrating the
+ * branch into the target: git worktree add/remove, rebase, fast-forward.
+ * Every operation can be repeated after a kill at any point of it and
+ * ends in the same state. argv only; must not touch the user's index or
+ * uncommitted changes (a fast-forward that would overwrite them refuses).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gitx.h"
+#include "gitx_int.h"
+
+/* `git rev-parse --verify -q REV^{commit}` in root: 0 with *sha, 1 none, -1 error. */
+int gitx_rev(const char *root, const char *rev, char **sha, char **cause)
+{
+	struct strvec args = STRVEC_INIT;
+	struct proc_result r;
+	char *spec = xstrfmt("%s^{commit}", rev);
+	int ret = -1;
+
+	gitx__args_of(&args, "rev-parse", "--verify", "-q", spec, (char *)NULL);
+	if (gitx__git_exec(root, &args, &(struct gitcall){ .no_locks = true }, &r, cause) == 0)
+		ret = gitx_head_result(&r, sha, cause);
+	proc_result_release(&r);
+	strvec_release(&args);
+	free(spec);
+	return ret;
+}
+
+int gitx_current_branch(const char *root, char **branch, char **cause)
+{
+	struct strvec args = STRVEC_INIT;
+	struct proc_result r;
+	int ret = -1;
+
+	gitx__args_of(&args, "symbolic-ref", "-q", "--short", "HEAD", (char *)NULL);
+	if (gitx__git_exec(root, &args, &(struct gitcall){ .no_locks = true }, &r, cause) == 0) {
+		if (r.status == 0) {
+			*branch = xstrndup(buf_str(&r.out), strcspn(buf_str(&r.out), "\n"));
+			ret = 0;
+		} else if (r.status == 1) {
+			ret = 1; /* detached */
+		} else {
+			char *o = gitx__output_text(&r);
+
+			*cause = xstrfmt("git symbolic-ref: exit %d: %s", r.status, o);
+			free(o);
+		}
+	}
+	proc_result_release(&r);
+	strvec_release(&args);
+	return ret;
+}
+
+/* Runs git args in root; 0 when it exited 0, else -1 with *cause. */
+static int git(const char *root, char **cause, ...)
+{
+	struct strvec args = STRVEC_INIT;
+	struct proc_result r;
+	const char *a;
+	va_list ap;
+	int ret;
+
+	va_start(ap, cause);
+	while ((a = va_arg(ap, const char *)))
+		strvec_push(&args, a);
+	va_end(ap);
+	ret = gitx__git_ok(root, &args, NULL, &r, cause);
+	proc_result_release(&r);
+	strvec_release(&args);
+	return ret;
+}
+
+/* Whether path is a worktree of root's repository checked out on branch. */
+static bool worktree_on(const char *path, const char *branch)
+{
+	char *cur = NULL, *why = NULL;
+	struct stat st;
+	char *dotgit = path_join(path, ".git");
+	bool ok = stat(dotgit, &st) == 0 && gitx_current_branch(path, &cur, &why) == 0 &&
+		  !strcmp(cur, branch);
+
+	free(dotgit);
+	free(cur);
+	free(why);
+	return ok;
+}
+
+int gitx_worktree_add(const char *root, const char *path, const char *branch, const char *base,
+		      char **cause)
+{
+	char *ref = xstrfmt("refs/heads/%s", branch), *tip = NULL, *why = NULL;
+	int has = gitx_rev(root, ref, &tip, &why), ret;
+
+	free(tip);
+	free(why);
+	free(ref);
+	if (worktree_on(path, branch))
+		return 0; /* made before a kill */
+	/* a directory removed by hand, or a half-made one: forget it first */
+	git(root, &why, "worktree", "prune", (char *)NULL);
+	free(why);
+	why = NULL;
+	if (access(path, F_OK) == 0 &&
+	    git(root, &why, "worktree", "remove", "--force", path, (char *)NULL) < 0) {
+		free(why);
+		why = NULL;
+	}
+	if (has == 0) /* the branch exists (its commit survives a kill): check it out again */
+		ret = git(root, cause, "worktree", "add", "-q", path, branch, (char *)NULL);
+	else
+		ret = git(root, cause, "worktree", "add", "-q", "-b", branch, path, base,
+			  (char *)NULL);
+	return ret;
+}
+
+int gitx_worktree_drop(const char *root, const char *path, const char *branch, char **cause)
+{
+	char *why = NULL;
+
+	if (access(path, F_OK) == 0 &&
+	    git(root, cause, "worktree", "remove", "--force", path, (char *)NULL) < 0)
+		return -1;
+	git(root, &why, "worktree", "prune", (char *)NULL);
+	free(why);
+	why = NULL;
+	/* gone already after a kill: fine */
+	if (git(root, &why, "branch", "-D", "-q", branch, (char *)NULL) < 0)
+		free(why);
+	return 0;
+}
+
+int gitx_discard(const char *wt, const char *path, char **cause)
+{
+	return git(wt, cause, "checkout", "-q", "HEAD", "--", path, (char *)NULL);
+}
+
+int gitx_stash_all(const char *wt, const char *message, char **cause)
+{
+	return git(wt, cause, "stash", "push", "--include-untracked", "-q", "-m", message,
+		   (char *)NULL);
+}
+
+/* Paths with unmerged entries in wt, one per line in *files. */
+static void conflicted(const char *wt, char **files)
+{
+	struct strvec args = STRVEC_INIT;
+	struct proc_result r;
+	char *why = NULL;
+
+	gitx__args_of(&args, "diff", "--name-only", "--diff-filter=U", (char *)NULL);
+	if (gitx__git_ok(wt, &args, NULL, &r, &why) == 0)
+		*files = xstrndup(buf_str(&r.out), r.out.len);
+	else
+		*files = xstrdup("");
+	free(why);
+	proc_result_release(&r);
+	strvec_release(&args);
+}
+
+int gitx_rebase_onto(const char *wt, const char *onto, char **files, char **cause)
+{
+	struct strvec args = STRVEC_INIT;
+	struct proc_result r;
+	char *why = NULL, *merge_dir = NULL, *apply_dir = NULL;
+	struct stat st;
+	int ret;
+
+	/* a rebase a kill interrupted: undone, then done again */
+	if (gitx__git_path(wt, "rebase-merge", true, &merge_dir, &why) == 0 &&
+	    gitx__git_path(wt, "rebase-apply", true, &apply_dir, &why) == 0 &&
+	    (stat(merge_dir, &st) == 0 || stat(apply_dir, &st) == 0))
+		git(wt, &why, "rebase", "--abort", (char *)NULL);
+	free(why);
+	why = NULL;
+	free(merge_dir);
+	free(apply_dir);
+	gitx__args_of(&args, "-c", "core.editor=true", "rebase", "-q", onto, (char *)NULL);
+	ret = gitx__git_exec(wt, &args, &(struct gitcall){ .timeout_ms = GITX_COMMIT_TIMEOUT_MS },
+			     &r, cause);
+	if (ret == 0 && r.status != 0) {
+		conflicted(wt, files);
+		if (**files) {
+			ret = 1;
+		} else {
+			char *o = gitx__output_text(&r);
+
+			*cause = xstrfmt("git rebase: exit %d: %s", r.status, o);
+			free(o);
+			ret = -1;
+		}
+		git(wt, &why, "rebase", "--abort", (char *)NULL);
+		free(why);
+	}
+	proc_result_release(&r);
+	strvec_release(&args);
+	return ret;
+}
+
+/*
+ * The paths git lists after "would be overwritten by merge:" (one per line,
+ * tab-indented) in its stderr, one per line in *files.
+ */
+static char *overwritten(const char *err)
+{
+	struct buf b = BUF_INIT;
+	const char *p = strstr(err, "would be overwritten");
+
+	for (p = p ? strchr(p, '\n') : NULL; p && p[1] == '\t';) {
+		const char *s = p + 2, *nl = strchr(s, '\n');
+		size_t n = nl ? (size_t)(nl - s) : strlen(s);
+
+		buf_add(&b, s, n);
+		buf_addc(&b, '\n');
+		p = nl;
+	}
+	return buf_detach(&b);
+}
+
+int gitx_fast_forward(const char *root, const char *target, const char *sha, char **files,
+		      char **cause)
+{
+	char *cur = NULL, *why = NULL, *ref = xstrfmt("refs/heads/%s", target), *old = NULL;
+	struct strvec args = STRVEC_INIT;
+	struct proc_result r;
+	int ret = -1;
+
+	if (gitx_rev(root, ref, &old, cause) != 0)
+		goto out;
+	if (!strcmp(old, sha)) {
+		ret = 0; /* done before a kill */
+		goto out;
+	}
+	if (gitx_current_branch(root, &cur, &why) == 0 && !strcmp(cur, target)) {
+		/* checked out here: the work tree follows, the user's changes stay */
+		gitx__args_of(&args, "merge", "-q", "--ff-only", "--no-edit", sha, (char *)NULL);
+		if (gitx__git_exec(root, &args, NULL, &r, cause) < 0)
+			goto out;
+		if (r.status == 0) {
+			ret = 0;
+		} else {
+			*files = overwritten(buf_str(&r.err));
+			if (**files) {
+				ret = 1;
+			} else {
+				char *o = gitx__output_text(&r);
+
+				*cause = xstrfmt("git merge --ff-only: exit %d: %s", r.status, o);
+				free(o);
+				free(*files);
+				*files = NULL;
+			}
+		}
+		proc_result_release(&r);
+	} else {
+		/* not checked out (the user switched): move the branch only if it did not move */
+		ret = git(root, cause, "update-ref", ref, sha, old, (char *)NULL);
+	}
+out:
+	strvec_release(&args);
+	free(why);
+	free(cur);
+	free(ref);
+	free(old);
+	return ret;
+}

@@ -1,0 +1,236 @@
+/*
+ * run_worktree.c: isolation: worktree. Each story works in its own git
+ * worktree (.automator/worktrees/<story>) on its own branch
+ * (automator/<story key>), made from the target branch (the one checked
+ * out when the run started) once its dependencies are integrated; after
+ * its last step its branch is rebased onto the target and the target
+ * fast-forwarded to it (INTEGRATE), one story at a time, and the worktree
+ * and branch are removed. A conflict, or an integrated path the user has
+ * uncommitted changes to, is a decision (integration-conflict). Every step
+ * here can be repeated after a kill and ends the same way.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gitx.h"
+#include "run_int.h"
+#include "util.h"
+
+/* A name for a path or a branch: [A-Za-z0-9._-] kept, the rest '-'. */
+static char *safe_name(const char *s)
+{
+	char *o = xstrdup(s);
+
+	for (char *p = o; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
+			*p = '-';
+	if (o[0] == '.' || o[0] == '-')
+		o[0] = '_';
+	return o;
+}
+
+int run__worktrees_init(struct run *r)
+{
+	char *cause = NULL;
+	int rc;
+
+	if (r->sp->isolation != ISOLATION_WORKTREE)
+		return 0;
+	rc = gitx_current_branch(r->pj.root, &r->target, &cause);
+	if (rc != 0) {
+		if (rc == 1)
+			fprintf(stderr,
+				"automator: HEAD is detached in %s: isolation: worktree integrates "
+				"each story into the branch checked out when the run starts; check "
+				"one out first (git switch BRANCH)\n",
+				r->pj.root);
+		else
+			fprintf(stderr, "automator: cannot tell the branch checked out: %s\n",
+				cause);
+		free(cause);
+		return EXIT_UNAVAILABLE;
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		struct rstory *s = &r->s[i];
+		char *name = safe_name(s->cfg->id);
+
+		s->worktree = xstrfmt("%s/worktrees/%s", r->pj.dir, name);
+		free(name);
+		name = safe_name(s->cfg->key ? s->cfg->key : s->cfg->id);
+		s->branch = xstrfmt("automator/%s", name);
+		free(name);
+	}
+	return 0;
+}
+
+const char *run__story_root(const struct run *r, const struct rstory *s)
+{
+	return s->worktree ? s->worktree : r->pj.root;
+}
+
+const char *run__status_rel(const struct run *r)
+{
+	size_t n = strlen(r->pj.root);
+
+	if (!r->status_file || strncmp(r->status_file, r->pj.root, n) || r->status_file[n] != '/')
+		return NULL;
+	return r->status_file + n + 1;
+}
+
+char *run__story_status_file(const struct run *r, const struct rstory *s)
+{
+	/* the worktree's own copy, where the sprint-status is inside the project */
+	if (s->worktree && run__status_rel(r))
+		return path_join(s->worktree, run__status_rel(r));
+	return r->status_file ? xstrdup(r->status_file) : NULL;
+}
+
+int run__worktree_ensure(struct run *r, struct rstory *s, char **cause)
+{
+	char *dir;
+	int ret;
+
+	if (!s->worktree || access(s->worktree, F_OK) == 0)
+		return 0;
+	dir = path_dirname(s->worktree);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		*cause = xstrfmt("cannot create '%s': %s", dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	ret = gitx_worktree_add(r->pj.root, s->worktree, s->branch,
+				s->base_commit ? s->base_commit : r->target, cause);
+	if (ret == 0) {
+		crash_point("after-worktree-add");
+		run__say(r, "%-6s works in %s on branch %s", s->cfg->id, s->worktree, s->branch);
+	}
+	return ret;
+}
+
+/* The story's commit is on the target already (integrated before a kill). */
+static bool on_target(struct run *r, const struct rstory *s)
+{
+	char *trailer = xstrfmt("%s/%s", r->id, s->cfg->id), *sha = NULL, *cause = NULL;
+	bool found = gitx_find_trailer(r->pj.root, s->base_commit, "Automator-Story", trailer, &sha,
+				       &cause) == 0;
+
+	free(trailer);
+	free(sha);
+	free(cause);
+	return found;
+}
+
+/* A conflict or a refusal: the story's note names the files, and the decision is asked. */
+static int conflict(struct run *r, struct rstory *s, const char *what, char *files)
+{
+	for (char *p = files; *p; p++)
+		if (*p == '\n' && p[1])
+			*p = ',';
+	files[strcspn(files, "\n")] = '\0';
+	free(s->note);
+	s->note = xstrfmt("%s: %s (branch %s, worktree %s)", what, files, s->branch, s->worktree);
+	free(files);
+	run__queue(r, r->cur, SE_CONFLICT);
+	return 0;
+}
+
+static int integrate_error(struct run *r, struct rstory *s, const char *what, char *cause)
+{
+	free(s->note);
+	s->note = xstrfmt("%s: %s", what, cause ? cause : "unknown error");
+	free(cause);
+	run__queue(r, r->cur, SE_ERROR);
+	return 0;
+}
+
+int run__a_integrate(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = run__cur(r);
+	char *cause = NULL, *files = NULL, *tip = NULL, *head = NULL;
+	char *ref = xstrfmt("refs/heads/%s", r->target);
+	int rc;
+
+	s->integrating = true;
+	if (access(s->worktree, F_OK) < 0 && on_target(r, s))
+		goto done; /* integrated and tidied before a kill */
+	if (run__worktree_ensure(r, s, &cause) < 0) {
+		free(ref);
+		return integrate_error(r, s, "cannot make the story's worktree again", cause);
+	}
+	/* its sprint-status edits reach the target as MARK_DONE's value edit */
+	if (run__status_rel(r) && gitx_discard(s->worktree, run__status_rel(r), &cause) < 0) {
+		free(cause);
+		cause = NULL;
+	}
+	/* what the story's commit did not take otherwise stays in the repository's stash */
+	{
+		char *msg = xstrfmt("automator %s/%s: left uncommitted at integration", r->id,
+				    s->cfg->id);
+
+		if (gitx_stash_all(s->worktree, msg, &cause) < 0) {
+			run__say(r, "%-6s warning: %s", s->cfg->id, cause);
+			free(cause);
+			cause = NULL;
+		}
+		free(msg);
+	}
+	if (gitx_rev(r->pj.root, ref, &tip, &cause) != 0) {
+		free(ref);
+		return integrate_error(r, s, "cannot read the target branch", cause);
+	}
+	crash_point("in-integration");
+	rc = gitx_rebase_onto(s->worktree, tip, &files, &cause);
+	free(tip);
+	if (rc == 1) {
+		free(ref);
+		return conflict(r, s, "rebasing onto the target met a conflict in", files);
+	}
+	if (rc < 0 || gitx_rev(s->worktree, "HEAD", &head, &cause) != 0) {
+		free(ref);
+		return integrate_error(r, s, "cannot rebase the story's branch", cause);
+	}
+	rc = gitx_fast_forward(r->pj.root, r->target, head, &files, &cause);
+	free(head);
+	if (rc == 1) {
+		free(ref);
+		return conflict(r, s, "fast-forwarding would overwrite your uncommitted changes to",
+				files);
+	}
+	if (rc < 0) {
+		free(ref);
+		return integrate_error(r, s, "cannot fast-forward the target branch", cause);
+	}
+	crash_point("before-worktree-drop");
+	if (gitx_worktree_drop(r->pj.root, s->worktree, s->branch, &cause) < 0) {
+		run__say(r, "%-6s warning: cannot remove %s: %s", s->cfg->id, s->worktree, cause);
+		free(cause);
+	}
+done:
+	free(ref);
+	s->integrating = false;
+	run__queue(r, r->cur, SE_INTEGRATED);
+	return 0;
+}
+
+bool run__g_isolated(void *ctx)
+{
+	struct run *r = ctx;
+
+	return run__cur(r)->worktree != NULL;
+}
+
+/* The open decision is about the integration (kept across a resume by its key). */
+bool run__g_integrating(void *ctx)
+{
+	struct run *r = ctx;
+	const struct rstory *s = run__cur(r);
+
+	return s->integrating || (s->esc && !strcmp(s->esc->key, "integration-conflict"));
+}

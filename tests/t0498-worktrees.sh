@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# t0498-worktrees: `isolation: worktree` (issue 13). Real git, real tmux,
+# the fake agent, the demo project:
+# - 5 stories, max_parallel 3, the user with an uncommitted edit to a
+#   tracked file and an untracked file: exit 0; each story's commit holds
+#   exactly its own files (no sprint-status); a story started from a
+#   commit holding its dependencies' commits; the user's edit and file are
+#   untouched and in no commit; the sprint-status comments survive and
+#   every story is done there; no worktree, branch or stash is left;
+# - two parallel stories appending to the same file: the first integrates,
+#   the second raises integration-conflict (the run pauses, exit 3) naming
+#   the file; its branch and commit are kept; answering "skip" ends the
+#   run, the branch still there;
+# - kill -9 after the worktree is made, after the commit, inside the
+#   integration (before the rebase) and before the worktree is removed,
+#   then resume: the same history as a run without a kill, nothing left;
+# - a detached HEAD is refused before anything is recorded.
+. "$(dirname "$0")/lib.sh"
+need tmux git sqlite3 python3
+
+ST=_bmad-output/implementation-artifacts/sprint-status.yaml
+P=$TMP/proj
+make_project "$P"
+sed -i 's/^max_parallel: 1$/max_parallel: 3\nisolation: worktree/' "$P/sprint.yaml"
+grep -q '^isolation: worktree' "$P/sprint.yaml" || fail "setup: no isolation line"
+git -C "$P" commit -q -am "worktrees"
+start=$(git -C "$P" rev-parse HEAD)
+echo "# my local WIP" >>"$P/README.md"
+echo "mine" >"$P/mine.txt"
+
+au "$P" run --no-input
+[ "$rc" = 0 ] || { fail "run: exit $rc"; tail -30 "$TMP/au.out" >&2; }
+[ "$(git -C "$P" rev-list --count "$start"..HEAD)" = 5 ] || fail "want 5 commits, one per story"
+# each commit: exactly the files its story's fake agent edited
+want() {
+	case $1 in
+	1.1) echo "data/plants.txt src/plants.sh" ;;
+	1.2) echo "src/schedule.sh" ;;
+	1.3) echo "src/remind.sh" ;;
+	1.4) echo "data/watering-log.txt src/log.sh" ;;
+	1.5) echo "docs/report.md src/report.sh src/watering.sh" ;;
+	esac
+}
+for c in $(git -C "$P" rev-list "$start"..HEAD); do
+	id=$(git -C "$P" log -1 --format=%s "$c" | cut -d: -f1)
+	got=$(git -C "$P" show --name-only --format= "$c" | sort | tr '\n' ' ' | sed 's/ $//')
+	[ "$got" = "$(want "$id")" ] || fail "$id's commit holds '$got', want '$(want "$id")'"
+done
+# 1.5 (needs 1.3 and 1.4) started from a commit holding both
+base15=$(sql "$P" "SELECT base_commit FROM stories WHERE story_id = '1.5'")
+for dep in 1.3 1.4; do
+	c=$(git -C "$P" log --format=%H --grep "^$dep:" "$start"..HEAD)
+	git -C "$P" merge-base --is-ancestor "$c" "$base15" || fail "1.5 started without $dep's commit"
+done
+# the user's tree is theirs
+grep -q "# my local WIP" "$P/README.md" || fail "the user's edit is gone"
+[ "$(cat "$P/mine.txt")" = mine ] || fail "the user's file changed"
+git -C "$P" log --format= --name-only "$start"..HEAD | grep -qx 'README.md\|mine.txt' &&
+	fail "the user's changes went into a commit"
+grep -q "# the data file and its reader" "$P/$ST" || fail "sprint-status comments lost"
+[ "$(grep -c ': done' "$P/$ST")" -ge 5 ] || fail "not every story done in the sprint-status"
+[ "$(git -C "$P" worktree list | wc -l)" = 1 ] || fail "worktrees left: $(git -C "$P" worktree list)"
+git -C "$P" branch | grep -q automator/ && fail "story branches left: $(git -C "$P" branch)"
+[ -z "$(git -C "$P" stash list)" ] || fail "stashes left: $(git -C "$P" stash list)"
+
+# ---- a conflict ----
+Q=$TMP/conflict
+make_project "$Q"
+cat >"$Q/conflict.yaml" <<'YAML'
+project: conflict
+root: .
+workflow: demo
+agent: fake
+max_parallel: 2
+isolation: worktree
+status_file: _bmad-output/implementation-artifacts/sprint-status.yaml
+stories:
+  - id: "1.1"
+    title: One side
+    fake: { dev: "edit src/shared.sh" }
+  - id: "1.2"
+    title: The other side
+    fake: { dev: "edit src/shared.sh ; slow" }
+YAML
+git -C "$Q" add conflict.yaml && git -C "$Q" commit -q -m "conflict sprint"
+cstart=$(git -C "$Q" rev-parse HEAD)
+au "$Q" run --no-input conflict.yaml
+[ "$rc" = 3 ] || { fail "conflict: exit $rc, want 3 (paused)"; tail -20 "$TMP/au.out" >&2; }
+expect_grep "$TMP/au.out" "integration-conflict\|Integration conflict" "the conflict is a decision"
+expect_grep "$TMP/au.out" "src/shared.sh" "the decision names the file"
+[ "$(git -C "$Q" rev-list --count "$cstart"..HEAD)" = 1 ] || fail "conflict: want the first story integrated"
+git -C "$Q" rev-parse -q --verify refs/heads/automator/1-2-the-other-side >/dev/null ||
+	git -C "$Q" branch | grep -q 'automator/' || fail "the conflicted story's branch is gone"
+id=$(sql "$Q" "SELECT id FROM escalations WHERE \"trigger\" = 'integration-conflict' AND status = 'open'")
+[ -n "$id" ] || fail "no open integration-conflict escalation"
+(cd "$Q" && timeout 20 "$AUTOMATOR" answer "$id" 2) >/dev/null 2>&1 || fail "answer skip"
+au "$Q" resume --no-input
+[ "$rc" = 1 ] || { fail "resume after skip: exit $rc, want 1 (a story skipped)"; tail -20 "$TMP/au.out" >&2; }
+expect_grep "$TMP/au.out" "1.2 *SKIPPED" "the conflicted story is skipped"
+git -C "$Q" branch | grep -q 'automator/' || fail "the skipped story's branch was removed"
+
+# ---- kill -9 inside the worktree's life, then resume: the same history ----
+# crash_sprint DIR: two stories, 1.2 after 1.1, each committing its own file
+crash_sprint() {
+	make_project "$1"
+	mkdir -p "$1/wf"
+	cat >"$1/wf/plain.yaml" <<'YAML'
+name: plain
+steps:
+  - { name: work, kind: session, prompt: "Story {story.id}", verifier: session_exit }
+  - { name: commit, kind: commit, message: "{story.id}: {story.title}" }
+YAML
+	cat >"$1/crash.yaml" <<'YAML'
+project: crash
+root: .
+workflow: wf/plain.yaml
+agent: fake
+isolation: worktree
+status_file: _bmad-output/implementation-artifacts/sprint-status.yaml
+limits: { crash_retries: 0, idle_timeout: 2m, step_timeout: 10m }
+stories:
+  - { id: "1.1", title: First, fake: { work: "edit src/first.sh" } }
+  - { id: "1.2", title: Second, depends_on: ["1.1"], fake: { work: "edit src/second.sh" } }
+YAML
+	git -C "$1" add -A && git -C "$1" commit -q -m "crash sprint"
+}
+# history DIR: one line per commit since the sprint's: subject and files
+history() {
+	git -C "$1" log --reverse --format='%s' --name-only HEAD~2..HEAD | grep -v '^$' | tr '\n' ' '
+}
+crash_sprint "$TMP/clean"
+au "$TMP/clean" run --no-input crash.yaml
+[ "$rc" = 0 ] || fail "crash sprint without a kill: exit $rc"
+want_hist=$(history "$TMP/clean")
+case $want_hist in "1.1: First src/first.sh 1.2: Second src/second.sh ") ;; *) fail "clean history: '$want_hist'" ;; esac
+for point in after-worktree-add after-commit in-integration before-worktree-drop; do
+	K=$TMP/kill-$point
+	crash_sprint "$K"
+	(cd "$K" && AUTOMATOR_CRASH_AT=$point timeout 60 "$AUTOMATOR" run --no-input crash.yaml) >"$TMP/kill.out" 2>&1
+	krc=$?
+	[ "$krc" = 137 ] || { fail "$point: the run was not killed (exit $krc)"; continue; }
+	au "$K" resume --no-input
+	[ "$rc" = 0 ] || { fail "$point: resume exit $rc"; tail -15 "$TMP/au.out" >&2; continue; }
+	[ "$(history "$K")" = "$want_hist" ] || fail "$point: history '$(history "$K")', want '$want_hist'"
+	[ "$(git -C "$K" rev-list --count HEAD)" = "$(git -C "$TMP/clean" rev-list --count HEAD)" ] ||
+		fail "$point: a commit too many or too few"
+	[ "$(git -C "$K" worktree list | wc -l)" = 1 ] || fail "$point: a worktree is left"
+	git -C "$K" branch | grep -q automator/ && fail "$point: a story branch is left"
+	[ -z "$(git -C "$K" stash list)" ] || fail "$point: a stash is left"
+done
+
+# ---- a detached HEAD ----
+R=$TMP/detached
+make_project "$R"
+sed -i 's/^max_parallel: 1$/isolation: worktree/' "$R/sprint.yaml"
+git -C "$R" commit -q -am worktrees
+git -C "$R" checkout -q --detach
+au "$R" run --no-input
+[ "$rc" = 69 ] || fail "detached HEAD: exit $rc, want 69"
+expect_grep "$TMP/au.out" "HEAD is detached" "the refusal says why"
+[ ! -e "$R/.automator/state.db" ] || [ "$(sql "$R" "SELECT count(*) FROM runs")" = 0 ] ||
+	fail "a run was recorded on a detached HEAD"
+
+finish
