@@ -104,6 +104,13 @@ int gitx_current_branch(const char *root, char **branch, char **cause);
  */
 int gitx_worktree_add(const char *root, const char *path, const char *branch, const char *base,
 		      char **cause);
+/*
+ * Commits path's change in worktree wt (only that path, no hooks): into
+ * HEAD (amended) when message is NULL, else as a new commit.
+ */
+int gitx_commit_path(const char *wt, const char *path, const char *message, char **cause);
+/* Whether path in worktree wt differs from HEAD's: 1, 0, or -1 when git cannot tell. */
+int gitx_is_dirty(const char *wt, const char *path);
 /* Sets path in worktree wt back to HEAD's version (its uncommitted change dropped). */
 int gitx_discard(const char *wt, const char *path, char **cause);
 /* Stashes every uncommitted change in wt, untracked files too (none: nothing done). */

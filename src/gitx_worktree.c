@@ -135,6 +135,32 @@ int gitx_worktree_drop(const char *root, const char *path, const char *branch, c
 	return 0;
 }
 
+int gitx_commit_path(const char *wt, const char *path, const char *message, char **cause)
+{
+	/* the story's hooks ran on its commit; this adds one value to it */
+	if (!message)
+		return git(wt, cause, "commit", "-q", "--no-verify", "--amend", "--no-edit", "--",
+			   path, (char *)NULL);
+	return git(wt, cause, "commit", "-q", "--no-verify", "-m", message, "--", path,
+		   (char *)NULL);
+}
+
+int gitx_is_dirty(const char *wt, const char *path)
+{
+	struct strvec args = STRVEC_INIT;
+	struct proc_result r;
+	char *why = NULL;
+	int ret = -1;
+
+	gitx__args_of(&args, "diff", "--quiet", "HEAD", "--", path, (char *)NULL);
+	if (gitx__git_exec(wt, &args, NULL, &r, &why) == 0 && (r.status == 0 || r.status == 1))
+		ret = r.status;
+	free(why);
+	proc_result_release(&r);
+	strvec_release(&args);
+	return ret;
+}
+
 int gitx_discard(const char *wt, const char *path, char **cause)
 {
 	return git(wt, cause, "checkout", "-q", "HEAD", "--", path, (char *)NULL);

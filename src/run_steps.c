@@ -220,9 +220,9 @@ int run__a_run_verify(void *ctx)
 }
 
 /*
- * A story in its own worktree commits no sprint-status change: its status
- * reaches the target as MARK_DONE's value edit, so parallel stories never
- * conflict on that file.
+ * A story in its own worktree commits no sprint-status change here: its
+ * value is set to done on the target's version at integration
+ * (run_worktree.c), so parallel stories never conflict on that file.
  */
 static void drop_status_file(struct run *r, struct strvec *paths)
 {

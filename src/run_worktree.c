@@ -18,6 +18,7 @@
 
 #include "gitx.h"
 #include "run_int.h"
+#include "statusedit.h"
 #include "util.h"
 
 /* A name for a path or a branch: [A-Za-z0-9._-] kept, the rest '-'. */
@@ -126,6 +127,41 @@ static bool on_target(struct run *r, const struct rstory *s)
 	return found;
 }
 
+/*
+ * The story's sprint-status value set to done in its worktree's copy,
+ * which is the target's (just rebased onto tip) plus nothing, and
+ * committed with the story: into its commit, or as a commit of its own
+ * when the story committed nothing. Parallel stories never conflict on
+ * the file: each edits one value of the target's latest version.
+ */
+static int status_into_commit(struct run *r, struct rstory *s, const char *tip, char **cause)
+{
+	const char *rel = run__status_rel(r);
+	char *wsf, *trailer, *sha = NULL, *why = NULL, *msg;
+	int rc;
+
+	if (!rel)
+		return 0;
+	wsf = run__story_status_file(r, s);
+	rc = statusedit_set_opt(wsf, s->cfg->key ? s->cfg->key : s->cfg->id, "done", false, cause);
+	free(wsf);
+	if (rc != 0)
+		return rc == 1 ? 0 : -1; /* not listed: nothing to carry */
+	if (gitx_is_dirty(s->worktree, rel) != 1)
+		return 0; /* done there already (a kill after this) */
+	trailer = xstrfmt("%s/%s", r->id, s->cfg->id);
+	rc = gitx_find_trailer(s->worktree, tip, "Automator-Story", trailer, &sha, &why);
+	free(why);
+	free(sha);
+	msg = rc == 0 ? NULL
+		      : xstrfmt("%s: %s\n\nAutomator-Story: %s\n", s->cfg->id, s->cfg->title,
+				trailer);
+	rc = gitx_commit_path(s->worktree, rel, msg, cause);
+	free(msg);
+	free(trailer);
+	return rc;
+}
+
 /* A conflict or a refusal: the story's note names the files, and the decision is asked. */
 static int conflict(struct run *r, struct rstory *s, const char *what, char *files)
 {
@@ -187,14 +223,21 @@ int run__a_integrate(void *ctx)
 	}
 	crash_point("in-integration");
 	rc = gitx_rebase_onto(s->worktree, tip, &files, &cause);
-	free(tip);
 	if (rc == 1) {
 		free(ref);
+		free(tip);
 		return conflict(r, s, "rebasing onto the target met a conflict in", files);
 	}
+	if (rc < 0) {
+		free(ref);
+		free(tip);
+		return integrate_error(r, s, "cannot rebase the story's branch", cause);
+	}
+	rc = status_into_commit(r, s, tip, &cause);
+	free(tip);
 	if (rc < 0 || gitx_rev(s->worktree, "HEAD", &head, &cause) != 0) {
 		free(ref);
-		return integrate_error(r, s, "cannot rebase the story's branch", cause);
+		return integrate_error(r, s, "cannot set the story's status in its commit", cause);
 	}
 	rc = gitx_fast_forward(r->pj.root, r->target, head, &files, &cause);
 	free(head);

@@ -80,7 +80,7 @@ cp "$TMP/elsewhere/sprint-status.yaml" "$TMP/status.before"
 git -C "$S" add -A && git -C "$S" commit -qm "symlinked status"
 au "$S" run sprint.yaml --no-input
 [ "$rc" = 65 ] || { fail "symlinked sprint-status: exit $rc, want 65"; sed 's/^/  /' "$TMP/au.out" >&2; }
-expect_grep "$TMP/au.out" "sprint.yaml:9:14: the sprint-status is outside the project root, after symlinks" \
+expect_grep "$TMP/au.out" "sprint.yaml:10:14: the sprint-status is outside the project root, after symlinks" \
 	"symlinked sprint-status: the message"
 [ -e "$S/.automator" ] && fail "symlinked sprint-status: .automator was written"
 cmp -s "$TMP/status.before" "$TMP/elsewhere/sprint-status.yaml" || fail "the outside sprint-status changed"
@@ -88,7 +88,7 @@ cmp -s "$TMP/status.before" "$TMP/elsewhere/sprint-status.yaml" || fail "the out
 au "$S" run "$art/sprint-status.yaml" --agent fake --dry-run
 [ "$rc" = 65 ] || fail "symlinked BMAD sprint: exit $rc, want 65"
 expect_grep "$TMP/au.out" "the sprint-status is outside the project root" "symlinked BMAD sprint: the message"
-sed -i 's/^max_parallel: 1$/max_parallel: 1\nallow_outside: true/' "$S/sprint.yaml"
+sed -i "s/^max_parallel: 2$/max_parallel: 2\\nallow_outside: true/" "$S/sprint.yaml"
 grep -q '^allow_outside: true$' "$S/sprint.yaml" || fail "allow_outside not set"
 au "$S" run sprint.yaml --dry-run
 [ "$rc" = 0 ] || { fail "allow_outside: dry run exit $rc, want 0"; sed 's/^/  /' "$TMP/au.out" >&2; }

@@ -3,7 +3,8 @@
 # the fake agent, the demo project:
 # - 5 stories, max_parallel 3, the user with an uncommitted edit to a
 #   tracked file and an untracked file: exit 0; each story's commit holds
-#   exactly its own files (no sprint-status); a story started from a
+#   exactly its own files and its own sprint-status value set to done
+#   (no other line of that file); a story started from a
 #   commit holding its dependencies' commits; the user's edit and file are
 #   untouched and in no commit; the sprint-status comments survive and
 #   every story is done there; no worktree, branch or stash is left;
@@ -44,7 +45,12 @@ want() {
 for c in $(git -C "$P" rev-list "$start"..HEAD); do
 	id=$(git -C "$P" log -1 --format=%s "$c" | cut -d: -f1)
 	got=$(git -C "$P" show --name-only --format= "$c" | sort | tr '\n' ' ' | sed 's/ $//')
-	[ "$got" = "$(want "$id")" ] || fail "$id's commit holds '$got', want '$(want "$id")'"
+	[ "$got" = "$ST $(want "$id")" ] || fail "$id's commit holds '$got', want '$ST $(want "$id")'"
+	# of the sprint-status, only its own value, set to done
+	ch=$(git -C "$P" show --format= "$c" -- "$ST" | grep '^[-+] ')
+	key=$(echo "$id" | tr . -)
+	[ "$(echo "$ch" | wc -l)" = 2 ] && echo "$ch" | grep -q "^+ *$key-[a-z-]*: done" ||
+		fail "$id's sprint-status change: $ch"
 done
 # 1.5 (needs 1.3 and 1.4) started from a commit holding both
 base15=$(sql "$P" "SELECT base_commit FROM stories WHERE story_id = '1.5'")
@@ -57,6 +63,8 @@ grep -q "# my local WIP" "$P/README.md" || fail "the user's edit is gone"
 [ "$(cat "$P/mine.txt")" = mine ] || fail "the user's file changed"
 git -C "$P" log --format= --name-only "$start"..HEAD | grep -qx 'README.md\|mine.txt' &&
 	fail "the user's changes went into a commit"
+[ "$(git -C "$P" status --porcelain | tr '\n' '|')" = " M README.md|?? mine.txt|" ] ||
+	fail "the tree holds more than the user's changes: $(git -C "$P" status --porcelain)"
 grep -q "# the data file and its reader" "$P/$ST" || fail "sprint-status comments lost"
 [ "$(grep -c ': done' "$P/$ST")" -ge 5 ] || fail "not every story done in the sprint-status"
 [ "$(git -C "$P" worktree list | wc -l)" = 1 ] || fail "worktrees left: $(git -C "$P" worktree list)"
@@ -132,7 +140,7 @@ crash_sprint "$TMP/clean"
 au "$TMP/clean" run --no-input crash.yaml
 [ "$rc" = 0 ] || fail "crash sprint without a kill: exit $rc"
 want_hist=$(history "$TMP/clean")
-case $want_hist in "1.1: First src/first.sh 1.2: Second src/second.sh ") ;; *) fail "clean history: '$want_hist'" ;; esac
+case $want_hist in "1.1: First $ST src/first.sh 1.2: Second $ST src/second.sh ") ;; *) fail "clean history: '$want_hist'" ;; esac
 for point in after-worktree-add after-commit in-integration before-worktree-drop; do
 	K=$TMP/kill-$point
 	crash_sprint "$K"
