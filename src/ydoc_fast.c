@@ -35,9 +35,15 @@ struct fast {
 	int line;          /* 1-based line of pos */
 	bool ascii;        /* no byte >= 0x80: a column is a byte count */
 	int depth;
+	/*
+	 * The children of the open collection at each depth: one array per
+	 * kind, since a list and a mapping take turns at a depth and their
+	 * capacities count elements of different sizes.
+	 */
 	struct {
-		void *v; /* the children of the open collection at this depth */
-		size_t cap;
+		struct ynode **items;
+		struct ypair *pairs;
+		size_t icap, pcap;
 	} scratch[FAST_DEPTH + 1];
 	struct strmap keys[FAST_DEPTH + 1]; /* the keys of the open mapping there */
 };
@@ -225,18 +231,18 @@ static bool add_child(struct fast *f, struct ynode *n, struct ynode *child)
 	size_t first;
 
 	if (n->kind == YN_SEQ) {
-		struct ynode **v = f->scratch[f->depth].v;
+		struct ynode **v = f->scratch[f->depth].items;
 
-		ALLOC_GROW(v, n->n + 1, f->scratch[f->depth].cap);
-		f->scratch[f->depth].v = v;
+		ALLOC_GROW(v, n->n + 1, f->scratch[f->depth].icap);
+		f->scratch[f->depth].items = v;
 		v[n->n++] = child;
 		n->items = v;
 		return true;
 	}
-	struct ypair *p = f->scratch[f->depth].v;
+	struct ypair *p = f->scratch[f->depth].pairs;
 
-	ALLOC_GROW(p, n->n + 1, f->scratch[f->depth].cap);
-	f->scratch[f->depth].v = p;
+	ALLOC_GROW(p, n->n + 1, f->scratch[f->depth].pcap);
+	f->scratch[f->depth].pairs = p;
 	p[n->n].key = child;
 	p[n->n].val = NULL;
 	n->n++;
@@ -247,14 +253,17 @@ static bool add_child(struct fast *f, struct ynode *n, struct ynode *child)
 /* Ends n at end: its children move from the scratch array to the arena. */
 static struct ynode *close_coll(struct fast *f, struct ynode *n, size_t end)
 {
-	size_t size = n->kind == YN_SEQ ? sizeof(*n->items) : sizeof(*n->pairs);
+	bool seq = n->kind == YN_SEQ;
+	size_t size = seq ? sizeof(*n->items) : sizeof(*n->pairs);
+	const void *from =
+		seq ? (void *)f->scratch[f->depth].items : (void *)f->scratch[f->depth].pairs;
 	void *v = NULL;
 
 	if (n->n) {
 		v = ydoc__alloc(f->a, n->n * size);
-		memcpy(v, f->scratch[f->depth].v, n->n * size);
+		memcpy(v, from, n->n * size);
 	}
-	if (n->kind == YN_SEQ)
+	if (seq)
 		n->items = v;
 	else
 		n->pairs = v;
@@ -465,7 +474,8 @@ static struct ynode *block_map(struct fast *f)
 static void fast_release(struct fast *f)
 {
 	for (size_t i = 0; i <= FAST_DEPTH; i++) {
-		free(f->scratch[i].v);
+		free(f->scratch[i].items);
+		free(f->scratch[i].pairs);
 		strmap_release(&f->keys[i]);
 	}
 }

@@ -96,6 +96,9 @@ static void test_fast_subset(void **state)
 		"x: \"\xc3\xa9t\xc3\xa9\"\ny: \xe2\x80\x94 dash\nz: [\xc3\xa9, \"\xc3\xa0\"]",
 		"a:\n  - b: 1\n    c: [x, y]\n  - d: {e: f}\nz: 1",
 		"k1: 1\nk2: 2\nk3: 3\nk4: 4\nk5: 5\nk6: 6\nk7: 7\nk8: 8\nk9: 9\nk10: 10\n",
+		/* a list, then a mapping of more pairs at the same depth (fuzz_ydoc_fast) */
+		"a:\n  - x\nb:\n  k1: 1\n  k2: 2\n  k3: 3\n  k4: 4\n  k5: 5\n  k6: 6\n",
+		"a:\n  k1: 1\nb:\n  - 1\n  - 2\n  - 3\n  - 4\n  - 5\n  - 6\n  - 7\n  - 8\n  - 9\n",
 	};
 	static const char *const slow[] = {
 		"a: 1\na: 2\n",      /* duplicate key: libyaml's error */
