@@ -9,9 +9,48 @@
 
 #include "jsonw.h"
 
-static void write_string(struct jsonw *w, const char *s)
+/*
+ * Room for n more bytes and the NUL after them; returns where they go.
+ * The buffer starts at 64 KiB: a status is written in a few doublings.
+ */
+static inline char *room(struct jsonw *w, size_t n)
 {
-	size_t len = strlen(s), i;
+	struct buf *b = &w->b;
+
+	if (b->len + n + 1 > b->cap)
+		ALLOC_GROW(b->s, b->len + n + 1 < 65536 ? 65536 : b->len + n + 1, b->cap);
+	return b->s + b->len;
+}
+
+/* n bytes were written where room() said. */
+static inline void wrote(struct jsonw *w, size_t n)
+{
+	w->b.len += n;
+	w->b.s[w->b.len] = '\0';
+}
+
+static inline void put(struct jsonw *w, const char *s, size_t n)
+{
+	memcpy(room(w, n), s, n);
+	wrote(w, n);
+}
+
+static inline void putc_(struct jsonw *w, char c)
+{
+	*room(w, 1) = c;
+	wrote(w, 1);
+}
+
+/* A byte a string holds as it is: printable ASCII but '"' and '\\'. */
+static inline bool verbatim(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* A string that is not all verbatim bytes: escapes, and '?' for bytes of invalid UTF-8. */
+static void write_string_slow(struct jsonw *w, const char *s, size_t len)
+{
+	size_t i;
 	bool valid = true;
 
 	for (i = 0; i < len && valid;) {
@@ -20,7 +59,7 @@ static void write_string(struct jsonw *w, const char *s)
 		valid = n > 0;
 		i += n;
 	}
-	buf_addc(&w->b, '"');
+	putc_(w, '"');
 	for (i = 0; i < len;) {
 		size_t run = i;
 		unsigned char c;
@@ -30,78 +69,103 @@ static void write_string(struct jsonw *w, const char *s)
 		       (c < 0x80 || valid))
 			run++;
 		if (run > i)
-			buf_add(&w->b, s + i, run - i);
+			put(w, s + i, run - i);
 		if (run == len)
 			break;
 		c = (unsigned char)s[run];
 		i = run + 1;
 		switch (c) {
 		case '"':
-			buf_adds(&w->b, "\\\"");
+			put(w, "\\\"", 2);
 			break;
 		case '\\':
-			buf_adds(&w->b, "\\\\");
+			put(w, "\\\\", 2);
 			break;
 		case '\b':
-			buf_adds(&w->b, "\\b");
+			put(w, "\\b", 2);
 			break;
 		case '\f':
-			buf_adds(&w->b, "\\f");
+			put(w, "\\f", 2);
 			break;
 		case '\n':
-			buf_adds(&w->b, "\\n");
+			put(w, "\\n", 2);
 			break;
 		case '\r':
-			buf_adds(&w->b, "\\r");
+			put(w, "\\r", 2);
 			break;
 		case '\t':
-			buf_adds(&w->b, "\\t");
+			put(w, "\\t", 2);
 			break;
 		default:
 			if (c < 0x20)
 				buf_addf(&w->b, "\\u%04X", c);
 			else
-				buf_addc(&w->b, '?'); /* >= 0x80 in a string that is not UTF-8 */
+				putc_(w, '?'); /* >= 0x80 in a string that is not UTF-8 */
 		}
 	}
-	buf_addc(&w->b, '"');
+	putc_(w, '"');
+}
+
+static void write_string(struct jsonw *w, const char *s)
+{
+	size_t len = 0;
+	char *p;
+
+	/* the common case, printable ASCII without quotes: one copy */
+	while (verbatim((unsigned char)s[len]))
+		len++;
+	if (s[len]) {
+		write_string_slow(w, s, len + strlen(s + len));
+		return;
+	}
+	p = room(w, len + 2);
+	p[0] = '"';
+	memcpy(p + 1, s, len);
+	p[len + 1] = '"';
+	wrote(w, len + 2);
 }
 
 /*
- * The comma before a value, and its key inside an object, in one append.
- * Keys are names of our own (fields, state names): written as they are.
+ * The comma before a value, and its key inside an object, written at p
+ * (room for 64 bytes); returns how many. Keys are names of our own
+ * (fields, state names): written as they are; a longer one is escaped.
  */
-static void sep(struct jsonw *w, const char *key)
+static inline size_t sep_at(struct jsonw *w, const char *key, char *p)
 {
-	size_t k = key ? strlen(key) : 0, n = 0;
-	char tmp[64];
+	size_t k, n = 0;
 
 	if (w->depth > 0) {
 		if (w->more[w->depth])
-			tmp[n++] = ',';
+			p[n++] = ',';
 		w->more[w->depth] = true;
 	}
-	if (key && k + 4 > sizeof(tmp)) {
-		buf_add(&w->b, tmp, n);
+	if (!key)
+		return n;
+	/* keys are short: copied byte by byte, cheaper than strlen and memcpy */
+	p[n++] = '"';
+	for (k = 0; k < 60 && key[k]; k++)
+		p[n + k] = key[k];
+	if (key[k]) {
+		wrote(w, n - 1);
 		write_string(w, key);
-		buf_addc(&w->b, ':');
-		return;
+		putc_(w, ':');
+		return 0;
 	}
-	if (key) {
-		tmp[n++] = '"';
-		memcpy(tmp + n, key, k);
-		n += k;
-		tmp[n++] = '"';
-		tmp[n++] = ':';
-	}
-	if (n)
-		buf_add(&w->b, tmp, n);
+	n += k;
+	p[n++] = '"';
+	p[n++] = ':';
+	return n;
+}
+
+static void sep(struct jsonw *w, const char *key)
+{
+	wrote(w, sep_at(w, key, room(w, 64)));
 }
 
 static void open_level(struct jsonw *w, const char *key, char c)
 {
 	sep(w, key);
-	buf_addc(&w->b, c);
+	putc_(w, c);
 	if (w->depth + 1 >= JSONW_DEPTH)
 		xdie("jsonw: nested too deep");
 	w->depth++;
@@ -123,7 +187,7 @@ void jsonw_end(struct jsonw *w)
 {
 	if (w->depth <= 0)
 		xdie("jsonw: nothing to close");
-	buf_addc(&w->b, w->close[w->depth--]);
+	putc_(w, w->close[w->depth--]);
 }
 
 void jsonw_str(struct jsonw *w, const char *key, const char *s)
@@ -138,17 +202,26 @@ void jsonw_str(struct jsonw *w, const char *key, const char *s)
 
 void jsonw_int(struct jsonw *w, const char *key, int64_t v)
 {
-	char d[24];
-	size_t n = sizeof(d);
-	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v, t = u;
+	size_t k, n = 1 + (v < 0);
+	char *p;
 
-	sep(w, key);
+	while (t >= 10) {
+		t /= 10;
+		n++;
+	}
+	/* the separator, key and digits in one append, the digits from the last */
+	p = room(w, 64 + n);
+	k = sep_at(w, key, p);
+	if (!k && key)
+		p = room(w, n); /* a long key went its own way */
+	p += k + n;
 	do
-		d[--n] = (char)('0' + u % 10);
+		*--p = (char)('0' + u % 10);
 	while ((u /= 10) > 0);
 	if (v < 0)
-		d[--n] = '-';
-	buf_add(&w->b, d + n, sizeof(d) - n);
+		*--p = '-';
+	wrote(w, k + n);
 }
 
 /* As jansson: %.17g, ".0" when it reads as an integer, no '+' or leading zeros in the exponent. */
@@ -173,17 +246,26 @@ void jsonw_real(struct jsonw *w, const char *key, double v)
 			end++;
 		memmove(start, end, strlen(end) + 1);
 	}
-	buf_adds(&w->b, s);
+	put(w, s, strlen(s));
 }
 
 void jsonw_bool(struct jsonw *w, const char *key, bool v)
 {
 	sep(w, key);
-	buf_adds(&w->b, v ? "true" : "false");
+	if (v)
+		put(w, "true", 4);
+	else
+		put(w, "false", 5);
 }
 
 void jsonw_null(struct jsonw *w, const char *key)
 {
 	sep(w, key);
-	buf_adds(&w->b, "null");
+	put(w, "null", 4);
+}
+
+void jsonw_raw(struct jsonw *w, const char *key, const char *json)
+{
+	sep(w, key);
+	put(w, json, strlen(json));
 }

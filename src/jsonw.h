@@ -34,5 +34,10 @@ void jsonw_int(struct jsonw *w, const char *key, int64_t v);
 void jsonw_real(struct jsonw *w, const char *key, double v);
 void jsonw_bool(struct jsonw *w, const char *key, bool v);
 void jsonw_null(struct jsonw *w, const char *key);
+/*
+ * json, a complete value this writer wrote before (a copy of its buffer),
+ * written as it is: a value repeated many times is formatted once.
+ */
+void jsonw_raw(struct jsonw *w, const char *key, const char *json);
 
 #endif

@@ -16,12 +16,31 @@
 
 struct collect {
 	struct status_extra *x;
-	struct strmap ids; /* story id -> row index */
+	const struct store_story_row *rows;
+	size_t next;       /* the row after the last one found: sessions come in dispatch order */
+	struct strmap ids; /* story id -> row index, filled at the first miss */
 };
 
 static bool row_of(struct collect *c, const char *id, size_t *i)
 {
-	return id && strmap_get(&c->ids, id, strlen(id), i);
+	size_t n = c->x->n;
+
+	if (!id)
+		return false;
+	if (c->next < n && !strcmp(c->rows[c->next].story.story_id, id)) {
+		*i = c->next++;
+		return true;
+	}
+	if (!c->ids.cap && n) {
+		strmap_reserve(&c->ids, n);
+		for (size_t k = 0; k < n; k++)
+			strmap_put(&c->ids, c->rows[k].story.story_id,
+				   strlen(c->rows[k].story.story_id), k, NULL);
+	}
+	if (!strmap_get(&c->ids, id, strlen(id), i))
+		return false;
+	c->next = *i + 1;
+	return true;
 }
 
 static void add_usage(struct store_usage *sum, const struct store_usage *u)
@@ -48,36 +67,26 @@ static int collect_usage(const char *story_id, const struct store_usage *u, void
 	return 0;
 }
 
-static int collect_wait(const struct store_wait *w, void *arg)
-{
-	struct collect *c = arg;
-	size_t i;
-
-	if (!w->until || !row_of(c, w->story_id, &i))
-		return 0;
-	free(c->x->until[i]);
-	free(c->x->reason[i]);
-	/* "2026-12-03T10:57:00Z": RFC 3339 in UTC already */
-	c->x->until[i] = xstrdup(w->until);
-	c->x->reason[i] = xstrdup(w->reason ? w->reason : "none");
-	return 0;
-}
-
 void status_extra_load(struct store *st, const char *run_id, const struct store_story_row *rows,
 		       size_t n, struct status_extra *x)
 {
-	struct collect c = { x, STRMAP_INIT };
+	struct collect c = { x, rows, 0, STRMAP_INIT };
 
 	memset(x, 0, sizeof(*x));
 	x->n = n;
 	x->usage = xcalloc(n + 1, sizeof(*x->usage));
 	x->until = xcalloc(n + 1, sizeof(*x->until));
 	x->reason = xcalloc(n + 1, sizeof(*x->reason));
-	for (size_t i = 0; i < n; i++)
-		strmap_put(&c.ids, rows[i].story.story_id, strlen(rows[i].story.story_id), i, NULL);
 	store_usage_foreach(st, run_id, collect_usage, &c, NULL);
-	store_waits_foreach(st, run_id, collect_wait, &c, NULL);
 	strmap_release(&c.ids);
+	/* the waits came with the rows (store_story_rows) */
+	for (size_t i = 0; i < n; i++) {
+		if (!rows[i].wait_until)
+			continue;
+		/* "2026-12-03T10:57:00Z": RFC 3339 in UTC already */
+		x->until[i] = xstrdup(rows[i].wait_until);
+		x->reason[i] = xstrdup(rows[i].wait_reason ? rows[i].wait_reason : "none");
+	}
 }
 
 void status_extra_release(struct status_extra *x)
@@ -92,7 +101,7 @@ void status_extra_release(struct status_extra *x)
 	memset(x, 0, sizeof(*x));
 }
 
-void status_usage_write(struct jsonw *w, const char *key, const struct store_usage *u)
+static void usage_members(struct jsonw *w, const char *key, const struct store_usage *u)
 {
 	jsonw_obj(w, key);
 	jsonw_int(w, "sessions", u->sessions);
@@ -107,6 +116,31 @@ void status_usage_write(struct jsonw *w, const char *key, const struct store_usa
 	else
 		jsonw_null(w, "cost_usd");
 	jsonw_end(w);
+}
+
+static bool usage_none(const struct store_usage *u)
+{
+	return !u->sessions && !u->has_cost && !u->input_tokens && !u->output_tokens &&
+	       !u->cache_read_tokens && !u->cache_write_tokens && !u->turns && !u->duration_ms;
+}
+
+void status_usage_write(struct jsonw *w, const char *key, const struct store_usage *u)
+{
+	/* a story not started yet (most of a big run): the same object, written once */
+	static char *none;
+
+	if (!usage_none(u)) {
+		usage_members(w, key, u);
+		return;
+	}
+	if (!none) {
+		struct jsonw z = { BUF_INIT, 0, { 0 }, { 0 } };
+		struct store_usage zero = { 0 };
+
+		usage_members(&z, NULL, &zero);
+		none = buf_detach(&z.b); /* kept for the process */
+	}
+	jsonw_raw(w, key, none);
 }
 
 void status_warnings(const char *project_root, struct strvec *out)

@@ -22,7 +22,10 @@ struct status_extra {
 	size_t n;
 };
 
-/* Reads the usage and waits of the n stories of rows; what cannot be read is left zero. */
+/*
+ * The usage of the n stories of rows from the store (what cannot be read
+ * is left zero), and their waits from the rows themselves.
+ */
 void status_extra_load(struct store *st, const char *run_id, const struct store_story_row *rows,
 		       size_t n, struct status_extra *x);
 void status_extra_release(struct status_extra *x);

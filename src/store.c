@@ -84,9 +84,13 @@ static const char *const stmt_sql[ST__COUNT] = {
 	[ST_STORY_LIST] =
 		"SELECT " STORY_COLUMNS " FROM stories WHERE run_id = ?1 "
 		"ORDER BY position",
-	/* sessions' columns renamed, so STORY_COLUMNS name the stories' own */
+	/*
+	 * sessions' columns renamed, so the columns name the stories' own; only
+	 * what status and log use (store_story_row), a column costs at 10k rows
+	 */
 	[ST_STORY_ROWS] =
-		"SELECT " STORY_COLUMNS ", se_tmux, se_log FROM stories "
+		"SELECT story_id, story_key, position, state, step_name, attempt, cycle, "
+		"se_tmux, se_log, wait_until, wait_reason FROM stories "
 		"LEFT JOIN (SELECT run_id AS se_run, story_id AS se_story, "
 		"step AS se_step, attempt AS se_attempt, tmux_name AS se_tmux, "
 		"log_path AS se_log FROM sessions) "

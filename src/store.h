@@ -133,13 +133,21 @@ int store_stories_foreach(struct store *s, const char *run_id, store_story_fn fn
 			  char **cause);
 
 /*
- * A story with the session of its current step attempt, as filled by
- * store_story_rows(); every string is owned (store_story_rows_free()).
+ * A story with the session of its current step attempt and its wait, as
+ * filled by store_story_rows(): of the story, only story_id, story_key,
+ * position, state, step_name, attempt and cycle (the rest is zero: what
+ * status and log use, read at 10,000 rows; store_story_get() has it all).
+ * Every string of a row lives in one block the row owns (strings): free
+ * the rows with store_story_rows_free(), never a string alone nor the
+ * story with store_story_release().
  */
 struct store_story_row {
 	struct store_story story;
-	char *tmux_name; /* the session of the story's step_name and attempt; NULL: none */
-	char *log_path;  /* that session's log; NULL: none */
+	char *tmux_name;   /* the session of the story's step_name and attempt; NULL: none */
+	char *log_path;    /* that session's log; NULL: none */
+	char *wait_until;  /* store_story_set_wait()'s until; NULL: the story does not wait */
+	char *wait_reason; /* and its reason; NULL: none recorded */
+	char *strings;     /* owns the strings above */
 };
 /*
  * Reads every story of run_id in position order, each with the session of

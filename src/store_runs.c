@@ -231,23 +231,45 @@ static int call_story(const void *row, const struct store__cb *cb)
 static const struct store__row_type story_type = { sizeof(struct store_story), read_story,
 						   release_story, call_story };
 
-/* A story with the session of its current step (ST_STORY_ROWS). */
+/*
+ * A story with the session of its current step and its wait
+ * (ST_STORY_ROWS, store.h says which fields): its strings copied into one
+ * block, one allocation a row instead of one a string.
+ */
 static void read_story_row(sqlite3_stmt *st, void *row)
 {
+	/* the text columns, and where each goes */
+	static const int col[] = { 0, 1, 3, 4, 7, 8, 9, 10 };
 	struct store_story_row *r = row;
+	char **dst[] = { &r->story.story_id,  &r->story.story_key, &r->story.state,
+			 &r->story.step_name, &r->tmux_name,       &r->log_path,
+			 &r->wait_until,      &r->wait_reason };
+	const unsigned char *text[ARRAY_SIZE(col)];
+	size_t len[ARRAY_SIZE(col)], total = 0;
+	char *p;
 
-	read_story(st, &r->story);
-	r->tmux_name = store__col_text(st, 12);
-	r->log_path = store__col_text(st, 13);
+	for (size_t i = 0; i < ARRAY_SIZE(col); i++) {
+		text[i] = sqlite3_column_text(st, col[i]);
+		len[i] = text[i] ? (size_t)sqlite3_column_bytes(st, col[i]) : 0;
+		total += text[i] ? len[i] + 1 : 0;
+	}
+	p = r->strings = xmalloc(total ? total : 1);
+	for (size_t i = 0; i < ARRAY_SIZE(col); i++) {
+		if (!text[i])
+			continue;
+		memcpy(p, text[i], len[i]);
+		p[len[i]] = '\0';
+		*dst[i] = p;
+		p += len[i] + 1;
+	}
+	r->story.position = sqlite3_column_int(st, 2);
+	r->story.attempt = sqlite3_column_int(st, 5);
+	r->story.cycle = sqlite3_column_int(st, 6);
 }
 
 static void release_story_row(void *row)
 {
-	struct store_story_row *r = row;
-
-	store_story_release(&r->story);
-	free(r->tmux_name);
-	free(r->log_path);
+	free(((struct store_story_row *)row)->strings);
 }
 
 static const struct store__row_type story_row_type = { sizeof(struct store_story_row),

@@ -134,6 +134,95 @@ static void test_tree_as_jansson(void **state)
 	buf_release(&w.b);
 }
 
+/* Keys at the edge of the short-key path, one to escape, and an output past the first 64 KiB. */
+static void test_keys_and_growth_as_jansson(void **state)
+{
+	char k60[61], k61[62], kq[80];
+	struct jsonw w = { BUF_INIT, 0, { 0 }, { 0 } };
+	json_t *t = json_object(), *a = json_array();
+	char *want;
+
+	(void)state;
+	memset(k60, 'k', 60);
+	k60[60] = '\0';
+	memset(k61, 'l', 61);
+	k61[61] = '\0';
+	memset(kq, 'q', 70);
+	memcpy(kq + 10, "\"\\", 2);
+	kq[70] = '\0';
+	json_object_set_new(t, k60, json_integer(-7));
+	json_object_set_new(t, k61, json_integer(1234567));
+	json_object_set_new(t, kq, json_string("v"));
+	json_object_set_new(t, "n", json_null());
+	json_object_set_new(t, "b", json_false());
+	for (int i = 0; i < 20000; i++)
+		json_array_append_new(a, i % 3 ? json_integer((json_int_t)i * 7919 - 50000)
+					       : json_string("s\"tr"));
+	json_object_set_new(t, "a", a);
+	want = dump(t);
+
+	jsonw_obj(&w, NULL);
+	jsonw_int(&w, k60, -7);
+	jsonw_int(&w, k61, 1234567);
+	jsonw_str(&w, kq, "v");
+	jsonw_null(&w, "n");
+	jsonw_bool(&w, "b", false);
+	jsonw_arr(&w, "a");
+	for (int i = 0; i < 20000; i++)
+		if (i % 3)
+			jsonw_int(&w, NULL, (int64_t)i * 7919 - 50000);
+		else
+			jsonw_str(&w, NULL, "s\"tr");
+	jsonw_end(&w);
+	jsonw_end(&w);
+	assert_true(w.b.len > 65536);
+	assert_int_equal(strlen(w.b.s), w.b.len);
+	assert_string_equal(buf_str(&w.b), want);
+	free(want);
+	buf_release(&w.b);
+}
+
+/* A value written once and repeated with jsonw_raw: the same bytes as written each time. */
+static void test_raw_repeats_a_value(void **state)
+{
+	struct jsonw once = { BUF_INIT, 0, { 0 }, { 0 } };
+	struct jsonw a = { BUF_INIT, 0, { 0 }, { 0 } }, b = { BUF_INIT, 0, { 0 }, { 0 } };
+	char *v;
+
+	(void)state;
+	jsonw_obj(&once, NULL);
+	jsonw_int(&once, "n", 0);
+	jsonw_null(&once, "c");
+	jsonw_end(&once);
+	v = buf_detach(&once.b);
+	jsonw_obj(&a, NULL);
+	jsonw_obj(&b, NULL);
+	jsonw_arr(&a, "l");
+	jsonw_arr(&b, "l");
+	for (int i = 0; i < 3; i++) {
+		jsonw_raw(&a, NULL, v);
+		jsonw_obj(&b, NULL);
+		jsonw_int(&b, "n", 0);
+		jsonw_null(&b, "c");
+		jsonw_end(&b);
+	}
+	jsonw_end(&a);
+	jsonw_end(&b);
+	jsonw_raw(&a, "u", v);
+	jsonw_obj(&b, "u");
+	jsonw_int(&b, "n", 0);
+	jsonw_null(&b, "c");
+	jsonw_end(&b);
+	jsonw_end(&a);
+	jsonw_end(&b);
+	assert_string_equal(buf_str(&a.b), "{\"l\":[{\"n\":0,\"c\":null},{\"n\":0,\"c\":null},"
+					   "{\"n\":0,\"c\":null}],\"u\":{\"n\":0,\"c\":null}}");
+	assert_string_equal(buf_str(&a.b), buf_str(&b.b));
+	free(v);
+	buf_release(&a.b);
+	buf_release(&b.b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +230,8 @@ int main(void)
 		cmocka_unit_test(test_ints_as_jansson),
 		cmocka_unit_test(test_strings_as_jansson),
 		cmocka_unit_test(test_tree_as_jansson),
+		cmocka_unit_test(test_keys_and_growth_as_jansson),
+		cmocka_unit_test(test_raw_repeats_a_value),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

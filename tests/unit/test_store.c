@@ -868,6 +868,13 @@ static void test_story_rows_with_current_session(void **state)
 	add_session(f->st, "r1", "a", "dev", 2, "a-dev-2");
 	add_session(f->st, "r1", "b", "dev", 1, "b-dev-1");
 	add_session(f->st, "r2", "a", "dev", 2, "r2-a-dev-2");
+	/* b waits; c waited once (its until cleared, its since kept) */
+	assert_int_equal(store_story_set_wait(f->st, "r1", "b", "2026-12-03T10:57:00Z",
+					      "usage-limit", "2026-12-03T10:00:00Z", &cause),
+			 0);
+	assert_int_equal(store_story_set_wait(f->st, "r1", "c", NULL, "network",
+					      "2026-12-03T10:00:00Z", &cause),
+			 0);
 
 	assert_int_equal(store_story_rows(f->st, "r1", &v, &n, &cause), 0);
 	assert_int_equal(n, 3);
@@ -880,9 +887,16 @@ static void test_story_rows_with_current_session(void **state)
 	assert_string_equal(v[1].story.step_name, "review");
 	assert_null(v[1].tmux_name);
 	assert_null(v[1].log_path);
+	assert_string_equal(v[1].wait_until, "2026-12-03T10:57:00Z");
+	assert_string_equal(v[1].wait_reason, "usage-limit");
 	assert_string_equal(v[2].story.story_id, "c");
+	assert_string_equal(v[2].story.story_key, "c");
+	assert_int_equal(v[2].story.position, 2);
 	assert_null(v[2].story.step_name);
 	assert_null(v[2].tmux_name);
+	assert_null(v[2].wait_until);
+	assert_null(v[2].wait_reason);
+	assert_null(v[0].wait_until);
 	store_story_rows_free(v, n);
 
 	v = (struct store_story_row *)1;
