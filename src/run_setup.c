@@ -266,6 +266,30 @@ static int select_stories(struct run *r)
 	return 0;
 }
 
+/* Said once at the start: the user's uncommitted changes, and what becomes of them. */
+static void dirty_note(struct run *r)
+{
+	struct strvec dirty = STRVEC_INIT;
+	char *cause = NULL;
+
+	if (gitx_snapshot(r->pj.root, &dirty, &cause) < 0 || dirty.n == 0) {
+		free(cause);
+		strvec_release(&dirty);
+		return;
+	}
+	if (r->sp->isolation == ISOLATION_WORKTREE)
+		printf("note: %zu uncommitted change%s in %s: %s yours and not part of this run "
+		       "(each story works in a worktree of its own, from %s's last commit)\n",
+		       dirty.n, dirty.n == 1 ? "" : "s", r->pj.root,
+		       dirty.n == 1 ? "it stays" : "they stay", r->target);
+	else
+		printf("warning: %zu uncommitted change%s in %s: a story that changes one of those "
+		       "files commits your change with its own (isolation: worktree keeps them "
+		       "apart)\n",
+		       dirty.n, dirty.n == 1 ? "" : "s", r->pj.root);
+	strvec_release(&dirty);
+}
+
 int run_start(const char *sprint_path, const struct run_opts *o)
 {
 	struct run *r = run__new();
@@ -371,6 +395,7 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 		rc = EXIT_TEMPFAIL;
 		goto out;
 	}
+	dirty_note(r);
 	r->id = new_run_id();
 	r->logdir = project_logdir(&r->pj, r->id);
 	if (mkdir(r->logdir, 0700) < 0 && errno != EEXIST) {

@@ -2,7 +2,8 @@
 # t0498-worktrees: `isolation: worktree` (issue 13). Real git, real tmux,
 # the fake agent, the demo project:
 # - 5 stories, max_parallel 3, the user with an uncommitted edit to a
-#   tracked file and an untracked file: exit 0; each story's commit holds
+#   tracked file and an untracked file: exit 0, said once at the start
+#   (not part of the run; with isolation: shared, a warning); each story's commit holds
 #   exactly its own files and its own sprint-status value set to done
 #   (no other line of that file); a story started from a
 #   commit holding its dependencies' commits; the user's edit and file are
@@ -31,6 +32,9 @@ echo "mine" >"$P/mine.txt"
 
 au "$P" run --no-input
 [ "$rc" = 0 ] || { fail "run: exit $rc"; tail -30 "$TMP/au.out" >&2; }
+expect_grep "$TMP/au.out" "note: 2 uncommitted changes in .*: they stay yours and not part of this run" \
+	"the run says once that the user's changes are not part of it"
+[ "$(grep -c "uncommitted changes" "$TMP/au.out")" = 1 ] || fail "the note is said more than once"
 [ "$(git -C "$P" rev-list --count "$start"..HEAD)" = 5 ] || fail "want 5 commits, one per story"
 # each commit: exactly the files its story's fake agent edited
 want() {
@@ -156,6 +160,16 @@ for point in after-worktree-add after-commit in-integration before-worktree-drop
 	git -C "$K" branch | grep -q automator/ && fail "$point: a story branch is left"
 	[ -z "$(git -C "$K" stash list)" ] || fail "$point: a stash is left"
 done
+
+# ---- shared: the same changes get a warning ----
+W=$TMP/shared
+make_project "$W"
+sed -i '/^isolation: /d' "$W/sprint.yaml"
+git -C "$W" commit -q -am shared
+echo "# my local WIP" >>"$W/README.md"
+au "$W" run --no-input --stories 1.1
+expect_grep "$TMP/au.out" "warning: 1 uncommitted change in .*: a story that changes one of those files commits your change" \
+	"isolation: shared warns about the user's changes"
 
 # ---- a detached HEAD ----
 R=$TMP/detached
