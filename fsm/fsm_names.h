@@ -49,7 +49,7 @@
 	X(WAITING, "the agent's service asked to wait; no attempt is spent")  \
 	X(COMMIT, "the story's changes are committed")                        \
 	X(VERIFY, "the final verifiers run")                                  \
-	X(INTEGRATE, "its branch is integrated into the target branch")      \
+	X(INTEGRATE, "its branch is integrated into the target branch")       \
 	X(AWAITING_DECISION, "a PREFERENCE escalation is open for the story") \
 	X(BLOCKED, "a CRITICAL escalation is open for the story")             \
 	X(DONE, "verified and committed")                                     \

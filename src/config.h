@@ -204,6 +204,9 @@ struct sprint {
 	bool allow_outside; /* prompt files and the sprint-status may be outside root */
 	/* isolation: worktree: each story in its own git worktree and branch */
 	enum isolation { ISOLATION_SHARED, ISOLATION_WORKTREE } isolation;
+	/* how a story's branch joins the target: rebase (default) or a merge commit */
+	enum integrate { INTEGRATE_REBASE, INTEGRATE_MERGE } integrate;
+	bool keep_branches; /* integrated stories' worktrees and branches stay */
 	struct limits limits;
 	struct agent_set *agents;     /* shipped presets merged with the sprint's own */
 	struct trigger_set *triggers; /* the shipped catalogue with the sprint's overrides */

@@ -161,19 +161,38 @@ static int parse_stories(struct lctx *cx, const struct ynode *n, void *obj)
 	return cx->errors > before ? -1 : 0;
 }
 
+/* The index of n's scalar among words (NULL-terminated), or -1 with the error said. */
+static int one_of(struct lctx *cx, const struct ynode *n, const char *const *words,
+		  const char *expected)
+{
+	for (int i = 0; n && n->kind == YN_SCALAR && words[i]; i++)
+		if (!strcmp(n->str, words[i]))
+			return i;
+	lctx_error(cx, n, "expected %s, got %s", expected,
+		   n && n->kind == YN_SCALAR ? n->str : ynode_kind_name(n));
+	return -1;
+}
+
 /* isolation: shared (every story in the project's tree) or worktree. */
 static int parse_isolation(struct lctx *cx, const struct ynode *n, void *obj)
 {
-	struct sprint *s = obj;
+	static const char *const words[] = { "shared", "worktree", NULL };
+	int i = one_of(cx, n, words, "worktree or shared");
 
-	if (n && n->kind == YN_SCALAR && !strcmp(n->str, "worktree"))
-		s->isolation = ISOLATION_WORKTREE;
-	else if (n && n->kind == YN_SCALAR && !strcmp(n->str, "shared"))
-		s->isolation = ISOLATION_SHARED;
-	else
-		return lctx_error(cx, n, "expected worktree or shared, got %s",
-				  n && n->kind == YN_SCALAR ? n->str : ynode_kind_name(n));
-	return 0;
+	if (i >= 0)
+		((struct sprint *)obj)->isolation = (enum isolation)i;
+	return i < 0 ? -1 : 0;
+}
+
+/* integrate: rebase (linear history) or merge (a merge commit per story). */
+static int parse_integrate(struct lctx *cx, const struct ynode *n, void *obj)
+{
+	static const char *const words[] = { "rebase", "merge", NULL };
+	int i = one_of(cx, n, words, "rebase or merge");
+
+	if (i >= 0)
+		((struct sprint *)obj)->integrate = (enum integrate)i;
+	return i < 0 ? -1 : 0;
 }
 
 static const struct field sprint_fields[] = {
@@ -185,6 +204,8 @@ static const struct field sprint_fields[] = {
 	{ "status_file", FT_STR, offsetof(struct sprint, status_file), 0, NULL, 0, 0 },
 	{ "allow_outside", FT_BOOL, offsetof(struct sprint, allow_outside), 0, NULL, 0, 0 },
 	{ "isolation", FT_CUSTOM, 0, 0, parse_isolation, 0, 0 },
+	{ "integrate", FT_CUSTOM, 0, 0, parse_integrate, 0, 0 },
+	{ "keep_branches", FT_BOOL, offsetof(struct sprint, keep_branches), 0, NULL, 0, 0 },
 	{ "limits", FT_CUSTOM, 0, 0, cfg_parse_limits, 0, 0 },
 	{ "agents", FT_CUSTOM, 0, 0, cfg_parse_sprint_agents, 0, 0 },
 	{ "notify", FT_CUSTOM, 0, 0, cfg_parse_notify, 0, 0 },

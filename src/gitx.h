@@ -124,6 +124,14 @@ int gitx_worktree_drop(const char *root, const char *path, const char *branch, c
  */
 int gitx_rebase_onto(const char *wt, const char *onto, char **files, char **cause);
 /*
+ * Merges branch into onto in worktree wt, on a detached HEAD at onto, with
+ * a merge commit (--no-ff) of message: HEAD is then the merge. A merge a
+ * kill left is aborted first. Returns 0; 1 on a conflict, the merge
+ * aborted, wt back on branch and the conflicting paths in *files; -1.
+ */
+int gitx_merge_onto(const char *wt, const char *onto, const char *branch, const char *message,
+		    char **files, char **cause);
+/*
  * Moves branch target of root's repository to sha, a descendant of it:
  * where target is checked out in root, `git merge --ff-only` (the work
  * tree follows; the user's uncommitted changes stay, and a path they would

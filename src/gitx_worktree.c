@@ -172,6 +172,18 @@ int gitx_stash_all(const char *wt, const char *message, char **cause)
 		   (char *)NULL);
 }
 
+/* Whether the git-path what exists in wt (a rebase or merge under way). */
+static bool in_progress(const char *wt, const char *what)
+{
+	char *p = NULL, *why = NULL;
+	struct stat st;
+	bool there = gitx__git_path(wt, what, true, &p, &why) == 0 && stat(p, &st) == 0;
+
+	free(p);
+	free(why);
+	return there;
+}
+
 /* Paths with unmerged entries in wt, one per line in *files. */
 static void conflicted(const char *wt, char **files)
 {
@@ -193,19 +205,14 @@ int gitx_rebase_onto(const char *wt, const char *onto, char **files, char **caus
 {
 	struct strvec args = STRVEC_INIT;
 	struct proc_result r;
-	char *why = NULL, *merge_dir = NULL, *apply_dir = NULL;
-	struct stat st;
+	char *why = NULL;
 	int ret;
 
 	/* a rebase a kill interrupted: undone, then done again */
-	if (gitx__git_path(wt, "rebase-merge", true, &merge_dir, &why) == 0 &&
-	    gitx__git_path(wt, "rebase-apply", true, &apply_dir, &why) == 0 &&
-	    (stat(merge_dir, &st) == 0 || stat(apply_dir, &st) == 0))
+	if (in_progress(wt, "rebase-merge") || in_progress(wt, "rebase-apply"))
 		git(wt, &why, "rebase", "--abort", (char *)NULL);
 	free(why);
 	why = NULL;
-	free(merge_dir);
-	free(apply_dir);
 	gitx__args_of(&args, "-c", "core.editor=true", "rebase", "-q", onto, (char *)NULL);
 	ret = gitx__git_exec(wt, &args, &(struct gitcall){ .timeout_ms = GITX_COMMIT_TIMEOUT_MS },
 			     &r, cause);
@@ -221,6 +228,50 @@ int gitx_rebase_onto(const char *wt, const char *onto, char **files, char **caus
 			ret = -1;
 		}
 		git(wt, &why, "rebase", "--abort", (char *)NULL);
+		free(why);
+	}
+	proc_result_release(&r);
+	strvec_release(&args);
+	return ret;
+}
+
+int gitx_merge_onto(const char *wt, const char *onto, const char *branch, const char *message,
+		    char **files, char **cause)
+{
+	struct strvec args = STRVEC_INIT;
+	struct proc_result r;
+	char *why = NULL;
+	int ret;
+
+	/* a merge a kill interrupted: undone, then done again */
+	if (in_progress(wt, "MERGE_HEAD"))
+		git(wt, &why, "merge", "--abort", (char *)NULL);
+	free(why);
+	why = NULL;
+	if (git(wt, cause, "checkout", "-q", "--detach", onto, (char *)NULL) < 0)
+		return -1;
+	gitx__args_of(&args, "merge", "-q", "--no-ff", "--no-edit", "-m", message, branch,
+		      (char *)NULL);
+	ret = gitx__git_exec(wt, &args, &(struct gitcall){ .timeout_ms = GITX_COMMIT_TIMEOUT_MS },
+			     &r, cause);
+	if (ret == 0 && r.status != 0) {
+		conflicted(wt, files);
+		if (**files) {
+			ret = 1;
+		} else {
+			char *o = gitx__output_text(&r);
+
+			*cause = xstrfmt("git merge: exit %d: %s", r.status, o);
+			free(o);
+			ret = -1;
+		}
+		git(wt, &why, "merge", "--abort", (char *)NULL);
+		free(why);
+		why = NULL;
+	}
+	if (ret != 0) {
+		/* back on the story's branch, as it was */
+		git(wt, &why, "checkout", "-q", branch, (char *)NULL);
 		free(why);
 	}
 	proc_result_release(&r);

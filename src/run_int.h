@@ -404,6 +404,8 @@ char *run__story_status_file(const struct run *r, const struct rstory *s);
 /* Makes the story's worktree unless it exists. Returns 0, or -1 with *cause. */
 int run__worktree_ensure(struct run *r, struct rstory *s, char **cause);
 int run__a_integrate(void *ctx);
+/* Lists the worktrees and branches left: stories not done, or kept (keep_branches). */
+void run__print_kept(const struct run *r);
 bool run__g_isolated(void *ctx);
 bool run__g_integrating(void *ctx);
 /* The sprint-status the sprint names, else where BMAD puts it; NULL: none. */

@@ -238,6 +238,7 @@ void run__print_summary(struct run *r)
 					   : "");
 	}
 	printf("\n%d of %zu stories done (run %s)\n", done, shown, r->id);
+	run__print_kept(r);
 	print_usage(r);
 	fflush(stdout);
 }

@@ -194,8 +194,8 @@ int run__a_integrate(void *ctx)
 	int rc;
 
 	s->integrating = true;
-	if (access(s->worktree, F_OK) < 0 && on_target(r, s))
-		goto done; /* integrated and tidied before a kill */
+	if ((access(s->worktree, F_OK) < 0 || r->sp->keep_branches) && on_target(r, s))
+		goto done; /* integrated (and tidied) before a kill */
 	if (run__worktree_ensure(r, s, &cause) < 0) {
 		free(ref);
 		return integrate_error(r, s, "cannot make the story's worktree again", cause);
@@ -222,11 +222,22 @@ int run__a_integrate(void *ctx)
 		return integrate_error(r, s, "cannot read the target branch", cause);
 	}
 	crash_point("in-integration");
-	rc = gitx_rebase_onto(s->worktree, tip, &files, &cause);
+	if (r->sp->integrate == INTEGRATE_MERGE) {
+		char *msg = xstrfmt("Merge %s: %s", s->cfg->id, s->cfg->title);
+
+		rc = gitx_merge_onto(s->worktree, tip, s->branch, msg, &files, &cause);
+		free(msg);
+	} else {
+		rc = gitx_rebase_onto(s->worktree, tip, &files, &cause);
+	}
 	if (rc == 1) {
 		free(ref);
 		free(tip);
-		return conflict(r, s, "rebasing onto the target met a conflict in", files);
+		return conflict(r, s,
+				r->sp->integrate == INTEGRATE_MERGE
+					? "merging into the target met a conflict in"
+					: "rebasing onto the target met a conflict in",
+				files);
 	}
 	if (rc < 0) {
 		free(ref);
@@ -251,7 +262,9 @@ int run__a_integrate(void *ctx)
 		return integrate_error(r, s, "cannot fast-forward the target branch", cause);
 	}
 	crash_point("before-worktree-drop");
-	if (gitx_worktree_drop(r->pj.root, s->worktree, s->branch, &cause) < 0) {
+	if (r->sp->keep_branches) {
+		/* left for the user: listed in the summary */
+	} else if (gitx_worktree_drop(r->pj.root, s->worktree, s->branch, &cause) < 0) {
 		run__say(r, "%-6s warning: cannot remove %s: %s", s->cfg->id, s->worktree, cause);
 		free(cause);
 	}
@@ -260,6 +273,23 @@ done:
 	s->integrating = false;
 	run__queue(r, r->cur, SE_INTEGRATED);
 	return 0;
+}
+
+void run__print_kept(const struct run *r)
+{
+	bool head = false;
+
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rstory *s = &r->s[i];
+
+		if (!s->worktree || s->outside || (s->state == SS_DONE && !r->sp->keep_branches) ||
+		    s->state == SS_PENDING || access(s->worktree, F_OK) < 0)
+			continue;
+		if (!head)
+			printf("\nkept for you (git worktree remove, git branch -D when done):\n");
+		head = true;
+		printf("  %-8s branch %s in %s\n", s->cfg->id, s->branch, s->worktree);
+	}
 }
 
 bool run__g_isolated(void *ctx)

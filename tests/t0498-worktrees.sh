@@ -13,6 +13,8 @@
 #   the second raises integration-conflict (the run pauses, exit 3) naming
 #   the file; its branch and commit are kept; answering "skip" ends the
 #   run, the branch still there;
+# - integrate: merge with keep_branches: a merge commit per story, the
+#   branches kept and listed;
 # - kill -9 after the worktree is made, after the commit, inside the
 #   integration (before the rebase) and before the worktree is removed,
 #   then resume: the same history as a run without a kill, nothing left;
@@ -110,6 +112,9 @@ au "$Q" resume --no-input
 [ "$rc" = 1 ] || { fail "resume after skip: exit $rc, want 1 (a story skipped)"; tail -20 "$TMP/au.out" >&2; }
 expect_grep "$TMP/au.out" "1.2 *SKIPPED" "the conflicted story is skipped"
 git -C "$Q" branch | grep -q 'automator/' || fail "the skipped story's branch was removed"
+expect_grep "$TMP/au.out" "kept for you" "the summary lists the kept branch"
+expect_grep "$TMP/au.out" "1.2 *branch automator/1-2-[a-z-]* in " "the summary names branch and worktree"
+
 
 # ---- kill -9 inside the worktree's life, then resume: the same history ----
 # crash_sprint DIR: two stories, 1.2 after 1.1, each committing its own file
@@ -160,6 +165,21 @@ for point in after-worktree-add after-commit in-integration before-worktree-drop
 	git -C "$K" branch | grep -q automator/ && fail "$point: a story branch is left"
 	[ -z "$(git -C "$K" stash list)" ] || fail "$point: a stash is left"
 done
+
+# ---- integrate: merge, keep_branches ----
+M=$TMP/merge
+crash_sprint "$M"
+sed -i 's/^isolation: worktree$/isolation: worktree\nintegrate: merge\nkeep_branches: true/' "$M/crash.yaml"
+git -C "$M" commit -q -am merge
+au "$M" run --no-input crash.yaml
+[ "$rc" = 0 ] || { fail "merge: exit $rc"; tail -15 "$TMP/au.out" >&2; }
+[ "$(git -C "$M" rev-list --merges --count HEAD~2..HEAD)" = 2 ] ||
+	fail "merge: want two merge commits: $(git -C "$M" log --oneline --graph | head)"
+git -C "$M" log --format=%s HEAD | grep -q '^1.1: First$' || fail "merge: 1.1's commit not reachable"
+git -C "$M" log -1 --format=%s HEAD | grep -q '^Merge 1.2: Second$' || fail "merge: the last is not 1.2's merge"
+[ "$(git -C "$M" branch | grep -c 'automator/')" = 2 ] || fail "keep_branches: branches removed"
+expect_grep "$TMP/au.out" "kept for you" "keep_branches: the summary lists them"
+[ -z "$(git -C "$M" status --porcelain)" ] || fail "merge: the tree is not clean: $(git -C "$M" status --porcelain)"
 
 # ---- shared: the same changes get a warning ----
 W=$TMP/shared
