@@ -206,7 +206,9 @@ struct sprint {
 	enum isolation { ISOLATION_SHARED, ISOLATION_WORKTREE } isolation;
 	/* how a story's branch joins the target: rebase (default) or a merge commit */
 	enum integrate { INTEGRATE_REBASE, INTEGRATE_MERGE } integrate;
-	bool keep_branches; /* integrated stories' worktrees and branches stay */
+	bool keep_branches;  /* integrated stories' worktrees and branches stay */
+	char *worktree_dir;  /* where worktrees go (relative to root); NULL: .automator/worktrees */
+	char *branch_prefix; /* story branches' prefix; NULL: automator/ */
 	struct limits limits;
 	struct agent_set *agents;     /* shipped presets merged with the sprint's own */
 	struct trigger_set *triggers; /* the shipped catalogue with the sprint's overrides */

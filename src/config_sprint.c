@@ -45,6 +45,8 @@ void sprint_free(struct sprint *s)
 	free(s->workflow_name);
 	free(s->agent);
 	free(s->status_file);
+	free(s->worktree_dir);
+	free(s->branch_prefix);
 	for (size_t i = 0; i < s->nskipped; i++) {
 		free(s->skipped[i].key);
 		free(s->skipped[i].status);
@@ -184,6 +186,27 @@ static int parse_isolation(struct lctx *cx, const struct ynode *n, void *obj)
 	return i < 0 ? -1 : 0;
 }
 
+/* branch_prefix: what git takes in a branch name, ending in '/' or not. */
+static int parse_branch_prefix(struct lctx *cx, const struct ynode *n, void *obj)
+{
+	struct sprint *s = obj;
+	char *v;
+
+	if (schema_str(cx, n, &v) < 0)
+		return -1;
+	if (!*v || v[0] == '-' || v[0] == '/' || strstr(v, "..") || strstr(v, "//") ||
+	    strspn(v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-") !=
+		    strlen(v)) {
+		free(v);
+		return lctx_error(cx, n,
+				  "a branch prefix takes letters, digits, '.', '_', '-' and '/' "
+				  "(not first, not doubled), no '..'");
+	}
+	free(s->branch_prefix);
+	s->branch_prefix = v;
+	return 0;
+}
+
 /* integrate: rebase (linear history) or merge (a merge commit per story). */
 static int parse_integrate(struct lctx *cx, const struct ynode *n, void *obj)
 {
@@ -206,6 +229,8 @@ static const struct field sprint_fields[] = {
 	{ "isolation", FT_CUSTOM, 0, 0, parse_isolation, 0, 0 },
 	{ "integrate", FT_CUSTOM, 0, 0, parse_integrate, 0, 0 },
 	{ "keep_branches", FT_BOOL, offsetof(struct sprint, keep_branches), 0, NULL, 0, 0 },
+	{ "worktree_dir", FT_STR, offsetof(struct sprint, worktree_dir), 0, NULL, 0, 0 },
+	{ "branch_prefix", FT_CUSTOM, 0, 0, parse_branch_prefix, 0, 0 },
 	{ "limits", FT_CUSTOM, 0, 0, cfg_parse_limits, 0, 0 },
 	{ "agents", FT_CUSTOM, 0, 0, cfg_parse_sprint_agents, 0, 0 },
 	{ "notify", FT_CUSTOM, 0, 0, cfg_parse_notify, 0, 0 },

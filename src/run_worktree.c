@@ -37,7 +37,7 @@ static char *safe_name(const char *s)
 
 int run__worktrees_init(struct run *r)
 {
-	char *cause = NULL;
+	char *cause = NULL, *dir;
 	int rc;
 
 	if (r->sp->isolation != ISOLATION_WORKTREE)
@@ -56,16 +56,20 @@ int run__worktrees_init(struct run *r)
 		free(cause);
 		return EXIT_UNAVAILABLE;
 	}
+	dir = r->sp->worktree_dir ? path_join(r->sp->root, r->sp->worktree_dir)
+				  : path_join(r->pj.dir, "worktrees");
 	for (size_t i = 0; i < r->n; i++) {
 		struct rstory *s = &r->s[i];
 		char *name = safe_name(s->cfg->id);
 
-		s->worktree = xstrfmt("%s/worktrees/%s", r->pj.dir, name);
+		s->worktree = xstrfmt("%s/%s", dir, name);
 		free(name);
 		name = safe_name(s->cfg->key ? s->cfg->key : s->cfg->id);
-		s->branch = xstrfmt("automator/%s", name);
+		s->branch = xstrfmt(
+			"%s%s", r->sp->branch_prefix ? r->sp->branch_prefix : "automator/", name);
 		free(name);
 	}
+	free(dir);
 	return 0;
 }
 
@@ -91,6 +95,26 @@ char *run__story_status_file(const struct run *r, const struct rstory *s)
 	return r->status_file ? xstrdup(r->status_file) : NULL;
 }
 
+/* dir and the directories above it, as mkdir -p (0700 for those made). */
+static int mkdir_parents(const char *dir)
+{
+	char *p = xstrdup(dir);
+	int ret = 0;
+
+	for (char *s = p + 1; *s && ret == 0; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			ret = -1;
+		*s = '/';
+	}
+	if (ret == 0 && mkdir(p, 0700) < 0 && errno != EEXIST)
+		ret = -1;
+	free(p);
+	return ret;
+}
+
 int run__worktree_ensure(struct run *r, struct rstory *s, char **cause)
 {
 	char *dir;
@@ -99,7 +123,7 @@ int run__worktree_ensure(struct run *r, struct rstory *s, char **cause)
 	if (!s->worktree || access(s->worktree, F_OK) == 0)
 		return 0;
 	dir = path_dirname(s->worktree);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+	if (mkdir_parents(dir) < 0) {
 		*cause = xstrfmt("cannot create '%s': %s", dir, strerror(errno));
 		free(dir);
 		return -1;

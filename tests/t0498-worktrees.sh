@@ -13,8 +13,9 @@
 #   the second raises integration-conflict (the run pauses, exit 3) naming
 #   the file; its branch and commit are kept; answering "skip" ends the
 #   run, the branch still there;
-# - integrate: merge with keep_branches: a merge commit per story, the
-#   branches kept and listed;
+# - integrate: merge with keep_branches, worktree_dir outside the project
+#   and branch_prefix: a merge commit per story, the branches (story/...)
+#   and worktrees (there) kept and listed;
 # - kill -9 after the worktree is made, after the commit, inside the
 #   integration (before the rebase) and before the worktree is removed,
 #   then resume: the same history as a run without a kill, nothing left;
@@ -169,7 +170,7 @@ done
 # ---- integrate: merge, keep_branches ----
 M=$TMP/merge
 crash_sprint "$M"
-sed -i 's/^isolation: worktree$/isolation: worktree\nintegrate: merge\nkeep_branches: true/' "$M/crash.yaml"
+sed -i 's/^isolation: worktree$/isolation: worktree\nintegrate: merge\nkeep_branches: true\nworktree_dir: ..\/merge-worktrees\nbranch_prefix: story\//' "$M/crash.yaml"
 git -C "$M" commit -q -am merge
 au "$M" run --no-input crash.yaml
 [ "$rc" = 0 ] || { fail "merge: exit $rc"; tail -15 "$TMP/au.out" >&2; }
@@ -177,7 +178,9 @@ au "$M" run --no-input crash.yaml
 	fail "merge: want two merge commits: $(git -C "$M" log --oneline --graph | head)"
 git -C "$M" log --format=%s HEAD | grep -q '^1.1: First$' || fail "merge: 1.1's commit not reachable"
 git -C "$M" log -1 --format=%s HEAD | grep -q '^Merge 1.2: Second$' || fail "merge: the last is not 1.2's merge"
-[ "$(git -C "$M" branch | grep -c 'automator/')" = 2 ] || fail "keep_branches: branches removed"
+[ "$(git -C "$M" branch | grep -c 'story/1-')" = 2 ] || fail "keep_branches, branch_prefix: $(git -C "$M" branch)"
+[ -d "$TMP/merge-worktrees/1.1" ] && [ -d "$TMP/merge-worktrees/1.2" ] ||
+	fail "worktree_dir: no worktrees in $TMP/merge-worktrees"
 expect_grep "$TMP/au.out" "kept for you" "keep_branches: the summary lists them"
 [ -z "$(git -C "$M" status --porcelain)" ] || fail "merge: the tree is not clean: $(git -C "$M" status --porcelain)"
 
