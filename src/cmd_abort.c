@@ -17,6 +17,7 @@
 #include "cmd_view.h"
 #include "commands.h"
 #include "fsm.h"
+#include "gitx.h"
 #include "project.h"
 #include "recover.h"
 #include "run.h"
@@ -58,6 +59,35 @@ static int abort_story(const struct store_story *st, void *arg)
  * Asks a live run of pj to stop (SIGTERM to the lock holder) and takes the
  * lock, waiting up to 5 s. Returns project_lock's result.
  */
+/*
+ * The stories' worktrees (isolation: worktree) stay for inspection: says
+ * where (those under .automator/worktrees or on an automator/ branch).
+ */
+static void print_kept_worktrees(const struct project *pj)
+{
+	struct strvec wt = STRVEC_INIT;
+	char *cause = NULL, *dir = path_join(pj->dir, "worktrees/");
+	bool head = false;
+
+	if (gitx_worktrees(pj->root, &wt, &cause) < 0)
+		free(cause);
+	for (size_t i = 0; i < wt.n; i++) {
+		const char *tab = strchr(wt.v[i], '\t');
+
+		if (!tab ||
+		    (strncmp(wt.v[i], dir, strlen(dir)) && strncmp(tab + 1, "automator/", 10)))
+			continue;
+		if (!head)
+			printf("the stories' worktrees stay for inspection (git worktree remove, "
+			       "git "
+			       "branch -D when done):\n");
+		head = true;
+		printf("  %.*s on branch %s\n", (int)(tab - wt.v[i]), wt.v[i], tab + 1);
+	}
+	strvec_release(&wt);
+	free(dir);
+}
+
 static int stop_and_lock(struct project *pj, long *holder, char **cause)
 {
 	int lk = -1;
@@ -197,6 +227,7 @@ int cmd_abort_exec(int argc, char **argv)
 		project_marker_remove(&pj);
 		printf("run %s aborted (%zu session%s killed); its journal is kept\n", v.run.id,
 		       names.n, names.n == 1 ? "" : "s");
+		print_kept_worktrees(&pj);
 	}
 	strvec_release(&names);
 	tmx_release(&tm);

@@ -113,6 +113,8 @@ int gitx_commit_path(const char *wt, const char *path, const char *message, char
 int gitx_is_dirty(const char *wt, const char *path);
 /* Sets path in worktree wt back to HEAD's version (its uncommitted change dropped). */
 int gitx_discard(const char *wt, const char *path, char **cause);
+/* The worktrees of root's repository on a branch: "PATH\tBRANCH" each, appended to out. */
+int gitx_worktrees(const char *root, struct strvec *out, char **cause);
 /* Stashes every uncommitted change in wt, untracked files too (none: nothing done). */
 int gitx_stash_all(const char *wt, const char *message, char **cause);
 /* Removes the worktree at path and deletes branch; either gone already is fine. */

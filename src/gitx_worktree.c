@@ -57,6 +57,34 @@ int gitx_current_branch(const char *root, char **branch, char **cause)
 	return ret;
 }
 
+int gitx_worktrees(const char *root, struct strvec *out, char **cause)
+{
+	struct strvec args = STRVEC_INIT;
+	struct proc_result r;
+	char *path = NULL;
+	int ret;
+
+	gitx__args_of(&args, "worktree", "list", "--porcelain", (char *)NULL);
+	ret = gitx__git_ok(root, &args, &(struct gitcall){ .no_locks = true }, &r, cause);
+	for (const char *l = buf_str(&r.out); ret == 0 && *l;) {
+		size_t n = strcspn(l, "\n");
+
+		if (n > 9 && !strncmp(l, "worktree ", 9)) {
+			free(path);
+			path = xstrndup(l + 9, n - 9);
+		} else if (path && n > 18 && !strncmp(l, "branch refs/heads/", 18)) {
+			strvec_push_nodup(out, xstrfmt("%s\t%.*s", path, (int)(n - 18), l + 18));
+			free(path);
+			path = NULL;
+		}
+		l += n + (l[n] == '\n');
+	}
+	free(path);
+	proc_result_release(&r);
+	strvec_release(&args);
+	return ret;
+}
+
 /* Runs git args in root; 0 when it exited 0, else -1 with *cause. */
 static int git(const char *root, char **cause, ...)
 {

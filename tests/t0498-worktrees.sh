@@ -19,6 +19,7 @@
 # - kill -9 after the worktree is made, after the commit, inside the
 #   integration (before the rebase) and before the worktree is removed,
 #   then resume: the same history as a run without a kill, nothing left;
+# - abort leaves the stories' worktrees and says where;
 # - a detached HEAD is refused before anything is recorded.
 . "$(dirname "$0")/lib.sh"
 need tmux git sqlite3 python3
@@ -183,6 +184,16 @@ git -C "$M" log -1 --format=%s HEAD | grep -q '^Merge 1.2: Second$' || fail "mer
 	fail "worktree_dir: no worktrees in $TMP/merge-worktrees"
 expect_grep "$TMP/au.out" "kept for you" "keep_branches: the summary lists them"
 [ -z "$(git -C "$M" status --porcelain)" ] || fail "merge: the tree is not clean: $(git -C "$M" status --porcelain)"
+
+# ---- abort leaves the worktrees and says where ----
+A=$TMP/abort
+crash_sprint "$A"
+(cd "$A" && AUTOMATOR_CRASH_AT=in-integration timeout 60 "$AUTOMATOR" run --no-input crash.yaml) >/dev/null 2>&1
+au "$A" abort
+[ "$rc" = 0 ] || fail "abort: exit $rc"
+expect_grep "$TMP/au.out" "worktrees stay for inspection" "abort says the worktrees stay"
+expect_grep "$TMP/au.out" "/worktrees/1.1 on branch automator/1-1" "abort names the worktree and branch"
+[ -d "$A/.automator/worktrees/1.1" ] || fail "abort removed the worktree"
 
 # ---- shared: the same changes get a warning ----
 W=$TMP/shared
