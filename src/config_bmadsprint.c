@@ -167,11 +167,14 @@ void cfg_status_file_keys(struct sprint *s)
 
 	if (bmad_status_load(path, &st, &sub) < 0) {
 		char *why = sub.n ? diag_format(&sub.v[0]) : xstrfmt("%s: cannot read", path);
+		char *file = diag_escape(s->file), *named = diag_escape(s->status_file);
 
 		strvec_push_nodup(&s->warnings, xstrfmt("%s: warning: status_file '%s' not used "
 							"for story keys and "
 							"titles: %s",
-							s->file, s->status_file, why));
+							file, named, why));
+		free(file);
+		free(named);
 		free(why);
 		diags_release(&sub);
 		free(path);

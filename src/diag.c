@@ -120,8 +120,7 @@ static char *escape_message(const char *s)
 	return buf_detach(&b);
 }
 
-/* A file name as printed: control characters escaped. */
-static char *escape_controls(const char *s)
+char *diag_escape(const char *s)
 {
 	struct buf b = BUF_INIT;
 
@@ -222,7 +221,7 @@ void diags_sort(struct diags *d)
 
 char *diag_format(const struct diag *dg)
 {
-	char *file = escape_controls(dg->file), *s;
+	char *file = diag_escape(dg->file), *s;
 
 	if (dg->line <= 0)
 		s = xstrfmt("%s: %s", file, dg->msg);
@@ -234,7 +233,7 @@ char *diag_format(const struct diag *dg)
 
 char *diag_format_warning(const struct diag *dg)
 {
-	char *file = escape_controls(dg->file), *s;
+	char *file = diag_escape(dg->file), *s;
 
 	if (dg->line <= 0)
 		s = xstrfmt("%s: warning: %s", file, dg->msg);

@@ -38,6 +38,8 @@ void diags_move(struct diags *dst, struct diags *src);
 void diags_sort(struct diags *d);
 /* "file:line:col: msg" of entry i, newly allocated. */
 char *diag_format(const struct diag *dg);
+/* s as a message shows it (a file name, a value): control characters escaped; newly allocated. */
+char *diag_escape(const char *s);
 /* "file:line:col: warning: msg" of a warning, newly allocated. */
 char *diag_format_warning(const struct diag *dg);
 /* Prints every entry as a warning, one line each. */
