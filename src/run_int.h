@@ -391,10 +391,11 @@ void run__build_stories(struct run *r);
  */
 size_t run__done_before(struct run *r, const char *status_file, bool starting);
 /*
- * isolation: worktree (run_worktree.c): the target branch and each story's
- * worktree path and branch name; EXIT_UNAVAILABLE when HEAD is detached.
+ * isolation: worktree (run_worktree.c): the target branch (target, as
+ * journaled, else the one checked out) and each story's worktree path and
+ * branch name; EXIT_UNAVAILABLE when HEAD is detached and none is given.
  */
-int run__worktrees_init(struct run *r);
+int run__worktrees_init(struct run *r, const char *target);
 /* Where the story works: its worktree, or the project root. */
 const char *run__story_root(const struct run *r, const struct rstory *s);
 /* The sprint-status's path relative to the project root; NULL: none, or outside it. */

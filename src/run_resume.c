@@ -425,7 +425,7 @@ int run_resume(const struct run_opts *o)
 	r->opts.agent = rec.agent;
 	r->max_parallel = o->max_parallel > 0 ? o->max_parallel : r->sp->max_parallel;
 	run__build_stories(r);
-	if ((rc = run__open_project(r)) != 0 || (rc = run__worktrees_init(r)) != 0)
+	if ((rc = run__open_project(r)) != 0 || (rc = run__worktrees_init(r, rec.target)) != 0)
 		goto out;
 	r->id = xstrdup(id);
 	r->logdir = project_logdir(&r->pj, r->id);

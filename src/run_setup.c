@@ -384,7 +384,7 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 		rc = EXIT_UNAVAILABLE;
 		goto out;
 	}
-	if ((rc = run__open_project(r)) != 0 || (rc = run__worktrees_init(r)) != 0)
+	if ((rc = run__open_project(r)) != 0 || (rc = run__worktrees_init(r, NULL)) != 0)
 		goto out;
 	if (store_run_latest_unfinished(r->st, &unfinished, &cause) == 0) {
 		fprintf(stderr,
@@ -410,6 +410,7 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 	rec.state = (char *)fsm_run.state_names[RS_INITIALIZING];
 	rec.pid = getpid();
 	rec.agent = (char *)o->agent;
+	rec.target = r->target;
 	/* the run and its stories in one transaction: a kill leaves all or nothing */
 	rows = xcalloc(r->n + 1, sizeof(*rows));
 	for (size_t i = 0; i < r->n; i++) {

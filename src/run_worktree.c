@@ -35,14 +35,17 @@ static char *safe_name(const char *s)
 	return o;
 }
 
-int run__worktrees_init(struct run *r)
+int run__worktrees_init(struct run *r, const char *target)
 {
 	char *cause = NULL, *dir;
-	int rc;
+	int rc = 0;
 
 	if (r->sp->isolation != ISOLATION_WORKTREE)
 		return 0;
-	rc = gitx_current_branch(r->pj.root, &r->target, &cause);
+	if (target)
+		r->target = xstrdup(target); /* journaled when the run started */
+	else
+		rc = gitx_current_branch(r->pj.root, &r->target, &cause);
 	if (rc != 0) {
 		if (rc == 1)
 			fprintf(stderr,

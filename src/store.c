@@ -28,8 +28,9 @@
 
 #define STORE_BUSY_TIMEOUT_MS 5000
 
-#define RUN_COLUMNS \
-	"id, sprint_file, project, root, state, started_at, updated_at, finished_at, pid, agent"
+#define RUN_COLUMNS                                                                                \
+	"id, sprint_file, project, root, state, started_at, updated_at, finished_at, pid, agent, " \
+	"target"
 #define STORY_COLUMNS                                                                   \
 	"story_id, story_key, position, state, step_index, step_name, attempt, cycle, " \
 	"retries_used, crash_retries_used, base_commit, updated_at"
@@ -59,7 +60,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"PRAGMA user_version",
 	[ST_RUN_INSERT] =
 		"INSERT INTO runs (" RUN_COLUMNS ") "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9)",
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9, ?10)",
 	[ST_RUN_GET] =
 		"SELECT " RUN_COLUMNS " FROM runs WHERE id = ?1",
 	[ST_RUN_STATE] =

@@ -70,6 +70,7 @@ struct store_run {
 	char *finished_at; /* NULL while the run is unfinished */
 	int64_t pid;       /* 0 when unknown */
 	char *agent;       /* run --agent NAME, for every story; NULL: the sprint's */
+	char *target;      /* isolation: worktree: the branch stories integrate into */
 };
 void store_run_release(struct store_run *r);
 

@@ -24,6 +24,7 @@ void store_run_release(struct store_run *r)
 	free(r->updated_at);
 	free(r->finished_at);
 	free(r->agent);
+	free(r->target);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -47,6 +48,7 @@ static int run_insert(struct store *s, const struct store_run *r, const char *wh
 	store__bind_text(st, 7, r->updated_at ? r->updated_at : started);
 	store__bind_int_or_null(st, 8, r->pid, 0);
 	store__bind_text(st, 9, r->agent);
+	store__bind_text(st, 10, r->target);
 	if (store__exec(s, st, what, &err) == 0)
 		ret = 0;
 	else if (s->last_error == SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -72,6 +74,7 @@ static void read_run(sqlite3_stmt *st, void *row)
 	r->finished_at = store__col_text(st, 7);
 	r->pid = store__col_int(st, 8, 0);
 	r->agent = store__col_text(st, 9);
+	r->target = store__col_text(st, 10);
 }
 
 int store_run_get(struct store *s, const char *id, struct store_run *out, char **cause)

@@ -19,6 +19,8 @@
 # - kill -9 after the worktree is made, after the commit, inside the
 #   integration (before the rebase) and before the worktree is removed,
 #   then resume: the same history as a run without a kill, nothing left;
+# - the target branch is journaled: a resume after the user switched
+#   branches integrates into the run's target;
 # - abort leaves the stories' worktrees and says where;
 # - a detached HEAD is refused before anything is recorded.
 . "$(dirname "$0")/lib.sh"
@@ -184,6 +186,17 @@ git -C "$M" log -1 --format=%s HEAD | grep -q '^Merge 1.2: Second$' || fail "mer
 	fail "worktree_dir: no worktrees in $TMP/merge-worktrees"
 expect_grep "$TMP/au.out" "kept for you" "keep_branches: the summary lists them"
 [ -z "$(git -C "$M" status --porcelain)" ] || fail "merge: the tree is not clean: $(git -C "$M" status --porcelain)"
+
+# ---- the target is journaled: resume integrates into it, whatever is checked out ----
+J=$TMP/journaled
+crash_sprint "$J"
+(cd "$J" && AUTOMATOR_CRASH_AT=before-worktree-drop timeout 60 "$AUTOMATOR" run --no-input crash.yaml) >/dev/null 2>&1
+git -C "$J" switch -q -c elsewhere
+au "$J" resume --no-input
+[ "$rc" = 0 ] || { fail "journaled target: resume exit $rc"; tail -15 "$TMP/au.out" >&2; }
+git -C "$J" log --format=%s main | grep -q '^1.2: Second$' || fail "resume did not integrate 1.2 into main"
+git -C "$J" log --format=%s elsewhere | grep -q '^1.2: Second$' && fail "resume integrated into the branch checked out"
+[ "$(sql "$J" "SELECT target FROM runs")" = main ] || fail "the run's target is not journaled"
 
 # ---- abort leaves the worktrees and says where ----
 A=$TMP/abort
