@@ -229,10 +229,40 @@ static void conflicted(const char *wt, char **files)
 	strvec_release(&args);
 }
 
+/*
+ * Runs git args (a rebase or a merge: what) in wt. When it fails, the
+ * conflicting paths go to *files (1), else git's words to *cause (-1),
+ * and `git WHAT --abort` undoes it. Returns 0, 1 or -1.
+ */
+static int undone_on_failure(const char *wt, const struct strvec *args, const char *what,
+			     char **files, char **cause)
+{
+	struct proc_result r;
+	char *why = NULL;
+	int ret = gitx__git_exec(
+		wt, args, &(struct gitcall){ .timeout_ms = GITX_COMMIT_TIMEOUT_MS }, &r, cause);
+
+	if (ret == 0 && r.status != 0) {
+		conflicted(wt, files);
+		if (**files) {
+			ret = 1;
+		} else {
+			char *o = gitx__output_text(&r);
+
+			*cause = xstrfmt("git %s: exit %d: %s", what, r.status, o);
+			free(o);
+			ret = -1;
+		}
+		git(wt, &why, what, "--abort", (char *)NULL);
+		free(why);
+	}
+	proc_result_release(&r);
+	return ret;
+}
+
 int gitx_rebase_onto(const char *wt, const char *onto, char **files, char **cause)
 {
 	struct strvec args = STRVEC_INIT;
-	struct proc_result r;
 	char *why = NULL;
 	int ret;
 
@@ -242,23 +272,7 @@ int gitx_rebase_onto(const char *wt, const char *onto, char **files, char **caus
 	free(why);
 	why = NULL;
 	gitx__args_of(&args, "-c", "core.editor=true", "rebase", "-q", onto, (char *)NULL);
-	ret = gitx__git_exec(wt, &args, &(struct gitcall){ .timeout_ms = GITX_COMMIT_TIMEOUT_MS },
-			     &r, cause);
-	if (ret == 0 && r.status != 0) {
-		conflicted(wt, files);
-		if (**files) {
-			ret = 1;
-		} else {
-			char *o = gitx__output_text(&r);
-
-			*cause = xstrfmt("git rebase: exit %d: %s", r.status, o);
-			free(o);
-			ret = -1;
-		}
-		git(wt, &why, "rebase", "--abort", (char *)NULL);
-		free(why);
-	}
-	proc_result_release(&r);
+	ret = undone_on_failure(wt, &args, "rebase", files, cause);
 	strvec_release(&args);
 	return ret;
 }
@@ -267,7 +281,6 @@ int gitx_merge_onto(const char *wt, const char *onto, const char *branch, const 
 		    char **files, char **cause)
 {
 	struct strvec args = STRVEC_INIT;
-	struct proc_result r;
 	char *why = NULL;
 	int ret;
 
@@ -280,29 +293,12 @@ int gitx_merge_onto(const char *wt, const char *onto, const char *branch, const 
 		return -1;
 	gitx__args_of(&args, "merge", "-q", "--no-ff", "--no-edit", "-m", message, branch,
 		      (char *)NULL);
-	ret = gitx__git_exec(wt, &args, &(struct gitcall){ .timeout_ms = GITX_COMMIT_TIMEOUT_MS },
-			     &r, cause);
-	if (ret == 0 && r.status != 0) {
-		conflicted(wt, files);
-		if (**files) {
-			ret = 1;
-		} else {
-			char *o = gitx__output_text(&r);
-
-			*cause = xstrfmt("git merge: exit %d: %s", r.status, o);
-			free(o);
-			ret = -1;
-		}
-		git(wt, &why, "merge", "--abort", (char *)NULL);
-		free(why);
-		why = NULL;
-	}
+	ret = undone_on_failure(wt, &args, "merge", files, cause);
 	if (ret != 0) {
 		/* back on the story's branch, as it was */
 		git(wt, &why, "checkout", "-q", branch, (char *)NULL);
 		free(why);
 	}
-	proc_result_release(&r);
 	strvec_release(&args);
 	return ret;
 }
