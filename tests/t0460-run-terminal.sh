@@ -50,7 +50,9 @@ wait_for 30 sh -c "$T capture-pane -p -t plain | grep -Eq '^  1\.[12] +SPAWN +de
 $T capture-pane -p -t plain >"$TMP/screen"
 grep -Eq '^  1\.1 +SPAWN +dev a1 ' "$TMP/screen" && grep -Eq '^  1\.2 +SPAWN +dev a1 ' "$TMP/screen" ||
 	{ fail "want a live line per active story"; cat "$TMP/screen" >&2; }
-grep -Eq '^  1\.[12] .*0:0[0-9]  .*[A-Za-z]' "$TMP/screen" || fail "live line without the last output line"
+# the agent's last line joins it once the loop has read the log (every 250 ms while agents run)
+wait_for 10 sh -c "$T capture-pane -p -t plain | grep -Eq '^  1\.[12] .*0:0[0-9]  .*[A-Za-z]'" ||
+	{ fail "live line without the last output line"; $T capture-pane -p -t plain | tail -8 >&2; }
 $T capture-pane -p -e -t plain | grep -q $'\033\[3[0-7]m' && fail "colour despite NO_COLOR"
 wait_for 60 sh -c "$T capture-pane -p -t plain | grep -q EXIT=0" || fail "the run did not finish"
 $T capture-pane -p -t plain >"$TMP/screen"
