@@ -115,6 +115,14 @@ int gitx_is_dirty(const char *wt, const char *path);
 int gitx_discard(const char *wt, const char *path, char **cause);
 /* The worktrees of root's repository on a branch: "PATH\tBRANCH" each, appended to out. */
 int gitx_worktrees(const char *root, struct strvec *out, char **cause);
+/*
+ * Worktree wt back on branch: a rebase or merge under way (a kill) is
+ * aborted, and a detached HEAD left by an integration not finished is
+ * dropped. Returns 0, or -1 with *cause.
+ */
+int gitx_worktree_reset(const char *wt, const char *branch, char **cause);
+/* Detaches worktree wt's HEAD where it is (the branch stays where it is). */
+int gitx_detach(const char *wt, char **cause);
 /* Stashes every uncommitted change in wt, untracked files too (none: nothing done). */
 int gitx_stash_all(const char *wt, const char *message, char **cause);
 /* Removes the worktree at path and deletes branch; either gone already is fine. */

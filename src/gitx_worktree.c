@@ -104,6 +104,18 @@ static int git(const char *root, char **cause, ...)
 	return ret;
 }
 
+/* Whether the git-path what exists in wt (a rebase or merge under way). */
+static bool in_progress(const char *wt, const char *what)
+{
+	char *p = NULL, *why = NULL;
+	struct stat st;
+	bool there = gitx__git_path(wt, what, true, &p, &why) == 0 && stat(p, &st) == 0;
+
+	free(p);
+	free(why);
+	return there;
+}
+
 /* Whether path is a worktree of root's repository checked out on branch. */
 static bool worktree_on(const char *path, const char *branch)
 {
@@ -194,22 +206,29 @@ int gitx_discard(const char *wt, const char *path, char **cause)
 	return git(wt, cause, "checkout", "-q", "HEAD", "--", path, (char *)NULL);
 }
 
+int gitx_worktree_reset(const char *wt, const char *branch, char **cause)
+{
+	char *why = NULL;
+
+	if (in_progress(wt, "rebase-merge") || in_progress(wt, "rebase-apply"))
+		git(wt, &why, "rebase", "--abort", (char *)NULL);
+	free(why);
+	why = NULL;
+	if (in_progress(wt, "MERGE_HEAD"))
+		git(wt, &why, "merge", "--abort", (char *)NULL);
+	free(why);
+	return git(wt, cause, "checkout", "-q", branch, (char *)NULL);
+}
+
+int gitx_detach(const char *wt, char **cause)
+{
+	return git(wt, cause, "checkout", "-q", "--detach", (char *)NULL);
+}
+
 int gitx_stash_all(const char *wt, const char *message, char **cause)
 {
 	return git(wt, cause, "stash", "push", "--include-untracked", "-q", "-m", message,
 		   (char *)NULL);
-}
-
-/* Whether the git-path what exists in wt (a rebase or merge under way). */
-static bool in_progress(const char *wt, const char *what)
-{
-	char *p = NULL, *why = NULL;
-	struct stat st;
-	bool there = gitx__git_path(wt, what, true, &p, &why) == 0 && stat(p, &st) == 0;
-
-	free(p);
-	free(why);
-	return there;
 }
 
 /* Paths with unmerged entries in wt, one per line in *files. */

@@ -244,6 +244,11 @@ int run__a_integrate(void *ctx)
 		}
 		free(msg);
 	}
+	/* an integration a kill interrupted starts again from the story's branch */
+	if (gitx_worktree_reset(s->worktree, s->branch, &cause) < 0) {
+		free(ref);
+		return integrate_error(r, s, "cannot put the worktree back on its branch", cause);
+	}
 	if (gitx_rev(r->pj.root, ref, &tip, &cause) != 0) {
 		free(ref);
 		return integrate_error(r, s, "cannot read the target branch", cause);
@@ -271,8 +276,20 @@ int run__a_integrate(void *ctx)
 		free(tip);
 		return integrate_error(r, s, "cannot rebase the story's branch", cause);
 	}
+	/*
+	 * The status goes into a commit the branch does not get: a kill before
+	 * the fast-forward leaves the branch without it, so that the next try
+	 * rebases no sprint-status text onto a target that moved.
+	 */
+	if (r->sp->integrate == INTEGRATE_REBASE && gitx_detach(s->worktree, &cause) < 0) {
+		free(ref);
+		free(tip);
+		return integrate_error(r, s, "cannot detach the worktree's HEAD", cause);
+	}
 	rc = status_into_commit(r, s, tip, &cause);
 	free(tip);
+	if (rc == 0)
+		crash_point("before-fast-forward");
 	if (rc < 0 || gitx_rev(s->worktree, "HEAD", &head, &cause) != 0) {
 		free(ref);
 		return integrate_error(r, s, "cannot set the story's status in its commit", cause);

@@ -154,7 +154,7 @@ au "$TMP/clean" run --no-input crash.yaml
 [ "$rc" = 0 ] || fail "crash sprint without a kill: exit $rc"
 want_hist=$(history "$TMP/clean")
 case $want_hist in "1.1: First $ST src/first.sh 1.2: Second $ST src/second.sh ") ;; *) fail "clean history: '$want_hist'" ;; esac
-for point in after-worktree-add after-commit in-integration before-worktree-drop; do
+for point in after-worktree-add after-commit in-integration before-fast-forward before-worktree-drop; do
 	K=$TMP/kill-$point
 	crash_sprint "$K"
 	(cd "$K" && AUTOMATOR_CRASH_AT=$point timeout 60 "$AUTOMATOR" run --no-input crash.yaml) >"$TMP/kill.out" 2>&1
