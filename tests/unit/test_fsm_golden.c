@@ -84,7 +84,8 @@ struct h_story {
 	int waits;                      /* waits in a row */
 	int cycle;                      /* review cycle of the current step, from 1 */
 	bool fallback;
-	bool critical; /* a CRITICAL escalation of this story is open */
+	bool critical;    /* a CRITICAL escalation of this story is open */
+	bool integrating; /* INTEGRATE ran (isolation worktree) and has not ended */
 };
 
 struct h_limits {
@@ -101,6 +102,7 @@ struct harness {
 	int run_state;
 	struct fsm_queue q;
 	struct buf trace;
+	bool isolated;             /* `isolation worktree`: stories integrate */
 	int cur;                   /* the story whose guard/action runs */
 	const struct fsm_row *row; /* the row being taken */
 };
@@ -304,6 +306,7 @@ static int a_finish(void *ctx)
 	struct harness *h = ctx;
 
 	h_cur(h)->critical = false;
+	h_cur(h)->integrating = false;
 	h_queue_all_final(h);
 	return 0;
 }
@@ -346,11 +349,28 @@ static int a_abort_run(void *ctx)
 }
 
 /* clang-format off */
-/* The scenarios share the project's tree (isolation: shared): no worktree, no integration. */
-static bool g_never(void *ctx)
+/* `isolation worktree` in the scenario: stories integrate after their steps. */
+static bool g_isolated(void *ctx)
 {
-	(void)ctx;
-	return false;
+	struct harness *h = ctx;
+
+	return h->isolated;
+}
+
+static bool g_integrating(void *ctx)
+{
+	struct harness *h = ctx;
+
+	return h_cur(h)->integrating;
+}
+
+/* The scenario says whether it integrated (INTEGRATED) or met a conflict (CONFLICT). */
+static int a_integrate(void *ctx)
+{
+	struct harness *h = ctx;
+
+	h_cur(h)->integrating = true;
+	return 0;
 }
 
 static const fsm_guard_fn story_guards[SG__COUNT] = {
@@ -361,8 +381,8 @@ static const fsm_guard_fn story_guards[SG__COUNT] = {
 	[SG_HAS_DEPENDENTS]		= g_has_dependents,
 	[SG_IS_REVIEW_STEP]		= g_is_review_step,
 	[SG_WAIT_LEFT]			= g_wait_left,
-	[SG_ISOLATED]			= g_never,
-	[SG_INTEGRATING]		= g_never,
+	[SG_ISOLATED]			= g_isolated,
+	[SG_INTEGRATING]		= g_integrating,
 };
 
 static const fsm_action_fn story_actions[SA__COUNT] = {
@@ -382,7 +402,7 @@ static const fsm_action_fn story_actions[SA__COUNT] = {
 	[SA_RESUME_SESSION]		= a_nothing,
 	[SA_FALLBACK_RETRY]		= a_fallback_retry,
 	[SA_MARK_DONE]			= a_finish,
-	[SA_INTEGRATE]			= a_nothing,
+	[SA_INTEGRATE]			= a_integrate,
 	[SA_CLOSE_STORY]		= a_finish,
 	[SA_ESCALATE_CANNOT_PARSE]	= a_nothing,
 	[SA_ESCALATE_SPAWN_FAILURE]	= a_escalate_critical,
@@ -574,6 +594,8 @@ static void h_header(struct harness *h, const char *file, int lineno, char **w, 
 			h->lim.waits = v;
 		else
 			fail_msg("%s:%d: unknown limit '%s'", file, lineno, w[1]);
+	} else if (!strcmp(w[0], "isolation") && n == 2 && !strcmp(w[1], "worktree")) {
+		h->isolated = true;
 	} else if (!strcmp(w[0], "steps") && n >= 2) {
 		h->nsteps = 0;
 		for (int i = 1; i < n; i++) {
@@ -771,6 +793,7 @@ int main(void)
 		SCENARIO("recoveries-and-failure"),
 		SCENARIO("service-trouble"),
 		SCENARIO("abort-run"),
+		SCENARIO("worktree-integration-conflict"),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
