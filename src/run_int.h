@@ -402,6 +402,12 @@ const char *run__story_root(const struct run *r, const struct rstory *s);
 const char *run__status_rel(const struct run *r);
 /* The sprint-status the story's steps see (its worktree's copy); newly allocated or NULL. */
 char *run__story_status_file(const struct run *r, const struct rstory *s);
+/*
+ * Before a step works in the story's root: its worktree made again if it
+ * is gone (removed by hand, pruned). False, with ERROR queued and the note
+ * set, when it cannot be.
+ */
+bool run__story_root_ready(struct run *r, struct rstory *s);
 /* Makes the story's worktree unless it exists. Returns 0, or -1 with *cause. */
 int run__worktree_ensure(struct run *r, struct rstory *s, char **cause);
 int run__a_integrate(void *ctx);

@@ -84,6 +84,8 @@ int run__a_run_session(void *ctx)
 	int64_t id = 0;
 	int ret;
 
+	if (!run__story_root_ready(r, s))
+		return 0;
 	run__session_free(s->sess);
 	s->sess = NULL;
 	/* skip_if_verified: the step's work is already there (a story file, say) */
@@ -181,6 +183,8 @@ static int run_verifier(struct run *r)
 	char *num[2], *cause = NULL;
 	int ev;
 
+	if (!run__story_root_ready(r, s))
+		return 0;
 	if (!st || st->verifier.kind == VERIFIER_NONE) {
 		run__queue(r, r->cur, SE_VERIFIED);
 		return 0;
@@ -252,6 +256,10 @@ int run__a_run_commit(void *ctx)
 	const char *root = run__story_root(r, s);
 	int ret;
 
+	if (!run__story_root_ready(r, s)) {
+		free(trailer);
+		return 0;
+	}
 	/* idempotent: a commit made before a crash is found by its trailer */
 	if (gitx_find_trailer(root, s->base_commit, "Automator-Story", trailer, &sha, &cause) ==
 	    0) {

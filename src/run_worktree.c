@@ -141,6 +141,19 @@ int run__worktree_ensure(struct run *r, struct rstory *s, char **cause)
 	return ret;
 }
 
+bool run__story_root_ready(struct run *r, struct rstory *s)
+{
+	char *cause = NULL;
+
+	if (run__worktree_ensure(r, s, &cause) == 0)
+		return true;
+	free(s->note);
+	s->note = xstrfmt("cannot make the story's worktree: %s", cause);
+	free(cause);
+	run__queue(r, r->cur, SE_ERROR);
+	return false;
+}
+
 /* The story's commit is on the target already (integrated before a kill). */
 static bool on_target(struct run *r, const struct rstory *s)
 {

@@ -19,6 +19,8 @@
 # - kill -9 after the worktree is made, after the commit, inside the
 #   integration (before the rebase) and before the worktree is removed,
 #   then resume: the same history as a run without a kill, nothing left;
+# - a worktree the user removed (git worktree prune) after a kill: resume
+#   makes it again from the story's branch, the same history;
 # - the target branch is journaled: a resume after the user switched
 #   branches integrates into the run's target;
 # - abort leaves the stories' worktrees and says where;
@@ -186,6 +188,16 @@ git -C "$M" log -1 --format=%s HEAD | grep -q '^Merge 1.2: Second$' || fail "mer
 	fail "worktree_dir: no worktrees in $TMP/merge-worktrees"
 expect_grep "$TMP/au.out" "kept for you" "keep_branches: the summary lists them"
 [ -z "$(git -C "$M" status --porcelain)" ] || fail "merge: the tree is not clean: $(git -C "$M" status --porcelain)"
+
+# ---- the user removes a worktree and prunes: resume makes it again from its branch ----
+G=$TMP/pruned
+crash_sprint "$G"
+(cd "$G" && AUTOMATOR_CRASH_AT=after-commit timeout 60 "$AUTOMATOR" run --no-input crash.yaml) >/dev/null 2>&1
+rm -rf "$G/.automator/worktrees/1.1"
+git -C "$G" worktree prune
+au "$G" resume --no-input
+[ "$rc" = 0 ] || { fail "pruned: resume exit $rc"; tail -15 "$TMP/au.out" >&2; }
+[ "$(history "$G")" = "$want_hist" ] || fail "pruned: history '$(history "$G")', want '$want_hist'"
 
 # ---- the target is journaled: resume integrates into it, whatever is checked out ----
 J=$TMP/journaled
