@@ -101,6 +101,7 @@
 	X(CHOSE_ABORT_STORY, "human: abort the story")                           \
 	X(CHOSE_KEEP_WAITING, "human: keep waiting for the limit's reset")       \
 	X(CHOSE_RAISE_BUDGET, "human: raise the story's cost budget")            \
+	X(CHOSE_RESOLVE, "human: let an agent resolve the conflict")             \
 	X(ABORT, "human: the run is aborted")
 
 #define STORY_GUARDS(X)                                          \
@@ -112,7 +113,7 @@
 	X(IS_REVIEW_STEP, "the current step is a review step")   \
 	X(WAIT_LEFT, "the wait ends within limits.max_wait")     \
 	X(ISOLATED, "the story has a worktree of its own")       \
-	X(INTEGRATING, "the decision is about the integration")
+	X(INTEGRATING, "its steps are done: the decision is about the integration")
 
 #define STORY_ACTIONS(X)                                                           \
 	X(BEGIN_STORY, "record the story's base commit; queue the first step")     \
@@ -132,6 +133,7 @@
 	X(FALLBACK_RETRY, "switch to the fallback agent and queue the step again") \
 	X(MARK_DONE, "set the sprint-status value to done; free the slot")         \
 	X(INTEGRATE, "rebase the story's branch and fast-forward the target")      \
+	X(RESOLVE_CONFLICT, "stop the integration at its conflict; queue resolve") \
 	X(CLOSE_STORY, "close the story's escalation and free the slot")           \
 	X(ESCALATE_CANNOT_PARSE, "raise cannot-parse-output (PREFERENCE)")         \
 	X(ESCALATE_SPAWN_FAILURE, "raise session-spawn-failure (CRITICAL)")        \

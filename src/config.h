@@ -51,6 +51,7 @@ enum verifier_kind {
 	VERIFIER_STORY_FILE, /* exactly one story file, by the BMAD lookup (storyfile.h) */
 	VERIFIER_COMMAND,
 	VERIFIER_EPIC_COMPLETE,
+	VERIFIER_CONFLICTS_RESOLVED, /* no rebase or merge left in progress, no unmerged path */
 };
 
 struct verifier {
@@ -86,7 +87,25 @@ struct workflow {
 	char *file;
 	struct step *steps;
 	size_t nsteps;
+	/*
+	 * isolation: worktree: the session that resolves an integration
+	 * conflict when the human chooses so (the workflow's resolve:, or the
+	 * built-in one), named RESOLVE_STEP_NAME; then the workflow's verify
+	 * steps run again (workflow_step_at).
+	 */
+	struct step resolve;
 };
+
+#define RESOLVE_STEP_NAME "resolve-conflict"
+
+/*
+ * The step at a story's step index: 0..nsteps-1 the workflow's steps;
+ * nsteps: none (the steps are done); nsteps+1: the resolve session, then
+ * nsteps+2.. the workflow's verify steps again; past them: none.
+ */
+const struct step *workflow_step_at(const struct workflow *w, int index);
+/* The step index of the resolve session (workflow_step_at). */
+int workflow_resolve_index(const struct workflow *w);
 
 /*
  * Loads a workflow file. When agents is given, every step's agent must be
@@ -105,7 +124,7 @@ enum severity { SEVERITY_MEDIUM, SEVERITY_HIGH, SEVERITY_CRITICAL };
 #define TRIGGER_ACTIONS(X) \
 	X(retry) X(retry_fallback) X(skip_step) X(skip_story) X(abort_story) X(abort_run) \
 	X(pause) X(mark_success) X(mark_failure) X(view_output) X(send_reply) X(attach) \
-	X(sequential) X(continue) X(keep_waiting) X(raise_budget)
+	X(sequential) X(continue) X(keep_waiting) X(raise_budget) X(resolve)
 /* clang-format on */
 #define TRIGGER_ACTION_ENUM(n) TA_##n,
 enum trigger_action { TRIGGER_ACTIONS(TRIGGER_ACTION_ENUM) TA__COUNT };

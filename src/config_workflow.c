@@ -46,6 +46,7 @@ void workflow_free(struct workflow *w)
 		return;
 	for (size_t i = 0; i < w->nsteps; i++)
 		step_release(&w->steps[i]);
+	step_release(&w->resolve);
 	free(w->steps);
 	free(w->name);
 	free(w->description);
@@ -82,6 +83,7 @@ static const struct {
 	{ "story_file", VERIFIER_STORY_FILE },
 	{ "command", VERIFIER_COMMAND },
 	{ "epic_complete", VERIFIER_EPIC_COMPLETE },
+	{ "conflicts_resolved", VERIFIER_CONFLICTS_RESOLVED },
 };
 
 static int verifier_kind_of(struct lctx *cx, const struct ynode *n, enum verifier_kind *out)
@@ -94,8 +96,8 @@ static int verifier_kind_of(struct lctx *cx, const struct ynode *n, enum verifie
 	}
 	return lctx_error(cx, n,
 			  "unknown verifier '%s' (expected session_exit, "
-			  "review_completion, story_file, story_artifact, command or "
-			  "epic_complete)",
+			  "review_completion, story_file, story_artifact, command, "
+			  "epic_complete or conflicts_resolved)",
 			  n->str);
 }
 
@@ -269,10 +271,77 @@ static void check_step(struct lctx *cx, const struct ynode *n, struct step *s, c
 		cfg_check_agent_name(cx, ynode_get(n, "agent"), agents, s->agent);
 }
 
+/* A resolve: mapping takes a session step's keys but its name and kind. */
+static const struct field resolve_fields[] = {
+	{ "prompt", FT_STR, offsetof(struct step, prompt), 0, NULL, 0, 0 },
+	{ "prompt_file", FT_STR, offsetof(struct step, prompt_file), 0, NULL, 0, 0 },
+	{ "agent", FT_STR, offsetof(struct step, agent), 0, NULL, 0, 0 },
+	{ "success", FT_PATTERNS, offsetof(struct step, success), 0, NULL, 0, 0 },
+	{ "failure", FT_PATTERNS, offsetof(struct step, failure), 0, NULL, 0, 0 },
+	{ "prompt_wait", FT_PATTERNS, offsetof(struct step, prompt_wait), 0, NULL, 0, 0 },
+	{ "result", FT_STRLIST, offsetof(struct step, result), 0, NULL, 0, 0 },
+	{ "verifier", FT_CUSTOM, 0, 0, parse_verifier, 0, 0 },
+	{ "timeout", FT_DURATION, offsetof(struct step, timeout), 0, NULL, 1, 0 },
+	{ "idle_timeout", FT_DURATION, offsetof(struct step, idle_timeout), 0, NULL, 1, 0 },
+	{ "retries", FT_INT, offsetof(struct step, retries), 0, NULL, 0, 100 },
+};
+
+/* The resolve session of a workflow without one of its own. */
+static const char default_resolve[] =
+	"prompt: |\n"
+	"  Resolve the integration conflict of story {story.id}: {story.title}\n"
+	"\n"
+	"  The story's branch is being integrated into the target branch in the git\n"
+	"  worktree at {root}, and git stopped at a conflict: `git status` there\n"
+	"  lists the conflicting files. Resolve each conflict so that both the\n"
+	"  story's change and the target's are kept, `git add` the files, and go\n"
+	"  on with `git -c core.editor=true rebase --continue` (or, when a merge is\n"
+	"  in progress, `git commit --no-edit`) until git has nothing left to do.\n"
+	"  Do not abort the rebase or the merge, and change nothing else.\n"
+	"  End with one line:\n"
+	"  AUTOMATOR_RESULT {\"status\": \"done\", \"summary\": \"<one sentence>\"}\n"
+	"  or, if you cannot resolve it:\n"
+	"  AUTOMATOR_RESULT {\"status\": \"failed\", \"summary\": \"<what stopped you>\"}\n"
+	"result: [status, summary]\n"
+	"failure: ['^AUTOMATOR_RESULT \\{\"status\": *\"failed\"']\n"
+	"verifier: conflicts_resolved\n";
+
+/* Reads a resolve: mapping n (the built-in one when n is NULL) into w->resolve. */
+static void read_resolve(struct lctx *cx, const struct ynode *n, const char *wfdir,
+			 const struct agent_set *agents, struct workflow *w)
+{
+	struct step *s = &w->resolve;
+	struct lctx builtin = { .file = "(built-in resolve step)", .d = cx->d };
+	struct ydoc doc = { 0 };
+	struct lctx *at = cx;
+
+	s->retries = -1;
+	if (!n) {
+		if (ydoc_parse(&doc, builtin.file, default_resolve, sizeof(default_resolve) - 1,
+			       cx->d) < 0) {
+			cx->errors++;
+			return;
+		}
+		n = doc.root;
+		at = &builtin;
+	}
+	s->line = n->line;
+	s->col = n->col;
+	if (schema_map(at, n, resolve_fields, ARRAY_SIZE(resolve_fields), s, "resolve") == 0) {
+		s->name = xstrdup(RESOLVE_STEP_NAME);
+		s->kind = STEP_SESSION;
+		if (s->verifier.kind == VERIFIER_NONE)
+			s->verifier.kind = VERIFIER_CONFLICTS_RESOLVED;
+		check_step(at, n, s, wfdir, agents);
+	}
+	cx->errors += at != cx ? at->errors : 0;
+	ydoc_release(&doc);
+}
+
 static int read_workflow(struct lctx *cx, const struct ynode *root, const char *path,
 			 const struct agent_set *agents, struct workflow *w)
 {
-	static const char *const top[] = { "name", "description", "steps", NULL };
+	static const char *const top[] = { "name", "description", "steps", "resolve", NULL };
 	const struct ynode *steps = ynode_get(root, "steps");
 	char *wfdir = path_dirname(path);
 	size_t before = cx->errors;
@@ -304,15 +373,44 @@ static int read_workflow(struct lctx *cx, const struct ynode *root, const char *
 		if (schema_map(cx, n, step_fields, ARRAY_SIZE(step_fields), s, what) == 0)
 			check_step(cx, n, s, wfdir, agents);
 		free(what);
+		if (s->name && !strcmp(s->name, RESOLVE_STEP_NAME))
+			lctx_error(cx, ynode_get(n, "name"),
+				   "step name '%s' is the resolve session's (write it under "
+				   "resolve:)",
+				   s->name);
 		for (size_t j = 0; s->name && j + 1 < w->nsteps; j++)
 			if (w->steps[j].name && !strcmp(w->steps[j].name, s->name))
 				lctx_error(cx, ynode_get(n, "name"),
 					   "duplicate step name '%s' (first at line %d)", s->name,
 					   w->steps[j].line);
 	}
+	read_resolve(cx, ynode_get(root, "resolve"), wfdir, agents, w);
 out:
 	free(wfdir);
 	return cx->errors > before ? -1 : 0;
+}
+
+int workflow_resolve_index(const struct workflow *w)
+{
+	return (int)w->nsteps + 1;
+}
+
+const struct step *workflow_step_at(const struct workflow *w, int index)
+{
+	int k;
+
+	if (index < 0)
+		return NULL;
+	if ((size_t)index < w->nsteps)
+		return &w->steps[index];
+	if (index == workflow_resolve_index(w))
+		return &w->resolve;
+	/* the k-th verify step again */
+	k = index - workflow_resolve_index(w) - 1;
+	for (size_t i = 0; k >= 0 && i < w->nsteps; i++)
+		if (w->steps[i].kind == STEP_VERIFY && k-- == 0)
+			return &w->steps[i];
+	return NULL;
 }
 
 static char *name_from_path(const char *path)

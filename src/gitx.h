@@ -142,6 +142,20 @@ int gitx_rebase_onto(const char *wt, const char *onto, char **files, char **caus
 int gitx_merge_onto(const char *wt, const char *onto, const char *branch, const char *message,
 		    char **files, char **cause);
 /*
+ * Starts an integration left for someone to finish (an agent, the user):
+ * worktree wt on branch, rebased onto onto (merge: onto merged into
+ * branch), stopped at its conflicts; one already under way (a kill) is
+ * left as it is. Returns 1 with the conflicting paths in *files (one per
+ * line); 0 when it applied cleanly; -1 with *cause (nothing left under way).
+ */
+int gitx_conflict_start(const char *wt, const char *branch, const char *onto, bool merge,
+			char **files, char **cause);
+/*
+ * What is left of a conflict in wt: 0 nothing (no rebase or merge under
+ * way, no unmerged path), 1 with *what saying what remains.
+ */
+int gitx_conflict_left(const char *wt, char **what);
+/*
  * Moves branch target of root's repository to sha, a descendant of it:
  * where target is checked out in root, `git merge --ff-only` (the work
  * tree follows; the user's uncommitted changes stay, and a path they would

@@ -134,14 +134,17 @@ static bool worktree_on(const char *path, const char *branch)
 int gitx_worktree_add(const char *root, const char *path, const char *branch, const char *base,
 		      char **cause)
 {
-	char *ref = xstrfmt("refs/heads/%s", branch), *tip = NULL, *why = NULL;
-	int has = gitx_rev(root, ref, &tip, &why), ret;
+	char *ref, *tip = NULL, *why = NULL;
+	int has;
 
+	if (worktree_on(path, branch))
+		return 0; /* made before a kill */
+	ref = xstrfmt("refs/heads/%s", branch);
+	has = gitx_rev(root, ref, &tip, &why);
 	free(tip);
 	free(why);
 	free(ref);
-	if (worktree_on(path, branch))
-		return 0; /* made before a kill */
+	why = NULL;
 	/* a directory removed by hand, or a half-made one: forget it first */
 	git(root, &why, "worktree", "prune", (char *)NULL);
 	free(why);
@@ -152,11 +155,8 @@ int gitx_worktree_add(const char *root, const char *path, const char *branch, co
 		why = NULL;
 	}
 	if (has == 0) /* the branch exists (its commit survives a kill): check it out again */
-		ret = git(root, cause, "worktree", "add", "-q", path, branch, (char *)NULL);
-	else
-		ret = git(root, cause, "worktree", "add", "-q", "-b", branch, path, base,
-			  (char *)NULL);
-	return ret;
+		return git(root, cause, "worktree", "add", "-q", path, branch, (char *)NULL);
+	return git(root, cause, "worktree", "add", "-q", "-b", branch, path, base, (char *)NULL);
 }
 
 int gitx_worktree_drop(const char *root, const char *path, const char *branch, char **cause)
@@ -388,4 +388,77 @@ out:
 	free(ref);
 	free(old);
 	return ret;
+}
+
+static bool rebasing(const char *wt)
+{
+	return in_progress(wt, "rebase-merge") || in_progress(wt, "rebase-apply");
+}
+
+int gitx_conflict_start(const char *wt, const char *branch, const char *onto, bool merge,
+			char **files, char **cause)
+{
+	struct strvec args = STRVEC_INIT;
+	struct proc_result r;
+	char *why = NULL;
+	int ret;
+
+	*files = NULL;
+	/* started before a kill, or by the user: left as it is */
+	if (rebasing(wt) || in_progress(wt, "MERGE_HEAD")) {
+		conflicted(wt, files);
+		return 1;
+	}
+	if (git(wt, cause, "checkout", "-q", branch, (char *)NULL) < 0)
+		return -1;
+	if (merge)
+		gitx__args_of(&args, "merge", "-q", "--no-ff", "--no-edit", onto, (char *)NULL);
+	else
+		gitx__args_of(&args, "-c", "core.editor=true", "rebase", "-q", onto, (char *)NULL);
+	ret = gitx__git_exec(wt, &args, &(struct gitcall){ .timeout_ms = GITX_COMMIT_TIMEOUT_MS },
+			     &r, cause);
+	strvec_release(&args);
+	if (ret < 0)
+		return -1;
+	if (r.status != 0) {
+		conflicted(wt, files);
+		if (!**files) {
+			char *o = gitx__output_text(&r);
+
+			free(*files);
+			*files = NULL;
+			*cause = xstrfmt("git %s: exit %d: %s", merge ? "merge" : "rebase",
+					 r.status, o);
+			free(o);
+			git(wt, &why, merge ? "merge" : "rebase", "--abort", (char *)NULL);
+			free(why);
+			ret = -1;
+		} else {
+			ret = 1;
+		}
+	}
+	proc_result_release(&r);
+	return ret;
+}
+
+int gitx_conflict_left(const char *wt, char **what)
+{
+	char *files = NULL;
+
+	conflicted(wt, &files);
+	if (*files) {
+		for (char *p = files; *p; p++)
+			if (*p == '\n' && p[1])
+				*p = ',';
+		files[strcspn(files, "\n")] = '\0';
+		*what = xstrfmt("unmerged paths: %s", files);
+	} else if (rebasing(wt)) {
+		*what = xstrdup("a rebase is still in progress");
+	} else if (in_progress(wt, "MERGE_HEAD")) {
+		*what = xstrdup("a merge is still in progress");
+	} else {
+		*what = NULL;
+	}
+	free(files);
+	return *what ? 1 : 0;
 }

@@ -354,6 +354,9 @@ int preflight_check_agents(const struct sprint *sp, const char *const *agents, c
 			if (st->agent && (st->kind == STEP_SESSION || st->kind == STEP_REVIEW))
 				push_unique(&need, st->agent);
 		}
+		/* the agent that resolves integration conflicts, when it is its own */
+		if (sp->isolation == ISOLATION_WORKTREE && sp->workflow->resolve.agent)
+			push_unique(&need, sp->workflow->resolve.agent);
 	}
 	for (size_t i = 0; i < need.n; i++) {
 		const struct agent *a = agents_find(sp->agents, need.v[i]);

@@ -47,9 +47,7 @@ struct rstory *run__cur(struct run *r)
 
 const struct step *run__cur_step(struct run *r, const struct rstory *s)
 {
-	const struct workflow *w = r->sp->workflow;
-
-	return (size_t)s->step_index < w->nsteps ? &w->steps[s->step_index] : NULL;
+	return workflow_step_at(r->sp->workflow, s->step_index);
 }
 
 int run__step_retries(struct run *r, const struct step *st)
@@ -256,6 +254,10 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 	case SA_NEXT_STEP:
 		*c = (struct counters){ s->step_index + 1, 1, 1, 0, 0 };
 		break;
+	case SA_RESOLVE_CONFLICT:
+		/* the resolve session, then the workflow's verify steps again */
+		*c = (struct counters){ workflow_resolve_index(r->sp->workflow), 1, 1, 0, 0 };
+		break;
 	case SA_RETRY_STEP:
 		c->attempt++;
 		if (event == SE_EXITED || event == SE_LOST)
@@ -291,9 +293,7 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 	}
 	if (row->action == FSM_NO_ACTION)
 		return NULL;
-	st = (size_t)c->step_index < r->sp->workflow->nsteps
-		     ? &r->sp->workflow->steps[c->step_index]
-		     : NULL;
+	st = workflow_step_at(r->sp->workflow, c->step_index);
 	o = json_pack("{s:s,s:s?,s:i,s:i}", "action", fsm_story.action_names[row->action], "step",
 		      st ? st->name : NULL, "attempt", c->attempt, "cycle", c->cycle);
 	if (row->action == SA_BEGIN_STORY) {
@@ -382,9 +382,7 @@ static void fire(struct run *r, int target, int event)
 	t.to_state = def->state_names[row->next];
 	t.intent = intent;
 	if (s) {
-		const struct step *st = (size_t)c.step_index < r->sp->workflow->nsteps
-						? &r->sp->workflow->steps[c.step_index]
-						: NULL;
+		const struct step *st = workflow_step_at(r->sp->workflow, c.step_index);
 
 		t.set = STORE_SET_STEP_INDEX | STORE_SET_ATTEMPT | STORE_SET_CYCLE |
 			STORE_SET_RETRIES_USED | STORE_SET_CRASH_RETRIES_USED;

@@ -351,6 +351,7 @@ const fsm_action_fn run__story_actions[SA__COUNT] = {
 	[SA_ESCALATE_COMMIT_FAILURE] = a_esc_commit_failure,
 	[SA_ESCALATE_CONFLICT] = a_esc_conflict,
 	[SA_INTEGRATE] = run__a_integrate,
+	[SA_RESOLVE_CONFLICT] = run__a_resolve_conflict,
 	[SA_ESCALATE_NEEDS_INPUT] = a_esc_needs_input,
 	[SA_ESCALATE_RESTART_LOOP] = a_esc_restart_loop,
 	[SA_ESCALATE_LOST] = a_esc_lost,

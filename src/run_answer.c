@@ -106,6 +106,8 @@ static int option_event(enum trigger_action a)
 		return SE_CHOSE_KEEP_WAITING;
 	case TA_raise_budget:
 		return SE_CHOSE_RAISE_BUDGET;
+	case TA_resolve:
+		return SE_CHOSE_RESOLVE;
 	default:
 		return -1;
 	}

@@ -69,7 +69,6 @@ struct rstory {
 	bool outside;
 	/* isolation: worktree (run_worktree.c); NULL: the project's own tree */
 	char *worktree, *branch;
-	bool integrating; /* INTEGRATE ran and has not yet ended */
 	int step_index, attempt, cycle, retries_used, crash_retries_used;
 	char *base_commit;
 	struct strvec snapshot;
@@ -411,6 +410,7 @@ bool run__story_root_ready(struct run *r, struct rstory *s);
 /* Makes the story's worktree unless it exists. Returns 0, or -1 with *cause. */
 int run__worktree_ensure(struct run *r, struct rstory *s, char **cause);
 int run__a_integrate(void *ctx);
+int run__a_resolve_conflict(void *ctx);
 /* Lists the worktrees and branches left: stories not done, or kept (keep_branches). */
 void run__print_kept(const struct run *r);
 bool run__g_isolated(void *ctx);

@@ -225,49 +225,53 @@ static int integrate_error(struct run *r, struct rstory *s, const char *what, ch
 	return 0;
 }
 
-int run__a_integrate(void *ctx)
+/*
+ * The worktree as an integration wants it: its sprint-status edits dropped
+ * (they reach the target as MARK_DONE's value edit), anything else the
+ * story's commit did not take kept in the repository's stash.
+ */
+static void tidy_worktree(struct run *r, struct rstory *s)
 {
-	struct run *r = ctx;
-	struct rstory *s = run__cur(r);
-	char *cause = NULL, *files = NULL, *tip = NULL, *head = NULL;
-	char *ref = xstrfmt("refs/heads/%s", r->target);
-	int rc;
+	char *cause = NULL, *msg;
 
-	s->integrating = true;
-	if ((access(s->worktree, F_OK) < 0 || r->sp->keep_branches) && on_target(r, s))
-		goto done; /* integrated (and tidied) before a kill */
-	if (run__worktree_ensure(r, s, &cause) < 0) {
-		free(ref);
-		return integrate_error(r, s, "cannot make the story's worktree again", cause);
-	}
-	/* its sprint-status edits reach the target as MARK_DONE's value edit */
 	if (run__status_rel(r) && gitx_discard(s->worktree, run__status_rel(r), &cause) < 0) {
 		free(cause);
 		cause = NULL;
 	}
-	/* what the story's commit did not take otherwise stays in the repository's stash */
-	{
-		char *msg = xstrfmt("automator %s/%s: left uncommitted at integration", r->id,
-				    s->cfg->id);
+	msg = xstrfmt("automator %s/%s: left uncommitted at integration", r->id, s->cfg->id);
+	if (gitx_stash_all(s->worktree, msg, &cause) < 0) {
+		run__say(r, "%-6s warning: %s", s->cfg->id, cause);
+		free(cause);
+	}
+	free(msg);
+}
 
-		if (gitx_stash_all(s->worktree, msg, &cause) < 0) {
-			run__say(r, "%-6s warning: %s", s->cfg->id, cause);
-			free(cause);
-			cause = NULL;
-		}
-		free(msg);
+/* The target branch's last commit: 0 with *tip, or -1 with *cause. */
+static int target_tip(struct run *r, char **tip, char **cause)
+{
+	char *ref = xstrfmt("refs/heads/%s", r->target);
+	int rc = gitx_rev(r->pj.root, ref, tip, cause);
+
+	free(ref);
+	if (rc == 1) {
+		*cause = xstrfmt("the branch %s is gone", r->target);
+		return -1;
 	}
-	/* an integration a kill interrupted starts again from the story's branch */
-	if (gitx_worktree_reset(s->worktree, s->branch, &cause) < 0) {
-		free(ref);
-		return integrate_error(r, s, "cannot put the worktree back on its branch", cause);
-	}
-	if (gitx_rev(r->pj.root, ref, &tip, &cause) != 0) {
-		free(ref);
-		return integrate_error(r, s, "cannot read the target branch", cause);
-	}
-	crash_point("in-integration");
-	if (r->sp->integrate == INTEGRATE_MERGE) {
+	return rc;
+}
+
+/*
+ * The story's branch onto tip in its worktree (rebase, or a merge commit),
+ * then its status into that commit. 0 with *head the commit the target is
+ * to move to; otherwise the event queued.
+ */
+static int integrate_commit(struct run *r, struct rstory *s, const char *tip, char **head)
+{
+	bool merge = r->sp->integrate == INTEGRATE_MERGE;
+	char *cause = NULL, *files = NULL;
+	int rc;
+
+	if (merge) {
 		char *msg = xstrfmt("Merge %s: %s", s->cfg->id, s->cfg->title);
 
 		rc = gitx_merge_onto(s->worktree, tip, s->branch, msg, &files, &cause);
@@ -276,48 +280,63 @@ int run__a_integrate(void *ctx)
 		rc = gitx_rebase_onto(s->worktree, tip, &files, &cause);
 	}
 	if (rc == 1) {
-		free(ref);
-		free(tip);
-		return conflict(r, s,
-				r->sp->integrate == INTEGRATE_MERGE
-					? "merging into the target met a conflict in"
-					: "rebasing onto the target met a conflict in",
-				files);
+		conflict(r, s,
+			 merge ? "merging into the target met a conflict in"
+			       : "rebasing onto the target met a conflict in",
+			 files);
+		return 1;
 	}
 	if (rc < 0) {
-		free(ref);
-		free(tip);
-		return integrate_error(r, s, "cannot rebase the story's branch", cause);
+		integrate_error(r, s, "cannot rebase the story's branch", cause);
+		return 1;
 	}
 	/*
 	 * The status goes into a commit the branch does not get: a kill before
 	 * the fast-forward leaves the branch without it, so that the next try
 	 * rebases no sprint-status text onto a target that moved.
 	 */
-	if (r->sp->integrate == INTEGRATE_REBASE && gitx_detach(s->worktree, &cause) < 0) {
-		free(ref);
-		free(tip);
-		return integrate_error(r, s, "cannot detach the worktree's HEAD", cause);
+	if (!merge && gitx_detach(s->worktree, &cause) < 0) {
+		integrate_error(r, s, "cannot detach the worktree's HEAD", cause);
+		return 1;
 	}
-	rc = status_into_commit(r, s, tip, &cause);
+	if (status_into_commit(r, s, tip, &cause) < 0 ||
+	    gitx_rev(s->worktree, "HEAD", head, &cause) != 0) {
+		integrate_error(r, s, "cannot set the story's status in its commit", cause);
+		return 1;
+	}
+	crash_point("before-fast-forward");
+	return 0;
+}
+
+int run__a_integrate(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = run__cur(r);
+	char *cause = NULL, *files = NULL, *tip = NULL, *head = NULL;
+	int rc;
+
+	if ((access(s->worktree, F_OK) < 0 || r->sp->keep_branches) && on_target(r, s))
+		goto done; /* integrated (and tidied) before a kill */
+	if (run__worktree_ensure(r, s, &cause) < 0)
+		return integrate_error(r, s, "cannot make the story's worktree again", cause);
+	tidy_worktree(r, s);
+	/* an integration a kill interrupted starts again from the story's branch */
+	if (gitx_worktree_reset(s->worktree, s->branch, &cause) < 0)
+		return integrate_error(r, s, "cannot put the worktree back on its branch", cause);
+	if (target_tip(r, &tip, &cause) < 0)
+		return integrate_error(r, s, "cannot read the target branch", cause);
+	crash_point("in-integration");
+	rc = integrate_commit(r, s, tip, &head);
 	free(tip);
-	if (rc == 0)
-		crash_point("before-fast-forward");
-	if (rc < 0 || gitx_rev(s->worktree, "HEAD", &head, &cause) != 0) {
-		free(ref);
-		return integrate_error(r, s, "cannot set the story's status in its commit", cause);
-	}
+	if (rc != 0)
+		return 0; /* a conflict or an error, queued */
 	rc = gitx_fast_forward(r->pj.root, r->target, head, &files, &cause);
 	free(head);
-	if (rc == 1) {
-		free(ref);
+	if (rc == 1)
 		return conflict(r, s, "fast-forwarding would overwrite your uncommitted changes to",
 				files);
-	}
-	if (rc < 0) {
-		free(ref);
+	if (rc < 0)
 		return integrate_error(r, s, "cannot fast-forward the target branch", cause);
-	}
 	crash_point("before-worktree-drop");
 	if (r->sp->keep_branches) {
 		/* left for the user: listed in the summary */
@@ -326,9 +345,43 @@ int run__a_integrate(void *ctx)
 		free(cause);
 	}
 done:
-	free(ref);
-	s->integrating = false;
 	run__queue(r, r->cur, SE_INTEGRATED);
+	return 0;
+}
+
+/*
+ * "Let an agent resolve it": the integration started again in the
+ * worktree and left stopped at its conflict, then the resolve session
+ * (the step index was set to it), the workflow's verify steps and the
+ * integration once more. Repeatable: one under way is left as it is.
+ */
+int run__a_resolve_conflict(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = run__cur(r);
+	char *cause = NULL, *files = NULL, *tip = NULL, *left = NULL;
+	int rc;
+
+	if (run__worktree_ensure(r, s, &cause) < 0)
+		return integrate_error(r, s, "cannot make the story's worktree again", cause);
+	if (gitx_conflict_left(s->worktree, &left) == 0)
+		tidy_worktree(r, s);
+	free(left);
+	if (target_tip(r, &tip, &cause) < 0)
+		return integrate_error(r, s, "cannot read the target branch", cause);
+	rc = gitx_conflict_start(s->worktree, s->branch, tip, r->sp->integrate == INTEGRATE_MERGE,
+				 &files, &cause);
+	free(tip);
+	if (rc < 0)
+		return integrate_error(r, s, "cannot start the integration again", cause);
+	if (rc == 0)
+		run__say(r, "%-6s the integration applies cleanly now: nothing to resolve",
+			 s->cfg->id);
+	else
+		run__say(r, "%-6s an agent resolves the conflict in %s", s->cfg->id,
+			 files && *files ? files : "its worktree");
+	free(files);
+	run__queue_step(r, s);
 	return 0;
 }
 
@@ -356,11 +409,14 @@ bool run__g_isolated(void *ctx)
 	return run__cur(r)->worktree != NULL;
 }
 
-/* The open decision is about the integration (kept across a resume by its key). */
+/*
+ * The open decision is about the integration: the story's steps are done
+ * (its step index says so, journaled), so a retry integrates again.
+ */
 bool run__g_integrating(void *ctx)
 {
 	struct run *r = ctx;
 	const struct rstory *s = run__cur(r);
 
-	return s->integrating || (s->esc && !strcmp(s->esc->key, "integration-conflict"));
+	return s->worktree && !run__cur_step(r, s);
 }

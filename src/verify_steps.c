@@ -1,7 +1,8 @@
 /*
  * verify_steps.c: the step verifiers of verify_run: the session's exit,
  * review completion, a story's file (the BMAD lookup), a glob's matches,
- * a command's exit (argv, never a shell) and epic completion. Reads only;
+ * a command's exit (argv, never a shell), epic completion and an
+ * integration conflict resolved. Reads only;
  * never counts a path outside the project root.
  */
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "bmad.h"
+#include "gitx.h"
 #include "jsonx.h"
 #include "proc.h"
 #include "storykey.h"
@@ -67,6 +69,24 @@ static int run_session_exit(const struct verify_ctx *ctx, struct verify_result *
 	json_object_set_new(o, "source", json_string(res->source));
 	json_object_set_new(o, "exitStatus", json_integer(ctx->exit_status));
 	json_object_set_new(o, "signal", json_integer(ctx->exit_signal));
+	if (res->reason)
+		json_object_set_new(o, "reason", json_string(res->reason));
+	res->json = verify_dump(o);
+	return 0;
+}
+
+/* ---- an integration conflict resolved (isolation: worktree) ---- */
+
+static int run_conflicts(const struct verify_ctx *ctx, struct verify_result *res)
+{
+	json_t *o = json_object();
+	char *what = NULL;
+
+	res->verified = gitx_conflict_left(ctx->root, &what) == 0;
+	res->source = xstrdup("conflicts_resolved");
+	res->reason = what;
+	json_object_set_new(o, "verified", json_boolean(res->verified));
+	json_object_set_new(o, "source", json_string(res->source));
 	if (res->reason)
 		json_object_set_new(o, "reason", json_string(res->reason));
 	res->json = verify_dump(o);
@@ -353,6 +373,9 @@ int verify_run(const struct verifier *v, const struct verify_ctx *ctx, struct ve
 		break;
 	case VERIFIER_EPIC_COMPLETE:
 		ret = run_epic(ctx, res, cause);
+		break;
+	case VERIFIER_CONFLICTS_RESOLVED:
+		ret = run_conflicts(ctx, res);
 		break;
 	default:
 		*cause = xstrfmt("unknown verifier kind %d", (int)v->kind);

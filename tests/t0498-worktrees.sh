@@ -84,9 +84,10 @@ git -C "$P" branch | grep -q automator/ && fail "story branches left: $(git -C "
 [ -z "$(git -C "$P" stash list)" ] || fail "stashes left: $(git -C "$P" stash list)"
 
 # ---- a conflict ----
-Q=$TMP/conflict
-make_project "$Q"
-cat >"$Q/conflict.yaml" <<'YAML'
+# conflict_project DIR: two parallel stories appending to the same new file
+conflict_project() {
+	make_project "$1"
+	cat >"$1/conflict.yaml" <<'YAML'
 project: conflict
 root: .
 workflow: demo
@@ -102,18 +103,27 @@ stories:
     title: The other side
     fake: { dev: "edit src/shared.sh ; slow" }
 YAML
-git -C "$Q" add conflict.yaml && git -C "$Q" commit -q -m "conflict sprint"
-cstart=$(git -C "$Q" rev-parse HEAD)
-au "$Q" run --no-input conflict.yaml
-[ "$rc" = 3 ] || { fail "conflict: exit $rc, want 3 (paused)"; tail -20 "$TMP/au.out" >&2; }
-expect_grep "$TMP/au.out" "integration-conflict\|Integration conflict" "the conflict is a decision"
-expect_grep "$TMP/au.out" "src/shared.sh" "the decision names the file"
-[ "$(git -C "$Q" rev-list --count "$cstart"..HEAD)" = 1 ] || fail "conflict: want the first story integrated"
-git -C "$Q" rev-parse -q --verify refs/heads/automator/1-2-the-other-side >/dev/null ||
-	git -C "$Q" branch | grep -q 'automator/' || fail "the conflicted story's branch is gone"
-id=$(sql "$Q" "SELECT id FROM escalations WHERE \"trigger\" = 'integration-conflict' AND status = 'open'")
-[ -n "$id" ] || fail "no open integration-conflict escalation"
-(cd "$Q" && timeout 20 "$AUTOMATOR" answer "$id" 2) >/dev/null 2>&1 || fail "answer skip"
+	git -C "$1" add conflict.yaml && git -C "$1" commit -q -m "conflict sprint"
+}
+# conflicted DIR: runs the sprint up to its conflict; prints the open escalation
+conflicted() {
+	au "$1" run --no-input conflict.yaml
+	[ "$rc" = 3 ] || { fail "conflict: exit $rc, want 3 (paused)"; tail -20 "$TMP/au.out" >&2; }
+	expect_grep "$TMP/au.out" "integration-conflict\|Integration conflict" "the conflict is a decision"
+	expect_grep "$TMP/au.out" "src/shared.sh" "the decision names the file"
+	expect_grep "$TMP/au.out" "Let an agent resolve it" "the decision offers an agent's resolution"
+	[ "$(git -C "$1" rev-list --count HEAD~1..HEAD)" = 1 ] || fail "conflict: want the first story integrated"
+	git -C "$1" rev-parse -q --verify refs/heads/automator/1-2-the-other-side >/dev/null ||
+		git -C "$1" branch | grep -q 'automator/' || fail "the conflicted story's branch is gone"
+	id=$(sql "$1" "SELECT id FROM escalations WHERE \"trigger\" = 'integration-conflict' AND status = 'open'")
+	[ -n "$id" ] || fail "no open integration-conflict escalation"
+}
+
+# skip: the story ends SKIPPED, its branch kept and listed
+Q=$TMP/conflict
+conflict_project "$Q"
+conflicted "$Q"
+(cd "$Q" && timeout 20 "$AUTOMATOR" answer "$id" 3) >/dev/null 2>&1 || fail "answer skip"
 au "$Q" resume --no-input
 [ "$rc" = 1 ] || { fail "resume after skip: exit $rc, want 1 (a story skipped)"; tail -20 "$TMP/au.out" >&2; }
 expect_grep "$TMP/au.out" "1.2 *SKIPPED" "the conflicted story is skipped"
@@ -121,6 +131,30 @@ git -C "$Q" branch | grep -q 'automator/' || fail "the skipped story's branch wa
 expect_grep "$TMP/au.out" "kept for you" "the summary lists the kept branch"
 expect_grep "$TMP/au.out" "1.2 *branch automator/1-2-[a-z-]* in " "the summary names branch and worktree"
 
+# let an agent resolve it: the fake agent keeps both sides, the workflow's
+# verify step runs again, the story is integrated; both stories' lines are there
+R=$TMP/resolve
+conflict_project "$R"
+rstart=$(git -C "$R" rev-parse HEAD)
+conflicted "$R"
+(cd "$R" && timeout 20 "$AUTOMATOR" answer "$id" 2) >/dev/null 2>&1 || fail "answer resolve"
+au "$R" resume --no-input
+[ "$rc" = 0 ] || { fail "resume after resolve: exit $rc, want 0"; tail -30 "$TMP/au.out" >&2; }
+expect_grep "$TMP/au.out" "an agent resolves the conflict in src/shared.sh" "the resolve session is said"
+expect_grep "$TMP/au.out" "resolve-conflict" "the resolve session runs"
+[ "$(git -C "$R" rev-list --count "$rstart"..HEAD)" = 2 ] || fail "resolve: want 2 commits, one per story"
+[ "$(git -C "$R" log --format=%s "$rstart"..HEAD | sort | tr '\n' '|')" = "1.1: One side|1.2: The other side|" ] ||
+	fail "resolve: commits $(git -C "$R" log --oneline "$rstart"..HEAD)"
+[ "$(grep -c '^# story 1\.[12] (dev' "$R/src/shared.sh")" = 2 ] ||
+	fail "resolve: both sides in src/shared.sh: $(cat "$R/src/shared.sh")"
+grep -q '^<<<<<<<\|^>>>>>>>\|^=======$' "$R/src/shared.sh" && fail "conflict markers left"
+# the verify step ran after the resolution (steps in order in the journal)
+steps=$(sql "$R" "SELECT group_concat(step, ' ') FROM (SELECT step FROM sessions WHERE story_id = '1.2' ORDER BY id)")
+case $steps in *resolve-conflict*) ;; *) fail "no resolve-conflict session: $steps" ;; esac
+vseq=$(sql "$R" "SELECT max(seq) FROM transitions WHERE story_id = '1.2' AND action = 'RUN_VERIFY'")
+rseq=$(sql "$R" "SELECT max(seq) FROM transitions WHERE story_id = '1.2' AND action = 'RESOLVE_CONFLICT'")
+[ -n "$rseq" ] && [ -n "$vseq" ] && [ "$vseq" -gt "$rseq" ] || fail "the verify step did not run after the resolution ($rseq, $vseq)"
+[ "$(git -C "$R" worktree list | wc -l)" = 1 ] || fail "resolve: worktrees left: $(git -C "$R" worktree list)"
 
 # ---- kill -9 inside the worktree's life, then resume: the same history ----
 # crash_sprint DIR: two stories, 1.2 after 1.1, each committing its own file

@@ -695,6 +695,61 @@ static void test_workflow_simple(void **state)
 	agents_free(agents);
 }
 
+/* The resolve session: built in, or the workflow's own; the steps counted after it. */
+static void test_workflow_resolve(void **state)
+{
+	const char *dir = *state;
+	char *path = put(dir, "wf.yaml",
+			 "steps:\n"
+			 "  - { name: dev, kind: session, prompt: \"do {story.id}\" }\n"
+			 "  - { name: test, kind: verify, verifier: session_exit }\n"
+			 "  - { name: commit, kind: commit }\n"
+			 "  - { name: lint, kind: verify, verifier: session_exit }\n"
+			 "resolve:\n"
+			 "  prompt: \"merge {story.id} in {root}\"\n"
+			 "  agent: fake\n"
+			 "  timeout: 5m\n");
+	struct diags d = DIAGS_INIT;
+	struct agent_set *agents = NULL;
+	struct workflow *w = NULL;
+
+	(void)state;
+	assert_int_equal(agents_load(SRC("data/agents.yaml"), &agents, &d), 0);
+	/* built in: a session with the conflicts_resolved verifier */
+	assert_int_equal(workflow_load(SRC("workflows/simple.yaml"), agents, &w, &d), 0);
+	print_diags(&d);
+	assert_int_equal(d.n, 0);
+	assert_string_equal(w->resolve.name, RESOLVE_STEP_NAME);
+	assert_int_equal(w->resolve.kind, STEP_SESSION);
+	assert_int_equal(w->resolve.verifier.kind, VERIFIER_CONFLICTS_RESOLVED);
+	assert_non_null(strstr(w->resolve.prompt, "rebase --continue"));
+	assert_int_equal(w->resolve.failure.n, 1);
+	assert_ptr_equal(workflow_step_at(w, 2), &w->steps[2]);
+	assert_null(workflow_step_at(w, 3)); /* the steps are done */
+	assert_ptr_equal(workflow_step_at(w, 4), &w->resolve);
+	assert_null(workflow_step_at(w, 5)); /* simple has no verify step */
+	assert_null(workflow_step_at(w, -1));
+	workflow_free(w);
+
+	/* the workflow's own; then its verify steps again, in order */
+	assert_int_equal(workflow_load(path, agents, &w, &d), 0);
+	print_diags(&d);
+	assert_string_equal(w->resolve.prompt, "merge {story.id} in {root}");
+	assert_string_equal(w->resolve.agent, "fake");
+	assert_int_equal(w->resolve.timeout, 300);
+	assert_int_equal(w->resolve.verifier.kind, VERIFIER_CONFLICTS_RESOLVED);
+	assert_int_equal(workflow_resolve_index(w), 5);
+	assert_null(workflow_step_at(w, 4));
+	assert_ptr_equal(workflow_step_at(w, 5), &w->resolve);
+	assert_ptr_equal(workflow_step_at(w, 6), &w->steps[1]);
+	assert_ptr_equal(workflow_step_at(w, 7), &w->steps[3]);
+	assert_null(workflow_step_at(w, 8));
+	workflow_free(w);
+	agents_free(agents);
+	diags_release(&d);
+	free(path);
+}
+
 static void test_workflow_errors_collected(void **state)
 {
 	const char *dir = *state;
@@ -911,6 +966,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sprint_status_file_keys, setup, teardown),
 		cmocka_unit_test(test_agents_shipped),
 		cmocka_unit_test(test_workflow_simple),
+		cmocka_unit_test_setup_teardown(test_workflow_resolve, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workflow_errors_collected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_workflow_prompt_file_placeholder, setup,
 						teardown),

@@ -37,7 +37,10 @@
  *   step, or STEPS_DONE past the last one. A retry consumes the budget its
  *   row's guard checked (RETRIES_LEFT: retries, CRASH_RETRIES_LEFT: crash
  *   retries, RESTARTS_LEFT: restarts); NEW_CYCLE counts a review cycle;
- *   NEXT_STEP resets the budgets. WAIT and BACKOFF_RETRY queue nothing
+ *   NEXT_STEP resets the budgets. RESOLVE_CONFLICT makes the resolve
+ *   session current (then the verify steps again, as workflow_step_at
+ *   counts) and queues it; INTEGRATE queues nothing (the script says
+ *   INTEGRATED or CONFLICT). WAIT and BACKOFF_RETRY queue nothing
  *   (the story waits for a scripted WAIT_OVER); WAIT counts waits in a row
  *   (WAIT_LEFT: fewer than "limit waits", default 2), a CHOSE_KEEP_WAITING
  *   starts them over; BACKOFF_RETRY spends a retry. The CRITICAL escalations open one and
@@ -84,8 +87,7 @@ struct h_story {
 	int waits;                      /* waits in a row */
 	int cycle;                      /* review cycle of the current step, from 1 */
 	bool fallback;
-	bool critical;    /* a CRITICAL escalation of this story is open */
-	bool integrating; /* INTEGRATE ran (isolation worktree) and has not ended */
+	bool critical; /* a CRITICAL escalation of this story is open */
 };
 
 struct h_limits {
@@ -174,12 +176,29 @@ static bool g_wait_left(void *ctx)
 	return h_cur(h)->waits < h->lim.waits;
 }
 
+/*
+ * The kind of step index i, as workflow_step_at counts: the steps, none
+ * (nsteps), the resolve session (nsteps + 1), the verify steps again; -1: none.
+ */
+static int h_kind_at(const struct harness *h, int i)
+{
+	int k = i - h->nsteps - 2;
+
+	if (i < h->nsteps)
+		return h->kinds[i];
+	if (i == h->nsteps + 1)
+		return K_SESSION;
+	for (int j = 0; i > h->nsteps && j < h->nsteps; j++)
+		if (h->kinds[j] == K_VERIFY && k-- == 0)
+			return K_VERIFY;
+	return -1;
+}
+
 static bool g_is_review_step(void *ctx)
 {
 	struct harness *h = ctx;
-	struct h_story *s = h_cur(h);
 
-	return s->step < h->nsteps && h->kinds[s->step] == K_REVIEW;
+	return h_kind_at(h, h_cur(h)->step) == K_REVIEW;
 }
 
 /* ---- story actions ---- */
@@ -187,9 +206,9 @@ static bool g_is_review_step(void *ctx)
 /* Queues the current step's ENTER_* event, or STEPS_DONE past the last. */
 static int h_queue_step(struct harness *h)
 {
-	struct h_story *s = h_cur(h);
+	int k = h_kind_at(h, h_cur(h)->step);
 
-	h_push(h, h->cur, s->step < h->nsteps ? h_kind_enter[h->kinds[s->step]] : SE_STEPS_DONE);
+	h_push(h, h->cur, k >= 0 ? h_kind_enter[k] : SE_STEPS_DONE);
 	return 0;
 }
 
@@ -306,7 +325,6 @@ static int a_finish(void *ctx)
 	struct harness *h = ctx;
 
 	h_cur(h)->critical = false;
-	h_cur(h)->integrating = false;
 	h_queue_all_final(h);
 	return 0;
 }
@@ -357,20 +375,22 @@ static bool g_isolated(void *ctx)
 	return h->isolated;
 }
 
+/* The story's steps are done: a decision is about its integration. */
 static bool g_integrating(void *ctx)
 {
 	struct harness *h = ctx;
 
-	return h_cur(h)->integrating;
+	return h->isolated && h_kind_at(h, h_cur(h)->step) < 0;
 }
 
-/* The scenario says whether it integrated (INTEGRATED) or met a conflict (CONFLICT). */
-static int a_integrate(void *ctx)
+/* RESOLVE_CONFLICT: the resolve session, then the verify steps again. */
+static int a_resolve(void *ctx)
 {
 	struct harness *h = ctx;
 
-	h_cur(h)->integrating = true;
-	return 0;
+	h_cur(h)->step = h->nsteps + 1;
+	h_new_step(h_cur(h));
+	return h_queue_step(h);
 }
 
 static const fsm_guard_fn story_guards[SG__COUNT] = {
@@ -402,7 +422,8 @@ static const fsm_action_fn story_actions[SA__COUNT] = {
 	[SA_RESUME_SESSION]		= a_nothing,
 	[SA_FALLBACK_RETRY]		= a_fallback_retry,
 	[SA_MARK_DONE]			= a_finish,
-	[SA_INTEGRATE]			= a_integrate,
+	[SA_INTEGRATE]			= a_nothing,
+	[SA_RESOLVE_CONFLICT]		= a_resolve,
 	[SA_CLOSE_STORY]		= a_finish,
 	[SA_ESCALATE_CANNOT_PARSE]	= a_nothing,
 	[SA_ESCALATE_SPAWN_FAILURE]	= a_escalate_critical,
@@ -794,6 +815,7 @@ int main(void)
 		SCENARIO("service-trouble"),
 		SCENARIO("abort-run"),
 		SCENARIO("worktree-integration-conflict"),
+		SCENARIO("worktree-conflict-resolved-by-agent"),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
