@@ -33,6 +33,7 @@ int cmd_run_exec(int argc, char **argv)
 		{ "max-parallel", 1, NULL, 0 }, { "agent", 1, NULL, 0 },
 		{ "workflow", 1, NULL, 0 },     { "no-input", 0, NULL, 0 },
 		{ "dry-run", 0, NULL, 0 },      { "include-status", 1, NULL, 0 },
+		{ "isolation", 1, NULL, 0 },
 	};
 	struct run_opts o = { 0 };
 	char **pos, *end;
@@ -72,6 +73,13 @@ int cmd_run_exec(int argc, char **argv)
 			return cmd_usage_error(c, "--include-status takes STATUS[,STATUS...]");
 		}
 		o.include_status = v;
+	}
+	if (opts[8].seen) {
+		if (strcmp(opts[8].value, "worktree") && strcmp(opts[8].value, "shared")) {
+			free(pos);
+			return cmd_usage_error(c, "--isolation takes worktree or shared");
+		}
+		o.isolation = opts[8].value;
 	}
 	ret = run_start(npos ? pos[0] : "sprint.yaml", &o);
 	free(pos);

@@ -50,7 +50,7 @@ static int cmd_help_exec(int argc, char **argv)
 const struct cmd automator_cmds[] = {
 	{ "run",
 	  "[SPRINT] [--stories LIST] [--epic N] [--max-parallel N] [--agent NAME] [--no-input] "
-	  "[--dry-run] [--include-status STATUS[,STATUS...]]",
+	  "[--dry-run] [--include-status STATUS[,STATUS...]] [--isolation worktree|shared]",
 	  "run every story of a sprint through its workflow",
 	  "Drives every story of SPRINT (default: sprint.yaml; a BMAD\n"
 	  "sprint-status.yaml is accepted too) through its workflow: each agent step\n"
@@ -67,7 +67,11 @@ const struct cmd automator_cmds[] = {
 	  "                     keys skipped and why) and exit; touch nothing\n"
 	  "  --include-status STATUS[,STATUS...]\n"
 	  "                     BMAD: also queue stories with these statuses\n"
-	  "                     (on-hold, deferred, ..., even done)\n\n"
+	  "                     (on-hold, deferred, ..., even done)\n"
+	  "  --isolation worktree|shared\n"
+	  "                     each story in a git worktree and branch of its own,\n"
+	  "                     integrated into the branch checked out (the\n"
+	  "                     default), or every story in the project's tree\n\n"
 	  "A BMAD sprint-status queues every story with work left: not done and\n"
 	  "not dormant (cancelled, canceled, removed, on-hold, deferred,\n"
 	  "superseded, obsolete, moved-to-*); epics and retrospectives never.\n\n"

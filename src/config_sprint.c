@@ -175,7 +175,7 @@ static int one_of(struct lctx *cx, const struct ynode *n, const char *const *wor
 	return -1;
 }
 
-/* isolation: shared (every story in the project's tree) or worktree. */
+/* isolation: worktree (the default: a worktree per story) or shared (the project's tree). */
 static int parse_isolation(struct lctx *cx, const struct ynode *n, void *obj)
 {
 	static const char *const words[] = { "shared", "worktree", NULL };
@@ -469,6 +469,7 @@ int sprint_load_doc(const char *path, const struct ydoc *doc, const struct strve
 	s = xcalloc(1, sizeof(*s));
 	s->file = xstrdup(path);
 	s->max_parallel = 1;
+	s->isolation = ISOLATION_WORKTREE; /* every story in a worktree of its own */
 	s->limits = (struct limits){ 5, 2, 600, 7200, 180, 12 * 3600, 0, 0 };
 
 	agents_path = config_shipped("data/agents.yaml");

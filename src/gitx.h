@@ -156,6 +156,13 @@ int gitx_conflict_start(const char *wt, const char *branch, const char *onto, bo
  */
 int gitx_conflict_left(const char *wt, char **what);
 /*
+ * The untracked and ignored entries under paths (NULL-terminated) in
+ * root: what a new worktree of the repository would not have. Appended
+ * to out, a directory wholly untracked as one entry ending in '/'.
+ */
+int gitx_uncommitted_under(const char *root, const char *const *paths, struct strvec *out,
+			   char **cause);
+/*
  * Moves branch target of root's repository to sha, a descendant of it:
  * where target is checked out in root, `git merge --ff-only` (the work
  * tree follows; the user's uncommitted changes stay, and a path they would

@@ -462,3 +462,31 @@ int gitx_conflict_left(const char *wt, char **what)
 	free(files);
 	return *what ? 1 : 0;
 }
+
+int gitx_uncommitted_under(const char *root, const char *const *paths, struct strvec *out,
+			   char **cause)
+{
+	struct strvec args = STRVEC_INIT;
+	struct proc_result r;
+	int ret;
+
+	gitx__args_of(&args, "status", "--porcelain=v1", "-z", "--ignored=matching",
+		      "--untracked-files=normal", "--", (char *)NULL);
+	for (size_t i = 0; paths[i]; i++)
+		strvec_push(&args, paths[i]);
+	ret = gitx__git_ok(root, &args, NULL, &r, cause);
+	strvec_release(&args);
+	if (ret < 0)
+		return -1;
+	/* "XY PATH\0": untracked (??) and ignored (!!) entries only */
+	for (size_t i = 0; i + 3 < r.out.len;) {
+		const char *e = buf_str(&r.out) + i;
+		size_t len = strlen(e);
+
+		if (len > 3 && (!strncmp(e, "?? ", 3) || !strncmp(e, "!! ", 3)))
+			strvec_push(out, e + 3);
+		i += len + 1;
+	}
+	proc_result_release(&r);
+	return 0;
+}

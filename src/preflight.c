@@ -311,6 +311,47 @@ static void check_bmad(const struct sprint *sp, const struct agent *a, const cha
 	free(qroot);
 }
 
+/*
+ * isolation: worktree: a story's agent works in a worktree, which holds
+ * only what is committed; BMAD installed but not committed (its _bmad/,
+ * the agents' skills or commands) would be missing there.
+ */
+static void check_bmad_committed(const struct sprint *sp, struct preflight *out)
+{
+	static const char *const paths[] = { "_bmad",		 ".claude/skills", ".claude/commands",
+					     ".agents/skills", ".codex/prompts", NULL };
+	struct strvec missing = STRVEC_INIT;
+	struct buf list = BUF_INIT, cmd = BUF_INIT;
+	char *cause = NULL, *q = shellwords_quote(sp->root);
+
+	if (sp->isolation != ISOLATION_WORKTREE || !workflow_invokes_bmad(sp->workflow)) {
+		free(q);
+		return;
+	}
+	if (gitx_uncommitted_under(sp->root, paths, &missing, &cause) < 0)
+		free(cause); /* the git checks say what is wrong with the repository */
+	buf_addf(&cmd, "commit them: cd %s && git add --", q);
+	for (size_t i = 0; i < missing.n; i++) {
+		free(q);
+		q = shellwords_quote(missing.v[i]);
+		buf_addf(&cmd, " %s", q);
+		if (i < 5)
+			buf_addf(&list, "%s%s", i ? ", " : "", missing.v[i]);
+		else if (i == 5)
+			buf_addf(&list, ", and %zu more", missing.n - i);
+	}
+	buf_adds(&cmd, " && git commit -m 'BMAD method'; or run with --isolation shared");
+	if (missing.n)
+		add(out, PREFLIGHT_ERROR, xstrdup(buf_str(&cmd)),
+		    "the BMAD method is installed in '%s' but not committed (%s): each story's "
+		    "agent works in a git worktree of its own, which has only what is committed",
+		    sp->root, buf_str(&list));
+	free(q);
+	buf_release(&list);
+	buf_release(&cmd);
+	strvec_release(&missing);
+}
+
 static bool workflow_spawns_agents(const struct workflow *w)
 {
 	for (size_t i = 0; w && i < w->nsteps; i++)
@@ -369,6 +410,7 @@ int preflight_check_agents(const struct sprint *sp, const char *const *agents, c
 		if (workflow_invokes_bmad(sp->workflow))
 			check_bmad(sp, a, NULL, PREFLIGHT_ERROR, out);
 	}
+	check_bmad_committed(sp, out);
 	for (size_t i = 0; i < need.n; i++) {
 		const struct agent *a = agents_find(sp->agents, need.v[i]), *fb;
 		bool seen = false;

@@ -146,7 +146,8 @@ void run__fill_vars(struct run *r, const struct rstory *s, struct tvars *v, char
 	tvars_set(v, "attempt", num[1]);
 	tvars_set(v, "root", run__story_root(r, s));
 	tvars_set(v, "datadir", config_datadir());
-	bmadinstall_set_vars(v, run__story_root(r, s), agents_find(r->sp->agents, s->agent));
+	/* BMAD as installed in the project, where preflight found it */
+	bmadinstall_set_vars(v, r->pj.root, agents_find(r->sp->agents, s->agent));
 }
 
 /*

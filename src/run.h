@@ -19,6 +19,7 @@ struct run_opts {
 	const char *epic;           /* NULL: all */
 	const char *include_status; /* BMAD: "on-hold,deferred" also queued, or NULL */
 	const char *run_id;         /* resume: this run (NULL: the latest unfinished) */
+	const char *isolation;      /* "worktree" or "shared"; NULL: the sprint's */
 };
 
 /* `automator run SPRINT`: returns an exit code (docs/cli.md). */

@@ -425,6 +425,8 @@ int run_resume(const struct run_opts *o)
 	r->opts.agent = rec.agent;
 	r->max_parallel = o->max_parallel > 0 ? o->max_parallel : r->sp->max_parallel;
 	run__build_stories(r);
+	/* as the run started: a target was journaled for worktrees, none for the shared tree */
+	r->sp->isolation = rec.target ? ISOLATION_WORKTREE : ISOLATION_SHARED;
 	if ((rc = run__open_project(r)) != 0 || (rc = run__worktrees_init(r, rec.target)) != 0)
 		goto out;
 	r->id = xstrdup(id);

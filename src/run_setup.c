@@ -330,6 +330,9 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 		goto out;
 	}
 	r->max_parallel = o->max_parallel > 0 ? o->max_parallel : r->sp->max_parallel;
+	if (o->isolation)
+		r->sp->isolation =
+			!strcmp(o->isolation, "shared") ? ISOLATION_SHARED : ISOLATION_WORKTREE;
 	run__build_stories(r);
 	if ((rc = select_stories(r)) != 0)
 		goto out;

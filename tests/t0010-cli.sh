@@ -37,6 +37,8 @@ done
 expect_exit 64 "bad flag" -- "$AUTOMATOR" validate --frob x.yaml
 expect_grep "$TMP/err" "unknown option '--frob'" "bad flag message"
 expect_grep "$TMP/err" "usage: automator validate" "bad flag usage"
+expect_exit 64 "run --isolation with another word" -- "$AUTOMATOR" run --isolation none x.yaml
+expect_grep "$TMP/err" "isolation takes worktree or shared" "run --isolation message"
 expect_exit 64 "short bad flag" -- "$AUTOMATOR" fsm -x
 expect_exit 64 "help for an unknown command" -- "$AUTOMATOR" help frobnicate
 

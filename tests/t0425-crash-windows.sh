@@ -16,6 +16,8 @@
 #   in-atomic-write:sprint-status.yaml
 #                        killed inside the sprint-status write: resume
 #                        removes the temp file and sets the value
+# These are the windows of the project's own tree (isolation: shared);
+# t0498 and scripts/torture kill a worktree's life at its own points.
 . "$(dirname "$0")/lib.sh"
 need tmux git sqlite3 python3
 
@@ -40,6 +42,7 @@ root: .
 workflow: wf/plain.yaml
 agent: fake
 max_parallel: 1
+isolation: shared
 status_file: _bmad-output/implementation-artifacts/sprint-status.yaml
 limits: { review_cycles: 3, crash_retries: 0, idle_timeout: 2m, step_timeout: 10m }
 stories:

@@ -81,7 +81,10 @@ PY
 expect_grep "$TMP/run.out" "lint failed: src/hooked.sh" "the hook's message is shown"
 # nothing was committed for the hooked story, and its change is still there
 [ "$(git -C "$P" log --format=%s | grep -c '^1.2:')" = 0 ] || fail "1.2 committed despite the hook"
-[ -n "$(git -C "$P" status --porcelain -- src/hooked.sh)" ] || fail "1.2's change was lost"
+# (in the story's own worktree, where its agent made it)
+[ -n "$(git -C "$P/.automator/worktrees/1.2" status --porcelain -- src/hooked.sh)" ] ||
+	fail "1.2's change was lost"
+[ -e "$P/src/hooked.sh" ] && fail "1.2's change reached the project's tree"
 # the asking agent is still at its prompt, waiting for an answer
 tmux -L "$AUTOMATOR_TMUX_SOCKET" list-sessions -F '#{session_name}' | grep -q -- '-1_4-dev-1$' ||
 	fail "the asking agent's session is gone"

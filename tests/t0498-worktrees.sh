@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t0498-worktrees: `isolation: worktree` (issue 13). Real git, real tmux,
+# t0498-worktrees: `isolation: worktree`, the default (issue 13). Real git, real tmux,
 # the fake agent, the demo project:
 # - 5 stories, max_parallel 3, the user with an uncommitted edit to a
 #   tracked file and an untracked file: exit 0, said once at the start
@@ -31,8 +31,9 @@ need tmux git sqlite3 python3
 ST=_bmad-output/implementation-artifacts/sprint-status.yaml
 P=$TMP/proj
 make_project "$P"
-sed -i 's/^max_parallel: 1$/max_parallel: 3\nisolation: worktree/' "$P/sprint.yaml"
-grep -q '^isolation: worktree' "$P/sprint.yaml" || fail "setup: no isolation line"
+# worktrees are the default: no isolation line
+sed -i -e 's/^max_parallel: .*/max_parallel: 3/' -e '/^isolation: /d' "$P/sprint.yaml"
+grep -q '^max_parallel: 3$' "$P/sprint.yaml" || fail "setup: no max_parallel line"
 git -C "$P" commit -q -am "worktrees"
 start=$(git -C "$P" rev-parse HEAD)
 echo "# my local WIP" >>"$P/README.md"
@@ -257,7 +258,7 @@ expect_grep "$TMP/au.out" "/worktrees/1.1 on branch automator/1-1" "abort names 
 # ---- shared: the same changes get a warning ----
 W=$TMP/shared
 make_project "$W"
-sed -i '/^isolation: /d' "$W/sprint.yaml"
+sed -i "s/^isolation: .*/isolation: shared/" "$W/sprint.yaml"
 git -C "$W" commit -q -am shared
 echo "# my local WIP" >>"$W/README.md"
 au "$W" run --no-input --stories 1.1

@@ -110,8 +110,11 @@ YAML
 git -C "$R" add contract.yaml && git -C "$R" commit -q -m "contract sprint"
 au "$R" run contract.yaml --no-input
 [ "$rc" = 3 ] || { fail "contract: exit $rc, want 3"; sed 's/^/  /' "$TMP/au.out" >&2; }
-grep -Eq "^  1-1[-a-z]*: *done" "$R/_bmad-output/implementation-artifacts/sprint-status.yaml" ||
+# (in the story's worktree, whose copy its verifiers read)
+grep -Eq "^  1-1[-a-z]*: *done" "$R/.automator/worktrees/1.1/_bmad-output/implementation-artifacts/sprint-status.yaml" ||
 	fail "the fake reviewer did not set sprint-status done"
+grep -Eq "^  1-1[-a-z]*: *done" "$R/_bmad-output/implementation-artifacts/sprint-status.yaml" &&
+	fail "the story is done on the target before it is integrated"
 [ "$(sql "$R" "SELECT trigger FROM escalations")" = code-review-loop-exceeded ] ||
 	fail "the contract was not applied: $(sql "$R" "SELECT trigger FROM escalations")"
 printf 'review_contract: { sources: [story-file, jira] }\nroot: .\nstories:\n  - id: "1"\n' >"$R/bad-contract.yaml"

@@ -126,6 +126,25 @@ run_fake fake none fake
 got=$(first_line 1.1-dev-story)
 [ "$got" = "/bmad:bmm:workflows:dev-story 1-1-say-hello" ] || fail "fake agent: dev-story prompt starts '$got'"
 
+# --- skills/ installed but not committed: a story's worktree would lack
+# them, so preflight stops the run (exit 69) naming them and the fix;
+# --isolation shared runs in the project's tree, where they are ---
+setup uncommitted skills
+git -C "$P" rm -r -q --cached .claude && git -C "$P" commit -qm "BMAD not committed"
+printf '.claude/\n' >>"$P/.git/info/exclude"
+export AUTOMATOR_FAKE_LOG_DIR=$TMP/calls-uncommitted
+au "$P" run sprint.yaml --no-input
+[ "$rc" = 69 ] || { fail "uncommitted: exit $rc, want 69"; sed 's/^/  /' "$TMP/au.out" >&2; }
+expect_grep "$TMP/au.out" "installed in '.*' but not committed (.claude/)" "uncommitted: what is missing"
+expect_grep "$TMP/au.out" "git add -- .claude/ && git commit" "uncommitted: the fix"
+expect_grep "$TMP/au.out" "or run with --isolation shared" "uncommitted: the other way"
+[ -e "$AUTOMATOR_FAKE_LOG_DIR" ] && fail "uncommitted: an agent session started"
+[ -e "$P/.automator/worktrees" ] && fail "uncommitted: a worktree was made"
+au "$P" run sprint.yaml --no-input --isolation shared
+[ "$rc" = 0 ] || { fail "uncommitted, shared: exit $rc, want 0"; sed 's/^/  /' "$TMP/au.out" >&2; }
+[ "$(first_line 1.1-create-story)" = "/bmad-create-story 1-1-say-hello" ] ||
+	fail "uncommitted, shared: create-story prompt starts '$(first_line 1.1-create-story)'"
+
 # --- none/: claude and codex stop at preflight, nothing written ---
 for agent in claude codex; do
 	setup "none-$agent" none
@@ -150,6 +169,10 @@ done
 # a codex install (.agents/skills) satisfies codex, not claude
 mkdir -p "$P/.agents/skills/bmad-dev-story"
 printf -- '---\nname: bmad-dev-story\ndescription: x\n---\n' >"$P/.agents/skills/bmad-dev-story/SKILL.md"
+au "$P" run sprint.yaml --dry-run --agent codex
+[ "$rc" = 69 ] || fail "codex skills, not committed: dry run exit $rc, want 69"
+expect_grep "$TMP/au.out" "but not committed (.agents/skills/)" "codex skills: not committed"
+git -C "$P" add .agents && git -C "$P" commit -qm "codex skills"
 au "$P" run sprint.yaml --dry-run --agent codex
 [ "$rc" = 0 ] || { fail "codex skills: dry run exit $rc, want 0"; sed 's/^/  /' "$TMP/au.out" >&2; }
 au "$P" run sprint.yaml --dry-run --agent claude
