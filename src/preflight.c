@@ -318,7 +318,7 @@ static void check_bmad(const struct sprint *sp, const struct agent *a, const cha
  */
 static void check_bmad_committed(const struct sprint *sp, struct preflight *out)
 {
-	static const char *const paths[] = { "_bmad",		 ".claude/skills", ".claude/commands",
+	static const char *const paths[] = { "_bmad",          ".claude/skills", ".claude/commands",
 					     ".agents/skills", ".codex/prompts", NULL };
 	struct strvec missing = STRVEC_INIT;
 	struct buf list = BUF_INIT, cmd = BUF_INIT;
