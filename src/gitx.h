@@ -121,6 +121,8 @@ int gitx_worktrees(const char *root, struct strvec *out, char **cause);
  * dropped. Returns 0, or -1 with *cause.
  */
 int gitx_worktree_reset(const char *wt, const char *branch, char **cause);
+/* Aborts the rebase, merge or cherry-pick under way in wt (a kill's), if any. */
+void gitx_abort_ops(const char *wt);
 /* Detaches worktree wt's HEAD where it is (the branch stays where it is). */
 int gitx_detach(const char *wt, char **cause);
 /* Stashes every uncommitted change in wt, untracked files too (none: nothing done). */
@@ -161,6 +163,16 @@ int gitx_conflict_left(const char *wt, char **what);
  * to out, a directory wholly untracked as one entry ending in '/'.
  */
 int gitx_uncommitted_under(const char *root, const char *const *paths, struct strvec *out,
+			   char **cause);
+/*
+ * Removes the lock files (*.lock) git processes killed with an earlier
+ * run left in root's repository: in its git dir, under refs/, and in each
+ * worktree's git dir; the paths removed are appended to removed. Only
+ * when no process named git* has its working directory under one of dirs
+ * (the project, the worktrees): 1 then, nothing removed. 0, or -1 with
+ * *cause when the repository's git dir cannot be found.
+ */
+int gitx_clear_stale_locks(const char *root, const struct strvec *dirs, struct strvec *removed,
 			   char **cause);
 /*
  * Moves branch target of root's repository to sha, a descendant of it:

@@ -116,14 +116,18 @@ static bool in_progress(const char *wt, const char *what)
 	return there;
 }
 
-/* Whether path is a worktree of root's repository checked out on branch. */
+/*
+ * Whether path is a worktree of root's repository checked out on branch,
+ * made to the end: `git worktree add` killed before its checkout leaves
+ * the worktree locked ("initializing"), its files not there.
+ */
 static bool worktree_on(const char *path, const char *branch)
 {
 	char *cur = NULL, *why = NULL;
 	struct stat st;
 	char *dotgit = path_join(path, ".git");
-	bool ok = stat(dotgit, &st) == 0 && gitx_current_branch(path, &cur, &why) == 0 &&
-		  !strcmp(cur, branch);
+	bool ok = stat(dotgit, &st) == 0 && !in_progress(path, "locked") &&
+		  gitx_current_branch(path, &cur, &why) == 0 && !strcmp(cur, branch);
 
 	free(dotgit);
 	free(cur);
@@ -150,7 +154,7 @@ int gitx_worktree_add(const char *root, const char *path, const char *branch, co
 	free(why);
 	why = NULL;
 	if (access(path, F_OK) == 0 &&
-	    git(root, &why, "worktree", "remove", "--force", path, (char *)NULL) < 0) {
+	    git(root, &why, "worktree", "remove", "--force", "--force", path, (char *)NULL) < 0) {
 		free(why);
 		why = NULL;
 	}
@@ -161,18 +165,25 @@ int gitx_worktree_add(const char *root, const char *path, const char *branch, co
 
 int gitx_worktree_drop(const char *root, const char *path, const char *branch, char **cause)
 {
-	char *why = NULL;
+	char *why = NULL, *ref, *tip = NULL;
+	int ret = 0;
 
+	/* twice: a worktree locked by a `worktree add` a kill interrupted too */
 	if (access(path, F_OK) == 0 &&
-	    git(root, cause, "worktree", "remove", "--force", path, (char *)NULL) < 0)
+	    git(root, cause, "worktree", "remove", "--force", "--force", path, (char *)NULL) < 0)
 		return -1;
 	git(root, &why, "worktree", "prune", (char *)NULL);
 	free(why);
 	why = NULL;
 	/* gone already after a kill: fine */
-	if (git(root, &why, "branch", "-D", "-q", branch, (char *)NULL) < 0)
-		free(why);
-	return 0;
+	ref = xstrfmt("refs/heads/%s", branch);
+	if (gitx_rev(root, ref, &tip, &why) == 0 &&
+	    git(root, cause, "branch", "-D", "-q", branch, (char *)NULL) < 0)
+		ret = -1;
+	free(why);
+	free(tip);
+	free(ref);
+	return ret;
 }
 
 int gitx_commit_path(const char *wt, const char *path, const char *message, char **cause)
@@ -206,7 +217,7 @@ int gitx_discard(const char *wt, const char *path, char **cause)
 	return git(wt, cause, "checkout", "-q", "HEAD", "--", path, (char *)NULL);
 }
 
-int gitx_worktree_reset(const char *wt, const char *branch, char **cause)
+void gitx_abort_ops(const char *wt)
 {
 	char *why = NULL;
 
@@ -217,6 +228,16 @@ int gitx_worktree_reset(const char *wt, const char *branch, char **cause)
 	if (in_progress(wt, "MERGE_HEAD"))
 		git(wt, &why, "merge", "--abort", (char *)NULL);
 	free(why);
+	why = NULL;
+	/* a pick of a rebase killed before its state was written */
+	if (in_progress(wt, "CHERRY_PICK_HEAD") || in_progress(wt, "sequencer"))
+		git(wt, &why, "cherry-pick", "--quit", (char *)NULL);
+	free(why);
+}
+
+int gitx_worktree_reset(const char *wt, const char *branch, char **cause)
+{
+	gitx_abort_ops(wt);
 	return git(wt, cause, "checkout", "-q", branch, (char *)NULL);
 }
 

@@ -409,6 +409,11 @@ char *run__story_status_file(const struct run *r, const struct rstory *s);
 bool run__story_root_ready(struct run *r, struct rstory *s);
 /* Makes the story's worktree unless it exists. Returns 0, or -1 with *cause. */
 int run__worktree_ensure(struct run *r, struct rstory *s, char **cause);
+/*
+ * Removes the lock files a git killed with an earlier process of ours left
+ * in the project's repository (none while a git works there), saying so.
+ */
+void run__clear_git_locks(struct run *r);
 int run__a_integrate(void *ctx);
 int run__a_resolve_conflict(void *ctx);
 /* Lists the worktrees and branches left: stories not done, or kept (keep_branches). */

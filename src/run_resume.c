@@ -429,6 +429,7 @@ int run_resume(const struct run_opts *o)
 	r->sp->isolation = rec.target ? ISOLATION_WORKTREE : ISOLATION_SHARED;
 	if ((rc = run__open_project(r)) != 0 || (rc = run__worktrees_init(r, rec.target)) != 0)
 		goto out;
+	run__clear_git_locks(r);
 	r->id = xstrdup(id);
 	r->logdir = project_logdir(&r->pj, r->id);
 	/* spec and exit records a killed process was writing */

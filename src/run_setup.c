@@ -389,6 +389,7 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 	}
 	if ((rc = run__open_project(r)) != 0 || (rc = run__worktrees_init(r, NULL)) != 0)
 		goto out;
+	run__clear_git_locks(r);
 	if (store_run_latest_unfinished(r->st, &unfinished, &cause) == 0) {
 		fprintf(stderr,
 			"automator: run %s of this project is unfinished: continue it with\n"

@@ -76,6 +76,37 @@ int run__worktrees_init(struct run *r, const char *target)
 	return 0;
 }
 
+void run__clear_git_locks(struct run *r)
+{
+	struct strvec dirs = STRVEC_INIT, removed = STRVEC_INIT;
+	char *cause = NULL, *wdir;
+	int rc;
+
+	strvec_push(&dirs, r->pj.root);
+	wdir = r->sp->worktree_dir ? path_join(r->sp->root, r->sp->worktree_dir) : NULL;
+	if (wdir)
+		strvec_push(&dirs, wdir);
+	rc = gitx_clear_stale_locks(r->pj.root, &dirs, &removed, &cause);
+	if (rc < 0) {
+		fprintf(stderr, "automator: warning: %s\n", cause);
+		free(cause);
+	} else if (rc == 1) {
+		fprintf(stderr,
+			"automator: a git works in the project now: its lock files, if any, "
+			"are left as they are\n");
+	} else if (rc == 0 && removed.n) {
+		fprintf(stderr,
+			"automator: removed %zu lock file%s a killed git left (no git runs in the "
+			"project now):\n",
+			removed.n, removed.n == 1 ? "" : "s");
+		for (size_t i = 0; i < removed.n; i++)
+			fprintf(stderr, "  %s\n", removed.v[i]);
+	}
+	free(wdir);
+	strvec_release(&dirs);
+	strvec_release(&removed);
+}
+
 const char *run__story_root(const struct run *r, const struct rstory *s)
 {
 	return s->worktree ? s->worktree : r->pj.root;
@@ -316,9 +347,11 @@ int run__a_integrate(void *ctx)
 	int rc;
 
 	if ((access(s->worktree, F_OK) < 0 || r->sp->keep_branches) && on_target(r, s))
-		goto done; /* integrated (and tidied) before a kill */
+		goto tidied; /* integrated, its worktree removed, before a kill */
 	if (run__worktree_ensure(r, s, &cause) < 0)
 		return integrate_error(r, s, "cannot make the story's worktree again", cause);
+	/* a rebase or merge a kill interrupted is undone first: its files are no leftovers */
+	gitx_abort_ops(s->worktree);
 	tidy_worktree(r, s);
 	/* an integration a kill interrupted starts again from the story's branch */
 	if (gitx_worktree_reset(s->worktree, s->branch, &cause) < 0)
@@ -338,13 +371,14 @@ int run__a_integrate(void *ctx)
 	if (rc < 0)
 		return integrate_error(r, s, "cannot fast-forward the target branch", cause);
 	crash_point("before-worktree-drop");
+tidied:
+	/* the branch too: a kill may have come between the two */
 	if (r->sp->keep_branches) {
 		/* left for the user: listed in the summary */
 	} else if (gitx_worktree_drop(r->pj.root, s->worktree, s->branch, &cause) < 0) {
 		run__say(r, "%-6s warning: cannot remove %s: %s", s->cfg->id, s->worktree, cause);
 		free(cause);
 	}
-done:
 	run__queue(r, r->cur, SE_INTEGRATED);
 	return 0;
 }
