@@ -65,7 +65,10 @@ for spec in "worktree add:1" "worktree add:2" "worktree add:3" "commit -q -F:1" 
 		timeout 60 "$AUTOMATOR" run --no-input kill.yaml) >"$TMP/k$n.run" 2>&1
 	krc=$?
 	what="killed in '$op' #$nth"
-	[ "$krc" = 137 ] && [ -s "$TMP/k$n.kill" ] || { fail "$what: not killed (exit $krc)"; continue; }
+	if [ "$krc" != 137 ] || [ ! -s "$TMP/k$n.kill" ]; then
+		fail "$what: not killed (exit $krc)"
+		continue
+	fi
 	au "$K" resume --no-input
 	[ "$rc" = 0 ] || { fail "$what: resume exit $rc"; tail -15 "$TMP/au.out" >&2; continue; }
 	[ "$(history "$K")" = "$want" ] || fail "$what: history '$(history "$K")'"
