@@ -224,7 +224,7 @@ struct sprint {
 	/* isolation: worktree: each story in its own git worktree and branch */
 	enum isolation { ISOLATION_SHARED, ISOLATION_WORKTREE } isolation;
 	/* how a story's branch joins the target: rebase (default) or a merge commit */
-	enum integrate { INTEGRATE_REBASE, INTEGRATE_MERGE } integrate;
+	enum integrate { INTEGRATE_REBASE, INTEGRATE_MERGE, INTEGRATE_NONE } integrate;
 	bool keep_branches;  /* integrated stories' worktrees and branches stay */
 	char *worktree_dir;  /* where worktrees go (relative to root); NULL: .automator/worktrees */
 	char *branch_prefix; /* story branches' prefix; NULL: automator/ */

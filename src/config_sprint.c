@@ -207,11 +207,14 @@ static int parse_branch_prefix(struct lctx *cx, const struct ynode *n, void *obj
 	return 0;
 }
 
-/* integrate: rebase (linear history) or merge (a merge commit per story). */
+/*
+ * integrate: rebase (linear history), merge (a merge commit per story) or
+ * none (the branches are left for the user).
+ */
 static int parse_integrate(struct lctx *cx, const struct ynode *n, void *obj)
 {
-	static const char *const words[] = { "rebase", "merge", NULL };
-	int i = one_of(cx, n, words, "rebase or merge");
+	static const char *const words[] = { "rebase", "merge", "none", NULL };
+	int i = one_of(cx, n, words, "rebase, merge or none");
 
 	if (i >= 0)
 		((struct sprint *)obj)->integrate = (enum integrate)i;

@@ -127,7 +127,10 @@ void gitx_abort_ops(const char *wt);
 int gitx_detach(const char *wt, char **cause);
 /* Stashes every uncommitted change in wt, untracked files too (none: nothing done). */
 int gitx_stash_all(const char *wt, const char *message, char **cause);
-/* Removes the worktree at path and deletes branch; either gone already is fine. */
+/*
+ * Removes the worktree at path and deletes branch (NULL: keeps the
+ * branch); either gone already is fine.
+ */
 int gitx_worktree_drop(const char *root, const char *path, const char *branch, char **cause);
 /*
  * Rebases the branch checked out in worktree wt onto onto (a rebase a kill
@@ -175,6 +178,12 @@ int gitx_uncommitted_under(const char *root, const char *const *paths, struct st
 int gitx_clear_stale_locks(const char *root, const struct strvec *dirs, struct strvec *removed,
 			   char **cause);
 /*
+ * Merges rev into the branch checked out in worktree wt (a merge commit;
+ * already merged: nothing). Returns 0; 1 on a conflict, the merge
+ * aborted and the conflicting paths in *files; -1 with *cause.
+ */
+int gitx_merge_in(const char *wt, const char *rev, char **files, char **cause);
+/*
  * Moves branch target of root's repository to sha, a descendant of it:
  * where target is checked out in root, `git merge --ff-only` (the work
  * tree follows; the user's uncommitted changes stay, and a path they would
@@ -186,10 +195,12 @@ int gitx_fast_forward(const char *root, const char *target, const char *sha, cha
 
 /*
  * The values of every line `key: value` in the messages of the commits
- * reachable from HEAD (none when there is no commit), appended to values.
- * Returns 0, or -1 with *cause.
+ * reachable from HEAD (none when there is no commit), or when branches is
+ * given from the branches matching that glob ("automator/" and a star), appended
+ * to values. Returns 0, or -1 with *cause.
  */
-int gitx_trailer_values(const char *root, const char *key, struct strvec *values, char **cause);
+int gitx_trailer_values(const char *root, const char *key, const char *branches,
+			struct strvec *values, char **cause);
 
 /*
  * Sets the real index's entries of the paths commit sha changed to HEAD's,

@@ -344,7 +344,8 @@ out:
 	return ret;
 }
 
-int gitx_trailer_values(const char *root, const char *key, struct strvec *values, char **cause)
+int gitx_trailer_values(const char *root, const char *key, const char *branches,
+			struct strvec *values, char **cause)
 {
 	struct strvec args = STRVEC_INIT;
 	struct proc_result r = { 0 };
@@ -356,7 +357,16 @@ int gitx_trailer_values(const char *root, const char *key, struct strvec *values
 		return rc < 0 ? -1 : 0; /* no commit yet: no trailer */
 	grep = xstrfmt("--grep=%s:", key);
 	gitx__args_of(&args, "log", "-z", "--format=%B", "--fixed-strings", "--regexp-ignore-case",
-		      grep, "HEAD", "--", (char *)NULL);
+		      grep, (char *)NULL);
+	if (branches) {
+		char *b = xstrfmt("--branches=%s", branches);
+
+		strvec_push(&args, b);
+		free(b);
+	} else {
+		strvec_push(&args, "HEAD");
+	}
+	strvec_push(&args, "--");
 	rc = gitx__git_ok(root, &args, &(struct gitcall){ .no_locks = true }, &r, cause);
 	for (size_t off = 0; rc == 0 && off < r.out.len;) {
 		const char *rec = r.out.s + off;

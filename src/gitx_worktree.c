@@ -175,6 +175,8 @@ int gitx_worktree_drop(const char *root, const char *path, const char *branch, c
 	git(root, &why, "worktree", "prune", (char *)NULL);
 	free(why);
 	why = NULL;
+	if (!branch)
+		return 0;
 	/* gone already after a kill: fine */
 	ref = xstrfmt("refs/heads/%s", branch);
 	if (gitx_rev(root, ref, &tip, &why) == 0 &&
@@ -339,6 +341,18 @@ int gitx_merge_onto(const char *wt, const char *onto, const char *branch, const 
 		git(wt, &why, "checkout", "-q", branch, (char *)NULL);
 		free(why);
 	}
+	strvec_release(&args);
+	return ret;
+}
+
+int gitx_merge_in(const char *wt, const char *rev, char **files, char **cause)
+{
+	struct strvec args = STRVEC_INIT;
+	int ret;
+
+	gitx_abort_ops(wt); /* a merge a kill interrupted: undone, then done again */
+	gitx__args_of(&args, "merge", "-q", "--no-ff", "--no-edit", rev, (char *)NULL);
+	ret = undone_on_failure(wt, &args, "merge", files, cause);
 	strvec_release(&args);
 	return ret;
 }

@@ -229,10 +229,9 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 		free(s->base_commit);
 		s->base_commit = NULL;
 		{
-			char *why = NULL,
-			     *ref = s->worktree ? xstrfmt("refs/heads/%s", r->target) : NULL;
+			char *why = NULL, *ref = s->worktree ? run__story_base(r, s) : NULL;
 
-			/* its worktree starts from the target's last commit */
+			/* its worktree starts from the target's last commit (or a dependency's branch) */
 			if ((ref ? gitx_rev(r->pj.root, ref, &s->base_commit, &why)
 				 : gitx_head(r->pj.root, &s->base_commit, &why)) != 0)
 				s->base_commit = NULL;

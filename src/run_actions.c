@@ -102,16 +102,9 @@ static int a_begin_story(void *ctx)
 {
 	struct run *r = ctx;
 	struct rstory *s = run__cur(r);
-	char *cause = NULL;
 
-	if (run__worktree_ensure(r, s, &cause) < 0) {
-		free(s->note);
-		s->note = xstrfmt("cannot make the story's worktree: %s", cause);
-		free(cause);
-		run__queue(r, r->cur, SE_ERROR);
-		return 0;
-	}
-	run__queue_step(r, s);
+	if (run__begin_worktree(r, s))
+		run__queue_step(r, s);
 	return 0;
 }
 
@@ -177,7 +170,8 @@ static int a_mark_done(void *ctx)
 	crash_point("before-status-done");
 	/* by the full key: a short id two stories share names neither */
 	/* synced once the loop has nothing else to do: stories ending together wait for no disk */
-	rc = r->status_file
+	/* integrate: none: the target and its sprint-status are left to the user */
+	rc = r->status_file && !(s->worktree && r->sp->integrate == INTEGRATE_NONE)
 		     ? statusedit_set_opt(r->status_file, s->cfg->key ? s->cfg->key : s->cfg->id,
 					  "done", false, &cause)
 		     : 0;

@@ -407,6 +407,17 @@ char *run__story_status_file(const struct run *r, const struct rstory *s);
  * set, when it cannot be.
  */
 bool run__story_root_ready(struct run *r, struct rstory *s);
+/*
+ * The ref a story's worktree starts from: the target's, or with integrate:
+ * none its first dependency's branch. Newly allocated.
+ */
+char *run__story_base(struct run *r, struct rstory *s);
+/*
+ * BEGIN_STORY's worktree: made (run__story_root_ready), and with
+ * integrate: none its other dependencies' branches merged in. False, with
+ * ERROR queued and the note set, when it cannot be.
+ */
+bool run__begin_worktree(struct run *r, struct rstory *s);
 /* Makes the story's worktree unless it exists. Returns 0, or -1 with *cause. */
 int run__worktree_ensure(struct run *r, struct rstory *s, char **cause);
 /*

@@ -172,6 +172,76 @@ int run__worktree_ensure(struct run *r, struct rstory *s, char **cause)
 	return ret;
 }
 
+/*
+ * integrate: none: the branches of s's dependencies that exist (their
+ * work is there, not on the target), as refs, appended to out.
+ */
+static void dep_branches(struct run *r, const struct rstory *s, struct strvec *out)
+{
+	for (size_t j = 0; j < s->cfg->depends.n; j++) {
+		const struct rstory *d = &r->s[s->cfg->dep_index[j]];
+		char *ref, *sha = NULL, *why = NULL;
+
+		if (!d->branch)
+			continue;
+		ref = xstrfmt("refs/heads/%s", d->branch);
+		if (gitx_rev(r->pj.root, ref, &sha, &why) == 0)
+			strvec_push(out, ref);
+		free(ref);
+		free(sha);
+		free(why);
+	}
+}
+
+char *run__story_base(struct run *r, struct rstory *s)
+{
+	struct strvec deps = STRVEC_INIT;
+	char *base;
+
+	if (r->sp->integrate == INTEGRATE_NONE)
+		dep_branches(r, s, &deps);
+	base = deps.n ? xstrdup(deps.v[0]) : xstrfmt("refs/heads/%s", r->target);
+	strvec_release(&deps);
+	return base;
+}
+
+bool run__begin_worktree(struct run *r, struct rstory *s)
+{
+	struct strvec deps = STRVEC_INIT;
+	char *cause = NULL, *files = NULL;
+	int rc = 0;
+
+	if (!run__story_root_ready(r, s))
+		return false;
+	/* integrate: none: made from its first dependency's branch; the others merged in */
+	if (r->sp->integrate == INTEGRATE_NONE)
+		dep_branches(r, s, &deps);
+	for (size_t i = 1; i < deps.n && rc == 0; i++) {
+		rc = gitx_merge_in(s->worktree, deps.v[i], &files, &cause);
+		if (rc == 1) {
+			for (char *p = files; *p; p++)
+				if (*p == '\n' && p[1])
+					*p = ',';
+			files[strcspn(files, "\n")] = '\0';
+			free(s->note);
+			s->note = xstrfmt("the branches of its dependencies conflict (integrate: "
+					  "none): merging %s met a conflict in %s; merge them by "
+					  "hand in %s, then retry",
+					  deps.v[i] + strlen("refs/heads/"), files, s->worktree);
+			free(files);
+		} else if (rc < 0) {
+			free(s->note);
+			s->note = xstrfmt("cannot merge its dependency's branch %s: %s", deps.v[i],
+					  cause);
+			free(cause);
+		}
+	}
+	strvec_release(&deps);
+	if (rc != 0)
+		run__queue(r, r->cur, SE_ERROR);
+	return rc == 0;
+}
+
 bool run__story_root_ready(struct run *r, struct rstory *s)
 {
 	char *cause = NULL;
@@ -339,6 +409,34 @@ static int integrate_commit(struct run *r, struct rstory *s, const char *tip, ch
 	return 0;
 }
 
+/*
+ * integrate: none: the story's branch is left for the user as its commit
+ * made it; the target, the project's tree and its sprint-status stay as
+ * they are (a status line in each branch would make branches that touch
+ * neighbouring lines conflict). Its worktree goes (keep_branches keeps it).
+ */
+static int integrate_none(struct run *r, struct rstory *s)
+{
+	char *cause = NULL;
+
+	if (run__worktree_ensure(r, s, &cause) < 0)
+		return integrate_error(r, s, "cannot make the story's worktree again", cause);
+	gitx_abort_ops(s->worktree);
+	tidy_worktree(r, s);
+	if (gitx_worktree_reset(s->worktree, s->branch, &cause) < 0)
+		return integrate_error(r, s, "cannot put the worktree back on its branch", cause);
+	crash_point("before-worktree-drop");
+	if (!r->sp->keep_branches &&
+	    gitx_worktree_drop(r->pj.root, s->worktree, NULL, &cause) < 0) {
+		run__say(r, "%-6s warning: cannot remove %s: %s", s->cfg->id, s->worktree, cause);
+		free(cause);
+	}
+	run__say(r, "%-6s is on branch %s, not integrated (integrate: none)", s->cfg->id,
+		 s->branch);
+	run__queue(r, r->cur, SE_INTEGRATED);
+	return 0;
+}
+
 int run__a_integrate(void *ctx)
 {
 	struct run *r = ctx;
@@ -346,6 +444,8 @@ int run__a_integrate(void *ctx)
 	char *cause = NULL, *files = NULL, *tip = NULL, *head = NULL;
 	int rc;
 
+	if (r->sp->integrate == INTEGRATE_NONE)
+		return integrate_none(r, s);
 	if ((access(s->worktree, F_OK) < 0 || r->sp->keep_branches) && on_target(r, s))
 		goto tidied; /* integrated, its worktree removed, before a kill */
 	if (run__worktree_ensure(r, s, &cause) < 0)
@@ -425,14 +525,20 @@ void run__print_kept(const struct run *r)
 
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rstory *s = &r->s[i];
+		/* integrate: none: a done story's work is on its branch alone */
+		bool left = s->state == SS_DONE && r->sp->integrate == INTEGRATE_NONE;
+		bool wt;
 
-		if (!s->worktree || s->outside || (s->state == SS_DONE && !r->sp->keep_branches) ||
-		    s->state == SS_PENDING || access(s->worktree, F_OK) < 0)
+		if (!s->worktree || s->outside || s->state == SS_PENDING)
+			continue;
+		wt = access(s->worktree, F_OK) == 0;
+		if (!(wt && (s->state != SS_DONE || r->sp->keep_branches)) && !left)
 			continue;
 		if (!head)
 			printf("\nkept for you (git worktree remove, git branch -D when done):\n");
 		head = true;
-		printf("  %-8s branch %s in %s\n", s->cfg->id, s->branch, s->worktree);
+		printf("  %-8s branch %s%s%s%s\n", s->cfg->id, s->branch, wt ? " in " : "",
+		       wt ? s->worktree : "", left ? " (not integrated: integrate: none)" : "");
 	}
 }
 

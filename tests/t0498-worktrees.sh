@@ -13,6 +13,9 @@
 #   the second raises integration-conflict (the run pauses, exit 3) naming
 #   the file; its branch and commit are kept; answering "skip" ends the
 #   run, the branch still there;
+# - integrate: none: the target and the project's tree untouched, a branch
+#   per story with its commit (no sprint-status line), listed; a story
+#   depending on two starts from their branches merged; run again: nothing;
 # - integrate: merge with keep_branches, worktree_dir outside the project
 #   and branch_prefix: a merge commit per story, the branches (story/...)
 #   and worktrees (there) kept and listed;
@@ -223,6 +226,52 @@ git -C "$M" log -1 --format=%s HEAD | grep -q '^Merge 1.2: Second$' || fail "mer
 	fail "worktree_dir: no worktrees in $TMP/merge-worktrees"
 expect_grep "$TMP/au.out" "kept for you" "keep_branches: the summary lists them"
 [ -z "$(git -C "$M" status --porcelain)" ] || fail "merge: the tree is not clean: $(git -C "$M" status --porcelain)"
+
+# ---- integrate: none: branches left, the target untouched; a story that
+# depends on two others starts from their branches merged ----
+N=$TMP/none
+make_project "$N"
+mkdir -p "$N/wf"
+cp "$TMP/clean/wf/plain.yaml" "$N/wf/plain.yaml"
+cat >"$N/none.yaml" <<'YAML'
+project: none
+root: .
+workflow: wf/plain.yaml
+agent: fake
+max_parallel: 2
+integrate: none
+status_file: _bmad-output/implementation-artifacts/sprint-status.yaml
+stories:
+  - { id: "1.1", title: First, fake: { work: "edit src/first.sh" } }
+  - { id: "1.2", title: Second, fake: { work: "edit src/second.sh" } }
+  - { id: "1.3", title: Third, depends_on: ["1.1", "1.2"], fake: { work: "edit src/third.sh" } }
+YAML
+git -C "$N" add -A && git -C "$N" commit -q -m "none sprint"
+nstart=$(git -C "$N" rev-parse HEAD)
+au "$N" run --no-input none.yaml
+[ "$rc" = 0 ] || { fail "none: exit $rc"; tail -20 "$TMP/au.out" >&2; }
+[ "$(git -C "$N" rev-parse HEAD)" = "$nstart" ] || fail "none: the target moved"
+[ -z "$(git -C "$N" status --porcelain)" ] || fail "none: the project's tree changed: $(git -C "$N" status --porcelain)"
+[ "$(git -C "$N" worktree list | wc -l)" = 1 ] || fail "none: worktrees left: $(git -C "$N" worktree list)"
+for b in 1-1 1-2 1-3; do
+	ref=$(git -C "$N" for-each-ref --format='%(refname:short)' "refs/heads/automator/$b-*")
+	[ -n "$ref" ] || { fail "none: no branch for $b"; continue; }
+	expect_grep "$TMP/au.out" "${b/-/.} *branch $ref (not integrated: integrate: none)" "none: $b's branch listed"
+	# its commit holds its file, no sprint-status line
+	git -C "$N" show --name-only --format= "$ref" | grep -qx "$ST" && fail "none: $b's commit holds the sprint-status"
+done
+b13=$(git -C "$N" for-each-ref --format='%(refname:short)' 'refs/heads/automator/1-3-*')
+for f in src/first.sh src/second.sh src/third.sh; do
+	git -C "$N" cat-file -e "$b13:$f" 2>/dev/null || fail "none: 1.3's branch lacks $f"
+done
+[ "$(git -C "$N" log --format=%s "$b13" | grep -c '^1\.[123]: ')" = 3 ] ||
+	fail "none: 1.3's branch: $(git -C "$N" log --oneline "$b13" | head)"
+# the finished sprint again: nothing to run
+au "$N" run --no-input none.yaml
+[ "$rc" = 0 ] || fail "none again: exit $rc"
+expect_grep "$TMP/au.out" "nothing to run" "none again: nothing to run"
+expect_grep "$TMP/au.out" "not integrated (integrate: none)" "none again: says where the work is"
+[ "$(git -C "$N" log --all --format=%s | grep -c '^1\.1: ')" = 1 ] || fail "none again: 1.1 committed twice"
 
 # ---- the user removes a worktree and prunes: resume makes it again from its branch ----
 G=$TMP/pruned
