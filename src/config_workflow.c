@@ -172,13 +172,20 @@ static int parse_verifier(struct lctx *cx, const struct ynode *n, void *obj)
 	return cx->errors > before ? -1 : 0;
 }
 
+/*
+ * A step's keys. The first RESOLVE_SKIP are a workflow step's alone; a
+ * resolve: mapping takes the rest (it is a session, named by us).
+ */
+#define RESOLVE_SKIP 5
 static const struct field step_fields[] = {
 	{ "name", FT_STR, offsetof(struct step, name), F_REQUIRED, NULL, 0, 0 },
 	{ "kind", FT_CUSTOM, 0, F_REQUIRED, parse_step_kind, 0, 0 },
+	{ "message", FT_STR, offsetof(struct step, message), 0, NULL, 0, 0 },
+	{ "optional", FT_BOOL, offsetof(struct step, optional), 0, NULL, 0, 0 },
+	{ "skip_if_verified", FT_BOOL, offsetof(struct step, skip_if_artifact), 0, NULL, 0, 0 },
 	{ "prompt", FT_STR, offsetof(struct step, prompt), 0, NULL, 0, 0 },
 	{ "prompt_file", FT_STR, offsetof(struct step, prompt_file), 0, NULL, 0, 0 },
 	{ "agent", FT_STR, offsetof(struct step, agent), 0, NULL, 0, 0 },
-	{ "message", FT_STR, offsetof(struct step, message), 0, NULL, 0, 0 },
 	{ "success", FT_PATTERNS, offsetof(struct step, success), 0, NULL, 0, 0 },
 	{ "failure", FT_PATTERNS, offsetof(struct step, failure), 0, NULL, 0, 0 },
 	{ "prompt_wait", FT_PATTERNS, offsetof(struct step, prompt_wait), 0, NULL, 0, 0 },
@@ -187,8 +194,6 @@ static const struct field step_fields[] = {
 	{ "timeout", FT_DURATION, offsetof(struct step, timeout), 0, NULL, 1, 0 },
 	{ "idle_timeout", FT_DURATION, offsetof(struct step, idle_timeout), 0, NULL, 1, 0 },
 	{ "retries", FT_INT, offsetof(struct step, retries), 0, NULL, 0, 100 },
-	{ "optional", FT_BOOL, offsetof(struct step, optional), 0, NULL, 0, 0 },
-	{ "skip_if_verified", FT_BOOL, offsetof(struct step, skip_if_artifact), 0, NULL, 0, 0 },
 };
 
 /* Reports an unknown agent name at n, with a did-you-mean among set. */
@@ -271,21 +276,6 @@ static void check_step(struct lctx *cx, const struct ynode *n, struct step *s, c
 		cfg_check_agent_name(cx, ynode_get(n, "agent"), agents, s->agent);
 }
 
-/* A resolve: mapping takes a session step's keys but its name and kind. */
-static const struct field resolve_fields[] = {
-	{ "prompt", FT_STR, offsetof(struct step, prompt), 0, NULL, 0, 0 },
-	{ "prompt_file", FT_STR, offsetof(struct step, prompt_file), 0, NULL, 0, 0 },
-	{ "agent", FT_STR, offsetof(struct step, agent), 0, NULL, 0, 0 },
-	{ "success", FT_PATTERNS, offsetof(struct step, success), 0, NULL, 0, 0 },
-	{ "failure", FT_PATTERNS, offsetof(struct step, failure), 0, NULL, 0, 0 },
-	{ "prompt_wait", FT_PATTERNS, offsetof(struct step, prompt_wait), 0, NULL, 0, 0 },
-	{ "result", FT_STRLIST, offsetof(struct step, result), 0, NULL, 0, 0 },
-	{ "verifier", FT_CUSTOM, 0, 0, parse_verifier, 0, 0 },
-	{ "timeout", FT_DURATION, offsetof(struct step, timeout), 0, NULL, 1, 0 },
-	{ "idle_timeout", FT_DURATION, offsetof(struct step, idle_timeout), 0, NULL, 1, 0 },
-	{ "retries", FT_INT, offsetof(struct step, retries), 0, NULL, 0, 100 },
-};
-
 /* The resolve session of a workflow without one of its own. */
 static const char default_resolve[] =
 	"prompt: |\n"
@@ -327,7 +317,8 @@ static void read_resolve(struct lctx *cx, const struct ynode *n, const char *wfd
 	}
 	s->line = n->line;
 	s->col = n->col;
-	if (schema_map(at, n, resolve_fields, ARRAY_SIZE(resolve_fields), s, "resolve") == 0) {
+	if (schema_map(at, n, step_fields + RESOLVE_SKIP, ARRAY_SIZE(step_fields) - RESOLVE_SKIP, s,
+		       "resolve") == 0) {
 		s->name = xstrdup(RESOLVE_STEP_NAME);
 		s->kind = STEP_SESSION;
 		if (s->verifier.kind == VERIFIER_NONE)

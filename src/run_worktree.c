@@ -410,6 +410,39 @@ static int integrate_commit(struct run *r, struct rstory *s, const char *tip, ch
 }
 
 /*
+ * The story's worktree there and on its branch, as an integration starts:
+ * a rebase or merge a kill interrupted undone first (its files are no
+ * leftovers), then tidied. 0, or 1 with ERROR queued.
+ */
+static int on_branch(struct run *r, struct rstory *s)
+{
+	char *cause = NULL;
+
+	if (run__worktree_ensure(r, s, &cause) < 0) {
+		integrate_error(r, s, "cannot make the story's worktree again", cause);
+		return 1;
+	}
+	gitx_abort_ops(s->worktree);
+	tidy_worktree(r, s);
+	if (gitx_worktree_reset(s->worktree, s->branch, &cause) < 0) {
+		integrate_error(r, s, "cannot put the worktree back on its branch", cause);
+		return 1;
+	}
+	return 0;
+}
+
+/* The story's worktree removed, and its branch when given; a failure is a warning. */
+static void drop(struct run *r, struct rstory *s, const char *branch)
+{
+	char *cause = NULL;
+
+	if (gitx_worktree_drop(r->pj.root, s->worktree, branch, &cause) < 0) {
+		run__say(r, "%-6s warning: cannot remove %s: %s", s->cfg->id, s->worktree, cause);
+		free(cause);
+	}
+}
+
+/*
  * integrate: none: the story's branch is left for the user as its commit
  * made it; the target, the project's tree and its sprint-status stay as
  * they are (a status line in each branch would make branches that touch
@@ -417,20 +450,11 @@ static int integrate_commit(struct run *r, struct rstory *s, const char *tip, ch
  */
 static int integrate_none(struct run *r, struct rstory *s)
 {
-	char *cause = NULL;
-
-	if (run__worktree_ensure(r, s, &cause) < 0)
-		return integrate_error(r, s, "cannot make the story's worktree again", cause);
-	gitx_abort_ops(s->worktree);
-	tidy_worktree(r, s);
-	if (gitx_worktree_reset(s->worktree, s->branch, &cause) < 0)
-		return integrate_error(r, s, "cannot put the worktree back on its branch", cause);
+	if (on_branch(r, s) != 0)
+		return 0;
 	crash_point("before-worktree-drop");
-	if (!r->sp->keep_branches &&
-	    gitx_worktree_drop(r->pj.root, s->worktree, NULL, &cause) < 0) {
-		run__say(r, "%-6s warning: cannot remove %s: %s", s->cfg->id, s->worktree, cause);
-		free(cause);
-	}
+	if (!r->sp->keep_branches)
+		drop(r, s, NULL);
 	run__say(r, "%-6s is on branch %s, not integrated (integrate: none)", s->cfg->id,
 		 s->branch);
 	run__queue(r, r->cur, SE_INTEGRATED);
@@ -448,14 +472,9 @@ int run__a_integrate(void *ctx)
 		return integrate_none(r, s);
 	if ((access(s->worktree, F_OK) < 0 || r->sp->keep_branches) && on_target(r, s))
 		goto tidied; /* integrated, its worktree removed, before a kill */
-	if (run__worktree_ensure(r, s, &cause) < 0)
-		return integrate_error(r, s, "cannot make the story's worktree again", cause);
-	/* a rebase or merge a kill interrupted is undone first: its files are no leftovers */
-	gitx_abort_ops(s->worktree);
-	tidy_worktree(r, s);
 	/* an integration a kill interrupted starts again from the story's branch */
-	if (gitx_worktree_reset(s->worktree, s->branch, &cause) < 0)
-		return integrate_error(r, s, "cannot put the worktree back on its branch", cause);
+	if (on_branch(r, s) != 0)
+		return 0;
 	if (target_tip(r, &tip, &cause) < 0)
 		return integrate_error(r, s, "cannot read the target branch", cause);
 	crash_point("in-integration");
@@ -472,13 +491,9 @@ int run__a_integrate(void *ctx)
 		return integrate_error(r, s, "cannot fast-forward the target branch", cause);
 	crash_point("before-worktree-drop");
 tidied:
-	/* the branch too: a kill may have come between the two */
-	if (r->sp->keep_branches) {
-		/* left for the user: listed in the summary */
-	} else if (gitx_worktree_drop(r->pj.root, s->worktree, s->branch, &cause) < 0) {
-		run__say(r, "%-6s warning: cannot remove %s: %s", s->cfg->id, s->worktree, cause);
-		free(cause);
-	}
+	/* the branch too: a kill may have come between the two (keep_branches: listed) */
+	if (!r->sp->keep_branches)
+		drop(r, s, s->branch);
 	run__queue(r, r->cur, SE_INTEGRATED);
 	return 0;
 }
