@@ -394,8 +394,10 @@ int gitx_fast_forward(const char *root, const char *target, const char *sha, cha
 	if (gitx_current_branch(root, &cur, &why) == 0 && !strcmp(cur, target)) {
 		/* checked out here: the work tree follows, the user's changes stay */
 		gitx__args_of(&args, "merge", "-q", "--ff-only", "--no-edit", sha, (char *)NULL);
-		if (gitx__git_exec(root, &args, NULL, &r, cause) < 0)
+		if (gitx__git_exec(root, &args, NULL, &r, cause) < 0) {
+			proc_result_release(&r);
 			goto out;
+		}
 		if (r.status == 0) {
 			ret = 0;
 		} else {
@@ -453,8 +455,10 @@ int gitx_conflict_start(const char *wt, const char *branch, const char *onto, bo
 	ret = gitx__git_exec(wt, &args, &(struct gitcall){ .timeout_ms = GITX_COMMIT_TIMEOUT_MS },
 			     &r, cause);
 	strvec_release(&args);
-	if (ret < 0)
+	if (ret < 0) {
+		proc_result_release(&r);
 		return -1;
+	}
 	if (r.status != 0) {
 		conflicted(wt, files);
 		if (!**files) {
@@ -511,8 +515,10 @@ int gitx_uncommitted_under(const char *root, const char *const *paths, struct st
 		strvec_push(&args, paths[i]);
 	ret = gitx__git_ok(root, &args, NULL, &r, cause);
 	strvec_release(&args);
-	if (ret < 0)
+	if (ret < 0) {
+		proc_result_release(&r);
 		return -1;
+	}
 	/* "XY PATH\0": untracked (??) and ignored (!!) entries only */
 	for (size_t i = 0; i + 3 < r.out.len;) {
 		const char *e = buf_str(&r.out) + i;
