@@ -102,38 +102,79 @@ static int read_hook_input(const struct cmd *c, bool *active)
 }
 
 /* Why the agent may not stop yet, and what to do instead; newly allocated. */
-static char *block_reason(const struct marker *m, bool alive, long long now)
+static char *block_reason(const struct marker *m)
 {
 	const char *stories = m->stories_remaining == 1 ? "story" : "stories";
 	struct buf b = BUF_INIT;
 
-	if (alive) {
-		buf_addf(&b, "automator run (pid %ld) is still working", m->pid);
-		if (m->current_story)
-			buf_addf(&b, " on story %s", m->current_story);
-		buf_addf(&b,
-			 " (%d %s remaining). Do not stop yet: continue with the next story, or "
-			 "follow the run with `automator status` and answer its questions with "
-			 "`automator answer`. To stop the run, ask the user to stop it with "
-			 "`automator abort`.",
-			 m->stories_remaining, stories);
-	} else {
-		long long mins = now > m->heartbeat ? (now - m->heartbeat) / 60 : 0;
-
-		buf_addf(&b,
-			 "automator run (pid %ld) is not running, but its marker was refreshed "
-			 "%lld minute%s ago and %d %s remain",
-			 m->pid, mins, mins == 1 ? "" : "s", m->stories_remaining, stories);
-		if (m->current_story)
-			buf_addf(&b, " (story %s was in progress)", m->current_story);
-		buf_addf(&b,
-			 ". If it crashed, continue it with `automator resume`, or ask the user "
-			 "to stop it with `automator abort`. The marker stops blocking %d minutes "
-			 "after its last heartbeat; `orchestrator-helper marker remove` clears it "
-			 "now.",
-			 MARKER_STALE_SECONDS / 60);
-	}
+	buf_addf(&b, "automator run (pid %ld) is still working", m->pid);
+	if (m->current_story)
+		buf_addf(&b, " on story %s", m->current_story);
+	buf_addf(&b,
+		 " (%d %s remaining). Do not stop yet: continue with the next story, or "
+		 "follow the run with `automator status` and answer its questions with "
+		 "`automator answer`. To stop the run, ask the user to stop it with "
+		 "`automator abort`.",
+		 m->stories_remaining, stories);
 	return buf_detach(&b);
+}
+
+/*
+ * What says the run moved on: the journal's last change (an automator run
+ * writes .automator/state.db only when something happens), else the
+ * marker's heartbeat (a marker of orchestrator-helper's, refreshed as an
+ * orchestration goes on).
+ */
+static long long progress_token(const struct project *pj, const struct marker *m)
+{
+	static const char *const files[] = { "state.db", "state.db-wal" };
+	long long t = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		char *p = path_join(pj->dir, files[i]);
+		struct stat st;
+
+		if (stat(p, &st) == 0) {
+			long long ns =
+				(long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+
+			t = ns > t ? ns : t;
+		}
+		free(p);
+	}
+	return t ? t : m->heartbeat;
+}
+
+/*
+ * stop_hook_active policy: the first stop is blocked; once Claude goes on
+ * because of a block (stop_hook_active), the next is blocked only when the
+ * run made progress since the last block (.automator/stop-hook-last holds
+ * "PID TOKEN"). So an agent waiting on a run that moves is kept, and one
+ * waiting on a run that does not is let go well before Claude Code
+ * overrides the hook (after 8 blocks in a row).
+ */
+static bool progressed(const struct project *pj, const struct marker *m, bool active)
+{
+	char *path = path_join(pj->dir, "stop-hook-last"), *text = NULL, *cause = NULL;
+	long long token = progress_token(pj, m), last = -1;
+	long pid = -1;
+	size_t len;
+	bool moved = true;
+
+	if (active && read_text_file(path, 256, &text, &len, &cause) == 0 &&
+	    sscanf(text, "%ld %lld", &pid, &last) == 2 && pid == m->pid)
+		moved = token != last;
+	free(text);
+	free(cause);
+	if (moved) {
+		char *line = xstrfmt("%ld %lld\n", m->pid, token);
+
+		/* a hook that cannot write it still blocks: Claude's own cap bounds that */
+		(void)write_file_replace(path, line, strlen(line), 0600);
+		free(line);
+	}
+	free(path);
+	return moved;
 }
 
 static int block(const char *reason)
@@ -184,22 +225,24 @@ int cmd_stop_hook_exec(int argc, char **argv)
 		free(path);
 		free(cause);
 	} else if (rc == 0) {
+		project_marker_fresh(&m, now, &alive);
 		if (m.stories_remaining <= 0) {
 			/* the run is finishing: nothing left to continue with */
-		} else if (!project_marker_fresh(&m, now, &alive)) {
+		} else if (m.pid > 0 && !alive) {
+			/* never for a dead process: nothing works on the run */
 			fprintf(stderr,
-				"%s %s: ignoring a stale marker (pid %ld is not running, heartbeat "
-				"%lld s old); allowing the stop\n",
-				progname, c->name, m.pid, now - m.heartbeat);
+				"%s %s: the run's process (pid %ld) is not running; allowing the "
+				"stop "
+				"(continue the run with `automator resume`)\n",
+				progname, c->name, m.pid);
+		} else if (!progressed(&pj, &m, active)) {
+			fprintf(stderr,
+				"%s %s: stop_hook_active and the run made no progress since the "
+				"last "
+				"block; allowing the stop\n",
+				progname, c->name);
 		} else {
-			/*
-			 * stop_hook_active (Claude already continued because of a stop
-			 * hook) changes nothing: the marker's freshness bounds the loop
-			 */
-			if (active)
-				fprintf(stderr, "%s %s: blocking again (stop_hook_active)\n",
-					progname, c->name);
-			reason = block_reason(&m, alive, now);
+			reason = block_reason(&m);
 			block(reason);
 			free(reason);
 		}

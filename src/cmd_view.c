@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "clock.h"
 #include "cmd_view.h"
 #include "commands.h"
 #include "fsm.h"
@@ -193,13 +194,44 @@ static void write_counts(struct jsonw *w, const struct store_story_row *rows, si
 	jsonw_end(w);
 }
 
+/* Whether the run's process works on it now, and its marker's heartbeat. */
+struct liveness {
+	bool live_state; /* the run is not over (not COMPLETE, ABORTED, ...) */
+	bool alive;
+	long long heartbeat_age; /* seconds; -1: no marker */
+};
+
+static void liveness_of(const struct view *v, struct liveness *l)
+{
+	struct project pj;
+	struct marker m;
+	char *name = project_root_name(v->root), *cause = NULL;
+
+	l->live_state = true;
+	for (int k = 0; k < RS__COUNT; k++)
+		if (!strcmp(fsm_run.state_names[k], v->run.state))
+			l->live_state = !fsm_is_terminal(&fsm_run, k);
+	l->alive = l->live_state && project_run_alive((long)v->run.pid);
+	l->heartbeat_age = -1;
+	project_init(&pj, v->root, name);
+	free(name);
+	if (project_marker_read(&pj, &m, &cause) == 0) {
+		long long now = clock_wall();
+
+		l->heartbeat_age = now > m.heartbeat ? now - m.heartbeat : 0;
+		project_marker_clear(&m);
+	}
+	free(cause);
+	project_release(&pj);
+}
+
 /*
  * The snapshot of status --json, written as it is read: a 10,000-story
  * run costs one query and one pass, not a tree of objects.
  */
 static void write_status_json(const struct view *v, const struct store_story_row *rows, size_t n,
 			      const struct open_escalations *oe, const struct status_extra *x,
-			      bool required)
+			      bool required, const struct liveness *l)
 {
 	struct jsonw w = { BUF_INIT, 0, { 0 }, { 0 } };
 	struct strvec warnings = STRVEC_INIT;
@@ -213,6 +245,11 @@ static void write_status_json(const struct view *v, const struct store_story_row
 	jsonw_str(&w, "started_at", v->run.started_at);
 	jsonw_str(&w, "finished_at", v->run.finished_at);
 	jsonw_int(&w, "pid", v->run.pid);
+	jsonw_bool(&w, "alive", l->alive);
+	if (l->heartbeat_age >= 0)
+		jsonw_int(&w, "heartbeat_age_seconds", l->heartbeat_age);
+	else
+		jsonw_null(&w, "heartbeat_age_seconds");
 	jsonw_end(&w);
 	write_counts(&w, rows, n);
 	jsonw_arr(&w, "stories");
@@ -268,10 +305,18 @@ static void write_status_json(const struct view *v, const struct store_story_row
 
 static void print_status(const struct view *v, const struct store_story_row *rows, size_t n,
 			 const struct open_escalations *oe, const struct status_extra *x,
-			 bool required)
+			 bool required, const struct liveness *l)
 {
 	printf("run %s: %s (project %s, started %s)\n", v->run.id, v->run.state, v->run.project,
 	       v->run.started_at);
+	if (l->alive && l->heartbeat_age >= 0)
+		printf("running: pid %lld, heartbeat %llds ago\n", (long long)v->run.pid,
+		       l->heartbeat_age);
+	else if (l->alive)
+		printf("running: pid %lld\n", (long long)v->run.pid);
+	else if (l->live_state)
+		printf("not running (pid %lld is gone): continue with `automator resume`\n",
+		       (long long)v->run.pid);
 	printf("%-8s %-18s %-10s %-8s %s\n", "story", "state", "step", "attempt",
 	       "escalation or wait");
 	for (size_t i = 0; i < n; i++) {
@@ -301,6 +346,7 @@ int cmd_status_exec(int argc, char **argv)
 	size_t nrows = 0;
 	struct open_escalations oe = { NULL, 0, 0, STRMAP_INIT };
 	struct status_extra x;
+	struct liveness live;
 	struct view v;
 	char **pos, *cause = NULL;
 	int npos, ret;
@@ -335,10 +381,11 @@ int cmd_status_exec(int argc, char **argv)
 	store_escalations_foreach(v.st, v.run.id, true, note_escalation, &oe, NULL);
 	required = oe.n > 0 || !strcmp(v.run.state, "PAUSED");
 	status_extra_load(v.st, v.run.id, rows, nrows, &x);
+	liveness_of(&v, &live);
 	if (opts[1].seen)
-		write_status_json(&v, rows, nrows, &oe, &x, required);
+		write_status_json(&v, rows, nrows, &oe, &x, required, &live);
 	else
-		print_status(&v, rows, nrows, &oe, &x, required);
+		print_status(&v, rows, nrows, &oe, &x, required, &live);
 	status_extra_release(&x);
 	open_escalations_release(&oe);
 	store_story_rows_free(rows, nrows);

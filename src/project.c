@@ -414,6 +414,23 @@ void project_marker_clear(struct marker *m)
 	memset(m, 0, sizeof(*m));
 }
 
+bool project_run_alive(long pid)
+{
+	char path[64], comm[32] = "";
+	FILE *fp;
+
+	if (pid <= 0 || pid > INT_MAX || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
+		return false;
+	/* a pid used again by another program is no run */
+	snprintf(path, sizeof(path), "/proc/%ld/comm", pid);
+	if (!(fp = fopen(path, "r")))
+		return true; /* no /proc: the pid is all there is to go by */
+	if (!fgets(comm, sizeof(comm), fp))
+		comm[0] = '\0';
+	fclose(fp);
+	return strncmp(comm, "automator", 9) == 0;
+}
+
 bool project_marker_fresh(const struct marker *m, long long now, bool *pid_alive)
 {
 	bool alive = false;

@@ -86,6 +86,12 @@ void project_marker_clear(struct marker *m);
 
 /* A marker whose pid is dead and heartbeat is this old is stale (DESIGN section 5). */
 #define MARKER_STALE_SECONDS (30 * 60)
+
+/*
+ * Whether pid is a live automator process (the run's, as journaled): it
+ * exists and, where /proc tells, runs a program named automator.
+ */
+bool project_run_alive(long pid);
 /*
  * Whether the marker still stands for a live run: its pid is alive
  * (kill(pid, 0) succeeds or fails with EPERM) or its heartbeat is younger

@@ -1,7 +1,7 @@
 /*
  * recover.c: a project whose journal cannot be read. Finds the run's tmux
- * sessions without it (the marker's slug, or the socket named after the
- * root's hash) and says how to get out. Writes nothing.
+ * sessions without it (the marker's slug, the socket named after the
+ * root's hash, or a session's name holding it) and says how to get out. Writes nothing.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -45,6 +45,37 @@ static char *slug_from_sockets(const char *hash)
 	return found;
 }
 
+/*
+ * The slug of a session au-<slug>-... on the socket $AUTOMATOR_TMUX_SOCKET
+ * names, whose slug ends in -hash (the socket is not named after the slug
+ * then, and the marker is gone once the run exited).
+ */
+static char *slug_from_sessions(const char *hash)
+{
+	const char *sock = getenv("AUTOMATOR_TMUX_SOCKET");
+	struct strvec names = STRVEC_INIT;
+	char *mid = xstrfmt("-%s-", hash), *found = NULL;
+	struct tmx tm;
+
+	if (!sock || !*sock) {
+		free(mid);
+		return NULL;
+	}
+	tmx_init(&tm, sock);
+	tmx_list_sessions(&tm, "au-", &names, NULL);
+	tmx_release(&tm);
+	for (size_t i = 0; i < names.n && !found; i++) {
+		const char *at = strstr(names.v[i] + 3, mid);
+
+		if (at)
+			found = xstrndup(names.v[i] + 3,
+					 (size_t)(at - names.v[i] - 3) + 1 + strlen(hash));
+	}
+	strvec_release(&names);
+	free(mid);
+	return found;
+}
+
 int recover_project(const char *root, struct project *pj)
 {
 	struct project probe;
@@ -61,6 +92,8 @@ int recover_project(const char *root, struct project *pj)
 	project_release(&probe);
 	if (!slug)
 		slug = slug_from_sockets(hash);
+	if (!slug)
+		slug = slug_from_sessions(hash);
 	if (slug) {
 		project_init_slug(pj, root, slug);
 	} else {

@@ -497,6 +497,8 @@ int run_resume(const struct run_opts *o)
 		if (r->s[i].esc_id)
 			run__show_escalation(r, &r->s[i]);
 	rc = run__loop(r);
+	/* the marker says a live process works on the run: none does now, whatever the exit */
+	project_marker_remove(&r->pj);
 out:
 	free(selected);
 	free(agents);

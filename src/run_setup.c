@@ -440,6 +440,8 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 	run__queue(r, -1, RE_LOADED);
 	run__queue(r, -1, RE_START);
 	rc = run__loop(r);
+	/* the marker says a live process works on the run: none does now, whatever the exit */
+	project_marker_remove(&r->pj);
 out:
 	free(rows);
 	free(abs);

@@ -40,7 +40,7 @@ kill -INT "$pid"
 wait "$pid"
 [ "$?" = 3 ] || fail "SIGINT: want exit 3"
 tmux -L "$AUTOMATOR_TMUX_SOCKET" list-sessions 2>/dev/null | grep -q '^au-' || fail "no session running"
-[ -e "$P/.automator/active" ] || fail "no marker after SIGINT"
+[ -e "$P/.automator/active" ] && fail "the marker outlived the interrupted run"
 db=$P/.automator/state.db
 sqlite3 "$db" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
 printf 'this is not a sqlite database header, it was overwritten......................' |

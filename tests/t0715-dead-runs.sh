@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2154 # rc is set by au() in lib.sh
+# t0715-dead-runs: a run whose process is gone is seen as gone (issue 14).
+# - SIGHUP (the terminal closed) is handled like SIGTERM: exit 3, the
+#   session keeps running, the marker is removed; `status` says "not
+#   running ... automator resume" and status --json run.alive is false;
+#   the stop hook allows the stop;
+# - while the run works: status says running with its pid and heartbeat,
+#   run.alive true, and the stop hook blocks;
+# - kill -9: the marker stays with a dead pid; status says not running and
+#   the stop hook allows, saying to resume; resume makes the marker again;
+# - a run that exits 3 on a PREFERENCE escalation (--no-input) leaves no
+#   marker.
+. "$(dirname "$0")/lib.sh"
+need tmux git jq
+
+P=$TMP/proj
+make_project "$P"
+cat >"$P/hang.yaml" <<'YAML'
+project: dead
+root: .
+workflow: demo
+agent: fake
+stories:
+  - id: "1.1"
+    title: Hangs
+    fake: { dev: hang }
+YAML
+git -C "$P" add hang.yaml && git -C "$P" commit -qm "hanging sprint"
+export AUTOMATOR_FAKE_LOG_DIR=$TMP/fake
+mkdir -p "$AUTOMATOR_FAKE_LOG_DIR"
+hook() { # the stop hook in P, as Claude Code calls it
+	(cd "$P" && printf '{"stop_hook_active":false}' | "$HELPER" stop-hook) >"$TMP/hook.out" 2>"$TMP/hook.err"
+}
+started() { wait_for 30 grep -q "^1.1 dev " "$AUTOMATOR_FAKE_LOG_DIR/calls.log"; }
+
+# ---- live, then SIGHUP ----
+(cd "$P" && exec "$AUTOMATOR" run hang.yaml --no-input) >"$TMP/run.out" 2>&1 &
+pid=$!
+started || fail "the dev session never started"
+wait_for 10 test -e "$P/.automator/active" || fail "no marker while the run works"
+(cd "$P" && "$AUTOMATOR" status) >"$TMP/st.txt" 2>&1
+expect_grep "$TMP/st.txt" "running: pid $pid, heartbeat [0-9]*s ago" "status: running, pid and heartbeat"
+status_json "$P" >"$TMP/st.json"
+jq -e ".run.alive == true and .run.pid == $pid and (.run.heartbeat_age_seconds | type) == \"number\"" \
+	"$TMP/st.json" >/dev/null || fail "status --json while running: $(jq -c .run "$TMP/st.json")"
+hook
+jq -e '.decision == "block"' "$TMP/hook.out" >/dev/null || fail "the stop hook let a live run's agent stop"
+kill -HUP "$pid"
+wait "$pid"
+[ "$?" = 3 ] || fail "SIGHUP: want exit 3"
+expect_grep "$TMP/run.out" "interrupted: sessions keep running" "SIGHUP: said like SIGTERM"
+[ -e "$P/.automator/active" ] && fail "SIGHUP: the marker stayed"
+tmux -L "$AUTOMATOR_TMUX_SOCKET" list-sessions -F "#{session_name}" 2>/dev/null | grep -q -- "-1_1-dev-1$" ||
+	fail "SIGHUP: the session did not keep running"
+(cd "$P" && "$AUTOMATOR" status) >"$TMP/st.txt" 2>&1
+expect_grep "$TMP/st.txt" "not running (pid $pid is gone): continue with \`automator resume\`" "status after SIGHUP"
+status_json "$P" >"$TMP/st.json"
+jq -e '.run.alive == false and .run.heartbeat_age_seconds == null' "$TMP/st.json" >/dev/null ||
+	fail "status --json after SIGHUP: $(jq -c .run "$TMP/st.json")"
+hook
+[ -s "$TMP/hook.out" ] && fail "the stop hook blocked after SIGHUP: $(cat "$TMP/hook.out")"
+
+# ---- resume, then kill -9: the marker stays, but nothing is fooled ----
+(cd "$P" && exec "$AUTOMATOR" resume --no-input) >"$TMP/resume.out" 2>&1 &
+pid=$!
+wait_for 10 sh -c "jq -e '.pid == $pid' '$P/.automator/active'" || fail "resume did not make the marker again"
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+[ -e "$P/.automator/active" ] || fail "kill -9: no marker left (nothing could remove it)"
+(cd "$P" && "$AUTOMATOR" status) >"$TMP/st.txt" 2>&1
+expect_grep "$TMP/st.txt" "not running (pid $pid is gone)" "status after kill -9"
+status_json "$P" | jq -e '.run.alive == false' >/dev/null || fail "status --json after kill -9: alive"
+hook
+[ -s "$TMP/hook.out" ] && fail "the stop hook blocked for a dead pid: $(cat "$TMP/hook.out")"
+expect_grep "$TMP/hook.err" "pid $pid) is not running.*automator resume" "the hook says why it allows"
+au "$P" abort
+[ "$rc" = 0 ] || fail "abort: exit $rc"
+
+# ---- exit 3 on a PREFERENCE escalation: no marker ----
+Q=$TMP/pref
+make_project "$Q"
+cat >"$Q/ask.yaml" <<'YAML'
+project: pref
+root: .
+workflow: demo
+agent: fake
+stories:
+  - id: "1.1"
+    title: Asks
+    fake: { dev: "edit src/a.sh ; ask" }
+YAML
+git -C "$Q" add ask.yaml && git -C "$Q" commit -qm "asking sprint"
+au "$Q" run ask.yaml --no-input
+[ "$rc" = 3 ] || fail "preference: exit $rc, want 3"
+expect_grep "$TMP/au.out" "Agent needs input" "preference: the escalation"
+[ -e "$Q/.automator/active" ] && fail "preference: the marker outlived the run"
+au "$Q" abort
+
+finish
