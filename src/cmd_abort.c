@@ -56,10 +56,6 @@ static int abort_story(const struct store_story *st, void *arg)
 }
 
 /*
- * Asks a live run of pj to stop (SIGTERM to the lock holder) and takes the
- * lock, waiting up to 5 s. Returns project_lock's result.
- */
-/*
  * The stories' worktrees (isolation: worktree) stay for inspection: says
  * where (those under .automator/worktrees or on an automator/ branch).
  */
@@ -88,6 +84,12 @@ static void print_kept_worktrees(const struct project *pj)
 	free(dir);
 }
 
+/*
+ * Asks a live run of pj to stop (SIGTERM to the lock holder) and takes the
+ * lock, waiting up to 5 s. Returns project_lock's result. The run is told
+ * first that this is an abort (project_abort_note), so that its terminal
+ * says what happens to it, not "continue with automator resume".
+ */
 static int stop_and_lock(struct project *pj, long *holder, char **cause)
 {
 	int lk = -1;
@@ -98,10 +100,13 @@ static int stop_and_lock(struct project *pj, long *holder, char **cause)
 		lk = project_lock(pj, holder, cause);
 		if (lk != 1)
 			break;
-		if (i == 0 && *holder > 0)
+		if (i == 0 && *holder > 0) {
+			project_abort_note(pj, true);
 			kill((pid_t)*holder, SIGTERM);
+		}
 		nanosleep(&ts, NULL);
 	}
+	project_abort_note(pj, false);
 	return lk;
 }
 

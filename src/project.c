@@ -414,6 +414,44 @@ void project_marker_clear(struct marker *m)
 	memset(m, 0, sizeof(*m));
 }
 
+static char *abort_note_path(const struct project *p)
+{
+	return path_join(p->dir, "aborting");
+}
+
+void project_abort_note(const struct project *p, bool on)
+{
+	char *path = abort_note_path(p);
+
+	if (on) {
+		char *pid = xstrfmt("%ld\n", (long)getpid());
+
+		(void)write_file_replace(path, pid, strlen(pid), 0600);
+		free(pid);
+	} else {
+		unlink(path);
+	}
+	free(path);
+}
+
+long project_abort_noted(const struct project *p)
+{
+	char *path = abort_note_path(p), *text = NULL, *why = NULL;
+	size_t len;
+	long pid = 0;
+
+	if (read_text_file(path, 64, &text, &len, &why) == 0)
+		pid = atol(text);
+	else
+		free(why);
+	/* an abort killed before it removed its note says nothing */
+	if (pid <= 0 || pid > INT_MAX || (kill((pid_t)pid, 0) < 0 && errno != EPERM))
+		pid = 0;
+	free(text);
+	free(path);
+	return pid;
+}
+
 bool project_run_alive(long pid)
 {
 	char path[64], comm[32] = "";

@@ -88,6 +88,13 @@ void project_marker_clear(struct marker *m);
 #define MARKER_STALE_SECONDS (30 * 60)
 
 /*
+ * `automator abort` stopping a live run: .automator/aborting (holding the
+ * abort's pid) is written before it signals the run (on) and removed once
+ * it holds the project (off). project_abort_noted: that pid, or 0.
+ */
+void project_abort_note(const struct project *p, bool on);
+long project_abort_noted(const struct project *p);
+/*
  * Whether pid is a live automator process (the run's, as journaled): it
  * exists and, where /proc tells, runs a program named automator.
  */

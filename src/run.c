@@ -513,6 +513,21 @@ static int pause_exit(struct run *r, const char *why)
 }
 
 /*
+ * `automator abort` from another terminal stops the run: it kills the
+ * sessions and journals the run ABORTED once this process is gone.
+ */
+static int aborted_exit(struct run *r, long by)
+{
+	run__idle_work(r);
+	run__live_clear(r);
+	printf("\naborted by `automator abort` (pid %ld) from another terminal: it stops the "
+	       "agents' sessions and records the run ABORTED; the journal is kept\n",
+	       by);
+	run__print_summary(r);
+	return EXIT_NEGATIVE;
+}
+
+/*
  * The main loop: returns the exit code. It sleeps in poll(2) until
  * something happens (run_events.c) or something is due: no tick, no
  * process and no write while sessions run and nothing changes.
@@ -533,6 +548,8 @@ int run__loop(struct run *r)
 		}
 		if (fsm_is_terminal(&fsm_run, r->state))
 			break;
+		if (run__interrupted && project_abort_noted(&r->pj) > 0)
+			return aborted_exit(r, project_abort_noted(&r->pj));
 		if (run__interrupted || r->human_pause)
 			return pause_exit(
 				r, run__interrupted

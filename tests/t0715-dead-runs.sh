@@ -10,9 +10,11 @@
 # - kill -9: the marker stays with a dead pid; status says not running and
 #   the stop hook allows, saying to resume; resume makes the marker again;
 # - a run that exits 3 on a PREFERENCE escalation (--no-input) leaves no
-#   marker.
+#   marker;
+# - `automator abort` from another terminal: the run's own terminal says it
+#   was aborted (not "continue with automator resume"), exit 1.
 . "$(dirname "$0")/lib.sh"
-need tmux git jq
+need tmux git jq sqlite3
 
 P=$TMP/proj
 make_project "$P"
@@ -96,5 +98,25 @@ au "$Q" run ask.yaml --no-input
 expect_grep "$TMP/au.out" "Agent needs input" "preference: the escalation"
 [ -e "$Q/.automator/active" ] && fail "preference: the marker outlived the run"
 au "$Q" abort
+
+# ---- abort from another terminal: the run's terminal tells the truth ----
+A=$TMP/abort
+make_project "$A"
+cp "$P/hang.yaml" "$A/hang.yaml"
+git -C "$A" add hang.yaml && git -C "$A" commit -qm "hanging sprint"
+: >"$AUTOMATOR_FAKE_LOG_DIR/calls.log"
+(cd "$A" && exec "$AUTOMATOR" run hang.yaml --no-input) >"$TMP/arun.out" 2>&1 &
+pid=$!
+started || fail "abort: the dev session never started"
+au "$A" abort
+[ "$rc" = 0 ] || fail "abort: exit $rc"
+wait "$pid"
+arc=$?
+[ "$arc" = 1 ] || fail "the aborted run exited $arc, want 1"
+expect_grep "$TMP/arun.out" "aborted by \`automator abort\` (pid [0-9]*) from another terminal" \
+	"the run's terminal says it was aborted"
+grep -q "automator resume" "$TMP/arun.out" && fail "the aborted run's terminal says to resume"
+[ -e "$A/.automator/aborting" ] && fail "abort left its note"
+[ "$(sql "$A" "SELECT state FROM runs")" = ABORTED ] || fail "the run is not ABORTED"
 
 finish
