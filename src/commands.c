@@ -321,18 +321,26 @@ const struct cmd helper_cmds[] = {
 	  "without one, its heartbeat): .automator/stop-hook-last remembers.\n\n"
 	  "Exit status: 0 (block or allow), 64 usage.\n",
 	  cmd_stop_hook_exec },
-	{ "install-stop-hook", "[--project-root DIR]", "add the stop hook to .claude/settings.json",
-	  "Adds {\"type\":\"command\",\"command\":\"PATH stop-hook\",\"timeout\":10}\n"
-	  "(PATH: the absolute path of this orchestrator-helper) as a new entry of\n"
-	  "hooks.Stop in <root>/.claude/settings.json, making the file and its\n"
-	  "directory when missing. Every other key and hook is kept. A hook whose\n"
-	  "command ends with 'orchestrator-helper stop-hook' counts as installed,\n"
-	  "and then the file is not touched. Prints {\"ok\":true,\"installed\":BOOL,\n"
-	  "\"file\":PATH,\"command\":CMD}.\n\n"
-	  "Exit status: 0, 64 usage or no project root, 65 settings.json is not\n"
+	{ "install-stop-hook", "[--project-root DIR] [--shared | --uninstall]",
+	  "add the stop hook to Claude Code's settings of the project",
+	  "Adds {\"type\":\"command\",\"command\":CMD,\"timeout\":10} as a new entry\n"
+	  "of hooks.Stop in <root>/.claude/settings.local.json (this machine's\n"
+	  "settings, which Claude Code does not share), CMD being 'PATH stop-hook'\n"
+	  "with PATH the absolute path of this orchestrator-helper. Makes the file\n"
+	  "and its directory when missing; every other key and hook is kept.\n"
+	  "A hook whose command ends with 'orchestrator-helper stop-hook' is ours:\n"
+	  "when it runs another CMD (a path gone stale), it is repaired in place;\n"
+	  "otherwise the file is not touched.\n\n"
+	  "  --shared     into .claude/settings.json (the team's), with CMD\n"
+	  "               'orchestrator-helper stop-hook', which each machine finds\n"
+	  "               on its PATH (it must be on PATH here: else 69)\n"
+	  "  --uninstall  removes ours from both files\n\n"
+	  "Prints {\"ok\":true,\"installed\":BOOL,\"repaired\":BOOL,\"file\":PATH,\n"
+	  "\"command\":CMD}; with --uninstall {\"ok\":true,\"removed\":N,\"files\":[...]}.\n\n"
+	  "Exit status: 0, 64 usage or no project root, 65 a settings file is not\n"
 	  "JSON (file:line:col on stderr) or hooks/hooks.Stop have the wrong type\n"
 	  "(the file is left untouched), 69 this orchestrator-helper cannot be\n"
-	  "found, 70 the file cannot be written.\n",
+	  "found (--shared: not on PATH), 70 a file cannot be written.\n",
 	  cmd_install_stop_hook_exec },
 	{ "normalize-key", "STORY [--to id|prefix|key] [--project-root DIR]",
 	  "print a story key's id, prefix and key forms",

@@ -2,8 +2,10 @@
 # t0710-helper-stop-hook: orchestrator-helper stop-hook's decisions (no marker,
 # child session, fresh, finished, a dead pid (never blocks, whatever the
 # heartbeat), a live pid with an old heartbeat (blocks), stop_hook_active (blocks again only after progress), corrupt marker,
-# bad and empty stdin) and install-stop-hook on .claude/
-# settings.json (missing file, other settings kept, idempotent, malformed).
+# bad and empty stdin) and install-stop-hook: into .claude/settings.local.json
+# by default (missing file, other settings kept, idempotent, malformed, a
+# stale path repaired), --shared into settings.json with the command found
+# on PATH, --uninstall from both.
 . "$(dirname "$0")/lib.sh"
 need jq git python3
 
@@ -167,9 +169,9 @@ expect_grep "$TMP/out" "AUTOMATOR_CHILD" "help names AUTOMATOR_CHILD"
 
 # ---- install-stop-hook ----
 HELPER_ABS="$(cd "$(dirname "$HELPER")" && pwd -P)/orchestrator-helper"
-S=$P/.claude/settings.json
-install() { # install DESCRIPTION CODE
-	(cd "$P" && timeout 20 "$HELPER" install-stop-hook) >"$TMP/out" 2>"$TMP/err"
+S=$P/.claude/settings.local.json
+install() { # install DESCRIPTION CODE [ARGS...]
+	(cd "$P" && timeout 20 "$HELPER" install-stop-hook "${@:3}") >"$TMP/out" 2>"$TMP/err"
 	local rc=$?
 	[ "$rc" = "$2" ] || { fail "$1: exit $rc, want $2"; sed 's/^/  stderr: /' "$TMP/err" >&2; }
 }
@@ -237,15 +239,18 @@ n=$(jq '[.hooks.Stop[].hooks[] | select(.command | endswith("orchestrator-helper
 	| length' "$S")
 [ "$n" = 1 ] || fail "our hook is there $n times, not once"
 
-# a hook of ours with another path counts as installed
+# a hook of ours with another path (this machine's moved, or a stale one): repaired
 cat >"$S" <<'JSON'
-{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"/opt/x/bin/orchestrator-helper stop-hook"}]}]}}
+{"x":1,"hooks":{"Stop":[{"hooks":[{"type":"command","command":"/opt/x/bin/orchestrator-helper stop-hook","timeout":10}]}]}}
 JSON
-cp "$S" "$TMP/before"
 install "ours elsewhere" 0
-json '.installed == false and .command == "/opt/x/bin/orchestrator-helper stop-hook"' \
-	"a hook of ours at another path"
-cmp -s "$S" "$TMP/before" || fail "ours elsewhere: file changed"
+json ".installed == false and .repaired == true and .command == \"$HELPER_ABS stop-hook\"" \
+	"a stale path of ours: repaired"
+jq -e --argjson h "$OURS" '. == {"x": 1, "hooks": {"Stop": [{"hooks": [$h]}]}}' "$S" >/dev/null ||
+	{ fail "ours elsewhere: content"; cat "$S" >&2; }
+install "repaired, again" 0
+json '.installed == false and .repaired == false' "repaired, again: nothing to do"
+[ -e "$P/.claude/settings.json" ] && fail "the default install wrote the shared settings.json"
 
 # an empty file is an empty object
 : >"$S"
@@ -277,6 +282,35 @@ expect_exit 64 "install-stop-hook with an argument" -- "$HELPER" install-stop-ho
 expect_exit 64 "install-stop-hook, missing root" -- "$HELPER" install-stop-hook \
 	--project-root "$ROOT/nope"
 json '.ok == false and .reason == "no_project_root"' "install-stop-hook, missing root: output"
+
+# --shared: the team's settings.json, with the command found on PATH
+SH=$P/.claude/settings.json
+(cd "$P" && PATH=/usr/bin:/bin "$HELPER" install-stop-hook --shared) >"$TMP/out" 2>"$TMP/err"
+[ $? = 69 ] || fail "--shared without orchestrator-helper on PATH: want 69"
+json '.ok == false and .reason == "not_on_path"' "--shared, not on PATH: output"
+expect_grep "$TMP/err" "every machine finds on its PATH" "--shared, not on PATH: says why"
+[ -e "$SH" ] && fail "--shared, not on PATH: wrote settings.json"
+printf '{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"%s stop-hook"}]}]}}\n' "/gone/orchestrator-helper" >"$SH"
+(cd "$P" && PATH="$(dirname "$HELPER_ABS"):$PATH" "$HELPER" install-stop-hook --shared) >"$TMP/out" 2>"$TMP/err" ||
+	fail "--shared: $(cat "$TMP/err")"
+json ".repaired == true and .file == \"$SH\" and .command == \"orchestrator-helper stop-hook\"" \
+	"--shared: the bare command, the stale path repaired"
+jq -e '.hooks.Stop[0].hooks[0].command == "orchestrator-helper stop-hook"' "$SH" >/dev/null ||
+	fail "--shared: settings.json content: $(cat "$SH")"
+
+# --uninstall: ours goes from both files, other hooks stay
+rm -f "$S"
+install "before uninstall" 0
+jq '.hooks.Stop += [{"hooks":[{"type":"command","command":"notify-send done"}]}]' "$SH" >"$TMP/sh" && cp "$TMP/sh" "$SH"
+install "uninstall" 0 --uninstall
+json ".ok == true and .removed == 2 and (.files | length) == 2" "uninstall: output"
+jq -e '.hooks.Stop == [{"hooks":[{"type":"command","command":"notify-send done"}]}]' "$SH" >/dev/null ||
+	fail "uninstall: the other hook: $(cat "$SH")"
+jq -e '.hooks == null' "$S" >/dev/null || fail "uninstall: ours left in $S: $(cat "$S")"
+install "uninstall, again" 0 --uninstall
+json '.removed == 0' "uninstall, again: nothing"
+expect_exit 64 "--shared with --uninstall" -- "$HELPER" install-stop-hook --shared --uninstall
+rm -f "$SH"
 
 # a path that needs quoting for sh -c
 Q="$ROOT/bin dir's"
