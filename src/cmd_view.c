@@ -23,6 +23,7 @@
 #include "run.h"
 #include "runner.h"
 #include "jsonw.h"
+#include "status_signals.h"
 #include "status_usage.h"
 #include "storykey.h"
 #include "store.h"
@@ -109,53 +110,6 @@ void view_close(struct view *v)
 	free(v->root);
 }
 
-/* The open escalations of a run, for the status snapshot. */
-struct esc_signal {
-	int64_t id;
-	char *story, *trigger, *category, *severity, *status;
-};
-
-struct open_escalations {
-	struct esc_signal *v;
-	size_t n, cap;
-	struct strmap by_story; /* story id -> its first signal's index */
-};
-
-static int note_escalation(const struct store_escalation *e, void *arg)
-{
-	struct open_escalations *oe = arg;
-	struct esc_signal *g;
-
-	if (oe->n == oe->cap) {
-		oe->cap = oe->cap ? oe->cap * 2 : 8;
-		oe->v = xrealloc(oe->v, oe->cap * sizeof(*oe->v));
-	}
-	g = &oe->v[oe->n];
-	*g = (struct esc_signal){ e->id,
-				  e->story_id ? xstrdup(e->story_id) : NULL,
-				  xstrdup(e->trigger),
-				  xstrdup(e->category),
-				  xstrdup(e->severity),
-				  xstrdup(e->status) };
-	strmap_put(&oe->by_story, g->story ? g->story : "", strlen(g->story ? g->story : ""), oe->n,
-		   NULL);
-	oe->n++;
-	return 0;
-}
-
-static void open_escalations_release(struct open_escalations *oe)
-{
-	for (size_t i = 0; i < oe->n; i++) {
-		free(oe->v[i].story);
-		free(oe->v[i].trigger);
-		free(oe->v[i].category);
-		free(oe->v[i].severity);
-		free(oe->v[i].status);
-	}
-	free(oe->v);
-	strmap_release(&oe->by_story);
-}
-
 /* The triggers of the story's open escalations, in the order they were found. */
 static void write_reasons(struct jsonw *w, const struct open_escalations *oe, const char *story)
 {
@@ -194,44 +148,14 @@ static void write_counts(struct jsonw *w, const struct store_story_row *rows, si
 	jsonw_end(w);
 }
 
-/* Whether the run's process works on it now, and its marker's heartbeat. */
-struct liveness {
-	bool live_state; /* the run is not over (not COMPLETE, ABORTED, ...) */
-	bool alive;
-	long long heartbeat_age; /* seconds; -1: no marker */
-};
-
-static void liveness_of(const struct view *v, struct liveness *l)
-{
-	struct project pj;
-	struct marker m;
-	char *name = project_root_name(v->root), *cause = NULL;
-
-	l->live_state = true;
-	for (int k = 0; k < RS__COUNT; k++)
-		if (!strcmp(fsm_run.state_names[k], v->run.state))
-			l->live_state = !fsm_is_terminal(&fsm_run, k);
-	l->alive = l->live_state && project_run_alive((long)v->run.pid);
-	l->heartbeat_age = -1;
-	project_init(&pj, v->root, name);
-	free(name);
-	if (project_marker_read(&pj, &m, &cause) == 0) {
-		long long now = clock_wall();
-
-		l->heartbeat_age = now > m.heartbeat ? now - m.heartbeat : 0;
-		project_marker_clear(&m);
-	}
-	free(cause);
-	project_release(&pj);
-}
-
 /*
  * The snapshot of status --json, written as it is read: a 10,000-story
  * run costs one query and one pass, not a tree of objects.
  */
 static void write_status_json(const struct view *v, const struct store_story_row *rows, size_t n,
 			      const struct open_escalations *oe, const struct status_extra *x,
-			      bool required, const struct liveness *l)
+			      bool required, const struct liveness *l,
+			      const struct status_signals *sg)
 {
 	struct jsonw w = { BUF_INIT, 0, { 0 }, { 0 } };
 	struct strvec warnings = STRVEC_INIT;
@@ -251,6 +175,7 @@ static void write_status_json(const struct view *v, const struct store_story_row
 	else
 		jsonw_null(&w, "heartbeat_age_seconds");
 	jsonw_end(&w);
+	status_signals_write(&w, "signals", sg, NULL, true);
 	write_counts(&w, rows, n);
 	jsonw_arr(&w, "stories");
 	for (size_t i = 0; i < n; i++) {
@@ -267,6 +192,7 @@ static void write_status_json(const struct view *v, const struct store_story_row
 		jsonw_str(&w, "session", rows[i].tmux_name ? rows[i].tmux_name : NULL);
 		jsonw_str(&w, "log", rows[i].tmux_name ? rows[i].log_path : NULL);
 		write_reasons(&w, oe, s->story_id);
+		status_signals_write(&w, "signals", sg, s->story_id, false);
 		status_usage_write(&w, "usage", &x->usage[i]);
 		if (x->until[i] && !strcmp(s->state, "WAITING")) {
 			jsonw_str(&w, "waiting_until", x->until[i]);
@@ -347,6 +273,7 @@ int cmd_status_exec(int argc, char **argv)
 	struct open_escalations oe = { NULL, 0, 0, STRMAP_INIT };
 	struct status_extra x;
 	struct liveness live;
+	struct status_signals sg;
 	struct view v;
 	char **pos, *cause = NULL;
 	int npos, ret;
@@ -382,11 +309,13 @@ int cmd_status_exec(int argc, char **argv)
 	required = oe.n > 0 || !strcmp(v.run.state, "PAUSED");
 	status_extra_load(v.st, v.run.id, rows, nrows, &x);
 	liveness_of(&v, &live);
+	status_signals_collect(&v, rows, nrows, &oe, &live, &sg);
 	if (opts[1].seen)
-		write_status_json(&v, rows, nrows, &oe, &x, required, &live);
+		write_status_json(&v, rows, nrows, &oe, &x, required, &live, &sg);
 	else
 		print_status(&v, rows, nrows, &oe, &x, required, &live);
 	status_extra_release(&x);
+	status_signals_release(&sg);
 	open_escalations_release(&oe);
 	store_story_rows_free(rows, nrows);
 	view_close(&v);

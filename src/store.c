@@ -91,7 +91,7 @@ static const char *const stmt_sql[ST__COUNT] = {
 	 */
 	[ST_STORY_ROWS] =
 		"SELECT story_id, story_key, position, state, step_name, attempt, cycle, "
-		"se_tmux, se_log, wait_until, wait_reason FROM stories "
+		"se_tmux, se_log, wait_until, wait_reason, updated_at FROM stories "
 		"LEFT JOIN (SELECT run_id AS se_run, story_id AS se_story, "
 		"step AS se_step, attempt AS se_attempt, tmux_name AS se_tmux, "
 		"log_path AS se_log FROM sessions) "

@@ -242,11 +242,11 @@ static const struct store__row_type story_type = { sizeof(struct store_story), r
 static void read_story_row(sqlite3_stmt *st, void *row)
 {
 	/* the text columns, and where each goes */
-	static const int col[] = { 0, 1, 3, 4, 7, 8, 9, 10 };
+	static const int col[] = { 0, 1, 3, 4, 7, 8, 9, 10, 11 };
 	struct store_story_row *r = row;
 	char **dst[] = { &r->story.story_id,  &r->story.story_key, &r->story.state,
 			 &r->story.step_name, &r->tmux_name,       &r->log_path,
-			 &r->wait_until,      &r->wait_reason };
+			 &r->wait_until,      &r->wait_reason,     &r->story.updated_at };
 	const unsigned char *text[ARRAY_SIZE(col)];
 	size_t len[ARRAY_SIZE(col)], total = 0;
 	char *p;

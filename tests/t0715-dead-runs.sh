@@ -12,7 +12,11 @@
 # - a run that exits 3 on a PREFERENCE escalation (--no-input) leaves no
 #   marker;
 # - `automator abort` from another terminal: the run's own terminal says it
-#   was aborted (not "continue with automator resume"), exit 1.
+#   was aborted (not "continue with automator resume"), exit 1;
+# - status --json signals, at the top (with their story) and per story,
+#   each with a reason code and since when: idle (a session silent for 10
+#   minutes, by the test clock), stuck_in_progress (the process gone),
+#   session_dead (its tmux session gone), awaiting_decision.
 . "$(dirname "$0")/lib.sh"
 need tmux git jq sqlite3
 
@@ -46,6 +50,15 @@ expect_grep "$TMP/st.txt" "running: pid $pid, heartbeat [0-9]*s ago" "status: ru
 status_json "$P" >"$TMP/st.json"
 jq -e ".run.alive == true and .run.pid == $pid and (.run.heartbeat_age_seconds | type) == \"number\"" \
 	"$TMP/st.json" >/dev/null || fail "status --json while running: $(jq -c .run "$TMP/st.json")"
+jq -e '.signals == [] and .stories[0].signals == []' "$TMP/st.json" >/dev/null ||
+	fail "signals of a run that works: $(jq -c '.signals' "$TMP/st.json")"
+# its session silent for 10 minutes (by the test clock): idle, since its last output
+echo 700000 >"$TMP/clock"
+(cd "$P" && AUTOMATOR_TEST_CLOCK=$TMP/clock "$AUTOMATOR" status --json) >"$TMP/st.json"
+jq -e '[.signals[] | select(.code == "idle" and .story == "1.1" and (.since | test("^[0-9-]+T")))] | length == 1' \
+	"$TMP/st.json" >/dev/null || fail "no idle signal: $(jq -c '.signals' "$TMP/st.json")"
+jq -e '[.stories[0].signals[] | select(.code == "idle")] | length == 1' "$TMP/st.json" >/dev/null ||
+	fail "no idle signal on the story: $(jq -c '.stories[0].signals' "$TMP/st.json")"
 hook
 jq -e '.decision == "block"' "$TMP/hook.out" >/dev/null || fail "the stop hook let a live run's agent stop"
 kill -HUP "$pid"
@@ -60,6 +73,8 @@ expect_grep "$TMP/st.txt" "not running (pid $pid is gone): continue with \`autom
 status_json "$P" >"$TMP/st.json"
 jq -e '.run.alive == false and .run.heartbeat_age_seconds == null' "$TMP/st.json" >/dev/null ||
 	fail "status --json after SIGHUP: $(jq -c .run "$TMP/st.json")"
+jq -e '[.signals[] | select(.code == "stuck_in_progress" and .story == null and .since != null)] | length == 1' \
+	"$TMP/st.json" >/dev/null || fail "no stuck_in_progress signal: $(jq -c '.signals' "$TMP/st.json")"
 hook
 [ -s "$TMP/hook.out" ] && fail "the stop hook blocked after SIGHUP: $(cat "$TMP/hook.out")"
 
@@ -76,6 +91,11 @@ status_json "$P" | jq -e '.run.alive == false' >/dev/null || fail "status --json
 hook
 [ -s "$TMP/hook.out" ] && fail "the stop hook blocked for a dead pid: $(cat "$TMP/hook.out")"
 expect_grep "$TMP/hook.err" "pid $pid) is not running.*automator resume" "the hook says why it allows"
+# its session gone too: session_dead
+tmux -L "$AUTOMATOR_TMUX_SOCKET" kill-server 2>/dev/null
+status_json "$P" >"$TMP/st.json"
+jq -e '[.stories[0].signals[] | select(.code == "session_dead" and (.detail | test("1_1-dev")))] | length == 1' \
+	"$TMP/st.json" >/dev/null || fail "no session_dead signal: $(jq -c '.signals' "$TMP/st.json")"
 au "$P" abort
 [ "$rc" = 0 ] || fail "abort: exit $rc"
 
@@ -97,6 +117,9 @@ au "$Q" run ask.yaml --no-input
 [ "$rc" = 3 ] || fail "preference: exit $rc, want 3"
 expect_grep "$TMP/au.out" "Agent needs input" "preference: the escalation"
 [ -e "$Q/.automator/active" ] && fail "preference: the marker outlived the run"
+status_json "$Q" >"$TMP/st.json"
+jq -e '[.signals[] | select(.code == "awaiting_decision" and .story == "1.1" and (.detail | test("agent-needs-input")) and .since != null)] | length == 1' \
+	"$TMP/st.json" >/dev/null || fail "no awaiting_decision signal: $(jq -c '.signals' "$TMP/st.json")"
 au "$Q" abort
 
 # ---- abort from another terminal: the run's terminal tells the truth ----
