@@ -143,7 +143,8 @@ int store_stories_foreach(struct store *s, const char *run_id, store_story_fn fn
  * story with store_story_release().
  */
 struct store_story_row {
-	struct store_story story; /* id, key, position, state, step_name, attempt, cycle, updated_at */
+	struct store_story
+		story;     /* id, key, position, state, step_name, attempt, cycle, updated_at */
 	char *tmux_name;   /* the session of the story's step_name and attempt; NULL: none */
 	char *log_path;    /* that session's log; NULL: none */
 	char *wait_until;  /* store_story_set_wait()'s until; NULL: the story does not wait */
