@@ -222,13 +222,59 @@ ESCALATION(a_esc_incomplete, "session-incomplete", true)
 ESCALATION(a_esc_commit_failure, "git-commit-failure", true)
 ESCALATION(a_esc_conflict, "integration-conflict", false)
 ESCALATION(a_esc_needs_input, "agent-needs-input", false)
-ESCALATION(a_esc_restart_loop, "restart-loop", true)
 ESCALATION(a_esc_lost, "session-lost", true)
 ESCALATION(a_esc_unavailable, "agent-unavailable", true)
 ESCALATION(a_esc_usage_limit, "usage-limit", false)
 ESCALATION(a_esc_denied, "agent-permission-denied", false)
 ESCALATION(a_esc_budget, "budget-exceeded", false)
 ESCALATION(a_esc_unexpected, "unexpected-error", true)
+
+/*
+ * restart-loop with its evidence: each attempt of the step (when it
+ * started and ended, its exit, the last lines of its log) and what was
+ * done after it, under the reason the last one was stopped.
+ */
+static int a_esc_restart_loop(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = run__cur(r);
+	const struct step *st = run__cur_step(r, s);
+	struct buf b = BUF_INIT;
+
+	buf_addf(&b, "%s\nattempts of step %s:", s->note ? s->note : "stalled",
+		 st ? st->name : "-");
+	for (int a = 1; st && a <= s->attempt; a++) {
+		struct store_session ss;
+		char *tail;
+
+		if (store_session_get(r->st, r->id, s->cfg->id, st->name, a, &ss, NULL) != 0)
+			continue;
+		buf_addf(&b, "\n  #%d %s, started %s, ended %s, ", a,
+			 ss.tmux_name ? ss.tmux_name : "-", ss.started_at ? ss.started_at : "-",
+			 ss.ended_at ? ss.ended_at : "-");
+		if (ss.exit_signal)
+			buf_addf(&b, "signal %d", ss.exit_signal);
+		else if (ss.ended_at)
+			buf_addf(&b, "exit %d", ss.exit_status);
+		else
+			buf_adds(&b, "no exit record");
+		buf_adds(&b, a < s->attempt ? "; then restarted" : "; then stopped");
+		tail = run__log_tail(ss.log_path, 3);
+		for (char *line = tail, *nl; *line; line = nl ? nl + 1 : line + strlen(line)) {
+			nl = strchr(line, '\n');
+			if (nl)
+				*nl = '\0';
+			if (*line)
+				buf_addf(&b, "\n      | %s", line);
+		}
+		free(tail);
+		store_session_release(&ss);
+	}
+	free(s->note);
+	s->note = buf_detach(&b);
+	run__escalate(r, "restart-loop", true);
+	return 0;
+}
 
 /* ---- run actions ---- */
 

@@ -153,6 +153,14 @@ static long step_limit(long step_value, long sprint_value)
 	return step_value > 0 ? step_value : sprint_value;
 }
 
+/* The time between the two checks that find a session idle: a tenth of its limit, 1 to 60 s. */
+static long long idle_check_ms(struct run *r, const struct step *st)
+{
+	long long ms = step_limit(st->idle_timeout, r->sp->limits.idle_timeout) * 100;
+
+	return ms < 1000 ? 1000 : ms > 60000 ? 60000 : ms;
+}
+
 /*
  * A live session stopped (step timeout, idle limit, retry patience): when
  * its output already shows that the agent's service is the trouble (a CLI
@@ -290,6 +298,17 @@ static void monitor(struct run *r, struct rstory *s)
 	}
 	if (now - ss->last_output_ms >
 	    step_limit(st->idle_timeout, r->sp->limits.idle_timeout) * 1000) {
+		/* corroborated: silent on two checks in a row, idle_check_ms apart */
+		if (ss->idle_seen_ms <= ss->last_output_ms) {
+			ss->idle_seen_ms = now;
+			run__say(r, "%-6s %s printed nothing for %lds: looking again in %llds",
+				 s->cfg->id, ss->name,
+				 step_limit(st->idle_timeout, r->sp->limits.idle_timeout),
+				 idle_check_ms(r, st) / 1000);
+			return;
+		}
+		if (now - ss->idle_seen_ms < idle_check_ms(r, st))
+			return;
 		free(s->note);
 		s->note = xstrfmt("no output for %lds",
 				  step_limit(st->idle_timeout, r->sp->limits.idle_timeout));
@@ -365,8 +384,13 @@ static long long session_deadline(struct run *r, const struct rstory *s, struct 
 		return min_ll(d, ss->marker_seen ? 0 : ss->exit_seen_ms + SETTLE_MS + 1);
 	d = min_ll(d,
 		   ss->started_ms + step_limit(st->timeout, r->sp->limits.step_timeout) * 1000 + 1);
-	d = min_ll(d, ss->last_output_ms +
-			      step_limit(st->idle_timeout, r->sp->limits.idle_timeout) * 1000 + 1);
+	if (ss->idle_seen_ms > ss->last_output_ms)
+		d = min_ll(d, ss->idle_seen_ms + idle_check_ms(r, st));
+	else
+		d = min_ll(d,
+			   ss->last_output_ms +
+				   step_limit(st->idle_timeout, r->sp->limits.idle_timeout) * 1000 +
+				   1);
 	if (judge_retrying(ss->judge))
 		d = min_ll(d, ss->progress_ms + r->sp->limits.retry_patience * 1000 + 1);
 	if (!ss->waiting_reported && judge_prompt_waiting(ss->judge))

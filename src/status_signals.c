@@ -20,7 +20,7 @@ int note_escalation(const struct store_escalation *e, void *arg)
 {
 	struct open_escalations *oe = arg;
 	struct esc_signal *g;
-	const char *story = e->story_id ? e->story_id : "";
+	const char *story;
 
 	if (oe->n == oe->cap) {
 		oe->cap = oe->cap ? oe->cap * 2 : 8;
@@ -35,6 +35,8 @@ int note_escalation(const struct store_escalation *e, void *arg)
 				  xstrdup(e->status),
 				  e->created_at ? xstrdup(e->created_at) : NULL,
 				  e->reescalations };
+	/* the map keeps the key: the copy of ours, which lives as long as it */
+	story = g->story ? g->story : "";
 	strmap_put(&oe->by_story, story, strlen(story), oe->n, NULL);
 	oe->n++;
 	return 0;

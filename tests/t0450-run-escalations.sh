@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # t0450-run-escalations: the other ways a step ends in an escalation, with
 # timeouts driven by the test clock ($AUTOMATOR_TEST_CLOCK), not by sleeps:
-# a silent session is restarted after idle_timeout, then escalates
-# restart-loop once the budget is spent; a failing pre-commit hook raises
+# a silent session is restarted after idle_timeout, found silent on two
+# checks in a row, then escalates restart-loop once the budget is spent,
+# with each attempt's evidence; a failing pre-commit hook raises
 # git-commit-failure (CRITICAL: the run pauses); output that cannot be
 # judged raises cannot-parse-output; an agent waiting at a prompt raises
 # agent-needs-input (PREFERENCE: other stories go on).
@@ -54,14 +55,29 @@ wait_for 30 grep -q "DECISION NEEDED: Agent needs input" "$TMP/run.out" || fail 
 
 # one idle_timeout later (the dev step says 2m; by the clock, not by sleeping)
 # 1.1 is restarted
+# 1.1 is found silent, looked at again a tenth of the limit later (12 s), and
+# only then restarted: two checks in a row corroborate it
 echo 125000 >"$AUTOMATOR_TEST_CLOCK"
+wait_for 30 grep -q "1.1 .*printed nothing for 120s: looking again in 12s" "$TMP/run.out" ||
+	fail "1.1: the first idle check was not said"
+sleep 0.5
+[ "$(calls 1.1 dev)" = 1 ] || fail "1.1 restarted on one idle check"
+echo 138000 >"$AUTOMATOR_TEST_CLOCK"
 wait_for 30 grep -q "^1.1 dev 2 " "$AUTOMATOR_FAKE_LOG_DIR/calls.log" || fail "1.1 not restarted after idle_timeout"
 # the budget (crash_retries: 1) is spent: the next idle timeout escalates
 # (once the restarted agent has printed its line: output restarts the clock)
 wait_for 30 sh -c "grep -q Thinking '$P'/.automator/logs/*/1.1-dev-2.log" || fail "attempt 2 printed nothing"
 sleep 0.5
-echo 250000 >"$AUTOMATOR_TEST_CLOCK"
+echo 270000 >"$AUTOMATOR_TEST_CLOCK"
+wait_for 30 sh -c "[ \$(grep -c 'looking again in 12s' '$TMP/run.out') -ge 2 ]" ||
+	fail "1.1: the second attempt's first idle check was not said"
+echo 283000 >"$AUTOMATOR_TEST_CLOCK"
 wait_for 30 grep -q "DECISION NEEDED: Restart loop" "$TMP/run.out" || fail "no restart-loop escalation"
+# with the evidence: each attempt, its end, what was done, its last lines
+expect_grep "$TMP/run.out" "attempts of step dev:" "restart-loop: the attempts"
+expect_grep "$TMP/run.out" "#1 au-.*-1_1-dev-1, started .*; then restarted" "restart-loop: attempt 1"
+expect_grep "$TMP/run.out" "#2 au-.*-1_1-dev-2, started .*; then stopped" "restart-loop: attempt 2"
+expect_grep "$TMP/run.out" "  | .*Thinking" "restart-loop: the log's last lines"
 wait "$runpid"
 rc=$?
 [ "$rc" = 3 ] || { fail "run exited $rc, want 3"; sed 's/^/  /' "$TMP/run.out" >&2; }
