@@ -80,6 +80,7 @@
 	X(WAIT_OVER, "scheduler: the wait is over")                              \
 	X(OVER_BUDGET, "scheduler: the next session would pass a cost budget")   \
 	X(IDLE, "monitor: no output for idle_timeout")                           \
+	X(PROGRESSED, "monitor: restarted, it then worked restart_reset_after")  \
 	X(TIMEOUT, "monitor: the step ran past its timeout")                     \
 	X(SPAWN_FAILED, "monitor: the session could not be started")             \
 	X(VERIFIED, "side effect: the step's verifier passed")                   \
@@ -125,6 +126,7 @@
 	X(RETRY_STEP, "count an attempt and queue the current step again")         \
 	X(NEW_CYCLE, "count a review cycle and queue the review again")            \
 	X(RESTART_STEP, "kill the stuck session; restart within the budget")       \
+	X(RESET_RESTARTS, "the step's restart budget is whole again")              \
 	X(WAIT, "record the wait and hold the agent preset until the reset")       \
 	X(BACKOFF_RETRY, "count a retry; wait with backoff (network)")             \
 	X(RESUME_STEP, "queue the current step again; nothing is counted")         \

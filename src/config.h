@@ -186,6 +186,7 @@ struct limits {
 	long max_wait;           /* seconds a story may wait for its agent's service */
 	double max_cost_usd;     /* per story; 0: no budget */
 	double max_cost_usd_run; /* per run; 0: no budget */
+	long restart_reset_after; /* seconds a session works without stalling: its restarts are forgiven */
 };
 
 struct story {

@@ -98,6 +98,12 @@ int gitx_rev(const char *root, const char *rev, char **sha, char **cause);
 /* The branch checked out in root: 0 with *branch, 1 when HEAD is detached, -1 on error. */
 int gitx_current_branch(const char *root, char **branch, char **cause);
 /*
+ * Whether path holds a worktree made to the end (its .git names a git dir
+ * that is there, not locked "initializing" by a `worktree add` a kill
+ * interrupted). Files only: no process.
+ */
+bool gitx_worktree_ready(const char *path);
+/*
  * A worktree at path on branch: made from base with a new branch, or on
  * the branch that exists (made before a kill: its commits kept); one
  * there already on the branch is kept. Returns 0, or -1 with *cause.

@@ -6,7 +6,9 @@
  * uncommitted changes (a fast-forward that would overwrite them refuses).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -135,6 +137,35 @@ static bool worktree_on(const char *path, const char *branch)
 	return ok;
 }
 
+bool gitx_worktree_ready(const char *path)
+{
+	char *dotgit = path_join(path, ".git"), *text = NULL, *why = NULL, *gd = NULL, *p;
+	size_t len;
+	bool ok = false;
+	struct stat st;
+
+	if (read_text_file(dotgit, PATH_MAX + 16, &text, &len, &why) == 0 &&
+	    !strncmp(text, "gitdir: ", 8)) {
+		gd = xstrndup(text + 8, strcspn(text + 8, "\r\n"));
+		if (gd[0] != '/') { /* relative to the worktree (worktree.useRelativePaths) */
+			p = path_join(path, gd);
+			free(gd);
+			gd = p;
+		}
+		p = path_join(gd, "locked");
+		ok = stat(gd, &st) == 0 && S_ISDIR(st.st_mode) && access(p, F_OK) < 0;
+		free(p);
+		p = path_join(gd, "HEAD");
+		ok = ok && access(p, F_OK) == 0;
+		free(p);
+	}
+	free(why);
+	free(gd);
+	free(text);
+	free(dotgit);
+	return ok;
+}
+
 int gitx_worktree_add(const char *root, const char *path, const char *branch, const char *base,
 		      char **cause)
 {
@@ -149,7 +180,14 @@ int gitx_worktree_add(const char *root, const char *path, const char *branch, co
 	free(why);
 	free(ref);
 	why = NULL;
-	/* a directory removed by hand, or a half-made one: forget it first */
+	/*
+	 * A directory removed by hand, or a half-made one (a `worktree add` a
+	 * kill interrupted leaves it locked, which prune would skip): forget it
+	 * first. One with no .git of its own cannot hold work: set aside.
+	 */
+	git(root, &why, "worktree", "unlock", path, (char *)NULL);
+	free(why);
+	why = NULL;
 	git(root, &why, "worktree", "prune", (char *)NULL);
 	free(why);
 	why = NULL;
@@ -157,6 +195,16 @@ int gitx_worktree_add(const char *root, const char *path, const char *branch, co
 	    git(root, &why, "worktree", "remove", "--force", "--force", path, (char *)NULL) < 0) {
 		free(why);
 		why = NULL;
+	}
+	if (access(path, F_OK) == 0) {
+		char *aside = xstrfmt("%s.half-made.%ld", path, (long)getpid());
+
+		if (rename(path, aside) < 0) {
+			*cause = xstrfmt("cannot set '%s' aside: %s", path, strerror(errno));
+			free(aside);
+			return -1;
+		}
+		free(aside);
 	}
 	if (has == 0) /* the branch exists (its commit survives a kill): check it out again */
 		return git(root, cause, "worktree", "add", "-q", path, branch, (char *)NULL);

@@ -275,6 +275,9 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 		c->attempt++;
 		c->crash_retries_used++;
 		break;
+	case SA_RESET_RESTARTS:
+		c->crash_retries_used = 0;
+		break;
 	case SA_WAIT:
 		/* a new session number (a number is never used twice), no retry spent */
 		c->attempt++;

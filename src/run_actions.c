@@ -127,6 +127,17 @@ static int a_restart_step(void *ctx)
 	return 0;
 }
 
+/* The counter is journaled with the transition (story_pre_effect); nothing else to do. */
+static int a_reset_restarts(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = run__cur(r);
+
+	run__say(r, "%-6s worked %lds since its restart: the restart budget is whole again",
+		 s->cfg->id, r->sp->limits.restart_reset_after);
+	return 0;
+}
+
 static int a_resume_session(void *ctx)
 {
 	struct run *r = ctx;
@@ -374,6 +385,7 @@ const fsm_action_fn run__story_actions[SA__COUNT] = {
 	[SA_RETRY_STEP] = a_requeue_step,
 	[SA_NEW_CYCLE] = a_requeue_step,
 	[SA_RESTART_STEP] = a_restart_step,
+	[SA_RESET_RESTARTS] = a_reset_restarts,
 	[SA_WAIT] = run__a_wait,
 	[SA_BACKOFF_RETRY] = run__a_backoff_retry,
 	[SA_RESUME_STEP] = run__a_resume_step,

@@ -48,6 +48,7 @@ struct session {
 	unsigned progress_seen; /* judge_progress_count at progress_ms */
 	long long progress_ms;  /* when the agent last did something other than retry */
 	long long idle_seen_ms; /* the first check that found it silent past idle_timeout; 0: none */
+	bool forgiven;          /* PROGRESSED was queued for it */
 	bool vanished;          /* gone from tmux without an exit record (server killed) */
 	/* event sources (run_events.c) */
 	int ino, wd;          /* its log's inotify watch (-1: none) and the inotify fd */

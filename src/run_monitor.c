@@ -317,6 +317,16 @@ static void monitor(struct run *r, struct rstory *s)
 			   limit_event(r, s, ss, SE_IDLE, "stopped when idle"));
 		return;
 	}
+	/*
+	 * restarted, and this session worked restart_reset_after without
+	 * stalling (it printed, and is not idle): the budget is whole again
+	 */
+	if (s->crash_retries_used > 0 && !ss->forgiven && ss->last_output_ms > ss->started_ms &&
+	    now - ss->started_ms >= r->sp->limits.restart_reset_after * 1000) {
+		ss->forgiven = true;
+		run__queue(r, run__story_index(r, s), SE_PROGRESSED);
+		return;
+	}
 	/* an agent that only retries is stopped after retry_patience */
 	if (judge_progress_count(ss->judge) != ss->progress_seen || !ss->progress_ms) {
 		ss->progress_seen = judge_progress_count(ss->judge);
@@ -393,6 +403,8 @@ static long long session_deadline(struct run *r, const struct rstory *s, struct 
 				   1);
 	if (judge_retrying(ss->judge))
 		d = min_ll(d, ss->progress_ms + r->sp->limits.retry_patience * 1000 + 1);
+	if (s->crash_retries_used > 0 && !ss->forgiven)
+		d = min_ll(d, ss->started_ms + r->sp->limits.restart_reset_after * 1000);
 	if (!ss->waiting_reported && judge_prompt_waiting(ss->judge))
 		d = min_ll(d, ss->last_output_ms + PROMPT_IDLE_MS + 1);
 	return d;

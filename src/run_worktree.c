@@ -154,7 +154,7 @@ int run__worktree_ensure(struct run *r, struct rstory *s, char **cause)
 	char *dir;
 	int ret;
 
-	if (!s->worktree || access(s->worktree, F_OK) == 0)
+	if (!s->worktree || gitx_worktree_ready(s->worktree))
 		return 0;
 	dir = path_dirname(s->worktree);
 	if (mkdir_parents(dir) < 0) {

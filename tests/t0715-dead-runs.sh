@@ -16,7 +16,10 @@
 # - status --json signals, at the top (with their story) and per story,
 #   each with a reason code and since when: idle (a session silent for 10
 #   minutes, by the test clock), stuck_in_progress (the process gone),
-#   session_dead (its tmux session gone), awaiting_decision.
+#   session_dead (its tmux session gone), awaiting_decision;
+# - a restarted session that works restart_reset_after gets its restart
+#   budget back (PROGRESSED, journaled): a later stall is restarted again
+#   instead of raising restart-loop, and the story completes.
 . "$(dirname "$0")/lib.sh"
 need tmux git jq sqlite3
 
@@ -121,6 +124,46 @@ status_json "$Q" >"$TMP/st.json"
 jq -e '[.signals[] | select(.code == "awaiting_decision" and .story == "1.1" and (.detail | test("agent-needs-input")) and .since != null)] | length == 1' \
 	"$TMP/st.json" >/dev/null || fail "no awaiting_decision signal: $(jq -c '.signals' "$TMP/st.json")"
 au "$Q" abort
+
+# ---- the restart budget is whole again after the step made progress ----
+B=$TMP/budget
+make_project "$B"
+cat >"$B/stall.yaml" <<'YAML'
+project: budget
+root: .
+workflow: demo
+agent: fake
+limits: { crash_retries: 1, restart_reset_after: 30s }
+stories:
+  - id: "1.1"
+    title: Stalls twice
+    fake: { dev: "hang || hang || edit src/b.sh" }
+YAML
+git -C "$B" add stall.yaml && git -C "$B" commit -qm "stalling sprint"
+echo 0 >"$TMP/bclock"
+: >"$AUTOMATOR_FAKE_LOG_DIR/calls.log"
+(cd "$B" && AUTOMATOR_TEST_CLOCK=$TMP/bclock exec "$AUTOMATOR" run stall.yaml --no-input) >"$TMP/brun.out" 2>&1 &
+pid=$!
+dev_log() { sh -c "grep -q Thinking '$B'/.automator/logs/*/1.1-dev-$1.log" 2>/dev/null; }
+tick() { echo "$1" >"$TMP/bclock"; }
+wait_for 30 dev_log 1 || fail "budget: attempt 1 printed nothing"
+tick 125000
+wait_for 30 grep -q "looking again" "$TMP/brun.out" || fail "budget: no first idle check"
+tick 138000
+wait_for 30 dev_log 2 || fail "budget: attempt 2 never ran"
+sleep 0.3
+tick 170000 # attempt 2 has worked 32 s: forgiven
+wait_for 30 grep -q "the restart budget is whole again" "$TMP/brun.out" || fail "budget: not reset"
+tick 270000
+wait_for 30 sh -c "[ \$(grep -c 'looking again' '$TMP/brun.out') -ge 2 ]" || fail "budget: no second stall"
+tick 283000
+wait "$pid"
+brc=$?
+[ "$brc" = 0 ] || { fail "budget: exit $brc, want 0"; tail -20 "$TMP/brun.out" >&2; }
+grep -q "Restart loop" "$TMP/brun.out" && fail "budget: restart-loop raised although the budget was reset"
+[ "$(sql "$B" "SELECT count(*) FROM transitions WHERE event = 'PROGRESSED' AND action = 'RESET_RESTARTS'")" = 1 ] ||
+	fail "budget: the reset is not journaled"
+[ "$(grep -c '^1.1 dev ' "$AUTOMATOR_FAKE_LOG_DIR/calls.log")" = 3 ] || fail "budget: want 3 dev sessions"
 
 # ---- abort from another terminal: the run's terminal tells the truth ----
 A=$TMP/abort

@@ -383,6 +383,15 @@ static bool g_integrating(void *ctx)
 	return h->isolated && h_kind_at(h, h_cur(h)->step) < 0;
 }
 
+/* RESET_RESTARTS: the session worked long enough; its restarts (one counter in the run) forgiven. */
+static int a_reset_restarts(void *ctx)
+{
+	struct harness *h = ctx;
+
+	h_cur(h)->restarts = h_cur(h)->crashes = 0;
+	return 0;
+}
+
 /* RESOLVE_CONFLICT: the resolve session, then the verify steps again. */
 static int a_resolve(void *ctx)
 {
@@ -424,6 +433,7 @@ static const fsm_action_fn story_actions[SA__COUNT] = {
 	[SA_MARK_DONE]			= a_finish,
 	[SA_INTEGRATE]			= a_nothing,
 	[SA_RESOLVE_CONFLICT]		= a_resolve,
+	[SA_RESET_RESTARTS]		= a_reset_restarts,
 	[SA_CLOSE_STORY]		= a_finish,
 	[SA_ESCALATE_CANNOT_PARSE]	= a_nothing,
 	[SA_ESCALATE_SPAWN_FAILURE]	= a_escalate_critical,
@@ -816,6 +826,7 @@ int main(void)
 		SCENARIO("abort-run"),
 		SCENARIO("worktree-integration-conflict"),
 		SCENARIO("worktree-conflict-resolved-by-agent"),
+		SCENARIO("restart-budget-forgiven"),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
