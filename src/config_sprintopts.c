@@ -34,8 +34,8 @@ int cfg_parse_limits(struct lctx *cx, const struct ynode *n, void *obj)
 		{ "max_cost_usd", FT_NUMBER, offsetof(struct limits, max_cost_usd), 0, NULL, 0, 0 },
 		{ "max_cost_usd_run", FT_NUMBER, offsetof(struct limits, max_cost_usd_run), 0, NULL,
 		  0, 0 },
-		{ "restart_reset_after", FT_DURATION, offsetof(struct limits, restart_reset_after), 0,
-		  NULL, 1, 0 },
+		{ "restart_reset_after", FT_DURATION, offsetof(struct limits, restart_reset_after),
+		  0, NULL, 1, 0 },
 	};
 	struct sprint *s = obj;
 
