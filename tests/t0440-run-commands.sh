@@ -61,7 +61,8 @@ status_json "$P" >"$TMP/status.json" || fail "status --json failed"
 python3 - "$TMP/status.json" <<'PY' || fail "status --json fields"
 import json, sys
 s = json.load(open(sys.argv[1]))
-assert set(s) == {"run", "counts", "stories", "escalation", "usage", "warnings"}, set(s)
+assert set(s) == {"run", "signals", "counts", "stories", "escalation", "usage", "warnings"}, set(s)
+assert s["signals"] == [], s["signals"]  # a run that works, its sessions alive
 assert s["warnings"] == [], s["warnings"]
 ukeys = {"sessions", "cost_usd", "input_tokens", "output_tokens", "cache_read_tokens",
          "cache_write_tokens", "turns", "duration_ms"}
@@ -69,14 +70,16 @@ assert set(s["usage"]) == ukeys, s["usage"]
 # the fake agent reports no usage: no cost (null), sessions counted
 assert s["usage"]["cost_usd"] is None and s["usage"]["sessions"] >= 2, s["usage"]
 run = s["run"]
-for k, t in [("id", str), ("state", str), ("project", str), ("root", str), ("started_at", str), ("pid", int)]:
+for k, t in [("id", str), ("state", str), ("project", str), ("root", str), ("started_at", str), ("pid", int),
+             ("alive", bool), ("heartbeat_age_seconds", int)]:
     assert isinstance(run[k], t), (k, run)
 assert "finished_at" in run and run["finished_at"] is None, run
-assert run["state"] == "IN_PROGRESS", run
+assert run["state"] == "IN_PROGRESS" and run["alive"] is True, run
 assert run["project"] == "cmds", run
 assert isinstance(s["counts"], dict) and all(isinstance(v, int) for v in s["counts"].values())
 assert sum(s["counts"].values()) == len(s["stories"]) == 3
-keys = {"id", "key", "position", "state", "step", "attempt", "cycle", "session", "log", "escalation_reasons", "usage"}
+keys = {"id", "key", "position", "state", "step", "attempt", "cycle", "session", "log", "escalation_reasons",
+        "signals", "usage"}
 by = {}
 for x in s["stories"]:
     assert keys <= set(x), (keys - set(x), x)
