@@ -82,6 +82,24 @@ status_json() {
 	(cd "$1" && "$AUTOMATOR" status --json)
 }
 
+# clock_advance FILE STEP_MS COMMAND...: moves the test clock in FILE
+# ($AUTOMATOR_TEST_CLOCK) on from $CLOCK_MS by STEP_MS every 0.2 s until
+# COMMAND succeeds (at most 200 steps; 1 when it never does). A run may read
+# an agent's output only after a jump of the clock, so no single jump is
+# assumed to land on one of its checks.
+CLOCK_MS=0
+clock_advance() {
+	local file=$1 step=$2 i
+	shift 2
+	for ((i = 0; i < 200; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		CLOCK_MS=$((CLOCK_MS + step))
+		echo "$CLOCK_MS" >"$file"
+		sleep 0.2
+	done
+	return 1
+}
+
 # wait_for SECONDS COMMAND...: polls COMMAND until it succeeds.
 wait_for() {
 	local limit=$1 i=0

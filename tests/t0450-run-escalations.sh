@@ -64,23 +64,13 @@ sleep 0.5
 [ "$(calls 1.1 dev)" = 1 ] || fail "1.1 restarted on one idle check"
 # (the second check may need more than one step of the clock when the run
 # read the agent's output only after the first jump)
-now_ms=125000
-advance() { # advance CMD...: the clock on by 13 s every 0.3 s until CMD holds
-	local i
-	for ((i = 0; i < 60; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		now_ms=$((now_ms + 13000))
-		echo "$now_ms" >"$AUTOMATOR_TEST_CLOCK"
-		sleep 0.3
-	done
-	return 1
-}
-advance grep -q "^1.1 dev 2 " "$AUTOMATOR_FAKE_LOG_DIR/calls.log" || fail "1.1 not restarted after idle_timeout"
+CLOCK_MS=125000
+clock_advance "$AUTOMATOR_TEST_CLOCK" 13000 grep -q "^1.1 dev 2 " "$AUTOMATOR_FAKE_LOG_DIR/calls.log" || fail "1.1 not restarted after idle_timeout"
 # the budget (crash_retries: 1) is spent: the next idle timeout escalates
 # (once the restarted agent has printed its line: output restarts the clock)
 wait_for 30 sh -c "grep -q Thinking '$P'/.automator/logs/*/1.1-dev-2.log" || fail "attempt 2 printed nothing"
 sleep 0.5
-advance grep -q "DECISION NEEDED: Restart loop" "$TMP/run.out" || fail "no restart-loop escalation"
+clock_advance "$AUTOMATOR_TEST_CLOCK" 13000 grep -q "DECISION NEEDED: Restart loop" "$TMP/run.out" || fail "no restart-loop escalation"
 [ "$(grep -c 'looking again in 12s' "$TMP/run.out")" -ge 2 ] ||
 	fail "1.1: the second attempt's first idle check was not said"
 # with the evidence: each attempt, its end, what was done, its last lines

@@ -145,27 +145,13 @@ echo 0 >"$TMP/bclock"
 (cd "$B" && AUTOMATOR_TEST_CLOCK=$TMP/bclock exec "$AUTOMATOR" run stall.yaml --no-input) >"$TMP/brun.out" 2>&1 &
 pid=$!
 dev_log() { sh -c "grep -q Thinking '$B'/.automator/logs/*/1.1-dev-$1.log" 2>/dev/null; }
-# advance CMD...: moves the test clock on by 5 s every 0.2 s until CMD holds
-# (at most 200 steps): the run may read an agent's output after a jump of
-# the clock, so no single jump is assumed to land on one check.
-now_ms=0
-advance() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		now_ms=$((now_ms + 5000))
-		echo "$now_ms" >"$TMP/bclock"
-		sleep 0.2
-	done
-	return 1
-}
 wait_for 30 dev_log 1 || fail "budget: attempt 1 printed nothing"
-advance dev_log 2 || fail "budget: attempt 2 never ran"
+clock_advance "$TMP/bclock" 5000 dev_log 2 || fail "budget: attempt 2 never ran"
 grep -q "printed nothing for 120s: looking again in 12s" "$TMP/brun.out" || fail "budget: no idle check said"
 # attempt 2 works 30 s (it printed, it is not idle): forgiven
-advance grep -q "the restart budget is whole again" "$TMP/brun.out" || fail "budget: not reset"
+clock_advance "$TMP/bclock" 5000 grep -q "the restart budget is whole again" "$TMP/brun.out" || fail "budget: not reset"
 # its stall then costs a restart, not restart-loop: attempt 3 ends the story
-advance grep -q "stories done" "$TMP/brun.out" || fail "budget: the run did not end"
+clock_advance "$TMP/bclock" 5000 grep -q "stories done" "$TMP/brun.out" || fail "budget: the run did not end"
 wait "$pid"
 brc=$?
 [ "$brc" = 0 ] || { fail "budget: exit $brc, want 0"; tail -20 "$TMP/brun.out" >&2; }
