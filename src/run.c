@@ -63,12 +63,13 @@ bool run__story_final(const struct rstory *s)
 /*
  * The story holds a max_parallel slot. A WAITING story keeps its slot: its
  * work is half done in the shared working tree, so no other story may start
- * over it.
+ * over it. So does an INTEGRATE one (its integration runs beside the loop):
+ * a story after it starts from a target that holds its work.
  */
 bool run__story_busy(const struct rstory *s)
 {
 	return s->state == SS_SPAWN || s->state == SS_REVIEW || s->state == SS_COMMIT ||
-	       s->state == SS_VERIFY || s->state == SS_WAITING;
+	       s->state == SS_VERIFY || s->state == SS_WAITING || s->state == SS_INTEGRATE;
 }
 
 int run__story_index(struct run *r, const struct rstory *s)
@@ -481,6 +482,7 @@ static int drain_watching(struct run *r)
 		fire(r, it.target, it.event);
 		if (r->q.len && !r->fatal && clock_now_ms() >= look) {
 			woke |= run__events_wait(r, 0, false);
+			run__integrator_collect(r);
 			run__monitor_active(r);
 			look = clock_now_ms() + LOOK_MS;
 		}
@@ -544,6 +546,7 @@ int run__loop(struct run *r)
 		long long now, deadline;
 		bool want_stdin, housekept = false;
 
+		run__integrator_collect(r);
 		run__drain(r);
 		if (r->fatal) {
 			run__idle_work(r);
@@ -551,6 +554,11 @@ int run__loop(struct run *r)
 		}
 		if (fsm_is_terminal(&fsm_run, r->state))
 			break;
+		if ((run__interrupted || r->human_pause) && r->integ.pid > 0) {
+			/* the integration under way ends and is journaled first */
+			run__integrator_wait(r);
+			continue;
+		}
 		if (run__interrupted && project_abort_noted(&r->pj) > 0)
 			return aborted_exit(r, project_abort_noted(&r->pj));
 		if (run__interrupted || r->human_pause)

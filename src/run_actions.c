@@ -181,8 +181,11 @@ static int a_mark_done(void *ctx)
 	crash_point("before-status-done");
 	/* by the full key: a short id two stories share names neither */
 	/* synced once the loop has nothing else to do: stories ending together wait for no disk */
-	/* integrate: none: the target and its sprint-status are left to the user */
-	rc = r->status_file && !(s->worktree && r->sp->integrate == INTEGRATE_NONE)
+	/*
+	 * A worktree's story: its integration set the value (integrate: none
+	 * leaves the target and its sprint-status to the user)
+	 */
+	rc = r->status_file && !s->worktree
 		     ? statusedit_set_opt(r->status_file, s->cfg->key ? s->cfg->key : s->cfg->id,
 					  "done", false, &cause)
 		     : 0;

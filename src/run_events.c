@@ -4,7 +4,8 @@
  * kill(pid, 0) every SESSION_CHECK_MS where pidfd_open(2) is missing,
  * tmux only where the pid is not known or to confirm a death), answers
  * from other terminals (the FIFO .automator/wake), signals (a self-pipe),
- * stdin, and the next deadline as poll's timeout. It marks sessions due;
+ * stdin, the running integration's report (run_integrator.c), and the
+ * next deadline as poll's timeout. It marks sessions due;
  * the monitor (run_monitor.c) acts on them. Must not journal or print.
  */
 #include <errno.h>
@@ -62,6 +63,7 @@ void run__events_open(struct run *r)
 	struct sigaction sa;
 	struct stat st;
 
+	r->integ.fd = -1;
 	ev->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	ev->sig[0] = ev->sig[1] = -1;
 	if (pipe2(ev->sig, O_NONBLOCK | O_CLOEXEC) == 0)
@@ -95,6 +97,7 @@ void run__events_close(struct run *r)
 	struct run_events *ev = &r->ev;
 
 	run__kills_wait(r);
+	run__integrator_close(r);
 	free(r->reap);
 	strvec_release(&r->kills);
 	free(r->active);
@@ -291,7 +294,7 @@ int run__events_wait(struct run *r, long long deadline, bool want_stdin)
 	bool ino_on;
 	int got, woke = 0;
 
-	p = xcalloc(5 + r->nactive, sizeof(*p));
+	p = xcalloc(6 + r->nactive, sizeof(*p));
 	if (r->ev.sig[0] >= 0)
 		p[n++] = (struct pollfd){ r->ev.sig[0], POLLIN, 0 };
 	if (want_stdin)
@@ -304,6 +307,9 @@ int run__events_wait(struct run *r, long long deadline, bool want_stdin)
 		deadline = r->ev.output_ms + window;
 	if (ino_on)
 		p[n++] = (struct pollfd){ r->ev.ino, POLLIN, 0 };
+	/* an integration's report: read by run__integrator_collect */
+	if (r->integ.pid > 0 && r->integ.fd >= 0)
+		p[n++] = (struct pollfd){ r->integ.fd, POLLIN, 0 };
 	first_pid = n;
 	for (size_t k = 0; k < r->nactive; k++) {
 		struct session *ss = r->s[r->active[k]].sess;
@@ -335,6 +341,8 @@ int run__events_wait(struct run *r, long long deadline, bool want_stdin)
 			woke |= RUN_WOKE_ANSWER;
 		} else if (p[i].fd == r->ev.ino) {
 			read_inotify(r);
+		} else if (p[i].fd == r->integ.fd) {
+			woke |= RUN_WOKE_INTEGRATED;
 		} else if (i >= first_pid) {
 			for (size_t k = 0; k < r->nactive; k++) {
 				struct session *ss = r->s[r->active[k]].sess;

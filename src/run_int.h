@@ -103,6 +103,16 @@ struct run_events {
 	bool test_clock;     /* $AUTOMATOR_TEST_CLOCK: time moves without an event */
 };
 
+/* An integration's process (run_integrator.c). */
+struct run_integrator {
+	int pid;           /* 0: none running */
+	int fd;            /* its report's pipe; -1 once read to its end */
+	int story;         /* whose integration it is */
+	struct buf report; /* what it wrote so far */
+	int *waiting;      /* stories whose integration waits for its turn, in order */
+	size_t nwaiting, cap;
+};
+
 /* One tmux client killing sessions (run_events.c). */
 struct kill_batch {
 	int pid;
@@ -163,6 +173,9 @@ struct run {
 	unsigned long transitions;  /* fired so far */
 	unsigned long scheduled_at; /* transitions when the scheduler last ran */
 	unsigned long decided_at;   /* transitions when "needs a decision" was last asked */
+	/* the integration running beside the loop, and those waiting (run_integrator.c) */
+	struct run_integrator integ;
+	struct strvec *said; /* in an integration's process: what run__say is given */
 	/* holds: no new session of an agent preset before its limit resets (run_wait.c) */
 	struct run_hold *holds;
 	size_t nholds, holds_cap;
@@ -251,6 +264,7 @@ int run__loop(struct run *r);
 /* run_events.c */
 #define RUN_WOKE_STDIN 1
 #define RUN_WOKE_ANSWER 2
+#define RUN_WOKE_INTEGRATED 4
 /* Signals, inotify, the wake FIFO. Without inotify the logs are read every TICK_MS. */
 void run__events_open(struct run *r);
 void run__events_close(struct run *r);
@@ -427,8 +441,28 @@ int run__worktree_ensure(struct run *r, struct rstory *s, char **cause);
  * in the project's repository (none while a git works there), saying so.
  */
 void run__clear_git_locks(struct run *r);
-int run__a_integrate(void *ctx);
+/*
+ * The current story's integration, done here and now: its events queued,
+ * its note set, what it has to say said. Every step can be repeated after
+ * a kill and ends the same way.
+ */
+int run__integrate_now(struct run *r);
 int run__a_resolve_conflict(void *ctx);
+/* run_integrator.c: integrations beside the loop, one at a time */
+/* INTEGRATE: the current story's integration started, or queued behind the one running. */
+int run__a_integrate(void *ctx);
+/* An integration is running or waiting for its turn. */
+bool run__integrating(const struct run *r);
+/* The running integration's report read; once it is complete, applied. */
+void run__integrator_collect(struct run *r);
+/*
+ * Waits for the running integration and applies its report (events
+ * queued); the waiting ones stay queued for a resume, which integrates
+ * them again, when the run is interrupted.
+ */
+void run__integrator_wait(struct run *r);
+/* At the end: the running integration waited for and dropped (a resume does it again). */
+void run__integrator_close(struct run *r);
 /* Lists the worktrees and branches left: stories not done, or kept (keep_branches). */
 void run__print_kept(const struct run *r);
 bool run__g_isolated(void *ctx);

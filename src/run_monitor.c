@@ -427,6 +427,9 @@ bool run__waiting_for_decision(struct run *r)
 {
 	bool open = false;
 
+	/* an integration's end is an event to come */
+	if (run__integrating(r))
+		return false;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rstory *s = &r->s[i];
 		const struct rstory *failed;

@@ -42,9 +42,20 @@ static void live_draw(struct run *r);
 
 void run__say(struct run *r, const char *fmt, ...)
 {
-	char *t = clock_iso(clock_wall());
+	char *t;
 	va_list ap;
 
+	if (r->said) {
+		/* an integration's process: the loop says it (run_integrator.c) */
+		struct buf b = BUF_INIT;
+
+		va_start(ap, fmt);
+		buf_vaddf(&b, fmt, ap);
+		va_end(ap);
+		strvec_push_nodup(r->said, buf_detach(&b));
+		return;
+	}
+	t = clock_iso(clock_wall());
 	run__live_clear(r);
 	if (r->prompting || r->want_reply)
 		fputs("\r\033[K", stdout); /* the prompt line is redrawn below */

@@ -4,8 +4,8 @@
  * (automator/<story key>), made from the target branch (the one checked
  * out when the run started) once its dependencies are integrated; after
  * its last step its branch is rebased onto the target and the target
- * fast-forwarded to it (INTEGRATE), one story at a time, and the worktree
- * and branch are removed. A conflict, or an integrated path the user has
+ * fast-forwarded to it (INTEGRATE), one story at a time and beside the
+ * loop (run_integrator.c), and the worktree and branch are removed. A conflict, or an integrated path the user has
  * uncommitted changes to, is a decision (integration-conflict). Every step
  * here can be repeated after a kill and ends the same way.
  */
@@ -461,9 +461,31 @@ static int integrate_none(struct run *r, struct rstory *s)
 	return 0;
 }
 
-int run__a_integrate(void *ctx)
+/*
+ * The project's own sprint-status says done: its value, edited here and not
+ * by MARK_DONE, so that the loop never reads the file while the next
+ * integration's fast-forward rewrites it. Usually done already: the
+ * fast-forward brought the story's status commit.
+ */
+static void status_done(struct run *r, struct rstory *s)
 {
-	struct run *r = ctx;
+	char *cause = NULL;
+	int rc;
+
+	if (!r->status_file)
+		return;
+	rc = statusedit_set_opt(r->status_file, s->cfg->key ? s->cfg->key : s->cfg->id, "done",
+				false, &cause);
+	if (rc < 0)
+		run__say(r, "%-6s cannot set sprint-status to done: %s", s->cfg->id, cause);
+	else if (rc == 1)
+		run__say(r, "%-6s is not in %s: its status there is not set", s->cfg->id,
+			 r->status_file);
+	free(cause);
+}
+
+int run__integrate_now(struct run *r)
+{
 	struct rstory *s = run__cur(r);
 	char *cause = NULL, *files = NULL, *tip = NULL, *head = NULL;
 	int rc;
@@ -494,6 +516,7 @@ tidied:
 	/* the branch too: a kill may have come between the two (keep_branches: listed) */
 	if (!r->sp->keep_branches)
 		drop(r, s, s->branch);
+	status_done(r, s);
 	run__queue(r, r->cur, SE_INTEGRATED);
 	return 0;
 }

@@ -460,12 +460,21 @@ char *path_join(const char *dir, const char *name)
 	return xstrfmt("%s/%s", dir, name);
 }
 
+static pid_t crash_also;
+
+void crash_point_also(long pid)
+{
+	crash_also = (pid_t)pid;
+}
+
 void crash_point(const char *name)
 {
 	const char *at = getenv("AUTOMATOR_CRASH_AT");
 
 	if (at && !strcmp(at, name)) {
 		fflush(NULL);
+		if (crash_also > 0)
+			kill(crash_also, SIGKILL);
 		kill(getpid(), SIGKILL);
 	}
 }

@@ -152,5 +152,7 @@ char *path_join(const char *dir, const char *name);
  * Points: docs/architecture.md, "Crash points".
  */
 void crash_point(const char *name);
+/* A process of ours (an integration's) that crash points kill with the one it serves: pid. */
+void crash_point_also(long pid);
 
 #endif

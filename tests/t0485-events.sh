@@ -11,6 +11,8 @@
 #   record's mtime), and `automator answer` from another terminal wakes a
 #   run asleep in poll(2) at once (the FIFO .automator/wake) instead of at
 #   the next look for answers (every 30 s).
+# - an integration runs beside the loop: while one story's fast-forward is
+#   held, the other story goes through all its steps and is journaled.
 . "$(dirname "$0")/lib.sh"
 need tmux git sqlite3 python3
 
@@ -126,5 +128,58 @@ late=$(($(ms_of "$at") - t0))
 kill -TERM "$pid"
 wait "$pid"
 au "$P" abort
+
+# ---- an integration runs beside the loop ----
+# 1.1's fast-forward of main is held by a reference-transaction hook until
+# 1.2 (still at work when 1.1 ended) has gone through all its steps: a loop
+# that integrated in its own process could journal none of them meanwhile,
+# and the hook would give up after 60 s.
+P=$TMP/integ
+make_project "$P"
+cat >"$P/integ-sprint.yaml" <<'YAML'
+project: integ
+root: .
+workflow: demo
+agent: fake
+max_parallel: 2
+stories:
+  - id: "1.1"
+    title: Quick
+    fake: { dev: "edit src/quick.sh" }
+  - id: "1.2"
+    title: Slower
+    fake: { dev: "edit src/slower.sh ; slow" }
+YAML
+git -C "$P" add integ-sprint.yaml && git -C "$P" commit -q -m "integ sprint"
+cat >"$P/.git/hooks/reference-transaction" <<HOOK
+#!/bin/sh
+[ "\$1" = prepared ] || exit 0
+grep -q ' refs/heads/main\$' || exit 0
+[ -f "$TMP/hold" ] || exit 0
+rm -f "$TMP/hold"
+n=\$(sqlite3 "$P/.automator/state.db" "SELECT count(*) FROM transitions WHERE story_id = '1.2' AND event = 'STEPS_DONE'")
+if [ "\$n" != 0 ]; then echo "1.2 done before 1.1 integrated" >"$TMP/held"; exit 0; fi
+for i in \$(seq 600); do
+	n=\$(sqlite3 "$P/.automator/state.db" "SELECT count(*) FROM transitions WHERE story_id = '1.2' AND event = 'STEPS_DONE'" 2>/dev/null)
+	if [ "\$n" = 1 ]; then echo "1.2 done while 1.1 integrated" >"$TMP/held"; exit 0; fi
+	sleep 0.1
+done
+echo "1.2 never done while 1.1 integrated" >"$TMP/held"
+HOOK
+chmod +x "$P/.git/hooks/reference-transaction"
+: >"$TMP/hold"
+export AUTOMATOR_FAKE_LOG_DIR=$TMP/integ-fake AUTOMATOR_FAKE_DELAY=0.2
+mkdir -p "$AUTOMATOR_FAKE_LOG_DIR"
+au "$P" run integ-sprint.yaml --no-input
+[ "$rc" = 0 ] || { fail "integ: exit $rc"; tail -20 "$TMP/au.out" >&2; }
+[ "$(cat "$TMP/held" 2>/dev/null)" = "1.2 done while 1.1 integrated" ] ||
+	fail "the loop waited for 1.1's integration: $(cat "$TMP/held" 2>/dev/null || echo 'the hook never held it')"
+seq_of() { sql "$P" "SELECT seq FROM transitions WHERE story_id = '$1' AND event = '$2'"; }
+[ "$(seq_of 1.2 STEPS_DONE)" -lt "$(seq_of 1.1 INTEGRATED)" ] ||
+	fail "1.2's steps were not journaled before 1.1's integration ended"
+for id in 1.1 1.2; do
+	git -C "$P" log --format=%s main | grep -q "^$id:" || fail "$id is not on main"
+done
+[ "$(git -C "$P" worktree list | wc -l)" = 1 ] || fail "integ: worktrees left"
 
 finish
