@@ -272,7 +272,7 @@ static void read_inotify(struct run *r)
  * OUTPUT_COALESCE_MS, so that a verdict is journaled within milliseconds.
  */
 #define OUTPUT_LAZY_MS 250
-#define OUTPUT_COALESCE_MS 10
+#define OUTPUT_COALESCE_MS 2
 
 /* How long output may wait: short while a session that has exited awaits its end marker. */
 static long long output_window(struct run *r)

@@ -448,6 +448,8 @@ void run__clear_git_locks(struct run *r);
  */
 int run__integrate_now(struct run *r);
 int run__a_resolve_conflict(void *ctx);
+/* Notes the run in the per-user registry (registry.h); a failure is a warning. */
+void run__register(struct run *r);
 /* run_integrator.c: integrations beside the loop, one at a time */
 /* INTEGRATE: the current story's integration started, or queued behind the one running. */
 int run__a_integrate(void *ctx);

@@ -480,6 +480,7 @@ int run_resume(const struct run_opts *o)
 	store_run_set_pid(r->st, r->id, getpid(), NULL);
 	r->started_wall = clock_wall();
 	run__say(r, "resuming run %s (%s)", r->id, rec.state);
+	run__register(r);
 	run__events_open(r);
 	if (r->state == RS_INITIALIZING)
 		run__queue(r, -1, RE_LOADED);

@@ -28,6 +28,7 @@
 #include "project.h"
 #include "run.h"
 #include "recover.h"
+#include "registry.h"
 #include "run_int.h"
 #include "runner.h"
 #include "statusedit.h"
@@ -90,6 +91,16 @@ void run__free(struct run *r)
 }
 
 /* Opens the project: tools present, .automator/ ready, lock taken, store open. */
+void run__register(struct run *r)
+{
+	char *cause = NULL;
+
+	/* `runs --all` and `watch` find the project there; the run goes on without it */
+	if (registry_add(r->pj.root, r->id, &cause) < 0)
+		run__say(r, "warning: cannot note the run in the registry of runs: %s", cause);
+	free(cause);
+}
+
 int run__open_project(struct run *r)
 {
 	char *cause = NULL;
@@ -436,6 +447,7 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 	r->started_wall = clock_wall();
 	run__say(r, "run %s: %zu stories, workflow %s, agent %s, logs in %s", r->id, nrows,
 		 r->sp->workflow->name, r->sp->agent, r->logdir);
+	run__register(r);
 	run__events_open(r);
 	run__queue(r, -1, RE_LOADED);
 	run__queue(r, -1, RE_START);

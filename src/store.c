@@ -76,6 +76,12 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"ORDER BY started_at DESC, rowid DESC LIMIT 1",
 	[ST_RUN_LATEST] =
 		"SELECT id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1",
+	/* updated_at: the run's last transition, a story's included */
+	[ST_RUN_LIST] =
+		"SELECT id, sprint_file, project, root, state, started_at, "
+		"max(updated_at, coalesce((SELECT max(at) FROM transitions t "
+		"WHERE t.run_id = runs.id), updated_at)), finished_at, pid, agent, target "
+		"FROM runs ORDER BY started_at, rowid",
 	[ST_STORY_INSERT] =
 		"INSERT INTO stories (run_id, " STORY_COLUMNS ") VALUES "
 		"(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",

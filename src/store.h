@@ -79,6 +79,12 @@ int store_run_create(struct store *s, const struct store_run *r, char **cause);
 /* Reads run id into *out. Returns 1 (out untouched) when there is no such run. */
 int store_run_get(struct store *s, const char *id, struct store_run *out, char **cause);
 /* Records the pid of the process now driving the run (0: none). */
+/*
+ * Every run, oldest first, into a new array *out of *n (updated_at: its
+ * last transition, a story's included). Returns 0 or -1 with *cause.
+ */
+int store_runs_list(struct store *s, struct store_run **out, size_t *n, char **cause);
+void store_runs_free(struct store_run *v, size_t n);
 int store_run_set_pid(struct store *s, const char *id, int64_t pid, char **cause);
 /*
  * The id of the most recently started run whose state is neither COMPLETE

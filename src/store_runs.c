@@ -88,6 +88,29 @@ int store_run_get(struct store *s, const char *id, struct store_run *out, char *
 	return store__get_row(s, st, read_run, out, what, cause);
 }
 
+static void release_run(void *row)
+{
+	store_run_release(row);
+}
+
+static const struct store__row_type run_type = { sizeof(struct store_run), read_run,
+						 release_run, NULL };
+
+int store_runs_list(struct store *s, struct store_run **out, size_t *n, char **cause)
+{
+	const char *what = "list the runs";
+	sqlite3_stmt *st;
+
+	if (!(st = store__prep(s, ST_RUN_LIST, what, cause)))
+		return -1;
+	return store__read_rows(s, st, &run_type, (void **)out, n, what, cause);
+}
+
+void store_runs_free(struct store_run *v, size_t n)
+{
+	store__free_rows(&run_type, v, n);
+}
+
 int store_run_set_pid(struct store *s, const char *id, int64_t pid, char **cause)
 {
 	const char *what = "record the run's pid";
