@@ -105,53 +105,55 @@
 	X(CHOSE_RESOLVE, "human: let an agent resolve the conflict")             \
 	X(ABORT, "human: the run is aborted")
 
-#define STORY_GUARDS(X)                                          \
-	X(RETRIES_LEFT, "the step has retries left")             \
-	X(CRASH_RETRIES_LEFT, "the step has crash retries left") \
-	X(CYCLES_LEFT, "the review has cycles left")             \
-	X(RESTARTS_LEFT, "the restart budget is not spent")      \
-	X(HAS_DEPENDENTS, "other stories depend on this one")    \
-	X(IS_REVIEW_STEP, "the current step is a review step")   \
-	X(WAIT_LEFT, "the wait ends within limits.max_wait")     \
-	X(ISOLATED, "the story has a worktree of its own")       \
+#define STORY_GUARDS(X)                                                           \
+	X(RETRIES_LEFT, "the step has retries left")                              \
+	X(CRASH_RETRIES_LEFT, "the step has crash retries left")                  \
+	X(CYCLES_LEFT, "the review has cycles left")                              \
+	X(RESTARTS_LEFT, "the restart budget is not spent")                       \
+	X(COOLDOWN, "a restart is left, after one in a row: it cools down first") \
+	X(HAS_DEPENDENTS, "other stories depend on this one")                     \
+	X(IS_REVIEW_STEP, "the current step is a review step")                    \
+	X(WAIT_LEFT, "the wait ends within limits.max_wait")                      \
+	X(ISOLATED, "the story has a worktree of its own")                        \
 	X(INTEGRATING, "its steps are done: the decision is about the integration")
 
-#define STORY_ACTIONS(X)                                                           \
-	X(BEGIN_STORY, "record the story's base commit; queue the first step")     \
-	X(RUN_SESSION, "spawn the step's agent session")                           \
-	X(RUN_COMMIT, "commit the story's changes")                                \
-	X(RUN_VERIFY, "run the step's verifiers")                                  \
-	X(VERIFY_STEP, "judge the ended session with the step's verifier")         \
-	X(NEXT_STEP, "advance to the next step and queue its ENTER event")         \
-	X(RETRY_STEP, "count an attempt and queue the current step again")         \
-	X(NEW_CYCLE, "count a review cycle and queue the review again")            \
-	X(RESTART_STEP, "kill the stuck session; restart within the budget")       \
-	X(RESET_RESTARTS, "the step's restart budget is whole again")              \
-	X(WAIT, "record the wait and hold the agent preset until the reset")       \
-	X(BACKOFF_RETRY, "count a retry; wait with backoff (network)")             \
-	X(RESUME_STEP, "queue the current step again; nothing is counted")         \
-	X(RAISE_BUDGET, "raise the story's cost budget; queue the step again")     \
-	X(RESUME_SESSION, "go on monitoring the session after a reply")            \
-	X(FALLBACK_RETRY, "switch to the fallback agent and queue the step again") \
-	X(MARK_DONE, "set the sprint-status value to done; free the slot")         \
-	X(INTEGRATE, "rebase the story's branch and fast-forward the target")      \
-	X(RESOLVE_CONFLICT, "stop the integration at its conflict; queue resolve") \
-	X(CLOSE_STORY, "close the story's escalation and free the slot")           \
-	X(ESCALATE_CANNOT_PARSE, "raise cannot-parse-output (PREFERENCE)")         \
-	X(ESCALATE_SPAWN_FAILURE, "raise session-spawn-failure (CRITICAL)")        \
-	X(ESCALATE_IMPL_FAILURE, "raise dev-implementation-failure (PREFERENCE)")  \
-	X(ESCALATE_IMPL_BLOCKING, "raise dev-implementation-failure (CRITICAL)")   \
-	X(ESCALATE_REVIEW_LOOP, "raise code-review-loop-exceeded (CRITICAL)")      \
-	X(ESCALATE_INCOMPLETE, "raise session-incomplete (CRITICAL)")              \
-	X(ESCALATE_COMMIT_FAILURE, "raise git-commit-failure (CRITICAL)")          \
-	X(ESCALATE_CONFLICT, "raise integration-conflict (PREFERENCE)")            \
-	X(ESCALATE_NEEDS_INPUT, "raise agent-needs-input (PREFERENCE)")            \
-	X(ESCALATE_RESTART_LOOP, "raise restart-loop (CRITICAL)")                  \
-	X(ESCALATE_LOST, "raise session-lost (CRITICAL)")                          \
-	X(ESCALATE_UNAVAILABLE, "raise agent-unavailable (CRITICAL)")              \
-	X(ESCALATE_USAGE_LIMIT, "raise usage-limit (PREFERENCE)")                  \
-	X(ESCALATE_DENIED, "raise agent-permission-denied (PREFERENCE)")           \
-	X(ESCALATE_BUDGET, "raise budget-exceeded (PREFERENCE)")                   \
+#define STORY_ACTIONS(X)                                                              \
+	X(BEGIN_STORY, "record the story's base commit; queue the first step")        \
+	X(RUN_SESSION, "spawn the step's agent session")                              \
+	X(RUN_COMMIT, "commit the story's changes")                                   \
+	X(RUN_VERIFY, "run the step's verifiers")                                     \
+	X(VERIFY_STEP, "judge the ended session with the step's verifier")            \
+	X(NEXT_STEP, "advance to the next step and queue its ENTER event")            \
+	X(RETRY_STEP, "count an attempt and queue the current step again")            \
+	X(NEW_CYCLE, "count a review cycle and queue the review again")               \
+	X(RESTART_STEP, "kill the stuck session; restart within the budget")          \
+	X(COOLDOWN_RESTART, "kill the session; restart after the cooldown (backoff)") \
+	X(RESET_RESTARTS, "the step's restart budget is whole again")                 \
+	X(WAIT, "record the wait and hold the agent preset until the reset")          \
+	X(BACKOFF_RETRY, "count a retry; wait with backoff (network)")                \
+	X(RESUME_STEP, "queue the current step again; nothing is counted")            \
+	X(RAISE_BUDGET, "raise the story's cost budget; queue the step again")        \
+	X(RESUME_SESSION, "go on monitoring the session after a reply")               \
+	X(FALLBACK_RETRY, "switch to the fallback agent and queue the step again")    \
+	X(MARK_DONE, "set the sprint-status value to done; free the slot")            \
+	X(INTEGRATE, "rebase the story's branch and fast-forward the target")         \
+	X(RESOLVE_CONFLICT, "stop the integration at its conflict; queue resolve")    \
+	X(CLOSE_STORY, "close the story's escalation and free the slot")              \
+	X(ESCALATE_CANNOT_PARSE, "raise cannot-parse-output (PREFERENCE)")            \
+	X(ESCALATE_SPAWN_FAILURE, "raise session-spawn-failure (CRITICAL)")           \
+	X(ESCALATE_IMPL_FAILURE, "raise dev-implementation-failure (PREFERENCE)")     \
+	X(ESCALATE_IMPL_BLOCKING, "raise dev-implementation-failure (CRITICAL)")      \
+	X(ESCALATE_REVIEW_LOOP, "raise code-review-loop-exceeded (CRITICAL)")         \
+	X(ESCALATE_INCOMPLETE, "raise session-incomplete (CRITICAL)")                 \
+	X(ESCALATE_COMMIT_FAILURE, "raise git-commit-failure (CRITICAL)")             \
+	X(ESCALATE_CONFLICT, "raise integration-conflict (PREFERENCE)")               \
+	X(ESCALATE_NEEDS_INPUT, "raise agent-needs-input (PREFERENCE)")               \
+	X(ESCALATE_RESTART_LOOP, "raise restart-loop (CRITICAL)")                     \
+	X(ESCALATE_LOST, "raise session-lost (CRITICAL)")                             \
+	X(ESCALATE_UNAVAILABLE, "raise agent-unavailable (CRITICAL)")                 \
+	X(ESCALATE_USAGE_LIMIT, "raise usage-limit (PREFERENCE)")                     \
+	X(ESCALATE_DENIED, "raise agent-permission-denied (PREFERENCE)")              \
+	X(ESCALATE_BUDGET, "raise budget-exceeded (PREFERENCE)")                      \
 	X(ESCALATE_UNEXPECTED, "raise unexpected-error (CRITICAL)")
 
 #endif

@@ -52,3 +52,19 @@ char *clock_iso(long long t)
 	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return xstrdup(s);
 }
+
+long long clock_iso_seconds(const char *iso)
+{
+	struct tm tm = { 0 };
+	int y, mo, d, h, mi, sec;
+
+	if (!iso || sscanf(iso, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &sec) != 6)
+		return 0;
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	return (long long)timegm(&tm);
+}

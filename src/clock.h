@@ -12,5 +12,7 @@ long long clock_now_ms(void);
 long long clock_wall(void);
 /* "2026-11-22T03:04:05Z" for t (unix seconds); newly allocated. */
 char *clock_iso(long long t);
+/* The unix seconds of an ISO 8601 UTC time ("2026-11-22T03:04:05.123Z"); 0 when it is not one. */
+long long clock_iso_seconds(const char *iso);
 
 #endif

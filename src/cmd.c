@@ -113,3 +113,14 @@ int cmd_parse(const struct cmd *c, int argc, char **argv, struct cmd_opt *opts, 
 	*npos = n;
 	return 0;
 }
+
+int cmd_parse_noargs(const struct cmd *c, int argc, char **argv, struct cmd_opt *opts, size_t nopts)
+{
+	char **pos;
+	int npos, ret = cmd_parse(c, argc, argv, opts, nopts, &pos, &npos);
+
+	if (ret)
+		return ret;
+	free(pos);
+	return npos ? cmd_usage_error(c, "takes no arguments") : 0;
+}

@@ -51,5 +51,8 @@ struct cmd_opt {
 };
 int cmd_parse(const struct cmd *c, int argc, char **argv, struct cmd_opt *opts, size_t nopts,
 	      char ***pos, int *npos);
+/* cmd_parse for a command that takes options only: a positional argument is a usage error. */
+int cmd_parse_noargs(const struct cmd *c, int argc, char **argv, struct cmd_opt *opts,
+		     size_t nopts);
 
 #endif

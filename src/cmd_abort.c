@@ -154,17 +154,14 @@ int cmd_abort_exec(int argc, char **argv)
 	struct strvec names = STRVEC_INIT;
 	struct view v;
 	struct tmx tm;
-	char **pos, *cause = NULL;
+	char *cause = NULL;
 	long holder = 0;
-	int npos, ret, lk;
+	int ret, lk;
 	void *arg[2];
 
-	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
+	ret = cmd_parse_noargs(c, argc, argv, opts, ARRAY_SIZE(opts));
 	if (ret)
 		return ret;
-	free(pos);
-	if (npos)
-		return cmd_usage_error(c, "takes no arguments");
 	if ((ret = view_open(&v, opts[0].value)) != 0)
 		return ret == EXIT_IOERR ? abort_without_journal() : ret;
 	if (!v.have_run || !strcmp(v.run.state, "COMPLETE") || !strcmp(v.run.state, "ABORTED")) {

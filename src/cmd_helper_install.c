@@ -362,16 +362,13 @@ int cmd_install_stop_hook_exec(int argc, char **argv)
 	struct settings_file f = { 0 };
 	json_t **ours = NULL;
 	size_t nours = 0;
-	char *root = NULL, *cause = NULL, *command = NULL, **pos = NULL;
+	char *root = NULL, *cause = NULL, *command = NULL;
 	bool installed = false, repaired = false;
-	int npos, ret;
+	int ret;
 
-	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
+	ret = cmd_parse_noargs(c, argc, argv, opts, ARRAY_SIZE(opts));
 	if (ret)
 		return ret;
-	free(pos);
-	if (npos)
-		return cmd_usage_error(c, "takes no arguments");
 	if (opts[0].seen && !*opts[0].value)
 		return cmd_usage_error(c, "option '--project-root' needs a value");
 	if (opts[1].seen && opts[2].seen)

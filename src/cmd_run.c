@@ -91,15 +91,11 @@ int cmd_resume_exec(int argc, char **argv)
 	const struct cmd *c = cmd_lookup("resume");
 	struct cmd_opt opts[] = { { "run", 1, NULL, 0 }, { "no-input", 0, NULL, 0 } };
 	struct run_opts o = { 0 };
-	char **pos;
-	int npos, ret;
+	int ret;
 
-	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
+	ret = cmd_parse_noargs(c, argc, argv, opts, ARRAY_SIZE(opts));
 	if (ret)
 		return ret;
-	free(pos);
-	if (npos)
-		return cmd_usage_error(c, "takes no arguments");
 	o.run_id = opts[0].value;
 	o.no_input = opts[1].seen || !isatty(STDIN_FILENO);
 	return run_resume(&o);

@@ -275,16 +275,13 @@ int cmd_status_exec(int argc, char **argv)
 	struct liveness live;
 	struct status_signals sg;
 	struct view v;
-	char **pos, *cause = NULL;
-	int npos, ret;
+	char *cause = NULL;
+	int ret;
 	bool required;
 
-	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
+	ret = cmd_parse_noargs(c, argc, argv, opts, ARRAY_SIZE(opts));
 	if (ret)
 		return ret;
-	free(pos);
-	if (npos)
-		return cmd_usage_error(c, "takes no arguments");
 	if (opts[2].seen)
 		return cmd_usage_error(c, "--watch: use 'watch automator status' for now");
 	if ((ret = view_open(&v, opts[0].value)) != 0)

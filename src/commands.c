@@ -110,6 +110,52 @@ const struct cmd automator_cmds[] = {
 	  "cache_write_tokens, turns, duration_ms} as the agents reported it.\n\n"
 	  "Exit status: 0, 64 usage (also: no project here).\n",
 	  cmd_status_exec },
+	{ "runs", "[--all] [--json] [--stale-after DURATION]",
+	  "list the runs of this project, or of every project",
+	  "Lists every run of this project (with --all: of every project on this\n"
+	  "machine that ran automator; the per-user registry of runs is\n"
+	  "$XDG_STATE_HOME/automator/runs.db, else ~/.local/state/automator/runs.db),\n"
+	  "one line each: its class, id, pid (x: the process is gone), how long it\n"
+	  "has been quiet, its open escalations, its signals and its project.\n\n"
+	  "Classes: running (its process is alive), needs_decision (no process,\n"
+	  "escalations open: answer, then automator resume), interrupted (no\n"
+	  "process, nothing asked: automator resume), stale (no process and quiet\n"
+	  "for longer than --stale-after, default 24h: listed apart, not alerted\n"
+	  "on), complete, aborted, gone (the project or its journal is no longer\n"
+	  "there).\n\n"
+	  "  --all                  every registered project\n"
+	  "  --json                 one JSON object per line: {project, run, state,\n"
+	  "                         class, quarantined, alive, pid,\n"
+	  "                         heartbeat_age_seconds, started_at,\n"
+	  "                         last_activity_at, age_seconds, open_escalations,\n"
+	  "                         signals: [{code, story, since, detail}], note}\n"
+	  "  --stale-after DURATION quiet for longer than this: stale (30m, 24h, 7d)\n\n"
+	  "Exit status: 0, 64 usage (also: no project here without --all).\n",
+	  cmd_runs_exec },
+	{ "watch",
+	  "[--all] [--interval N] [--once] [--json] [--stale-after DURATION] [--restart-dead] "
+	  "[--restart-budget N]",
+	  "the operator loop: every run, refreshed",
+	  "Shows what `automator runs` shows, again every --interval seconds\n"
+	  "(default 10), until Ctrl-C; on a terminal the screen is redrawn.\n\n"
+	  "  --all                  every registered project (see runs)\n"
+	  "  --interval N           seconds between two looks (1 to 86400)\n"
+	  "  --once                 look once and exit (for scripts and cron)\n"
+	  "  --json                 JSON lines: the runs' objects (see runs) with\n"
+	  "                         \"at\", the time of the look\n"
+	  "  --stale-after DURATION see runs\n"
+	  "  --restart-dead         resume each interrupted run (its process gone,\n"
+	  "                         nothing asked, not stale) with `automator resume\n"
+	  "                         --no-input` in its project, detached, its output\n"
+	  "                         in .automator/watch-resume.log; at most\n"
+	  "                         --restart-budget times per run (default 3): the\n"
+	  "                         first at once, the next no sooner than 60 s after\n"
+	  "                         it, then 120 s, doubling up to an hour; they are\n"
+	  "                         kept in the registry, so a watch --once from cron\n"
+	  "                         spends the same budget. Each restart is a line\n"
+	  "                         ({\"event\":\"restart\", ...} with --json).\n\n"
+	  "Exit status: 0, 64 usage (also: no project here without --all).\n",
+	  cmd_watch_exec },
 	{ "log", "STORY [--step NAME] [--follow] [--run ID]", "print a story's session log",
 	  "Prints the log of the story's latest session (of step NAME when given).\n"
 	  "--follow keeps printing as the session writes, until it ends.\n\n"

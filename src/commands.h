@@ -9,6 +9,8 @@ int cmd_run_exec(int argc, char **argv);
 int cmd_resume_exec(int argc, char **argv);
 int cmd_status_exec(int argc, char **argv);
 int cmd_log_exec(int argc, char **argv);
+int cmd_runs_exec(int argc, char **argv);
+int cmd_watch_exec(int argc, char **argv);
 int cmd_attach_exec(int argc, char **argv);
 int cmd_abort_exec(int argc, char **argv);
 int cmd_answer_exec(int argc, char **argv);

@@ -160,7 +160,7 @@ void triggers_free(struct trigger_set *s);
 const struct trigger *triggers_find(const struct trigger_set *s, const char *key);
 
 /* ---- notification routes (a sprint's notify:) ---- */
-#define NOTIFY_ROUTES(X) X(log) X(bell) X(tmux) X(desktop) X(command)
+#define NOTIFY_ROUTES(X) X(log) X(bell) X(tmux) X(desktop) X(command) X(changelog)
 #define NOTIFY_ROUTE_ENUM(n) NR_##n,
 enum notify_route { NOTIFY_ROUTES(NOTIFY_ROUTE_ENUM) NR__COUNT };
 extern const char *const notify_route_names[];
@@ -169,6 +169,7 @@ struct notify_cfg {
 	/* routes[severity] is a bit set of (1 << enum notify_route) */
 	unsigned routes[3];
 	struct strvec command; /* argv of the command route (no templates) */
+	char *changelog;       /* the changelog route's file, a template; NULL: the default */
 	long stale_after;      /* seconds; an open, unacknowledged escalation is re-sent after */
 	int max_reescalations; /* how many times at most */
 };
@@ -187,6 +188,8 @@ struct limits {
 	double max_cost_usd;     /* per story; 0: no budget */
 	double max_cost_usd_run; /* per run; 0: no budget */
 	long restart_reset_after; /* seconds a session works without stalling: its restarts are forgiven */
+	long restart_cooldown;     /* seconds before the second restart in a row; doubled after */
+	long restart_cooldown_max; /* seconds: the longest cooldown */
 };
 
 struct story {

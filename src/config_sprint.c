@@ -59,6 +59,7 @@ void sprint_free(struct sprint *s)
 	strvec_release(&s->review_sources);
 	strvec_release(&s->review_done);
 	strvec_release(&s->notify.command);
+	free(s->notify.changelog);
 	workflow_free(s->workflow);
 	free(s);
 }
@@ -473,7 +474,7 @@ int sprint_load_doc(const char *path, const struct ydoc *doc, const struct strve
 	s->file = xstrdup(path);
 	s->max_parallel = 1;
 	s->isolation = ISOLATION_WORKTREE; /* every story in a worktree of its own */
-	s->limits = (struct limits){ 5, 2, 600, 7200, 180, 12 * 3600, 0, 0, 300 };
+	s->limits = (struct limits){ 5, 2, 600, 7200, 180, 12 * 3600, 0, 0, 300, 10, 300 };
 
 	agents_path = config_shipped("data/agents.yaml");
 	if (agents_load(agents_path, &s->agents, &sub) < 0) {

@@ -36,6 +36,10 @@ int cfg_parse_limits(struct lctx *cx, const struct ynode *n, void *obj)
 		  0, 0 },
 		{ "restart_reset_after", FT_DURATION, offsetof(struct limits, restart_reset_after),
 		  0, NULL, 1, 0 },
+		{ "restart_cooldown", FT_DURATION, offsetof(struct limits, restart_cooldown), 0,
+		  NULL, 0, 0 },
+		{ "restart_cooldown_max", FT_DURATION,
+		  offsetof(struct limits, restart_cooldown_max), 0, NULL, 1, 0 },
 	};
 	struct sprint *s = obj;
 
@@ -84,7 +88,7 @@ static int parse_notify_routes(struct lctx *cx, const struct ynode *n, void *obj
 				if (r < 0)
 					lctx_error(cx, n->pairs[i].val,
 						   "unknown route '%s' (expected log, bell, tmux, "
-						   "desktop or command)",
+						   "desktop, command or changelog)",
 						   names.v[j]);
 				else
 					bits |= 1u << r;
@@ -108,11 +112,35 @@ static int parse_notify_command(struct lctx *cx, const struct ynode *n, void *ob
 	return 0;
 }
 
+/*
+ * notify.changelog: a path in the project (relative, no ".."), a template
+ * of {story.id}, {story.key}, {story.epic}
+ */
+static int parse_notify_changelog(struct lctx *cx, const struct ynode *n, void *obj)
+{
+	struct notify_cfg *nc = obj;
+	char *p = NULL;
+
+	if (schema_str(cx, n, &p) < 0)
+		return -1;
+	if (!*p || *p == '/' || !strcmp(p, "..") || str_starts_with(p, "../") ||
+	    strstr(p, "/../") || str_ends_with(p, "/..") || str_ends_with(p, "/")) {
+		free(p);
+		return lctx_error(cx, n,
+				  "changelog must be a file's path inside the project, relative "
+				  "to its root, without '..'");
+	}
+	free(nc->changelog);
+	nc->changelog = p;
+	return 0;
+}
+
 int cfg_parse_notify(struct lctx *cx, const struct ynode *n, void *obj)
 {
 	static const struct field fields[] = {
 		{ "routes", FT_CUSTOM, 0, 0, parse_notify_routes, 0, 0 },
 		{ "command", FT_CUSTOM, 0, 0, parse_notify_command, 0, 0 },
+		{ "changelog", FT_CUSTOM, 0, 0, parse_notify_changelog, 0, 0 },
 		{ "stale_after", FT_DURATION, offsetof(struct notify_cfg, stale_after), 0, NULL, 1,
 		  0 },
 		{ "max_reescalations", FT_INT, offsetof(struct notify_cfg, max_reescalations), 0,

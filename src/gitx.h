@@ -111,7 +111,7 @@ bool gitx_worktree_ready(const char *path);
 int gitx_worktree_add(const char *root, const char *path, const char *branch, const char *base,
 		      char **cause);
 /*
- * Commits path's change in worktree wt (only that path, no hooks): into
+ * Commits path's change (a new file too) in worktree wt (only that path, no hooks): into
  * HEAD (amended) when message is NULL, else as a new commit.
  */
 int gitx_commit_path(const char *wt, const char *path, const char *message, char **cause);

@@ -238,6 +238,9 @@ int gitx_worktree_drop(const char *root, const char *path, const char *branch, c
 
 int gitx_commit_path(const char *wt, const char *path, const char *message, char **cause)
 {
+	/* a new file is known to git first */
+	if (git(wt, cause, "add", "--", path, (char *)NULL) < 0)
+		return -1;
 	/* the story's hooks ran on its commit; this adds one value to it */
 	if (!message)
 		return git(wt, cause, "commit", "-q", "--no-verify", "--amend", "--no-edit", "--",

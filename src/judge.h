@@ -91,7 +91,8 @@ enum judge_verdict {
 	X(RATE_LIMIT, "rate-limit")     \
 	X(OVERLOADED, "overloaded")     \
 	X(SERVER_ERROR, "server-error") \
-	X(NETWORK, "network")
+	X(NETWORK, "network")           \
+	X(COOLDOWN, "restart-cooldown")
 #define X_WAIT_ENUM(n, s) WAIT_##n,
 enum wait_reason { WAIT_REASONS(X_WAIT_ENUM) WAIT__COUNT };
 #undef X_WAIT_ENUM

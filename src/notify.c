@@ -352,6 +352,8 @@ int notify_send(const struct notify_ctx *cx, const struct notify_event *e)
 		sent &= ~(1u << NR_tmux);
 	if ((sent & 1u << NR_desktop) && !proc_exists("notify-send"))
 		sent &= ~(1u << NR_desktop);
+	/* the changelog is written when the escalation is answered (run_changelog.c) */
+	sent &= ~(1u << NR_changelog);
 
 	/* The log goes first: it is the record, and the command may take seconds. */
 	if (sent & 1u << NR_log)

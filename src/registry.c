@@ -128,7 +128,8 @@ int registry_add(const char *root, const char *run_id, char **cause)
 	if (!db)
 		return -1;
 	now = clock_iso(clock_wall());
-	rc = exec_bound(db, "INSERT OR IGNORE INTO runs (root, run_id, registered_at) VALUES (?, ?, ?)",
+	rc = exec_bound(db,
+			"INSERT OR IGNORE INTO runs (root, run_id, registered_at) VALUES (?, ?, ?)",
 			cause, root, run_id, now, (char *)NULL);
 	free(now);
 	sqlite3_close(db);
@@ -143,9 +144,9 @@ int registry_list(struct strvec *roots, char **cause)
 
 	if (!db)
 		return *cause ? -1 : 0;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT root FROM runs GROUP BY root ORDER BY min(registered_at), root",
-			       -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+		    db, "SELECT root FROM runs GROUP BY root ORDER BY min(registered_at), root", -1,
+		    &st, NULL) != SQLITE_OK) {
 		*cause = xstrdup(sqlite3_errmsg(db));
 		sqlite3_close(db);
 		return -1;
@@ -168,8 +169,9 @@ int registry_restarts(const char *root, const char *run_id, long long *last, cha
 	*last = 0;
 	if (!db)
 		return *cause ? -1 : 0;
-	if (sqlite3_prepare_v2(db, "SELECT count(*), max(at) FROM restarts WHERE root = ? AND run_id = ?",
-			       -1, &st, NULL) == SQLITE_OK) {
+	if (sqlite3_prepare_v2(
+		    db, "SELECT count(*), max(at) FROM restarts WHERE root = ? AND run_id = ?", -1,
+		    &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, root, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_text(st, 2, run_id, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW) {

@@ -276,6 +276,13 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 		c->attempt++;
 		c->crash_retries_used++;
 		break;
+	case SA_COOLDOWN_RESTART:
+		/* the restarts before it in a row set how long (journaled: a resume waits the same) */
+		s->wait_until = clock_wall() + run__cooldown_seconds(r, c->crash_retries_used);
+		s->wait_reason = WAIT_COOLDOWN;
+		c->attempt++;
+		c->crash_retries_used++;
+		break;
 	case SA_RESET_RESTARTS:
 		c->crash_retries_used = 0;
 		break;
@@ -306,7 +313,7 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 		json_object_set_new(o, "snapshot", snapshot_json(&s->snapshot));
 	}
 	if ((row->action == SA_WAIT || row->action == SA_BACKOFF_RETRY ||
-	     row->action == SA_ESCALATE_USAGE_LIMIT) &&
+	     row->action == SA_ESCALATE_USAGE_LIMIT || row->action == SA_COOLDOWN_RESTART) &&
 	    s->wait_until) {
 		char *until = clock_iso(s->wait_until);
 

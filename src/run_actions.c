@@ -68,6 +68,20 @@ static bool g_restarts_left(void *ctx)
 	return run__cur(r)->crash_retries_used < r->sp->limits.crash_retries;
 }
 
+/*
+ * A restart that waits its cooldown first: the budget has one left (by the
+ * step's crash retries and the sprint's restarts both) and the story was
+ * restarted before without working restart_reset_after since.
+ */
+static bool g_cooldown(void *ctx)
+{
+	struct run *r = ctx;
+	const struct rstory *s = run__cur(r);
+
+	return r->sp->limits.restart_cooldown > 0 && s->crash_retries_used >= 1 &&
+	       g_crash_retries_left(ctx) && g_restarts_left(ctx);
+}
+
 static bool g_has_dependents(void *ctx)
 {
 	struct run *r = ctx;
@@ -371,10 +385,15 @@ static int a_abort_run(void *ctx)
 }
 
 static const fsm_guard_fn story_guards[SG__COUNT] = {
-	[SG_RETRIES_LEFT] = g_retries_left,     [SG_CRASH_RETRIES_LEFT] = g_crash_retries_left,
-	[SG_CYCLES_LEFT] = g_cycles_left,       [SG_RESTARTS_LEFT] = g_restarts_left,
-	[SG_HAS_DEPENDENTS] = g_has_dependents, [SG_IS_REVIEW_STEP] = g_is_review_step,
-	[SG_WAIT_LEFT] = run__g_wait_left,      [SG_ISOLATED] = run__g_isolated,
+	[SG_RETRIES_LEFT] = g_retries_left,
+	[SG_CRASH_RETRIES_LEFT] = g_crash_retries_left,
+	[SG_CYCLES_LEFT] = g_cycles_left,
+	[SG_RESTARTS_LEFT] = g_restarts_left,
+	[SG_COOLDOWN] = g_cooldown,
+	[SG_HAS_DEPENDENTS] = g_has_dependents,
+	[SG_IS_REVIEW_STEP] = g_is_review_step,
+	[SG_WAIT_LEFT] = run__g_wait_left,
+	[SG_ISOLATED] = run__g_isolated,
 	[SG_INTEGRATING] = run__g_integrating,
 };
 
@@ -388,6 +407,7 @@ const fsm_action_fn run__story_actions[SA__COUNT] = {
 	[SA_RETRY_STEP] = a_requeue_step,
 	[SA_NEW_CYCLE] = a_requeue_step,
 	[SA_RESTART_STEP] = a_restart_step,
+	[SA_COOLDOWN_RESTART] = run__a_cooldown_restart,
 	[SA_RESET_RESTARTS] = a_reset_restarts,
 	[SA_WAIT] = run__a_wait,
 	[SA_BACKOFF_RETRY] = run__a_backoff_retry,

@@ -236,6 +236,8 @@ static void apply_decision(struct run *r, const struct store_decision *d)
 		break;
 	}
 	ev = option_event(o->action);
+	/* before its event: a step it queues (the commit) takes the entry */
+	run__changelog(r, s, o, d);
 	run__decision_done(r, d->id, true);
 	run__clear_escalation(s);
 	if (ev >= 0)

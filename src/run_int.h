@@ -229,8 +229,6 @@ char *run__wait_text(const struct rstory *s);
 /* "$0.0123, 1200 in / 340 out tokens, 3 turns" of s's usage so far. */
 char *run__usage_text(const struct store_usage *u);
 void run__holds_free(struct run *r);
-/* "2026-12-03T10:57:00Z" (or with milliseconds) as unix seconds; 0 when not a time. */
-long long run__iso_time(const char *iso);
 
 /* ---- shared between run.c and its run_*.c files (split by responsibility) ---- */
 
@@ -448,6 +446,19 @@ void run__clear_git_locks(struct run *r);
  */
 int run__integrate_now(struct run *r);
 int run__a_resolve_conflict(void *ctx);
+/*
+ * The cooldown before a restart that follows `restarts` (1 or more) in a
+ * row: limits.restart_cooldown doubled for each one after the first,
+ * at most limits.restart_cooldown_max. Seconds.
+ */
+long run__cooldown_seconds(const struct run *r, int restarts);
+int run__a_cooldown_restart(void *ctx);
+/* run_changelog.c: the changelog route */
+/* The decisions file of s (NULL: the run), relative to its root; newly allocated. */
+char *run__changelog_rel(const struct run *r, const struct rstory *s);
+/* An answered escalation of s, appended to its decisions file when its severity routes there. */
+void run__changelog(struct run *r, struct rstory *s, const struct trigger_option *o,
+		    const struct store_decision *d);
 /* Notes the run in the per-user registry (registry.h); a failure is a warning. */
 void run__register(struct run *r);
 /* run_integrator.c: integrations beside the loop, one at a time */

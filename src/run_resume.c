@@ -107,7 +107,8 @@ static int replay_entry(const struct store_journal_entry *e, void *arg)
 	    (!strcmp(e->action, "WAIT") || !strcmp(e->action, "BACKOFF_RETRY") ||
 	     !strcmp(e->action, "ESCALATE_USAGE_LIMIT")) &&
 	    json_is_string(json_object_get(o, "until"))) {
-		r->s[i].wait_until = run__iso_time(json_string_value(json_object_get(o, "until")));
+		r->s[i].wait_until =
+			clock_iso_seconds(json_string_value(json_object_get(o, "until")));
 		r->s[i].wait_reason =
 			wait_reason_from_name(json_string_value(json_object_get(o, "reason")));
 	} else if (e->action && strcmp(e->action, "WAIT") && strcmp(e->action, "BACKOFF_RETRY")) {

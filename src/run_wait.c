@@ -128,8 +128,12 @@ char *run__wait_text(const struct rstory *s)
 	if (!s->wait_until)
 		return xstrdup("");
 	when = when_text(s->wait_until);
-	out = xstrfmt("waiting for %s until %s (%s)", s->agent, when,
-		      wait_reason_name(s->wait_reason));
+	if (s->wait_reason == WAIT_COOLDOWN)
+		out = xstrfmt("restarts at %s, after a cooldown (restart %d in a row)", when,
+			      s->crash_retries_used);
+	else
+		out = xstrfmt("waiting for %s until %s (%s)", s->agent, when,
+			      wait_reason_name(s->wait_reason));
 	free(when);
 	return out;
 }
@@ -218,7 +222,7 @@ static int begin_wait(struct run *r, struct rstory *s, bool fresh_clock)
 	text = run__wait_text(s);
 	run__say(r, "%-6s %s%s%s", s->cfg->id, text, s->note ? ": " : "", s->note ? s->note : "");
 	/* one notification when a wait starts; a story held by another's limit adds none */
-	if (first && !s->held)
+	if (first && !s->held && s->wait_reason != WAIT_COOLDOWN)
 		run__notify(r, s, text, s->note ? s->note : "");
 	free(text);
 	return 0;
@@ -238,6 +242,32 @@ int run__a_backoff_retry(void *ctx)
 	struct run *r = ctx;
 	struct rstory *s = run__cur(r);
 
+	return begin_wait(r, s, false);
+}
+
+long run__cooldown_seconds(const struct run *r, int restarts)
+{
+	const struct limits *l = &r->sp->limits;
+	long s = l->restart_cooldown;
+
+	for (int i = 1; i < restarts && s < l->restart_cooldown_max; i++)
+		s *= 2;
+	return s < l->restart_cooldown_max ? s : l->restart_cooldown_max;
+}
+
+/*
+ * A restart after another: the session killed, the story WAITING (reason
+ * restart-cooldown, until as journaled) before its next attempt. No
+ * notification: nothing for a human to do.
+ */
+int run__a_cooldown_restart(void *ctx)
+{
+	struct run *r = ctx;
+	struct rstory *s = run__cur(r);
+
+	if (s->sess)
+		run__kill_session(r, s->sess->name);
+	s->held = false;
 	return begin_wait(r, s, false);
 }
 
@@ -368,22 +398,6 @@ void run__usage_record(struct run *r, struct rstory *s, const struct session *ss
 
 /* ---- resume ---- */
 
-long long run__iso_time(const char *iso)
-{
-	struct tm tm = { 0 };
-	int y, mo, d, h, mi, sec;
-
-	if (!iso || sscanf(iso, "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &sec) != 6)
-		return 0;
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	tm.tm_sec = sec;
-	return (long long)timegm(&tm);
-}
-
 static struct rstory *story_named(struct run *r, const char *id)
 {
 	for (size_t i = 0; i < r->n; i++)
@@ -401,18 +415,18 @@ static int restore_wait(const struct store_wait *w, void *arg)
 		return 0;
 	/* the journal may know a wait the row missed (killed in between): keep it */
 	if (w->until) {
-		s->wait_until = run__iso_time(w->until);
+		s->wait_until = clock_iso_seconds(w->until);
 		s->wait_reason = wait_reason_from_name(w->reason);
 	}
 	if (w->since)
-		s->wait_since = run__iso_time(w->since);
+		s->wait_since = clock_iso_seconds(w->since);
 	s->budget = w->budget;
 	return 0;
 }
 
 static int restore_hold(const char *agent, const char *until, const char *reason, void *arg)
 {
-	hold_put(arg, agent, run__iso_time(until), wait_reason_from_name(reason));
+	hold_put(arg, agent, clock_iso_seconds(until), wait_reason_from_name(reason));
 	return 0;
 }
 

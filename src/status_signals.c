@@ -131,7 +131,11 @@ static void story_signals(const struct view *v, const struct store_story_row *ro
 		struct stat st;
 
 		if (!strcmp(r->story.state, "WAITING"))
-			add(sg, "waiting_on_limit", r->story.story_id, r->story.updated_at,
+			add(sg,
+			    r->wait_reason && !strcmp(r->wait_reason, "restart-cooldown")
+				    ? "restart_cooldown"
+				    : "waiting_on_limit",
+			    r->story.story_id, r->story.updated_at,
 			    r->wait_until ? xstrfmt("until %s (%s)", r->wait_until,
 						    r->wait_reason ? r->wait_reason : "-")
 					  : NULL);

@@ -93,8 +93,8 @@ static void release_run(void *row)
 	store_run_release(row);
 }
 
-static const struct store__row_type run_type = { sizeof(struct store_run), read_run,
-						 release_run, NULL };
+static const struct store__row_type run_type = { sizeof(struct store_run), read_run, release_run,
+						 NULL };
 
 int store_runs_list(struct store *s, struct store_run **out, size_t *n, char **cause)
 {

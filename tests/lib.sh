@@ -46,6 +46,8 @@ export AUTOMATOR_TMUX_SOCKET="automator-test-$$"
 export AUTOMATOR_FAKE_DELAY="${AUTOMATOR_FAKE_DELAY:-0.02}"
 export AUTOMATOR_DATA_DIR="${SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 export NO_COLOR=1
+# the per-user registry of runs (runs --all, watch): the test's own
+export XDG_STATE_HOME="$TMP/state"
 trap 'tmux -L "$AUTOMATOR_TMUX_SOCKET" -f /dev/null kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
 
 need() {

@@ -3,7 +3,8 @@
 # crash budget, then escalates; a review that passes on cycle 3 takes
 # exactly 3 review sessions; a review that never passes stops after
 # review_cycles with the review-loop trigger. With --no-input the run exits
-# 3 (paused, decision needed) once nothing else can move.
+# 3 (paused, decision needed) once nothing else can move. (restart_cooldown:
+# 0: the crash retries at once, as t0717 tests the cooldown.)
 . "$(dirname "$0")/lib.sh"
 need tmux git sqlite3 python3
 
@@ -16,7 +17,7 @@ workflow: demo
 agent: fake
 max_parallel: 3
 status_file: _bmad-output/implementation-artifacts/sprint-status.yaml
-limits: { review_cycles: 3, crash_retries: 2, idle_timeout: 2m, step_timeout: 10m }
+limits: { review_cycles: 3, crash_retries: 2, restart_cooldown: 0, idle_timeout: 2m, step_timeout: 10m }
 stories:
   - id: "1.1"
     title: Crashes every time

@@ -15,7 +15,8 @@
  *
  * Scenario format (NAME.events), one item per line, '#' comments:
  *   limit NAME N        retries, crash_retries, review_cycles, restarts,
- *                       max_parallel, waits (defaults 1, 1, 2, 1, 1, 2)
+ *                       max_parallel, waits, cooldown (defaults 1, 1, 2,
+ *                       1, 1, 2, 0)
  *   steps NAME:KIND...  the workflow (default dev:session review:review
  *                       commit:commit verify:verify)
  *   stories ID...       the stories, in dispatch order
@@ -40,7 +41,8 @@
  *   NEXT_STEP resets the budgets. RESOLVE_CONFLICT makes the resolve
  *   session current (then the verify steps again, as workflow_step_at
  *   counts) and queues it; INTEGRATE queues nothing (the script says
- *   INTEGRATED or CONFLICT). WAIT and BACKOFF_RETRY queue nothing
+ *   INTEGRATED or CONFLICT). WAIT, BACKOFF_RETRY and COOLDOWN_RESTART
+ *   (COOLDOWN: "limit cooldown 1" and a restart spent) queue nothing
  *   (the story waits for a scripted WAIT_OVER); WAIT counts waits in a row
  *   (WAIT_LEFT: fewer than "limit waits", default 2), a CHOSE_KEEP_WAITING
  *   starts them over; BACKOFF_RETRY spends a retry. The CRITICAL escalations open one and
@@ -92,7 +94,8 @@ struct h_story {
 
 struct h_limits {
 	int retries, crash_retries, review_cycles, restarts, max_parallel;
-	int waits; /* WAIT_LEFT holds for this many waits in a row (max_wait) */
+	int waits;    /* WAIT_LEFT holds for this many waits in a row (max_wait) */
+	int cooldown; /* COOLDOWN can hold (limits.restart_cooldown is not 0) */
 };
 
 struct harness {
@@ -156,6 +159,16 @@ static bool g_restarts_left(void *ctx)
 	struct harness *h = ctx;
 
 	return h_cur(h)->restarts < h->lim.restarts;
+}
+
+/* A restart after one before it, with budget left both ways: it cools down first. */
+static bool g_cooldown(void *ctx)
+{
+	struct harness *h = ctx;
+	const struct h_story *s = h_cur(h);
+
+	return h->lim.cooldown && (s->crashes >= 1 || s->restarts >= 1) &&
+	       g_crash_retries_left(ctx) && g_restarts_left(ctx);
 }
 
 static bool g_has_dependents(void *ctx)
@@ -232,6 +245,11 @@ static void h_consume(struct harness *h)
 		s->crashes++;
 		break;
 	case SG_RESTARTS_LEFT:
+		s->restarts++;
+		break;
+	case SG_COOLDOWN:
+		/* one counter in the run: both budgets move */
+		s->crashes++;
 		s->restarts++;
 		break;
 	default:
@@ -407,6 +425,7 @@ static const fsm_guard_fn story_guards[SG__COUNT] = {
 	[SG_CRASH_RETRIES_LEFT]		= g_crash_retries_left,
 	[SG_CYCLES_LEFT]		= g_cycles_left,
 	[SG_RESTARTS_LEFT]		= g_restarts_left,
+	[SG_COOLDOWN]			= g_cooldown,
 	[SG_HAS_DEPENDENTS]		= g_has_dependents,
 	[SG_IS_REVIEW_STEP]		= g_is_review_step,
 	[SG_WAIT_LEFT]			= g_wait_left,
@@ -424,6 +443,7 @@ static const fsm_action_fn story_actions[SA__COUNT] = {
 	[SA_RETRY_STEP]			= a_retry,
 	[SA_NEW_CYCLE]			= a_new_cycle,
 	[SA_RESTART_STEP]		= a_retry,
+	[SA_COOLDOWN_RESTART]		= a_backoff,
 	[SA_WAIT]			= a_wait,
 	[SA_BACKOFF_RETRY]		= a_backoff,
 	[SA_RESUME_STEP]		= a_again,
@@ -623,6 +643,8 @@ static void h_header(struct harness *h, const char *file, int lineno, char **w, 
 			h->lim.max_parallel = v;
 		else if (!strcmp(w[1], "waits"))
 			h->lim.waits = v;
+		else if (!strcmp(w[1], "cooldown"))
+			h->lim.cooldown = v;
 		else
 			fail_msg("%s:%d: unknown limit '%s'", file, lineno, w[1]);
 	} else if (!strcmp(w[0], "isolation") && n == 2 && !strcmp(w[1], "worktree")) {
@@ -732,7 +754,7 @@ static void h_run(struct harness *h, const char *file, char *events)
 static void h_init(struct harness *h)
 {
 	memset(h, 0, sizeof(*h));
-	h->lim = (struct h_limits){ 1, 1, 2, 1, 1, 2 };
+	h->lim = (struct h_limits){ 1, 1, 2, 1, 1, 2, 0 };
 	h->kinds[0] = K_SESSION;
 	h->kinds[1] = K_REVIEW;
 	h->kinds[2] = K_COMMIT;
@@ -827,6 +849,7 @@ int main(void)
 		SCENARIO("worktree-integration-conflict"),
 		SCENARIO("worktree-conflict-resolved-by-agent"),
 		SCENARIO("restart-budget-forgiven"),
+		SCENARIO("restart-cooldown"),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
