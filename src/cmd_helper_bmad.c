@@ -146,3 +146,25 @@ char *helper_plain_key(const struct storykey *k)
 {
 	return k->slug[0] ? xstrfmt("%s-%s", k->prefix, k->slug) : xstrdup(k->prefix);
 }
+
+int helper_story_args(const struct cmd *c, int argc, char **argv, struct cmd_opt *opts,
+		      size_t nopts, const char *head, struct storykey *k, char ***pos, char **root)
+{
+	int npos, ret = cmd_parse(c, argc, argv, opts, nopts, pos, &npos);
+
+	*root = NULL;
+	if (ret)
+		return ret;
+	if (npos != 1)
+		ret = cmd_usage_error(c, "expected one story key");
+	else if (storykey_parse((*pos)[0], k) < 0)
+		ret = helper_report(helper_negative(head, "could_not_normalize_key", (*pos)[0]),
+				    EXIT_NEGATIVE);
+	else
+		ret = helper_find_root(c, opts[0].value, head, root);
+	if (ret) {
+		free(*pos);
+		*pos = NULL;
+	}
+	return ret;
+}

@@ -44,5 +44,13 @@ json_t *helper_ambiguous(const char *head, const char *input, const struct bmad_
 			 const struct bmad_entry **v, size_t n);
 /* The key form of a story not listed anywhere: prefix-slug, or the prefix. Newly allocated. */
 char *helper_plain_key(const struct storykey *k);
+/*
+ * The prologue of a command taking one story key and --project-root
+ * (opts[0]): the options parsed, the key normalized into *k, the project
+ * found. 0 with *pos (the arguments; free it) and *root (newly allocated);
+ * else the exit status, after saying why ({head:false,...}), nothing held.
+ */
+int helper_story_args(const struct cmd *c, int argc, char **argv, struct cmd_opt *opts,
+		      size_t nopts, const char *head, struct storykey *k, char ***pos, char **root);
 
 #endif

@@ -307,23 +307,12 @@ int cmd_story_file_status_exec(int argc, char **argv)
 	char **pos = NULL, *root = NULL, *spath = NULL, *key = NULL, *file = NULL;
 	char *status = NULL, *title, *note = NULL;
 	struct diags cfgw = DIAGS_INIT;
-	int npos, ret;
+	int ret;
 	json_t *o;
 
-	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
+	ret = helper_story_args(c, argc, argv, opts, ARRAY_SIZE(opts), "ok", &k, &pos, &root);
 	if (ret)
 		return ret;
-	if (npos != 1) {
-		free(pos);
-		return cmd_usage_error(c, "expected one story key");
-	}
-	if (storykey_parse(pos[0], &k) < 0) {
-		ret = helper_report(helper_negative("ok", "could_not_normalize_key", pos[0]),
-				    EXIT_NEGATIVE);
-		goto out;
-	}
-	if ((ret = helper_find_root(c, opts[0].value, "ok", &root)) != 0)
-		goto out;
 	/* the full key when the sprint-status lists the story; a broken one is not ours to judge */
 	if (helper_load_status(root, &spath, &s) < 0)
 		fprintf(stderr, "%s %s: ignoring the sprint-status that does not load\n", progname,

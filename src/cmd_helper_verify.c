@@ -94,25 +94,14 @@ int cmd_verify_code_review_exec(int argc, char **argv)
 	struct storykey k;
 	const struct bmad_entry **cand = NULL;
 	char **pos = NULL, *root = NULL, *spath = NULL, *cause = NULL, *key;
-	int npos, ret, rc;
+	int ret, rc;
 	size_t ncand;
 	bool listed;
 	json_t *o;
 
-	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
+	ret = helper_story_args(c, argc, argv, opts, ARRAY_SIZE(opts), "verified", &k, &pos, &root);
 	if (ret)
 		return ret;
-	if (npos != 1) {
-		free(pos);
-		return cmd_usage_error(c, "expected one story key");
-	}
-	if (storykey_parse(pos[0], &k) < 0) {
-		ret = helper_report(helper_negative("verified", "could_not_normalize_key", pos[0]),
-				    EXIT_NEGATIVE);
-		goto out;
-	}
-	if ((ret = helper_find_root(c, opts[0].value, "verified", &root)) != 0)
-		goto out;
 	rc = helper_load_status(root, &spath, &s);
 	if (rc < 0) {
 		ret = helper_report(helper_negative("verified", "sprint_status_invalid", NULL),

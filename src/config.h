@@ -177,6 +177,19 @@ struct notify_cfg {
 /* The defaults: MEDIUM log; HIGH log, bell; CRITICAL log, bell, tmux, desktop; 30m; 2. */
 void notify_cfg_default(struct notify_cfg *n);
 
+/* ---- the operator (a sprint's operator:): an LLM that proposes or answers decisions ---- */
+enum operator_mode { OPERATOR_OFF, OPERATOR_ASSIST, OPERATOR_AUTO };
+struct operator_cfg {
+	enum operator_mode mode;
+	char *agent;            /* its agent preset; NULL: the sprint's agent */
+	unsigned allow;         /* (1 << enum trigger_action): what auto may choose */
+	struct strvec triggers; /* CRITICAL triggers auto may answer too (PREFERENCE: all) */
+	int max_calls_per_hour;
+	long timeout; /* seconds: the agent's hard limit */
+};
+/* The defaults: off; allow retry, retry_fallback, view_output; 6 calls an hour; 5m. */
+void operator_cfg_default(struct operator_cfg *o);
+
 /* ---- sprints (sprint.yaml, or a BMAD sprint-status.yaml) ---- */
 struct limits {
 	int review_cycles;
@@ -239,6 +252,7 @@ struct sprint {
 	struct strvec review_sources;
 	struct strvec review_done;
 	struct notify_cfg notify;
+	struct operator_cfg op;
 	struct workflow *workflow;
 	struct story *stories;
 	size_t nstories;

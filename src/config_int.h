@@ -44,6 +44,12 @@ int cfg_check_fallbacks(struct diags *d, const struct agent_set *set);
 void cfg_check_agent_name(struct lctx *cx, const struct ynode *n, const struct agent_set *set,
 			  const char *name);
 
+/* config_sprint.c: the index of n's scalar among words (NULL-terminated), or -1 with the error said. */
+int cfg_one_of(struct lctx *cx, const struct ynode *n, const char *const *words,
+	       const char *expected);
+/* config_operator.c: a sprint's operator: (the LLM that proposes or answers decisions). */
+int cfg_parse_operator(struct lctx *cx, const struct ynode *n, void *obj);
+
 /* config_sprintopts.c: a sprint's limits, agents, notify, triggers, review_contract. */
 int cfg_parse_limits(struct lctx *cx, const struct ynode *n, void *obj);
 int cfg_parse_sprint_agents(struct lctx *cx, const struct ynode *n, void *obj);

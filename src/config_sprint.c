@@ -60,6 +60,8 @@ void sprint_free(struct sprint *s)
 	strvec_release(&s->review_done);
 	strvec_release(&s->notify.command);
 	free(s->notify.changelog);
+	free(s->op.agent);
+	strvec_release(&s->op.triggers);
 	workflow_free(s->workflow);
 	free(s);
 }
@@ -164,9 +166,8 @@ static int parse_stories(struct lctx *cx, const struct ynode *n, void *obj)
 	return cx->errors > before ? -1 : 0;
 }
 
-/* The index of n's scalar among words (NULL-terminated), or -1 with the error said. */
-static int one_of(struct lctx *cx, const struct ynode *n, const char *const *words,
-		  const char *expected)
+int cfg_one_of(struct lctx *cx, const struct ynode *n, const char *const *words,
+	       const char *expected)
 {
 	for (int i = 0; n && n->kind == YN_SCALAR && words[i]; i++)
 		if (!strcmp(n->str, words[i]))
@@ -180,7 +181,7 @@ static int one_of(struct lctx *cx, const struct ynode *n, const char *const *wor
 static int parse_isolation(struct lctx *cx, const struct ynode *n, void *obj)
 {
 	static const char *const words[] = { "shared", "worktree", NULL };
-	int i = one_of(cx, n, words, "worktree or shared");
+	int i = cfg_one_of(cx, n, words, "worktree or shared");
 
 	if (i >= 0)
 		((struct sprint *)obj)->isolation = (enum isolation)i;
@@ -215,7 +216,7 @@ static int parse_branch_prefix(struct lctx *cx, const struct ynode *n, void *obj
 static int parse_integrate(struct lctx *cx, const struct ynode *n, void *obj)
 {
 	static const char *const words[] = { "rebase", "merge", "none", NULL };
-	int i = one_of(cx, n, words, "rebase, merge or none");
+	int i = cfg_one_of(cx, n, words, "rebase, merge or none");
 
 	if (i >= 0)
 		((struct sprint *)obj)->integrate = (enum integrate)i;
@@ -238,6 +239,7 @@ static const struct field sprint_fields[] = {
 	{ "limits", FT_CUSTOM, 0, 0, cfg_parse_limits, 0, 0 },
 	{ "agents", FT_CUSTOM, 0, 0, cfg_parse_sprint_agents, 0, 0 },
 	{ "notify", FT_CUSTOM, 0, 0, cfg_parse_notify, 0, 0 },
+	{ "operator", FT_CUSTOM, 0, 0, cfg_parse_operator, 0, 0 },
 	{ "review_contract", FT_CUSTOM, 0, 0, cfg_parse_review_contract, 0, 0 },
 	{ "triggers", FT_CUSTOM, 0, 0, cfg_parse_trigger_overrides, 0, 0 },
 	{ "stories", FT_CUSTOM, 0, F_REQUIRED, parse_stories, 0, 0 },
@@ -490,6 +492,7 @@ int sprint_load_doc(const char *path, const struct ydoc *doc, const struct strve
 	}
 	free(agents_path);
 	notify_cfg_default(&s->notify);
+	operator_cfg_default(&s->op);
 
 	if (doc->root->kind == YN_MAP && ynode_get(doc->root, "development_status")) {
 		s->bmad = true;
@@ -525,6 +528,9 @@ int sprint_load_doc(const char *path, const struct ydoc *doc, const struct strve
 	cfg_check_agent_name(
 		&cx, ynode_get(doc->root, "agent") ? ynode_get(doc->root, "agent") : doc->root,
 		s->agents, s->agent);
+	if (s->op.agent)
+		cfg_check_agent_name(&cx, ynode_get(ynode_get(doc->root, "operator"), "agent"),
+				     s->agents, s->op.agent);
 	for (size_t i = 0; i < s->nstories; i++) {
 		const struct ynode *stories = ynode_get(doc->root, "stories");
 

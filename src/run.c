@@ -554,6 +554,7 @@ int run__loop(struct run *r)
 		bool want_stdin, housekept = false;
 
 		run__integrator_collect(r);
+		run__operator_collect(r);
 		run__drain(r);
 		if (r->fatal) {
 			run__idle_work(r);

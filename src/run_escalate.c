@@ -353,4 +353,6 @@ void run__escalate(struct run *r, const char *key, bool critical)
 	run__show_escalation(r, s);
 	if (critical)
 		run__queue(r, -1, RE_CRITICAL);
+	if (rc == 0)
+		run__operator_ask(r, s);
 }

@@ -64,6 +64,7 @@ void run__events_open(struct run *r)
 	struct stat st;
 
 	r->integ.fd = -1;
+	r->oper.fd = -1;
 	ev->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	ev->sig[0] = ev->sig[1] = -1;
 	if (pipe2(ev->sig, O_NONBLOCK | O_CLOEXEC) == 0)
@@ -98,6 +99,7 @@ void run__events_close(struct run *r)
 
 	run__kills_wait(r);
 	run__integrator_close(r);
+	run__operator_close(r);
 	free(r->reap);
 	strvec_release(&r->kills);
 	free(r->active);
@@ -294,7 +296,7 @@ int run__events_wait(struct run *r, long long deadline, bool want_stdin)
 	bool ino_on;
 	int got, woke = 0;
 
-	p = xcalloc(6 + r->nactive, sizeof(*p));
+	p = xcalloc(7 + r->nactive, sizeof(*p));
 	if (r->ev.sig[0] >= 0)
 		p[n++] = (struct pollfd){ r->ev.sig[0], POLLIN, 0 };
 	if (want_stdin)
@@ -307,9 +309,11 @@ int run__events_wait(struct run *r, long long deadline, bool want_stdin)
 		deadline = r->ev.output_ms + window;
 	if (ino_on)
 		p[n++] = (struct pollfd){ r->ev.ino, POLLIN, 0 };
-	/* an integration's report: read by run__integrator_collect */
+	/* an integration's report, the operator's answer: read by their collect */
 	if (r->integ.pid > 0 && r->integ.fd >= 0)
 		p[n++] = (struct pollfd){ r->integ.fd, POLLIN, 0 };
+	if (r->oper.pid > 0 && r->oper.fd >= 0)
+		p[n++] = (struct pollfd){ r->oper.fd, POLLIN, 0 };
 	first_pid = n;
 	for (size_t k = 0; k < r->nactive; k++) {
 		struct session *ss = r->s[r->active[k]].sess;
@@ -341,8 +345,8 @@ int run__events_wait(struct run *r, long long deadline, bool want_stdin)
 			woke |= RUN_WOKE_ANSWER;
 		} else if (p[i].fd == r->ev.ino) {
 			read_inotify(r);
-		} else if (p[i].fd == r->integ.fd) {
-			woke |= RUN_WOKE_INTEGRATED;
+		} else if (p[i].fd == r->integ.fd || p[i].fd == r->oper.fd) {
+			woke |= RUN_WOKE_CHILD;
 		} else if (i >= first_pid) {
 			for (size_t k = 0; k < r->nactive; k++) {
 				struct session *ss = r->s[r->active[k]].sess;

@@ -113,6 +113,19 @@ struct run_integrator {
 	size_t nwaiting, cap;
 };
 
+/* The operator's agent at work, and the escalations waiting for it (run_operator.c). */
+struct run_oper {
+	int pid; /* 0: none running */
+	int fd;  /* its answer's pipe */
+	int story;
+	int64_t esc_id; /* the escalation it was asked about */
+	struct buf report;
+	int *waiting; /* stories whose escalation waits for it, in order */
+	size_t nwaiting, cap;
+	long long *calls; /* when it was called (unix seconds), for max_calls_per_hour */
+	size_t ncalls, calls_cap;
+};
+
 /* One tmux client killing sessions (run_events.c). */
 struct kill_batch {
 	int pid;
@@ -175,7 +188,8 @@ struct run {
 	unsigned long decided_at;   /* transitions when "needs a decision" was last asked */
 	/* the integration running beside the loop, and those waiting (run_integrator.c) */
 	struct run_integrator integ;
-	struct strvec *said; /* in an integration's process: what run__say is given */
+	struct run_oper oper; /* the operator (run_operator.c) */
+	struct strvec *said;  /* in an integration's process: what run__say is given */
 	/* holds: no new session of an agent preset before its limit resets (run_wait.c) */
 	struct run_hold *holds;
 	size_t nholds, holds_cap;
@@ -262,7 +276,7 @@ int run__loop(struct run *r);
 /* run_events.c */
 #define RUN_WOKE_STDIN 1
 #define RUN_WOKE_ANSWER 2
-#define RUN_WOKE_INTEGRATED 4
+#define RUN_WOKE_CHILD 4 /* an integration or the operator reported */
 /* Signals, inotify, the wake FIFO. Without inotify the logs are read every TICK_MS. */
 void run__events_open(struct run *r);
 void run__events_close(struct run *r);
@@ -453,6 +467,22 @@ int run__a_resolve_conflict(void *ctx);
  */
 long run__cooldown_seconds(const struct run *r, int restarts);
 int run__a_cooldown_restart(void *ctx);
+/*
+ * The environment of an agent of s running step (a workflow step's name, or
+ * "operator"): the preset's entries rendered with v, then AUTOMATOR_*
+ * (the fake agent's AUTOMATOR_FAKE from the story's fake: map), into env.
+ */
+void run__agent_env(struct run *r, struct rstory *s, const struct agent *a, struct tvars *v,
+		    struct strvec *env, const char *step);
+/* run_operator.c: the operator (a sprint's operator:) */
+/* A new escalation of s: the operator asked about it, unless the mode is off. */
+void run__operator_ask(struct run *r, struct rstory *s);
+/* The operator is at work or has escalations waiting for it. */
+bool run__operator_busy(const struct run *r);
+/* Its answer read; once complete, shown or applied. */
+void run__operator_collect(struct run *r);
+/* At the end: its agent stopped. */
+void run__operator_close(struct run *r);
 /* run_changelog.c: the changelog route */
 /* The decisions file of s (NULL: the run), relative to its root; newly allocated. */
 char *run__changelog_rel(const struct run *r, const struct rstory *s);
@@ -462,6 +492,15 @@ void run__changelog(struct run *r, struct rstory *s, const struct trigger_option
 /* Notes the run in the per-user registry (registry.h); a failure is a warning. */
 void run__register(struct run *r);
 /* run_integrator.c: integrations beside the loop, one at a time */
+/*
+ * A child that works beside the loop and reports through a pipe: 0 in the
+ * child (*fd its pipe's write end; it dies with the loop, its crash points
+ * kill the loop too, it holds no run lock), its pid in the loop (*fd the
+ * read end, non-blocking), -1 when there is no process to spare.
+ */
+int run__fork_reporter(struct run *r, int *fd);
+/* Reads what *fd has into report; true once the pipe has ended (*fd closed, -1). */
+bool run__read_report(int *fd, struct buf *report);
 /* INTEGRATE: the current story's integration started, or queued behind the one running. */
 int run__a_integrate(void *ctx);
 /* An integration is running or waiting for its turn. */

@@ -50,19 +50,13 @@ static void write_all(int fd, const char *p, size_t n)
 }
 
 /* In the child: the integration, then its report on fd. Does not return. */
-static void child(struct run *r, int story, int fd, pid_t loop)
+static void child(struct run *r, int story, int fd)
 {
 	struct strvec said = STRVEC_INIT;
 	struct fsm_qitem it;
 	json_t *o, *ev, *say;
 	char *text;
 
-	/* dies with the loop; a loop that is gone already is not served */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != loop)
-		_exit(1);
-	crash_point_also(loop);
-	/* the run's lock stays the loop's alone: a resume after a kill must not wait for us */
-	project_unlock(&r->pj);
 	r->said = &said;
 	r->q = (struct fsm_queue)FSM_QUEUE_INIT; /* the parent's copy: not ours to fire */
 	r->verdicts_ahead = 0;
@@ -82,7 +76,7 @@ static void child(struct run *r, int story, int fd, pid_t loop)
 	_exit(text ? 0 : 1);
 }
 
-static void start(struct run *r, int story)
+int run__fork_reporter(struct run *r, int *fd)
 {
 	int p[2];
 	pid_t pid, loop = getpid();
@@ -91,28 +85,67 @@ static void start(struct run *r, int story)
 	fflush(stdout);
 	fflush(stderr);
 	if (pipe2(p, O_CLOEXEC) < 0)
-		goto here;
+		return -1;
 	pid = fork();
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
-		goto here;
+		return -1;
 	}
 	if (pid == 0) {
 		close(p[0]);
-		child(r, story, p[1], loop);
+		/* dies with the loop; a loop that is gone already is not served */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != loop)
+			_exit(1);
+		crash_point_also(loop);
+		/* the run's lock stays the loop's alone: a resume after a kill must not wait */
+		project_unlock(&r->pj);
+		*fd = p[1];
+		return 0;
 	}
 	close(p[1]);
 	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+	*fd = p[0];
+	return pid;
+}
+
+bool run__read_report(int *fd, struct buf *report)
+{
+	char b[4096];
+
+	for (;;) {
+		ssize_t n = read(*fd, b, sizeof(b));
+
+		if (n > 0) {
+			buf_add(report, b, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return false;
+		close(*fd);
+		*fd = -1;
+		return true;
+	}
+}
+
+static void start(struct run *r, int story)
+{
+	int fd, pid = run__fork_reporter(r, &fd);
+
+	if (pid == 0)
+		child(r, story, fd);
+	if (pid < 0) {
+		/* no process to spare: in the loop, as before */
+		r->cur = story;
+		run__integrate_now(r);
+		return;
+	}
 	r->integ.pid = pid;
-	r->integ.fd = p[0];
+	r->integ.fd = fd;
 	r->integ.story = story;
 	buf_reset(&r->integ.report);
-	return;
-here:
-	/* no process to spare: in the loop, as before */
-	r->cur = story;
-	run__integrate_now(r);
 }
 
 /* The first waiting integration started, unless one runs or the run is stopping. */
@@ -184,31 +217,9 @@ static void finish(struct run *r)
 	next(r);
 }
 
-/* Reads what is there; true once the pipe has ended. */
-static bool read_report(struct run *r)
-{
-	char b[4096];
-
-	for (;;) {
-		ssize_t n = read(r->integ.fd, b, sizeof(b));
-
-		if (n > 0) {
-			buf_add(&r->integ.report, b, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return false;
-		close(r->integ.fd);
-		r->integ.fd = -1;
-		return true;
-	}
-}
-
 void run__integrator_collect(struct run *r)
 {
-	if (r->integ.pid > 0 && read_report(r))
+	if (r->integ.pid > 0 && run__read_report(&r->integ.fd, &r->integ.report))
 		finish(r);
 }
 

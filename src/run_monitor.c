@@ -427,8 +427,8 @@ bool run__waiting_for_decision(struct run *r)
 {
 	bool open = false;
 
-	/* an integration's end is an event to come */
-	if (run__integrating(r))
+	/* an integration's end, the operator's answer: events to come */
+	if (run__integrating(r) || run__operator_busy(r))
 		return false;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rstory *s = &r->s[i];

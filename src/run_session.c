@@ -88,12 +88,11 @@ struct session *run__session_new(struct run *r, struct rstory *s)
 	return ss;
 }
 
-/* Env for the agent: the preset's, then ours. */
-static void agent_env(struct run *r, struct rstory *s, const struct agent *a, struct tvars *v,
-		      struct strvec *env)
+void run__agent_env(struct run *r, struct rstory *s, const struct agent *a, struct tvars *v,
+		    struct strvec *env, const char *step)
 {
-	const struct step *st = run__cur_step(r, s);
 	char *key = run__status_key(r, s);
+	size_t slen = strlen(step);
 
 	for (size_t i = 0; i < a->env.n; i++)
 		strvec_push_nodup(env, template_render(a->env.v[i], v));
@@ -101,7 +100,7 @@ static void agent_env(struct run *r, struct rstory *s, const struct agent *a, st
 	strvec_push_nodup(env, xstrfmt("AUTOMATOR_RUN=%s", r->id));
 	strvec_push_nodup(env, xstrfmt("AUTOMATOR_STORY=%s", s->cfg->id));
 	strvec_push_nodup(env, xstrfmt("AUTOMATOR_STORY_KEY=%s", key));
-	strvec_push_nodup(env, xstrfmt("AUTOMATOR_STEP=%s", st->name));
+	strvec_push_nodup(env, xstrfmt("AUTOMATOR_STEP=%s", step));
 	strvec_push_nodup(env, xstrfmt("AUTOMATOR_CYCLE=%d", s->cycle));
 	strvec_push_nodup(env, xstrfmt("AUTOMATOR_ATTEMPT=%d", s->attempt));
 	strvec_push_nodup(env, xstrfmt("AUTOMATOR_PROJECT_ROOT=%s", run__story_root(r, s)));
@@ -116,8 +115,8 @@ static void agent_env(struct run *r, struct rstory *s, const struct agent *a, st
 	for (size_t i = 0; i < s->cfg->fake.n; i++) {
 		const char *eq = strchr(s->cfg->fake.v[i], '=');
 
-		if (eq && eq[1] && (size_t)(eq - s->cfg->fake.v[i]) == strlen(st->name) &&
-		    !strncmp(s->cfg->fake.v[i], st->name, strlen(st->name)))
+		if (eq && eq[1] && (size_t)(eq - s->cfg->fake.v[i]) == slen &&
+		    !strncmp(s->cfg->fake.v[i], step, slen))
 			strvec_push_nodup(env, xstrfmt("AUTOMATOR_FAKE=%s", eq + 1));
 	}
 	free(key);
@@ -157,7 +156,7 @@ int run__session_spawn(struct run *r, struct rstory *s, struct session *ss, char
 	tvars_set(&v, "prompt", prompt);
 	for (size_t i = 0; i < a->command.n; i++)
 		strvec_push_nodup(&argv, template_render(a->command.v[i], &v));
-	agent_env(r, s, a, &v, &env);
+	run__agent_env(r, s, a, &v, &env, st->name);
 
 	spec = (struct runner_spec){ .argv = (const char *const *)argv.v,
 				     .env = (const char *const *)env.v,

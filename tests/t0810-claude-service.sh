@@ -6,7 +6,8 @@
 # (waiting_until in status --json, one notification) and the run completes;
 # an expired login or a low credit balance asks a human after one session;
 # a 529 is waited out; a permission denial is never a silent success; costs
-# add up to what the CLI reported; a budget stops the second session.
+# add up to what the CLI reported; a budget stops the second session; as
+# the operator (auto) its stream-json answer is judged and applied.
 . "$(dirname "$0")/lib.sh"
 need tmux git python3 jq sqlite3
 need_agent_cli claude
@@ -142,5 +143,21 @@ run_fg key
 (cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/esc"
 grep -q '"budget-exceeded"' "$TMP/esc" || fail "budget: no budget-exceeded"
 [ "$(sessions)" = 1 ] || fail "budget: $(sessions) sessions, want 1"
+
+# --- the operator (auto) is the real CLI: its stream-json answer is judged, retry applied ---
+P=$TMP/operator
+make_project "$P" >/dev/null
+printf '%s\n' "project: svc-operator" "workflow: demo" "agent: fake" \
+	"limits: { crash_retries: 0 }" "operator: { mode: auto, agent: claude, timeout: 60s }" \
+	"stories:" "  - id: \"1.1\"" "    title: Fails once" \
+	"    fake: { dev: \"fail || edit src/o.sh\" }" >"$P/sprint.yaml"
+git -C "$P" add sprint.yaml && git -C "$P" commit -qm sprint
+mockapi_set '{"claude": {"name": "success", "result": {"option": "1", "rationale": "the mock says retry", "confidence": 0.6}}}'
+run_fg key
+[ "$RC" = 0 ] || { fail "operator: exit $RC, want 0"; sed 's/^/  /' "$P/run.out" >&2; }
+grep -q 'operator recommends 1 (Retry dev), confidence 0.60: the mock says retry' "$P/run.out" ||
+	fail "operator: the CLI's answer was not read: $(grep operator "$P/run.out")"
+[ "$(sql "$P" "SELECT answered_by || '|' || chosen || '|' || reply FROM escalations")" = "operator|1|the mock says retry" ] ||
+	fail "operator: $(sql "$P" "SELECT answered_by, chosen, reply FROM escalations")"
 
 finish
