@@ -75,6 +75,7 @@ static int collect(const struct store_escalation *e, void *arg)
 	DUP(created_at);
 	DUP(notified_at);
 	DUP(closed_reason);
+	DUP(recommendation);
 	DUP(acked_by);
 	DUP(acked_at);
 	DUP(closed_at);
@@ -256,6 +257,24 @@ out:
 	return ret;
 }
 
+/* "     operator recommends 1 (0.90): why", under its escalation's line. */
+static void print_recommendation(const struct store_escalation *e)
+{
+	json_t *rec = e->recommendation ? json_loads(e->recommendation, 0, NULL) : NULL;
+	const char *opt = NULL, *why = "";
+	double conf = -1;
+
+	if (rec && json_unpack(rec, "{s:s,s?s,s?F}", "option", &opt, "rationale", &why,
+			       "confidence", &conf) == 0) {
+		if (conf >= 0)
+			printf("     operator recommends %s (confidence %.2f): %s\n", opt, conf,
+			       why);
+		else
+			printf("     operator recommends %s: %s\n", opt, why);
+	}
+	json_decref(rec);
+}
+
 static json_t *escalation_json(const struct store_escalation *e)
 {
 	json_t *o =
@@ -273,6 +292,11 @@ static json_t *escalation_json(const struct store_escalation *e)
 	json_object_set_new(o, "acked_by", e->acked_by ? json_string(e->acked_by) : json_null());
 	json_object_set_new(o, "closed_at", e->closed_at ? json_string(e->closed_at) : json_null());
 	json_object_set_new(o, "message", json_string(e->message ? e->message : ""));
+	{
+		json_t *rec = e->recommendation ? json_loads(e->recommendation, 0, NULL) : NULL;
+
+		json_object_set_new(o, "recommendation", rec ? rec : json_null());
+	}
 	return o;
 }
 
@@ -394,6 +418,7 @@ int cmd_escalations_exec(int argc, char **argv)
 				       e->status, e->category, e->severity,
 				       e->story_id ? e->story_id : "-", e->trigger,
 				       e->chosen ? e->chosen : "");
+				print_recommendation(e);
 			}
 		}
 		if (!l.n && !opts[1].seen)

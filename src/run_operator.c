@@ -207,6 +207,25 @@ static void to_human(struct run *r, struct rstory *s, char *why)
 	free(why);
 }
 
+/* The recommendation on the escalation's row, for escalations list; a failure is a warning. */
+static void record(struct run *r, const struct rstory *s, const char *key, const char *why,
+		   double conf)
+{
+	char *at = clock_iso(clock_wall()), *text, *cause = NULL;
+	json_t *o = json_pack("{s:s,s:s,s:s}", "option", key, "rationale", why, "at", at);
+
+	if (conf >= 0)
+		json_object_set_new(o, "confidence", json_real(conf));
+	text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	if (store_escalation_recommend(r->st, s->esc_id, text, &cause) < 0) {
+		run__say(r, "%-6s warning: %s", s->cfg->id, cause);
+		free(cause);
+	}
+	free(text);
+	free(at);
+	json_decref(o);
+}
+
 static bool allowed(const struct run *r, const struct rstory *s, const struct trigger_option *o)
 {
 	const struct operator_cfg *c = &r->sp->op;
@@ -248,6 +267,7 @@ static void act(struct run *r, struct rstory *s, json_t *res)
 				   o->label, conf, why)
 			 : xstrfmt("operator recommends %s (%s): %s", o->key, o->label, why);
 	run__say(r, "%-6s %s", s->cfg->id, text);
+	record(r, s, o->key, why, conf);
 	if (r->sp->op.mode != OPERATOR_AUTO) {
 		run__notify(r, s, "Operator recommendation", text);
 		free(text);

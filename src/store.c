@@ -43,7 +43,7 @@
 #define ESCALATION_COLUMNS                                                                  \
 	"id, run_id, story_id, step, \"trigger\", category, severity, message, options, "   \
 	"status, chosen, reply, answered_by, answered_at, acked_by, acked_at, created_at, " \
-	"notified_at, closed_at, closed_reason, reescalations"
+	"notified_at, closed_at, closed_reason, reescalations, recommendation"
 
 /* clang-format off */
 _Static_assert(ST__COUNT <= 64, "struct store (store_int.h) holds 64 statements");
@@ -186,6 +186,8 @@ static const char *const stmt_sql[ST__COUNT] = {
 		"closed_at = ?3 WHERE id = ?1",
 	[ST_ESC_REOPEN] =
 		"UPDATE escalations SET status = 'open', notified_at = ?2 WHERE id = ?1",
+	[ST_ESC_RECOMMEND] =
+		"UPDATE escalations SET recommendation = ?2 WHERE id = ?1",
 	[ST_ESC_RENOTIFY] =
 		"UPDATE escalations SET severity = ?2, notified_at = ?3, "
 		"reescalations = reescalations + 1 WHERE id = ?1 AND status = 'open'",

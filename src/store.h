@@ -347,9 +347,12 @@ struct store_escalation {
 	char *notified_at; /* the last notification, the time stale is measured from */
 	char *closed_at;   /* NULL until closed */
 	char *closed_reason;
-	int reescalations; /* stale re-notifications so far */
+	int reescalations;    /* stale re-notifications so far */
+	char *recommendation; /* the operator's, JSON {option, rationale, confidence, at}; or NULL */
 };
 void store_escalation_release(struct store_escalation *e);
+/* Records the operator's recommendation (JSON text) on escalation id. 0, or -1 with *cause. */
+int store_escalation_recommend(struct store *s, int64_t id, const char *json, char **cause);
 
 /*
  * Raises an open escalation, with created_at and notified_at set to at, and

@@ -36,6 +36,7 @@ void store_escalation_release(struct store_escalation *e)
 	free(e->notified_at);
 	free(e->closed_at);
 	free(e->closed_reason);
+	free(e->recommendation);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -64,6 +65,7 @@ static void read_escalation(sqlite3_stmt *st, void *row)
 	e->closed_at = store__col_text(st, 18);
 	e->closed_reason = store__col_text(st, 19);
 	e->reescalations = sqlite3_column_int(st, 20);
+	e->recommendation = store__col_text(st, 21);
 }
 
 static void release_escalation(void *row)
@@ -314,6 +316,18 @@ out:
 	free(status);
 	free(now);
 	return ret;
+}
+
+int store_escalation_recommend(struct store *s, int64_t id, const char *json, char **cause)
+{
+	const char *what = "record the operator's recommendation";
+	sqlite3_stmt *st;
+
+	if (!(st = store__prep(s, ST_ESC_RECOMMEND, what, cause)))
+		return -1;
+	store__bind_int(st, 1, id);
+	store__bind_text(st, 2, json);
+	return store__write_row(s, st, what, cause, "no escalation %lld", (long long)id);
 }
 
 int store_escalation_renotify(struct store *s, int64_t id, const char *new_severity, const char *at,

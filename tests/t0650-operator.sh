@@ -7,7 +7,8 @@
 # - auto, the operator proposes 1 (retry, allowlisted): applied at once,
 #   journaled as answered by "operator" with its rationale, the story
 #   completes (exit 0);
-# - assist, it proposes 1: the recommendation is said, nothing is applied,
+# - assist, it proposes 1: the recommendation is said, notified and kept on
+#   the escalation (escalations list, text and JSON), nothing is applied,
 #   the run waits for the human (exit 3, the escalation open);
 # - auto, it proposes 5 (abort_run, not allowlisted), answers garbage, or
 #   hangs past its timeout: each leaves the escalation open for the human
@@ -59,6 +60,16 @@ expect_grep "$TMP/au.out" "operator recommends 1 (Retry dev), confidence 0.70" "
 [ "$(open_escalations)" = 1 ] || fail "assist: the escalation is not open"
 [ "$(sql "$P" "SELECT count(*) FROM transitions WHERE event LIKE 'CHOSE_%'")" = 0 ] || fail "assist: something was applied"
 expect_grep "$P/.automator/escalations.jsonl" "Operator recommendation" "assist: the recommendation is notified"
+(cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/list.json"
+python3 - "$TMP/list.json" <<'PY' || fail "assist: escalations list --json has no recommendation: $(cat "$TMP/list.json")"
+import json, sys
+e = json.loads(open(sys.argv[1]).readline())
+r = e["recommendation"]
+assert r["option"] == "1" and r["confidence"] == 0.7 and "proposes option 1" in r["rationale"], r
+assert r["at"].startswith("20"), r
+PY
+(cd "$P" && "$AUTOMATOR" escalations list) >"$TMP/list.txt"
+expect_grep "$TMP/list.txt" "operator recommends 1 (confidence 0.70): fake-agent proposes option 1" "assist: escalations list shows it"
 
 # ---- auto, not allowed / malformed / timeout: left to the human ----
 scenario notallowed auto "propose 5 0.99"
