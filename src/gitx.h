@@ -98,9 +98,10 @@ int gitx_rev(const char *root, const char *rev, char **sha, char **cause);
 /* The branch checked out in root: 0 with *branch, 1 when HEAD is detached, -1 on error. */
 int gitx_current_branch(const char *root, char **branch, char **cause);
 /*
- * Whether path holds a worktree made to the end (its .git names a git dir
- * that is there, not locked "initializing" by a `worktree add` a kill
- * interrupted). Files only: no process.
+ * Whether path holds a worktree made to the end: its .git names a git dir
+ * that is there, with its HEAD, gitdir and commondir, not locked
+ * "initializing" by a `worktree add` a kill interrupted. Files only: no
+ * process.
  */
 bool gitx_worktree_ready(const char *path);
 /*

@@ -120,18 +120,16 @@ static bool in_progress(const char *wt, const char *what)
 
 /*
  * Whether path is a worktree of root's repository checked out on branch,
- * made to the end: `git worktree add` killed before its checkout leaves
- * the worktree locked ("initializing"), its files not there.
+ * made to the end (gitx_worktree_ready: a `worktree add` a kill
+ * interrupted leaves it locked, or without its gitdir file, which git
+ * prunes).
  */
 static bool worktree_on(const char *path, const char *branch)
 {
 	char *cur = NULL, *why = NULL;
-	struct stat st;
-	char *dotgit = path_join(path, ".git");
-	bool ok = stat(dotgit, &st) == 0 && !in_progress(path, "locked") &&
-		  gitx_current_branch(path, &cur, &why) == 0 && !strcmp(cur, branch);
+	bool ok = gitx_worktree_ready(path) && gitx_current_branch(path, &cur, &why) == 0 &&
+		  !strcmp(cur, branch);
 
-	free(dotgit);
 	free(cur);
 	free(why);
 	return ok;
@@ -155,9 +153,16 @@ bool gitx_worktree_ready(const char *path)
 		p = path_join(gd, "locked");
 		ok = stat(gd, &st) == 0 && S_ISDIR(st.st_mode) && access(p, F_OK) < 0;
 		free(p);
-		p = path_join(gd, "HEAD");
-		ok = ok && access(p, F_OK) == 0;
-		free(p);
+		/*
+		 * HEAD, and the gitdir file that points back here: git writes it
+		 * late, and prunes an entry without it (a worktree add killed
+		 * before it is half made, whatever its files look like)
+		 */
+		for (size_t i = 0; ok && i < 3; i++) {
+			p = path_join(gd, (const char *[]){ "HEAD", "gitdir", "commondir" }[i]);
+			ok = access(p, F_OK) == 0;
+			free(p);
+		}
 	}
 	free(why);
 	free(gd);

@@ -435,6 +435,39 @@ static void test_commit_unborn(void **state)
 	strvec_release(&paths);
 }
 
+/*
+ * A worktree is made only to the end: a `worktree add` killed before git
+ * wrote its admin dir's gitdir (git prunes such an entry) or while it is
+ * locked "initializing" is half made, and gitx_worktree_add makes it again
+ * (work in a half-made one would be set aside with it).
+ */
+static void test_worktree_ready(void **state)
+{
+	struct fx *f = *state;
+	char *wt = path_join(f->dir, "wt"), *cause = NULL;
+	char *gitdir = path_join(f->repo, ".git/worktrees/wt/gitdir");
+	char *locked = path_join(f->repo, ".git/worktrees/wt/locked");
+
+	assert_false(gitx_worktree_ready(wt));
+	assert_int_equal(gitx_worktree_add(f->repo, wt, "story/x", "HEAD", &cause), 0);
+	assert_true(gitx_worktree_ready(wt));
+	/* half made: no gitdir */
+	assert_int_equal(unlink(gitdir), 0);
+	assert_false(gitx_worktree_ready(wt));
+	assert_int_equal(gitx_worktree_add(f->repo, wt, "story/x", "HEAD", &cause), 0);
+	assert_true(gitx_worktree_ready(wt));
+	/* half made: locked "initializing" */
+	put(f->repo, ".git/worktrees/wt/locked", "initializing");
+	assert_false(gitx_worktree_ready(wt));
+	assert_int_equal(gitx_worktree_add(f->repo, wt, "story/x", "HEAD", &cause), 0);
+	assert_true(gitx_worktree_ready(wt));
+	assert_false(access(locked, F_OK) == 0);
+	assert_null(cause);
+	free(locked);
+	free(gitdir);
+	free(wt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -444,6 +477,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_scoped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_hook_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_commit_unborn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_worktree_ready, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
