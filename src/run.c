@@ -1,9 +1,11 @@
 /*
  * run.c: the orchestrator loop: journals every transition with the intent
  * of its side effect before running it (fire), drains the event queue and
- * polls. One process, one thread, one poll(2) loop. Must not print except
- * through the progress functions (run_output.c), and must not run anything
- * through a shell.
+ * polls. One thread, one poll(2) loop, the one writer of the journal: the
+ * children that work beside it (an integration, run_integrator.c; the
+ * operator's agent, run_operator.c) journal nothing and report through a
+ * pipe. Must not print except through the progress functions
+ * (run_output.c), and must not run anything through a shell.
  */
 #include <ctype.h>
 #include <errno.h>
