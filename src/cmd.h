@@ -37,11 +37,12 @@ int cmd_usage_error(const struct cmd *c, const char *fmt, ...)
 const struct cmd *cmd_lookup(const char *name);
 
 /*
- * Minimal option parsing shared by commands: walks argv[1..], calls
- * on_opt for each "--flag" or "--flag=value"/"--flag value" it knows (the
- * spec lists "name" for a switch, "name=" for one taking a value) and
- * collects the rest as positional arguments (all after "--" are
- * positional). Returns 0, or EXIT_USAGE after printing the error.
+ * Option parsing shared by commands (getopt_long): marks each option of
+ * opts seen ("--name", "--name=value", "--name value", the short form of
+ * cmd_shorts, e.g. "-j" for "--json") and collects the rest as positional
+ * arguments, options and arguments in any order (all after "--" are
+ * positional). An unknown option gets a did-you-mean. Returns 0, or
+ * EXIT_USAGE after printing the error.
  */
 struct cmd_opt {
 	const char *name; /* without dashes */
@@ -51,6 +52,18 @@ struct cmd_opt {
 };
 int cmd_parse(const struct cmd *c, int argc, char **argv, struct cmd_opt *opts, size_t nopts,
 	      char ***pos, int *npos);
+/* A short option: -LETTER for --NAME, in every command that has --NAME. */
+struct cmd_short {
+	char letter;
+	const char *name;
+};
+extern const struct cmd_short cmd_shorts[]; /* terminated by letter 0 */
+/* The letter of a long option, or 0. */
+char cmd_short_of(const char *long_name);
+/* The name in known[0..n) nearest to name (2 edits at most), or NULL: did-you-mean. */
+const char *cmd_nearest(const char *name, const char *const *known, size_t n);
+/* The command of this program nearest to name, or NULL: did-you-mean. */
+const char *cmd_nearest_command(const char *name);
 /* cmd_parse for a command that takes options only: a positional argument is a usage error. */
 int cmd_parse_noargs(const struct cmd *c, int argc, char **argv, struct cmd_opt *opts,
 		     size_t nopts);

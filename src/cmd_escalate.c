@@ -133,7 +133,7 @@ static char *keys_of(json_t *opts)
 int cmd_answer_exec(int argc, char **argv)
 {
 	const struct cmd *c = cmd_lookup("answer");
-	struct cmd_opt opts[] = { { "reply", 1, NULL, 0 } };
+	struct cmd_opt opts[] = { { "reply", 1, NULL, 0 }, { "only", 0, NULL, 0 } };
 	struct store_escalation e = { 0 };
 	struct esc_list open = { 0 };
 	struct store *st = NULL;
@@ -151,6 +151,24 @@ int cmd_answer_exec(int argc, char **argv)
 		return cmd_usage_error(c, "expected [ESCALATION] CHOICE");
 	}
 	choice = pos[npos - 1];
+	if (npos == 2 && opts[1].seen) {
+		free(pos);
+		return cmd_usage_error(c,
+				       "--only answers the one open escalation: give CHOICE alone");
+	}
+	/*
+	 * "answer 3" could mean escalation 3 as well as option 3: a number alone
+	 * is taken for an option only when --only says so
+	 */
+	if (npos == 1 && !opts[1].seen && (strtoll(choice, &end, 10), *end == '\0')) {
+		ret = cmd_usage_error(c,
+				      "'%s' alone could be an escalation or an option: give both "
+				      "(answer ESCALATION CHOICE), or --only %s to answer the one "
+				      "open escalation",
+				      choice, choice);
+		free(pos);
+		return ret;
+	}
 	if (npos == 2) {
 		id = strtoll(pos[0], &end, 10);
 		if (*end || id <= 0) {
@@ -188,7 +206,7 @@ int cmd_answer_exec(int argc, char **argv)
 	ret = store_escalation_get(st, id, &e, &cause);
 	if (ret != 0) {
 		fprintf(stderr, "%s: no escalation %lld\n", progname, (long long)id);
-		ret = EXIT_DATAERR;
+		ret = EXIT_NEGATIVE; /* not found */
 		goto out;
 	}
 	if (!strcmp(e.status, "closed") || !strcmp(e.status, "answered")) {
@@ -438,7 +456,7 @@ int cmd_escalations_exec(int argc, char **argv)
 	free(by);
 	if (ret == 1) {
 		fprintf(stderr, "%s: no escalation %lld\n", progname, (long long)id);
-		ret = EXIT_DATAERR;
+		ret = EXIT_NEGATIVE; /* not found */
 	} else if (ret < 0) {
 		fprintf(stderr, "%s: %s\n", progname, cause);
 		ret = EXIT_DATAERR;

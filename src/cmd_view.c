@@ -88,14 +88,14 @@ int view_open(struct view *v, const char *run_id)
 		return journal_failed(v, cause);
 	}
 	if (rc != 0) {
-		fprintf(stderr, "%s: no run '%s'\n", progname, id);
+		fprintf(stderr, "%s: no run '%s' (automator runs lists them)\n", progname, id);
 		free(cause);
 		free(id);
 		store_close(v->st);
 		v->st = NULL;
 		free(v->root);
 		v->root = NULL;
-		return EXIT_USAGE;
+		return EXIT_NEGATIVE; /* not found: 1, as for a story or an escalation */
 	}
 	free(id);
 	v->have_run = true;

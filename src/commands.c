@@ -9,15 +9,6 @@
 #include "commands.h"
 #include "util.h"
 
-static int cmd_version_exec(int argc, char **argv)
-{
-	(void)argv;
-	if (argc > 1)
-		return cmd_usage_error(cmd_lookup("version"), "takes no arguments");
-	printf("%s %s\n", progname, automator_version());
-	return EXIT_OK;
-}
-
 static int cmd_help_exec(int argc, char **argv)
 {
 	const struct cmd *c;
@@ -38,9 +29,15 @@ static int cmd_help_exec(int argc, char **argv)
 	return EXIT_OK;
 }
 
-#define VERSION_CMD                                                      \
-	{                                                                \
-		"version", "", "print the version", "", cmd_version_exec \
+#define VERSION_CMD                                                                                \
+	{                                                                                          \
+		"version", "[--json]",                                                             \
+			"print the version, its git description and the data directory",           \
+			"Prints the version, the git description of the source it was built\n"     \
+			"from (when built from git) and the data directory in use (shipped\n"      \
+			"workflows, agent presets, triggers). --json prints them as one object:\n" \
+			"program, version, git (null outside git), data_dir.\n",                   \
+			cmd_version_exec                                                           \
 	}
 #define HELP_CMD                                                                                   \
 	{                                                                                          \
@@ -108,7 +105,7 @@ const struct cmd automator_cmds[] = {
 	  "warnings are the BMAD sprint-status's ('file:line:col: warning: ...'); usage is\n"
 	  "{sessions, cost_usd, input_tokens, output_tokens, cache_read_tokens,\n"
 	  "cache_write_tokens, turns, duration_ms} as the agents reported it.\n\n"
-	  "Exit status: 0, 64 usage (also: no project here).\n",
+	  "Exit status: 0, 1 no such run (--run), 64 usage (also: no project here).\n",
 	  cmd_status_exec },
 	{ "runs", "[--all] [--json] [--stale-after DURATION]",
 	  "list the runs of this project, or of every project",
@@ -173,14 +170,16 @@ const struct cmd automator_cmds[] = {
 	  "Exit status: 0, 1 when there is no unfinished run, 75 when the live run\n"
 	  "does not let go of the project lock.\n",
 	  cmd_abort_exec },
-	{ "answer", "[ESCALATION] CHOICE [--reply TEXT]", "answer an open escalation",
+	{ "answer", "ESCALATION CHOICE [--reply TEXT] | --only CHOICE", "answer an open escalation",
 	  "Records CHOICE (an option key of the escalation: 1-9 or X) for\n"
-	  "ESCALATION (its id; may be left out when exactly one is open). A live\n"
-	  "run picks the answer up within a second; with no live run, the next\n"
+	  "ESCALATION (its id: automator escalations list). With --only, CHOICE\n"
+	  "alone answers the one open escalation (an error when there are none or\n"
+	  "several); a CHOICE that is not a number (X) may also come alone. A live\n"
+	  "run picks the answer up at once; with no live run, the next\n"
 	  "'automator resume' applies it. --reply TEXT is the text typed into the\n"
 	  "agent's pane for a send_reply option (agent needs input).\n\n"
-	  "Exit status: 0 recorded, 64 usage, 65 unknown or closed escalation, or\n"
-	  "a choice it does not offer.\n",
+	  "Exit status: 0 recorded, 1 no such escalation, 64 usage (a number alone\n"
+	  "without --only), 65 a closed escalation or a choice it does not offer.\n",
 	  cmd_answer_exec },
 	{ "escalations", "[list [--open] | ack ID | close ID --reason TEXT] [--json]",
 	  "list, acknowledge or close escalations",
@@ -190,7 +189,8 @@ const struct cmd automator_cmds[] = {
 	  "--reason TEXT closes it without a decision; refused while an unfinished\n"
 	  "run waits on it (answer it or abort the run) and for an answer the run\n"
 	  "has not acted on yet.\n\n"
-	  "Exit status: 0, 64 usage, 65 unknown, already closed, or refused.\n",
+	  "Exit status: 0, 1 no such escalation, 64 usage, 65 already closed or\n"
+	  "refused.\n",
 	  cmd_escalations_exec },
 	{ "validate", "FILE...", "check sprint, sprint-status, workflow, agents and triggers files",
 	  "Loads each FILE by its kind (a sprint has 'stories:', a BMAD sprint-status\n"
@@ -212,6 +212,14 @@ const struct cmd automator_cmds[] = {
 	  "states, no shadowed rows).\n\n"
 	  "Exit status: 0, 64 usage, 70 the tables are broken.\n",
 	  cmd_fsm_exec },
+	{ "completion", "bash|zsh|fish", "print a shell completion script",
+	  "Prints the completion script of SHELL for automator and\n"
+	  "orchestrator-helper: commands, their options, and the story, escalation\n"
+	  "and run ids of the project in the current directory. Installed builds\n"
+	  "put them where each shell looks; to try one:\n"
+	  "  source <(automator completion bash)\n\n"
+	  "Exit status: 0, 64 usage.\n",
+	  cmd_completion_exec },
 	VERSION_CMD,
 	HELP_CMD,
 	{ NULL, NULL, NULL, NULL, NULL },

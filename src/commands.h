@@ -25,7 +25,12 @@ int cmd_list_sessions_exec(int argc, char **argv);
 int cmd_stop_hook_exec(int argc, char **argv);
 int cmd_install_stop_hook_exec(int argc, char **argv);
 
+int cmd_version_exec(int argc, char **argv);
+int cmd_completion_exec(int argc, char **argv);
+
 /* The version string compiled in. */
 const char *automator_version(void);
+/* `git describe` of the source tree built, "" outside git. */
+const char *automator_git_describe(void);
 
 #endif

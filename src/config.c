@@ -127,27 +127,34 @@ const char *config_datadir(void)
 		dir = xstrdup(getenv("AUTOMATOR_DATA_DIR"));
 		return dir;
 	}
+	/*
+	 * Beside the binary: PREFIX/bin/../share/automator once installed; in a
+	 * build tree, share/automator (a link to the source tree, made by the
+	 * build; the tests' binaries one level down find it as ../share)
+	 */
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
-		char *bindir, *cand, *probe;
+		static const char *const rel[] = { "../share/automator", "share/automator" };
+		char *bindir;
 
 		exe[n] = '\0';
 		bindir = path_dirname(exe);
-		cand = xstrfmt("%s/../share/automator", bindir);
-		probe = xstrfmt("%s/data/triggers.yaml", cand);
-		free(bindir);
-		if (cfg_file_exists(probe)) {
+		for (size_t i = 0; !dir && i < sizeof(rel) / sizeof(rel[0]); i++) {
+			char *cand = xstrfmt("%s/%s", bindir, rel[i]);
+			char *probe = xstrfmt("%s/data/triggers.yaml", cand);
+
+			if (cfg_file_exists(probe))
+				dir = realpath(cand, NULL);
+			if (!dir && cfg_file_exists(probe))
+				dir = xstrdup(cand);
 			free(probe);
-			dir = cand;
-			return dir;
+			free(cand);
 		}
-		free(probe);
-		free(cand);
+		free(bindir);
+		if (dir)
+			return dir;
 	}
-	if (cfg_file_exists(AUTOMATOR_SOURCE_DIR "/data/triggers.yaml"))
-		dir = xstrdup(AUTOMATOR_SOURCE_DIR);
-	else
-		dir = xstrdup(AUTOMATOR_DATADIR);
+	dir = xstrdup(AUTOMATOR_DATADIR);
 	return dir;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "completion.h"
 #include "runner.h"
 #include "util.h"
 
@@ -22,6 +23,20 @@ static int wants_help(int argc, char **argv)
 	return 0;
 }
 
+/* "unknown command 'stauts' (did you mean 'status'?)", then the list. */
+static int unknown_command(const char *name)
+{
+	const char *near = cmd_nearest_command(name);
+
+	if (near)
+		fprintf(stderr, "%s: unknown command '%s' (did you mean '%s'?)\n", progname, name,
+			near);
+	else
+		fprintf(stderr, "%s: unknown command '%s'\n", progname, name);
+	cmd_print_list(stderr);
+	return EXIT_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	const char *base = strrchr(argv[0], '/');
@@ -33,6 +48,9 @@ int main(int argc, char **argv)
 	/* the in-pane runner is internal: not a listed command */
 	if (argc >= 2 && !strcmp(argv[1], "__runner"))
 		return runner_main(argc - 1, argv + 1);
+	/* the completion scripts' question: ids of the project here */
+	if (argc >= 2 && !strcmp(argv[1], "__complete"))
+		return compl_values_main(argc - 1, argv + 1);
 	if (argc < 2) {
 		cmd_print_list(stderr);
 		return EXIT_USAGE;
@@ -42,11 +60,8 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--version"))
 		argv[1] = "version";
 	c = cmd_lookup(argv[1]);
-	if (!c) {
-		fprintf(stderr, "%s: unknown command '%s'\n", progname, argv[1]);
-		cmd_print_list(stderr);
-		return EXIT_USAGE;
-	}
+	if (!c)
+		return unknown_command(argv[1]);
 	if (wants_help(argc - 1, argv + 1)) {
 		cmd_print_help(c, stdout);
 		return EXIT_OK;

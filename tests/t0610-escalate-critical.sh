@@ -61,7 +61,7 @@ au "$P" answer "$id" 7
 [ "$rc" = 65 ] || fail "answer with option 7: exit $rc, want 65"
 expect_grep "$TMP/au.out" "has no option '7'" "bad choice message"
 au "$P" answer 999 1
-[ "$rc" = 65 ] || fail "answer to an unknown escalation: exit $rc, want 65"
+[ "$rc" = 1 ] || fail "answer to an unknown escalation: exit $rc, want 1 (not found)"
 
 # fix the hook, answer 1 (retry commit), resume
 rm "$P/.git/hooks/pre-commit"
