@@ -15,6 +15,7 @@
 #include "cmd.h"
 #include "commands.h"
 #include "project.h"
+#include "jsonw.h"
 #include "store.h"
 #include "util.h"
 
@@ -380,8 +381,11 @@ int cmd_escalations_exec(int argc, char **argv)
 	const struct cmd *c = cmd_lookup("escalations");
 	struct cmd_opt opts[] = { { "open", 0, NULL, 0 },
 				  { "json", 0, NULL, 0 },
-				  { "reason", 1, NULL, 0 } };
+				  { "reason", 1, NULL, 0 },
+				  { "jsonl", 0, NULL, 0 } };
 	struct esc_list l = { 0 };
+	struct jsonw_list jl;
+	bool json;
 	struct store *st = NULL;
 	char **pos, *root = NULL, *cause = NULL, *run = NULL, *end, *at, *by;
 	const char *sub;
@@ -391,6 +395,7 @@ int cmd_escalations_exec(int argc, char **argv)
 	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
 	if (ret)
 		return ret;
+	json = opts[1].seen || opts[3].seen;
 	sub = npos ? pos[0] : "list";
 	if (strcmp(sub, "list") && strcmp(sub, "ack") && strcmp(sub, "close")) {
 		ret = cmd_usage_error(c, "unknown subcommand '%s'", sub);
@@ -421,14 +426,16 @@ int cmd_escalations_exec(int argc, char **argv)
 			ret = EXIT_SOFTWARE;
 			goto out;
 		}
+		if (json)
+			jsonw_list_begin(&jl, stdout, opts[3].seen);
 		for (size_t i = 0; i < l.n; i++) {
 			const struct store_escalation *e = &l.v[i];
 
-			if (opts[1].seen) {
+			if (json) {
 				json_t *o = escalation_json(e);
 				char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 
-				puts(s);
+				jsonw_list_item(&jl, s);
 				free(s);
 				json_decref(o);
 			} else {
@@ -439,7 +446,9 @@ int cmd_escalations_exec(int argc, char **argv)
 				print_recommendation(e);
 			}
 		}
-		if (!l.n && !opts[1].seen)
+		if (json)
+			jsonw_list_end(&jl);
+		if (!l.n && !json)
 			printf("no %sescalations\n", opts[0].seen ? "open " : "");
 		ret = EXIT_OK;
 		goto out;

@@ -186,15 +186,14 @@ static int collect(bool all, long stale_after, struct rows *rs)
 	return 0;
 }
 
-/* One line of JSON: w's buffer, then emptied. */
-static void put_line(struct jsonw *w)
+/* w's value as an item of the list, then emptied. */
+static void put_item(struct jsonw_list *l, struct jsonw *w)
 {
-	fwrite(w->b.s, 1, w->b.len, stdout);
-	putchar('\n');
+	jsonw_list_item(l, buf_str(&w->b));
 	buf_release(&w->b);
 }
 
-static void write_json(const struct run_row *r, const char *at)
+static void write_json(struct jsonw_list *l, const struct run_row *r, const char *at)
 {
 	struct jsonw w = { BUF_INIT, 0, { false }, { 0 } };
 
@@ -225,7 +224,7 @@ static void write_json(const struct run_row *r, const char *at)
 	status_signals_write(&w, "signals", &r->sg, NULL, true);
 	jsonw_str(&w, "note", r->note);
 	jsonw_end(&w);
-	put_line(&w);
+	put_item(l, &w);
 }
 
 /* "5s", "12m", "3h", "4d". */
@@ -308,11 +307,12 @@ static void print_table(const struct rows *rs)
 			print_row(&rs->v[i]);
 }
 
-static void render(const struct rows *rs, bool json, const char *at)
+/* The runs as a table, or as items of l (JSON) when l is not NULL. */
+static void render(const struct rows *rs, struct jsonw_list *l, const char *at)
 {
-	for (size_t i = 0; json && i < rs->n; i++)
-		write_json(&rs->v[i], at);
-	if (!json)
+	for (size_t i = 0; l && i < rs->n; i++)
+		write_json(l, &rs->v[i], at);
+	if (!l)
 		print_table(rs);
 	fflush(stdout);
 }
@@ -331,19 +331,27 @@ int cmd_runs_exec(int argc, char **argv)
 	const struct cmd *c = cmd_lookup("runs");
 	struct cmd_opt opts[] = { { "all", 0, NULL, 0 },
 				  { "json", 0, NULL, 0 },
-				  { "stale-after", 1, NULL, 0 } };
+				  { "stale-after", 1, NULL, 0 },
+				  { "jsonl", 0, NULL, 0 } };
+	struct jsonw_list l;
 	struct rows rs = { 0 };
+	bool json;
 	long stale;
 	int ret;
 
 	ret = cmd_parse_noargs(c, argc, argv, opts, ARRAY_SIZE(opts));
 	if (ret)
 		return ret;
+	json = opts[1].seen || opts[3].seen;
 	if ((ret = parse_stale(c, &opts[2], &stale)) != 0)
 		return ret;
 	if ((ret = collect(opts[0].seen, stale, &rs)) != 0)
 		return ret;
-	render(&rs, opts[1].seen, NULL);
+	if (json)
+		jsonw_list_begin(&l, stdout, opts[3].seen);
+	render(&rs, json ? &l : NULL, NULL);
+	if (json)
+		jsonw_list_end(&l);
 	rows_release(&rs);
 	return EXIT_OK;
 }
@@ -386,7 +394,7 @@ static int start_resume(const char *root, char **log)
  * --restart-dead: an interrupted run resumed unless its budget is spent or
  * its cooldown (RESTART_COOLDOWN doubled for each restart before) runs.
  */
-static void restart_dead(struct run_row *r, int budget, bool json, const char *at)
+static void restart_dead(struct run_row *r, int budget, struct jsonw_list *l, const char *at)
 {
 	long long last = 0, now = clock_wall(), cooldown;
 	char *cause = NULL, *log = NULL;
@@ -401,7 +409,7 @@ static void restart_dead(struct run_row *r, int budget, bool json, const char *a
 		return;
 	}
 	if (n >= budget) {
-		if (!json)
+		if (!l)
 			printf("%s: not restarted: its %d restarts are spent (--restart-budget)\n",
 			       r->id, budget);
 		return;
@@ -421,7 +429,7 @@ static void restart_dead(struct run_row *r, int budget, bool json, const char *a
 	}
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-	if (json) {
+	if (l) {
 		struct jsonw w = { BUF_INIT, 0, { false }, { 0 } };
 
 		jsonw_obj(&w, NULL);
@@ -433,7 +441,7 @@ static void restart_dead(struct run_row *r, int budget, bool json, const char *a
 		jsonw_int(&w, "budget", budget);
 		jsonw_str(&w, "log", log);
 		jsonw_end(&w);
-		put_line(&w);
+		put_item(l, &w);
 	} else
 		printf("%s: restarted (automator resume, attempt %d of %d); its output: %s\n",
 		       r->id, n + 1, budget, log);
@@ -454,7 +462,8 @@ int cmd_watch_exec(int argc, char **argv)
 	struct cmd_opt opts[] = { { "all", 0, NULL, 0 },           { "json", 0, NULL, 0 },
 				  { "stale-after", 1, NULL, 0 },   { "interval", 1, NULL, 0 },
 				  { "once", 0, NULL, 0 },          { "restart-dead", 0, NULL, 0 },
-				  { "restart-budget", 1, NULL, 0 } };
+				  { "restart-budget", 1, NULL, 0 }, { "jsonl", 0, NULL, 0 } };
+	struct jsonw_list l;
 	bool json = opts[1].seen, tty;
 	long stale, interval = DEFAULT_INTERVAL, budget = DEFAULT_RESTART_BUDGET;
 	char *end;
@@ -463,7 +472,7 @@ int cmd_watch_exec(int argc, char **argv)
 	ret = cmd_parse_noargs(c, argc, argv, opts, ARRAY_SIZE(opts));
 	if (ret)
 		return ret;
-	json = opts[1].seen;
+	json = opts[1].seen || opts[7].seen;
 	if ((ret = parse_stale(c, &opts[2], &stale)) != 0)
 		return ret;
 	if (opts[3].seen) {
@@ -501,9 +510,14 @@ int cmd_watch_exec(int argc, char **argv)
 			printf(" (every %lds; Ctrl-C stops)", interval);
 		if (!json)
 			printf("\n\n");
-		render(&rs, json, at);
+		/* --json: one array a look (restarts included); --jsonl: one object a line */
+		if (json)
+			jsonw_list_begin(&l, stdout, opts[7].seen);
+		render(&rs, json ? &l : NULL, at);
 		for (size_t i = 0; opts[5].seen && i < rs.n; i++)
-			restart_dead(&rs.v[i], (int)budget, json, at);
+			restart_dead(&rs.v[i], (int)budget, json ? &l : NULL, at);
+		if (json)
+			jsonw_list_end(&l);
 		fflush(stdout);
 		rows_release(&rs);
 		free(at);

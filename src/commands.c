@@ -107,7 +107,7 @@ const struct cmd automator_cmds[] = {
 	  "cache_write_tokens, turns, duration_ms} as the agents reported it.\n\n"
 	  "Exit status: 0, 1 no such run (--run), 64 usage (also: no project here).\n",
 	  cmd_status_exec },
-	{ "runs", "[--all] [--json] [--stale-after DURATION]",
+	{ "runs", "[--all] [--json | --jsonl] [--stale-after DURATION]",
 	  "list the runs of this project, or of every project",
 	  "Lists every run of this project (with --all: of every project on this\n"
 	  "machine that ran automator; the per-user registry of runs is\n"
@@ -121,16 +121,18 @@ const struct cmd automator_cmds[] = {
 	  "on), complete, aborted, gone (the project or its journal is no longer\n"
 	  "there).\n\n"
 	  "  --all                  every registered project\n"
-	  "  --json                 one JSON object per line: {project, run, state,\n"
+	  "  --json                 one JSON array of {project, run, state,\n"
 	  "                         class, quarantined, alive, pid,\n"
 	  "                         heartbeat_age_seconds, started_at,\n"
 	  "                         last_activity_at, age_seconds, open_escalations,\n"
 	  "                         signals: [{code, story, since, detail}], note}\n"
+	  "  --jsonl                the same objects, one a line\n"
 	  "  --stale-after DURATION quiet for longer than this: stale (30m, 24h, 7d)\n\n"
 	  "Exit status: 0, 64 usage (also: no project here without --all).\n",
 	  cmd_runs_exec },
 	{ "watch",
-	  "[--all] [--interval N] [--once] [--json] [--stale-after DURATION] [--restart-dead] "
+	  "[--all] [--interval N] [--once] [--json | --jsonl] [--stale-after DURATION] "
+	  "[--restart-dead] "
 	  "[--restart-budget N]",
 	  "the operator loop: every run, refreshed",
 	  "Shows what `automator runs` shows, again every --interval seconds\n"
@@ -138,8 +140,10 @@ const struct cmd automator_cmds[] = {
 	  "  --all                  every registered project (see runs)\n"
 	  "  --interval N           seconds between two looks (1 to 86400)\n"
 	  "  --once                 look once and exit (for scripts and cron)\n"
-	  "  --json                 JSON lines: the runs' objects (see runs) with\n"
-	  "                         \"at\", the time of the look\n"
+	  "  --json                 one JSON array a look, on a line of its own: the\n"
+	  "                         runs' objects (see runs) with \"at\", the time\n"
+	  "                         of the look, and the look's restarts\n"
+	  "  --jsonl                the same objects, one a line, as they come\n"
 	  "  --stale-after DURATION see runs\n"
 	  "  --restart-dead         resume each interrupted run (its process gone,\n"
 	  "                         nothing asked, not stale) with `automator resume\n"
@@ -150,7 +154,8 @@ const struct cmd automator_cmds[] = {
 	  "                         it, then 120 s, doubling up to an hour; they are\n"
 	  "                         kept in the registry, so a watch --once from cron\n"
 	  "                         spends the same budget. Each restart is a line\n"
-	  "                         ({\"event\":\"restart\", ...} with --json).\n\n"
+	  "                         ({\"event\":\"restart\", ...} with --json or\n"
+	  "                         --jsonl).\n\n"
 	  "Exit status: 0, 64 usage (also: no project here without --all).\n",
 	  cmd_watch_exec },
 	{ "log", "STORY [--step NAME] [--follow] [--run ID]", "print a story's session log",
@@ -181,10 +186,12 @@ const struct cmd automator_cmds[] = {
 	  "Exit status: 0 recorded, 1 no such escalation, 64 usage (a number alone\n"
 	  "without --only), 65 a closed escalation or a choice it does not offer.\n",
 	  cmd_answer_exec },
-	{ "escalations", "[list [--open] | ack ID | close ID --reason TEXT] [--json]",
+	{ "escalations", "[list [--open] | ack ID | close ID --reason TEXT] [--json | --jsonl]",
 	  "list, acknowledge or close escalations",
 	  "list (the default) prints the escalations of the latest run, --open only\n"
-	  "those still open; --json one JSON object per line. ack ID marks an open\n"
+	  "those still open; --json one JSON array of them, --jsonl one object a\n"
+	  "line: {id, run, story, step, trigger, category, severity, status, ...,\n"
+	  "options, acked_by, closed_at, message, recommendation}. ack ID marks an open\n"
 	  "escalation acknowledged: it is no longer re-sent when stale. close ID\n"
 	  "--reason TEXT closes it without a decision; refused while an unfinished\n"
 	  "run waits on it (answer it or abort the run) and for an answer the run\n"

@@ -269,3 +269,31 @@ void jsonw_raw(struct jsonw *w, const char *key, const char *json)
 	sep(w, key);
 	put(w, json, strlen(json));
 }
+
+void jsonw_list_begin(struct jsonw_list *l, FILE *out, bool lines)
+{
+	l->out = out;
+	l->lines = lines;
+	l->n = 0;
+	if (!lines)
+		fputc('[', out);
+}
+
+void jsonw_list_item(struct jsonw_list *l, const char *json)
+{
+	if (l->lines) {
+		fprintf(l->out, "%s\n", json);
+	} else {
+		if (l->n)
+			fputc(',', l->out);
+		fputs(json, l->out);
+	}
+	l->n++;
+}
+
+void jsonw_list_end(struct jsonw_list *l)
+{
+	if (!l->lines)
+		fputs("]\n", l->out);
+	fflush(l->out);
+}

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util.h"
 
@@ -39,5 +40,20 @@ void jsonw_null(struct jsonw *w, const char *key);
  * written as it is: a value repeated many times is formatted once.
  */
 void jsonw_raw(struct jsonw *w, const char *key, const char *json);
+
+/*
+ * A list command's --json and --jsonl (docs/cli.md, "JSON output"): the
+ * same values as one JSON array on one line, or one value a line for
+ * streaming. Items are complete JSON values (a jsonw buffer, json_dumps).
+ */
+struct jsonw_list {
+	FILE *out;
+	bool lines; /* --jsonl: one value a line; else one array */
+	size_t n;   /* items written */
+};
+void jsonw_list_begin(struct jsonw_list *l, FILE *out, bool lines);
+void jsonw_list_item(struct jsonw_list *l, const char *json);
+/* Closes the array ("[]" when empty); flushes. */
+void jsonw_list_end(struct jsonw_list *l);
 
 #endif

@@ -64,7 +64,7 @@ spawn_failed=$(sql "$P" "SELECT count(*) FROM transitions WHERE event = 'SPAWN_F
 	fail "$spawn_failed spawn failure(s)"
 	grep -i "spawn\|tmux" "$TMP/au.out" | head -n 5 | sed 's/^/  /' >&2
 }
-(cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/esc.json" || fail "escalations list failed"
+(cd "$P" && "$AUTOMATOR" escalations list --jsonl) >"$TMP/esc.json" || fail "escalations list failed"
 [ ! -s "$TMP/esc.json" ] || { fail "escalations raised"; sed 's/^/  /' "$TMP/esc.json" >&2; }
 
 status_json "$P" >"$TMP/status.json" || fail "status --json failed"

@@ -170,7 +170,7 @@ make_project "$P" >/dev/null
 sprint "$P" "max_wait: 1s" "3.1:limited"
 au "$P" run s.yaml --no-input
 [ "$rc" = 3 ] || fail "max_wait: exit $rc, want 3"
-(cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/esc"
+(cd "$P" && "$AUTOMATOR" escalations list --jsonl) >"$TMP/esc"
 grep -q '"usage-limit"' "$TMP/esc" || fail "max_wait: no usage-limit escalation"
 grep -q 'Keep waiting' "$TMP/esc" || fail "max_wait: no keep-waiting option"
 # keep waiting: after the reset a new session runs (never the old one again)
@@ -219,7 +219,7 @@ au "$P" run s.yaml --no-input
 took=$(($(date +%s) - start))
 [ "$rc" = 3 ] || fail "retry: exit $rc, want 3"
 [ "$took" -lt 30 ] || fail "retry: took ${took}s: not stopped by retry_patience"
-(cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/esc"
+(cd "$P" && "$AUTOMATOR" escalations list --jsonl) >"$TMP/esc"
 grep -q '"agent-unavailable"' "$TMP/esc" || fail "retry: no agent-unavailable: $(cat "$TMP/esc")"
 grep -q 'waiting for network' "$TMP/esc" || fail "retry: the message does not say why"
 
@@ -233,7 +233,7 @@ printf '#!/bin/sh\nexec /nonexistent/agent-cli "$@"\n' >"$TMP/no-such-agent"
 chmod +x "$TMP/no-such-agent"
 au "$P" run s.yaml --no-input
 [ "$rc" = 3 ] || fail "missing: exit $rc, want 3"
-(cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/esc"
+(cd "$P" && "$AUTOMATOR" escalations list --jsonl) >"$TMP/esc"
 grep -q '"agent-unavailable"' "$TMP/esc" || fail "missing: no agent-unavailable: $(cat "$TMP/esc")"
 [ "$(sql "$P" "SELECT count(*) FROM sessions")" = 1 ] || fail "missing: retried"
 

@@ -98,8 +98,8 @@ au "$P" escalations list --open --json
 [ "$rc" = 0 ] || fail "escalations list: exit $rc"
 python3 - "$TMP/au.out" "$id" <<'PY' || fail "escalations list --json"
 import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-assert len(rows) == 1, rows
+rows = json.load(open(sys.argv[1]))  # one array, the whole output
+assert isinstance(rows, list) and len(rows) == 1, rows
 e = rows[0]
 assert e["id"] == int(sys.argv[2]) and e["status"] == "open" and e["story"] == "1.1", e
 assert [o["key"] for o in e["options"]] == ["1", "2", "3", "4"], e["options"]

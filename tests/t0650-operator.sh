@@ -60,8 +60,8 @@ expect_grep "$TMP/au.out" "operator recommends 1 (Retry dev), confidence 0.70" "
 [ "$(open_escalations)" = 1 ] || fail "assist: the escalation is not open"
 [ "$(sql "$P" "SELECT count(*) FROM transitions WHERE event LIKE 'CHOSE_%'")" = 0 ] || fail "assist: something was applied"
 expect_grep "$P/.automator/escalations.jsonl" "Operator recommendation" "assist: the recommendation is notified"
-(cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/list.json"
-python3 - "$TMP/list.json" <<'PY' || fail "assist: escalations list --json has no recommendation: $(cat "$TMP/list.json")"
+(cd "$P" && "$AUTOMATOR" escalations list --jsonl) >"$TMP/list.json"
+python3 - "$TMP/list.json" <<'PY' || fail "assist: escalations list --jsonl has no recommendation: $(cat "$TMP/list.json")"
 import json, sys
 e = json.loads(open(sys.argv[1]).readline())
 r = e["recommendation"]

@@ -47,7 +47,7 @@ killed() { # NAME: its run killed with SIGKILL
 	wait "$pid" 2>/dev/null
 	eval "${1}_pid=$pid"
 }
-watch_json() { "$AUTOMATOR" watch --all --once --json --stale-after 4s "$@" >"$TMP/w.json" 2>"$TMP/w.err"; }
+watch_json() { "$AUTOMATOR" watch --all --once --jsonl --stale-after 4s "$@" >"$TMP/w.json" 2>"$TMP/w.err"; }
 class_of() { jq -r --arg p "$TMP/$1" '.[] | select(.project == $p) | .class' "$TMP/w.json"; }
 
 for p in stale dead live; do hanging "$p"; done
@@ -73,6 +73,19 @@ jq -e -s --arg p "$TMP/stale" '.[] | select(.project == $p) |
 	"$TMP/w.json" >/dev/null ||
 	fail "the stale run: $(jq -c --arg p "$TMP/stale" 'select(.project == $p)' "$TMP/w.json")"
 
+# --json: the same objects as one array (watch: one a look)
+"$AUTOMATOR" watch --all --once --json --stale-after 4s >"$TMP/wa.json" 2>"$TMP/w.err" ||
+	fail "watch --once --json: exit $?"
+[ "$(wc -l <"$TMP/wa.json")" = 1 ] || fail "watch --once --json: want one line: $(cat "$TMP/wa.json")"
+jq -e 'type == "array" and length == 3 and all(.[]; has("class") and has("at"))' "$TMP/wa.json" \
+	>/dev/null || fail "watch --json is not one array of the runs: $(cat "$TMP/wa.json")"
+"$AUTOMATOR" runs --all --json --stale-after 4s >"$TMP/ra.json" 2>"$TMP/w.err" || fail "runs --json: exit $?"
+jq -e --arg p "$TMP/dead" 'type == "array" and length == 3 and
+	([.[] | select(.project == $p)][0].class == "interrupted")' "$TMP/ra.json" >/dev/null ||
+	fail "runs --all --json: $(cat "$TMP/ra.json")"
+"$AUTOMATOR" runs --all --jsonl --stale-after 4s >"$TMP/rl.json" 2>"$TMP/w.err" || fail "runs --jsonl: exit $?"
+[ "$(wc -l <"$TMP/rl.json")" = 3 ] || fail "runs --jsonl: want one line a run: $(cat "$TMP/rl.json")"
+
 # runs: this project's only; --all: the stale run apart
 (cd "$TMP/live" && "$AUTOMATOR" runs) >"$TMP/runs.txt" 2>&1 || fail "runs: exit $?"
 expect_grep "$TMP/runs.txt" "^running .* $live_pid " "runs: the live run, running, its pid"
@@ -94,7 +107,7 @@ jq -e -s --arg p "$TMP/dead" '.[] | select(.event == "restart" and .project == $
 	"$TMP/w.json" >/dev/null || fail "the dead run was not restarted: $(cat "$TMP/w.json")"
 jq -e -s --arg p "$TMP/stale" '.[] | select(.event == "restart" and .project == $p)' "$TMP/w.json" >/dev/null &&
 	fail "the stale run was restarted"
-wait_for 30 sh -c "'$AUTOMATOR' watch --all --once --json --stale-after 4s |
+wait_for 30 sh -c "'$AUTOMATOR' watch --all --once --jsonl --stale-after 4s |
 	jq -e -s --arg p '$TMP/dead' '.[] | select(.project == \$p) | .class == \"running\"' >/dev/null" ||
 	fail "the restarted run is not running: $(cat "$TMP/dead/.automator/watch-resume.log")"
 expect_grep "$TMP/dead/.automator/watch-resume.log" "resuming run" "the resume's output is kept"

@@ -83,7 +83,7 @@ want=$(date -u -d "@${resets:-0}" +%Y-%m-%dT%H:%M:%SZ)
 n=$(grep -c '"trigger":"wait:usage-limit"' "$P/.automator/escalations.jsonl" 2>/dev/null || true)
 [ "$n" = 1 ] || fail "usage limit: $n wait notifications, want 1"
 jq -e '.stories[0].state == "DONE"' <(status_json) >/dev/null || fail "usage limit: story not DONE"
-(cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/esc"
+(cd "$P" && "$AUTOMATOR" escalations list --jsonl) >"$TMP/esc"
 [ ! -s "$TMP/esc" ] || [ "$(jq -s length "$TMP/esc")" = 0 ] ||
 	fail "usage limit: escalations raised: $(cat "$TMP/esc")"
 
@@ -105,7 +105,7 @@ for sc in auth-expired credit; do
 	run_fg key
 	[ "$RC" = 3 ] || { fail "$sc: exit $RC, want 3 (paused)"; sed 's/^/  /' "$P/run.out" >&2; }
 	[ "$(sessions)" = 1 ] || fail "$sc: $(sessions) sessions, want 1"
-	(cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/esc"
+	(cd "$P" && "$AUTOMATOR" escalations list --jsonl) >"$TMP/esc"
 	grep -q '"agent-unavailable"' "$TMP/esc" || fail "$sc: no agent-unavailable: $(cat "$TMP/esc")"
 	grep -q 'dev-implementation-failure' "$TMP/esc" && fail "$sc: blamed on the code"
 	# the message quotes the CLI's words, never raw stream-json
@@ -131,7 +131,7 @@ grep -q 'waiting for claude until .*(rate-limit)' "$P/run.out" || fail "429: no 
 setup denied
 mockapi_set '{"claude": "permission-denied"}'
 run_fg key
-(cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/esc"
+(cd "$P" && "$AUTOMATOR" escalations list --jsonl) >"$TMP/esc"
 grep -q '"agent-permission-denied"' "$TMP/esc" || fail "denied: no agent-permission-denied"
 grep -q 'Bash: ./tests/check.sh' "$TMP/esc" || fail "denied: the message does not name the command"
 [ "$RC" = 3 ] || fail "denied: exit $RC, want 3"
@@ -140,7 +140,7 @@ grep -q 'Bash: ./tests/check.sh' "$TMP/esc" || fail "denied: the message does no
 setup budget "max_cost_usd: 0.000001"
 mockapi_set '{"claude": "success"}'
 run_fg key
-(cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/esc"
+(cd "$P" && "$AUTOMATOR" escalations list --jsonl) >"$TMP/esc"
 grep -q '"budget-exceeded"' "$TMP/esc" || fail "budget: no budget-exceeded"
 [ "$(sessions)" = 1 ] || fail "budget: $(sessions) sessions, want 1"
 

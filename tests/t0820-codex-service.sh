@@ -86,7 +86,7 @@ for sc in quota:'Quota exceeded' 401:'401 Unauthorized'; do
 	[ "$RC" = 3 ] || { fail "$name: exit $RC, want 3"; sed 's/^/  /' "$P/run.out" >&2; }
 	[ "$(find "$P/.automator/logs" -name '*.log' | wc -l)" = 1 ] ||
 		fail "$name: more than one session"
-	(cd "$P" && "$AUTOMATOR" escalations list --json) >"$TMP/esc"
+	(cd "$P" && "$AUTOMATOR" escalations list --jsonl) >"$TMP/esc"
 	grep -q '"agent-unavailable"' "$TMP/esc" ||
 		fail "$name: no agent-unavailable: $(cat "$TMP/esc")"
 	grep -q "$says" "$TMP/esc" || fail "$name: the message does not quote the CLI"

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# t0020-install: `cmake --install` into a prefix installs both programs
+# (orchestrator-helper as a link, listed in install_manifest.txt), the man
+# pages (which render without warnings), the completions where each shell
+# looks, the docs, the demo and the LICENSE; the installed binary holds no
+# path of the source or build tree and, run from elsewhere with nothing
+# pointing at the checkout, finds its data under the prefix and runs the
+# installed demo.
+. "$(dirname "$0")/lib.sh"
+need cmake man tmux git
+: "${BUILD_DIR:?}" "${SOURCE_DIR:?}"
+
+prefix=$TMP/prefix
+cmake --install "$BUILD_DIR" --prefix "$prefix" >"$TMP/install.out" 2>&1 ||
+	{ fail "cmake --install: exit $?"; cat "$TMP/install.out" >&2; finish; }
+manifest=$BUILD_DIR/install_manifest.txt
+
+for f in bin/automator bin/orchestrator-helper \
+	share/man/man1/automator.1 share/man/man1/orchestrator-helper.1 \
+	share/man/man5/automator-sprint.5 share/man/man5/automator-workflow.5 \
+	share/bash-completion/completions/automator \
+	share/bash-completion/completions/orchestrator-helper \
+	share/zsh/site-functions/_automator \
+	share/fish/vendor_completions.d/automator.fish \
+	share/doc/automator/README.md share/doc/automator/LICENSE \
+	share/doc/automator/docs/cli.md share/doc/automator/examples/demo/sprint.yaml \
+	share/automator/data/triggers.yaml share/automator/scripts/fake-agent; do
+	[ -e "$prefix/$f" ] || fail "not installed: $f"
+	grep -qx "$prefix/$f" "$manifest" || fail "not in install_manifest.txt: $f"
+done
+[ "$(readlink "$prefix/bin/orchestrator-helper")" = automator ] ||
+	fail "orchestrator-helper is not a link to automator"
+
+# every man page renders, without a warning
+n=0
+for page in "$prefix"/share/man/man*/*; do
+	n=$((n + 1))
+	MANWIDTH=80 man --warnings -l "$page" >"$TMP/man.txt" 2>"$TMP/man.err" ||
+		fail "man -l $(basename "$page"): exit $?"
+	[ ! -s "$TMP/man.err" ] || { fail "man -l $(basename "$page") warns"; cat "$TMP/man.err" >&2; }
+	[ "$(wc -l <"$TMP/man.txt")" -gt 20 ] || fail "$(basename "$page") renders almost nothing"
+done
+[ "$n" -ge 4 ] || fail "only $n man pages installed"
+
+# no path of this checkout in the installed binary
+if grep -a -q -F "$SOURCE_DIR" "$prefix/bin/automator"; then
+	fail "the installed binary names the source tree $SOURCE_DIR"
+fi
+if grep -a -q -F "$BUILD_DIR" "$prefix/bin/automator"; then
+	fail "the installed binary names the build tree $BUILD_DIR"
+fi
+
+# from elsewhere, nothing pointing at the checkout: data from the prefix
+unset AUTOMATOR_DATA_DIR
+cd "$TMP" || exit 1
+"$prefix/bin/automator" version --json >"$TMP/version.json" || fail "installed version: exit $?"
+grep -q "\"data_dir\":\"$prefix/share/automator\"" "$TMP/version.json" ||
+	fail "installed data dir: $(cat "$TMP/version.json")"
+"$prefix/bin/orchestrator-helper" version >"$TMP/hv.out" || fail "installed helper: exit $?"
+grep -q "^orchestrator-helper [0-9]" "$TMP/hv.out" || fail "helper version: $(cat "$TMP/hv.out")"
+
+# the installed demo, by the installed binary and its fake agent
+D=$TMP/demo
+make_project "$D" "$prefix/share/doc/automator/examples/demo"
+(cd "$D" && timeout 120 "$prefix/bin/automator" run --no-input sprint.yaml) >"$TMP/demo.out" 2>&1
+rc=$?
+[ "$rc" = 0 ] || { fail "installed demo: exit $rc"; tail -20 "$TMP/demo.out" >&2; }
+[ "$(git -C "$D" log --oneline | wc -l)" -ge 6 ] || fail "installed demo: too few commits"
+finish
