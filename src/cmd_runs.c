@@ -459,10 +459,14 @@ static void sleep_s(int s)
 int cmd_watch_exec(int argc, char **argv)
 {
 	const struct cmd *c = cmd_lookup("watch");
-	struct cmd_opt opts[] = { { "all", 0, NULL, 0 },           { "json", 0, NULL, 0 },
-				  { "stale-after", 1, NULL, 0 },   { "interval", 1, NULL, 0 },
-				  { "once", 0, NULL, 0 },          { "restart-dead", 0, NULL, 0 },
-				  { "restart-budget", 1, NULL, 0 }, { "jsonl", 0, NULL, 0 } };
+	struct cmd_opt opts[] = { { "all", 0, NULL, 0 },
+				  { "json", 0, NULL, 0 },
+				  { "stale-after", 1, NULL, 0 },
+				  { "interval", 1, NULL, 0 },
+				  { "once", 0, NULL, 0 },
+				  { "restart-dead", 0, NULL, 0 },
+				  { "restart-budget", 1, NULL, 0 },
+				  { "jsonl", 0, NULL, 0 } };
 	struct jsonw_list l;
 	bool json = opts[1].seen, tty;
 	long stale, interval = DEFAULT_INTERVAL, budget = DEFAULT_RESTART_BUDGET;
