@@ -17,6 +17,7 @@
 #include "fsm.h"
 #include "project.h"
 #include "recover.h"
+#include "bmadcfg.h"
 #include "run.h"
 #include "runner.h"
 #include "status_usage.h"
@@ -24,6 +25,32 @@
 #include "store.h"
 #include "tmx.h"
 #include "util.h"
+
+/*
+ * The sprint of a plain `automator run`: sprint.yaml here, else the BMAD
+ * sprint-status of the project here (where BMAD's config or its defaults
+ * put it), said on stderr. NULL after saying there is neither.
+ */
+static char *default_sprint(void)
+{
+	char *cwd, *status;
+
+	if (access("sprint.yaml", F_OK) == 0)
+		return xstrdup("sprint.yaml");
+	cwd = getcwd(NULL, 0);
+	status = cwd ? bmadcfg_status_file(cwd) : NULL;
+	free(cwd);
+	if (status) {
+		fprintf(stderr,
+			"automator: no sprint.yaml here: running the BMAD sprint-status %s\n",
+			status);
+		return status;
+	}
+	fprintf(stderr,
+		"automator run: no sprint.yaml here, and no BMAD sprint-status.yaml: name a "
+		"sprint file, or write one with `automator init`\n");
+	return NULL;
+}
 
 int cmd_run_exec(int argc, char **argv)
 {
@@ -33,7 +60,7 @@ int cmd_run_exec(int argc, char **argv)
 		{ "max-parallel", 1, NULL, 0 }, { "agent", 1, NULL, 0 },
 		{ "workflow", 1, NULL, 0 },     { "no-input", 0, NULL, 0 },
 		{ "dry-run", 0, NULL, 0 },      { "include-status", 1, NULL, 0 },
-		{ "isolation", 1, NULL, 0 },
+		{ "isolation", 1, NULL, 0 },    { "json", 0, NULL, 0 },
 	};
 	struct run_opts o = { 0 };
 	char **pos, *end;
@@ -65,6 +92,11 @@ int cmd_run_exec(int argc, char **argv)
 	}
 	o.no_input = opts[5].seen || !isatty(STDIN_FILENO);
 	o.dry_run = opts[6].seen;
+	o.json = opts[9].seen;
+	if (o.json && !o.dry_run) {
+		free(pos);
+		return cmd_usage_error(c, "--json goes with --dry-run (the plan)");
+	}
 	if (opts[7].seen) {
 		const char *v = opts[7].value;
 
@@ -81,7 +113,14 @@ int cmd_run_exec(int argc, char **argv)
 		}
 		o.isolation = opts[8].value;
 	}
-	ret = run_start(npos ? pos[0] : "sprint.yaml", &o);
+	if (npos) {
+		ret = run_start(pos[0], &o);
+	} else {
+		char *sprint = default_sprint();
+
+		ret = sprint ? run_start(sprint, &o) : EXIT_USAGE;
+		free(sprint);
+	}
 	free(pos);
 	return ret;
 }

@@ -14,6 +14,7 @@
 #include "cmd.h"
 #include "commands.h"
 #include "config.h"
+#include "jsonw.h"
 #include "preflight.h"
 #include "util.h"
 #include "ydoc.h"
@@ -31,7 +32,8 @@ static enum file_kind kind_of(const struct ynode *root)
 	/* the epics: list form of an LLM-written sprint-status (bmad.h) */
 	if (ynode_get(root, "epics") && ynode_get(root, "epics")->kind == YN_SEQ)
 		return FILE_BMAD_STATUS;
-	if (ynode_get(root, "stories"))
+	/* a sprint whose stories are its sprint-status's (automator init) */
+	if (ynode_get(root, "stories") || ynode_get(root, "status_file"))
 		return FILE_SPRINT;
 	if (ynode_get(root, "steps"))
 		return FILE_WORKFLOW;
@@ -199,42 +201,99 @@ out_text:
 	return ret;
 }
 
+/* diags as a JSON array of {file, line, col, message} (line and col null without a position). */
+static void diags_json(struct jsonw *w, const char *key, const struct diags *d)
+{
+	jsonw_arr(w, key);
+	for (size_t i = 0; i < d->n; i++) {
+		jsonw_obj(w, NULL);
+		jsonw_str(w, "file", d->v[i].file);
+		if (d->v[i].line > 0) {
+			jsonw_int(w, "line", d->v[i].line);
+			jsonw_int(w, "col", d->v[i].col);
+		} else {
+			jsonw_null(w, "line");
+			jsonw_null(w, "col");
+		}
+		jsonw_str(w, "message", d->v[i].msg);
+		jsonw_end(w);
+	}
+	jsonw_end(w);
+}
+
+/* One file's result for --json: {file, ok, errors, warnings, preflight}. */
+static void result_json(struct jsonw_list *l, const char *path, const struct diags *d,
+			const struct diags *warn, const struct preflight *pf)
+{
+	struct jsonw w = { BUF_INIT, 0, { false }, { 0 } };
+
+	jsonw_obj(&w, NULL);
+	jsonw_str(&w, "file", path);
+	jsonw_bool(&w, "ok", d->n == 0);
+	diags_json(&w, "errors", d);
+	diags_json(&w, "warnings", warn);
+	jsonw_arr(&w, "preflight");
+	for (size_t i = 0; i < pf->n; i++) {
+		jsonw_obj(&w, NULL);
+		jsonw_str(&w, "severity",
+			  pf->v[i].severity == PREFLIGHT_ERROR ? "error" : "warning");
+		jsonw_str(&w, "message", pf->v[i].message);
+		jsonw_str(&w, "hint", pf->v[i].hint);
+		jsonw_end(&w);
+	}
+	jsonw_end(&w);
+	jsonw_end(&w);
+	jsonw_list_item(l, buf_str(&w.b));
+	buf_release(&w.b);
+}
+
 int cmd_validate_exec(int argc, char **argv)
 {
 	const struct cmd *c = cmd_lookup("validate");
-	bool caret = isatty(STDERR_FILENO);
+	struct cmd_opt opts[] = { { "json", 0, NULL, 0 } };
+	bool caret = isatty(STDERR_FILENO), json;
 	int npos, ret, status = EXIT_OK;
+	struct jsonw_list l;
 	char **pos;
 
-	ret = cmd_parse(c, argc, argv, NULL, 0, &pos, &npos);
+	ret = cmd_parse(c, argc, argv, opts, ARRAY_SIZE(opts), &pos, &npos);
 	if (ret)
 		return ret;
+	json = opts[0].seen;
 	if (npos == 0) {
 		free(pos);
 		return cmd_usage_error(c, "expected at least one file");
 	}
+	if (json)
+		jsonw_list_begin(&l, stdout, false);
 	for (int i = 0; i < npos; i++) {
 		struct diags d = DIAGS_INIT;
 		struct diags warn = DIAGS_INIT;
 		struct preflight pf = PREFLIGHT_INIT;
+		bool good = validate_one(pos[i], &d, &pf, &warn) == 0 && d.n == 0;
 
-		if (validate_one(pos[i], &d, &pf, &warn) == 0 && d.n == 0) {
+		if (!good && d.n == 0)
+			diags_add(&d, pos[i], 0, 0, "invalid file");
+		diags_sort(&d);
+		if (!good)
+			status = EXIT_DATAERR;
+		if (json) {
+			result_json(&l, pos[i], &d, &warn, &pf);
+		} else if (good) {
 			printf("ok %s\n", pos[i]);
 			fflush(stdout);
 			diags_print_warnings(&warn, stderr);
 			preflight_print(&pf, stderr, pos[i], true);
 		} else {
 			fflush(stdout);
-			if (d.n == 0)
-				diags_add(&d, pos[i], 0, 0, "invalid file");
-			diags_sort(&d);
 			diags_print(&d, stderr, caret);
-			status = EXIT_DATAERR;
 		}
 		diags_release(&d);
 		diags_release(&warn);
 		preflight_release(&pf);
 	}
+	if (json)
+		jsonw_list_end(&l);
 	free(pos);
 	return status;
 }

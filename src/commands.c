@@ -45,12 +45,25 @@ static int cmd_help_exec(int argc, char **argv)
 	}
 
 const struct cmd automator_cmds[] = {
+	{ "init", "", "write a commented sprint.yaml for the project here",
+	  "Writes sprint.yaml in the current directory, commented, to edit and run.\n"
+	  "In a BMAD project (a sprint-status.yaml where BMAD's config or its\n"
+	  "defaults put it) the sprint takes its stories from the sprint-status\n"
+	  "(status_file:), with the bmad workflow and the agent BMAD is installed\n"
+	  "for (claude or codex). Elsewhere it writes a starter sprint with one\n"
+	  "story and a starter workflow.yaml (dev, review, commit) beside it.\n"
+	  "Never overwrites: when sprint.yaml (or workflow.yaml) exists, nothing is\n"
+	  "written.\n\n"
+	  "Exit status: 0 written, 1 a file exists already, 64 usage.\n",
+	  cmd_init_exec },
 	{ "run",
 	  "[SPRINT] [--stories LIST] [--epic N] [--max-parallel N] [--agent NAME] [--no-input] "
-	  "[--dry-run] [--include-status STATUS[,STATUS...]] [--isolation worktree|shared]",
+	  "[--dry-run [--json]] [--include-status STATUS[,STATUS...]] "
+	  "[--isolation worktree|shared]",
 	  "run every story of a sprint through its workflow",
-	  "Drives every story of SPRINT (default: sprint.yaml; a BMAD\n"
-	  "sprint-status.yaml is accepted too) through its workflow: each agent step\n"
+	  "Drives every story of SPRINT (default: sprint.yaml here, else the BMAD\n"
+	  "project's sprint-status.yaml; a sprint-status is accepted as SPRINT too)\n"
+	  "through its workflow: each agent step\n"
 	  "runs in its own detached tmux session on the project's private tmux\n"
 	  "server, its output is judged as it arrives, the workflow truth is\n"
 	  "verified, the story's changes are committed, and every transition is\n"
@@ -60,8 +73,10 @@ const struct cmd automator_cmds[] = {
 	  "  --max-parallel N   stories at once (default: the sprint's max_parallel)\n"
 	  "  --agent NAME       use this agent preset for every story\n"
 	  "  --no-input         never prompt (also when stdin is not a terminal)\n"
-	  "  --dry-run          print the plan (the stories queued, then the BMAD\n"
-	  "                     keys skipped and why) and exit; touch nothing\n"
+	  "  --dry-run          print the plan and exit, touching nothing: the steps,\n"
+	  "                     the stories queued in dependency waves with their\n"
+	  "                     agents, the BMAD keys skipped and why, what\n"
+	  "                     preflight found; --json: as one JSON object\n"
 	  "  --include-status STATUS[,STATUS...]\n"
 	  "                     BMAD: also queue stories with these statuses\n"
 	  "                     (on-hold, deferred, ..., even done)\n"
@@ -158,10 +173,18 @@ const struct cmd automator_cmds[] = {
 	  "                         --jsonl).\n\n"
 	  "Exit status: 0, 64 usage (also: no project here without --all).\n",
 	  cmd_watch_exec },
-	{ "log", "STORY [--step NAME] [--follow] [--run ID]", "print a story's session log",
-	  "Prints the log of the story's latest session (of step NAME when given).\n"
-	  "--follow keeps printing as the session writes, until it ends.\n\n"
-	  "Exit status: 0, 1 when the story has no session log, 64 usage.\n",
+	{ "log", "STORY [--step NAME] [--follow] [--raw | --json] [--run ID]",
+	  "print a story's session log, in words",
+	  "Prints the log of the story's latest session (of step NAME when given),\n"
+	  "whatever step the story is at now. A Claude or Codex session's JSON\n"
+	  "events are told in words (its text, one line per tool call, errors,\n"
+	  "the result); terminal redraws are resolved and escape sequences left\n"
+	  "out. --raw prints the bytes as they were logged. --follow keeps printing\n"
+	  "as the session writes, until it ends. --json prints the story's attempts\n"
+	  "instead, one array: {step, attempt, session, log_path, started_at,\n"
+	  "ended_at, exit_status, exit_signal} (the exit fields null while running).\n\n"
+	  "Exit status: 0, 1 when there is no such story (or run) or the story has\n"
+	  "no session log, 64 usage.\n",
 	  cmd_log_exec },
 	{ "attach", "STORY", "attach this terminal to a story's live tmux session",
 	  "Attaches to the story's live session on the project's private tmux\n"
@@ -199,7 +222,8 @@ const struct cmd automator_cmds[] = {
 	  "Exit status: 0, 1 no such escalation, 64 usage, 65 already closed or\n"
 	  "refused.\n",
 	  cmd_escalations_exec },
-	{ "validate", "FILE...", "check sprint, sprint-status, workflow, agents and triggers files",
+	{ "validate", "[--json] FILE...",
+	  "check sprint, sprint-status, workflow, agents and triggers files",
 	  "Loads each FILE by its kind (a sprint has 'stories:', a BMAD sprint-status\n"
 	  "has 'development_status:', a workflow 'steps:', an agents file 'agents:',\n"
 	  "a triggers file 'triggers:') and checks it fully: schema, story ids and\n"
@@ -207,7 +231,8 @@ const struct cmd automator_cmds[] = {
 	  "A sprint is checked together with the workflow and agents it names.\n\n"
 	  "Prints 'ok FILE' for a good file, or every error found in it, one per\n"
 	  "line as 'file:line:col: what is wrong', followed on a terminal by the\n"
-	  "source line and a caret.\n\n"
+	  "source line and a caret. --json prints one JSON array instead: per file\n"
+	  "{file, ok, errors: [{file, line, col, message}], warnings, preflight}.\n\n"
 	  "Exit status: 0 all files good, 65 some file has errors, 64 usage.\n",
 	  cmd_validate_exec },
 	{ "fsm", "[--table|--dot|--doc] [run|story]", "print a state machine's transition table",

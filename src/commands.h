@@ -27,6 +27,7 @@ int cmd_install_stop_hook_exec(int argc, char **argv);
 
 int cmd_version_exec(int argc, char **argv);
 int cmd_completion_exec(int argc, char **argv);
+int cmd_init_exec(int argc, char **argv);
 
 /* The version string compiled in. */
 const char *automator_version(void);

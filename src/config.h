@@ -229,10 +229,11 @@ struct sprint_skip {
 };
 
 struct sprint {
-	char *file;    /* the file loaded */
-	bool bmad;     /* loaded from a sprint-status.yaml */
-	char *project; /* project name (default: the root directory's name) */
-	char *root;    /* absolute project root */
+	char *file;       /* the file loaded */
+	bool bmad;        /* loaded from a sprint-status.yaml */
+	bool from_status; /* a sprint.yaml whose stories are its status_file's (no stories:) */
+	char *project;    /* project name (default: the root directory's name) */
+	char *root;       /* absolute project root */
 	char *workflow_name;
 	char *agent;
 	int max_parallel;

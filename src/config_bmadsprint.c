@@ -95,6 +95,9 @@ static void add_skip(struct sprint *s, const struct bmad_entry *e, char *reason)
  * work left (not done, not dormant), and those whose status include names.
  * Epics, retrospectives and the rest are kept in s->skipped with a reason.
  */
+static void stories_of(struct sprint *s, const struct bmad_status *st,
+		       const struct strvec *include);
+
 int cfg_bmad_stories(struct lctx *cx, struct sprint *s, const struct ydoc *doc,
 		     const struct strvec *include)
 {
@@ -105,6 +108,32 @@ int cfg_bmad_stories(struct lctx *cx, struct sprint *s, const struct ydoc *doc,
 		cx->errors++;
 		return -1;
 	}
+	stories_of(s, st, include);
+	bmad_status_free(st);
+	return 0;
+}
+
+int cfg_status_file_stories(struct lctx *cx, struct sprint *s, const struct strvec *include)
+{
+	char *path = path_join(s->root, s->status_file);
+	struct bmad_status *st;
+	int ret = 0;
+
+	if (bmad_status_load(path, &st, cx->d) < 0) {
+		cx->errors++;
+		ret = -1;
+	} else {
+		stories_of(s, st, include);
+		bmad_status_free(st);
+		s->from_status = true;
+	}
+	free(path);
+	return ret;
+}
+
+/* The stories of st that are work left (see cfg_bmad_stories) into s. */
+static void stories_of(struct sprint *s, const struct bmad_status *st, const struct strvec *include)
+{
 	for (size_t i = 0; i < st->warnings.n; i++)
 		strvec_push_nodup(&s->warnings, diag_format_warning(&st->warnings.v[i]));
 	s->stories = xcalloc(st->n + 1, sizeof(*s->stories));
@@ -150,8 +179,6 @@ int cfg_bmad_stories(struct lctx *cx, struct sprint *s, const struct ydoc *doc,
 		sy->line = e->line;
 		sy->col = e->col;
 	}
-	bmad_status_free(st);
-	return 0;
 }
 
 /*

@@ -65,6 +65,12 @@ int cfg_parse_review_contract(struct lctx *cx, const struct ynode *n, void *obj)
  */
 int cfg_bmad_stories(struct lctx *cx, struct sprint *s, const struct ydoc *doc,
 		     const struct strvec *include);
+/*
+ * A sprint.yaml with status_file: and no stories: (what `automator init`
+ * writes in a BMAD project): its stories are the sprint-status's, chosen
+ * as cfg_bmad_stories does; s->from_status set. Needs s->root.
+ */
+int cfg_status_file_stories(struct lctx *cx, struct sprint *s, const struct strvec *include);
 /* A sprint.yaml's status_file: full keys and slug titles from it. */
 void cfg_status_file_keys(struct sprint *s);
 

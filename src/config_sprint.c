@@ -242,7 +242,8 @@ static const struct field sprint_fields[] = {
 	{ "operator", FT_CUSTOM, 0, 0, cfg_parse_operator, 0, 0 },
 	{ "review_contract", FT_CUSTOM, 0, 0, cfg_parse_review_contract, 0, 0 },
 	{ "triggers", FT_CUSTOM, 0, 0, cfg_parse_trigger_overrides, 0, 0 },
-	{ "stories", FT_CUSTOM, 0, F_REQUIRED, parse_stories, 0, 0 },
+	/* required, unless status_file: names a sprint-status to take them from */
+	{ "stories", FT_CUSTOM, 0, 0, parse_stories, 0, 0 },
 };
 
 /* The depends_on node of story i in the stories list, and item j of it. */
@@ -516,10 +517,19 @@ int sprint_load_doc(const char *path, const struct ydoc *doc, const struct strve
 	} else if (!storykey_valid(s->project)) {
 		cfg_name_error(&cx, ynode_get(doc->root, "project"), "project name", s->project);
 	}
-	if (!s->bmad)
+	if (!s->bmad && !ynode_get(doc->root, "stories")) {
+		/* after a misspelt key (stoires:), its did-you-mean says it all */
+		if (!s->status_file && !cx.errors)
+			lctx_error(&cx, doc->root,
+				   "missing required key 'stories' in a sprint (or status_file: a "
+				   "BMAD sprint-status to take them from)");
+		else if (!cx.errors)
+			cfg_status_file_stories(&cx, s, include_status);
+	} else if (!s->bmad) {
 		resolve_deps(&cx, s, ynode_get(doc->root, "stories"));
-	if (!s->bmad && s->status_file && !cx.errors)
-		cfg_status_file_keys(s);
+		if (s->status_file && !cx.errors)
+			cfg_status_file_keys(s);
+	}
 	if (cfg_check_fallbacks(d, s->agents) < 0)
 		cx.errors++;
 

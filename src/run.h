@@ -12,6 +12,7 @@
 struct run_opts {
 	bool no_input;              /* never prompt; escalations are printed and recorded */
 	bool dry_run;               /* load, plan and print; touch nothing */
+	bool json;                  /* the plan as one JSON object (with dry_run) */
 	int max_parallel;           /* 0: the sprint's */
 	const char *agent;          /* NULL: the sprint's */
 	const char *workflow;       /* NULL: the sprint's */

@@ -35,7 +35,7 @@ char *run__changelog_rel(const struct run *r, const struct rstory *s)
 	tvars_set(&v, "story.epic", s && s->cfg->epic ? s->cfg->epic : "");
 	if (r->sp->notify.changelog) {
 		tpl = xstrdup(r->sp->notify.changelog);
-	} else if (r->sp->bmad && rel) {
+	} else if ((r->sp->bmad || r->sp->from_status) && rel) {
 		/* beside the story files, in a directory of its own: no story-file glob matches */
 		char *dir = path_dirname(rel);
 

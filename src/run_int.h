@@ -200,6 +200,11 @@ void run__say(struct run *r, const char *fmt, ...) __attribute__((format(printf,
 struct rstory *run__cur(struct run *r);
 const struct step *run__cur_step(struct run *r, const struct rstory *s);
 int run__story_index(struct run *r, const struct rstory *s);
+
+/* run_plan.c */
+struct preflight;
+/* --dry-run: prints the plan (text, or JSON); returns the exit status (69: preflight errors). */
+int run__plan(struct run *r, const struct preflight *pf, bool json);
 void run__queue(struct run *r, int target, int event);
 /* The sprint-status fsync and marker rewrite put off until the loop is idle. */
 void run__idle_work(struct run *r);

@@ -71,7 +71,8 @@ static bool parallel_conflict(struct run *r, struct rstory *s)
 {
 	const struct rstory *other = NULL;
 
-	for (size_t i = 0; i < r->n && !other && r->sp->bmad && !r->parallel_ok; i++)
+	for (size_t i = 0;
+	     i < r->n && !other && (r->sp->bmad || r->sp->from_status) && !r->parallel_ok; i++)
 		if (&r->s[i] != s && run__story_busy(&r->s[i]) &&
 		    !strcmp(r->s[i].cfg->epic, s->cfg->epic))
 			other = &r->s[i];

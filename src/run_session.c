@@ -158,12 +158,14 @@ int run__session_spawn(struct run *r, struct rstory *s, struct session *ss, char
 		strvec_push_nodup(&argv, template_render(a->command.v[i], &v));
 	run__agent_env(r, s, a, &v, &env, st->name);
 
+	/* render: a JSON agent's pane shows words (render.h), its log the bytes */
 	spec = (struct runner_spec){ .argv = (const char *const *)argv.v,
 				     .env = (const char *const *)env.v,
 				     .cwd = run__story_root(r, s),
 				     .log_file = ss->log_path,
 				     .exit_file = ss->exit_path,
-				     .marker = ss->marker };
+				     .marker = ss->marker,
+				     .render = a->output };
 	if (runner_write_spec(ss->spec_path, &spec) < 0) {
 		*cause = xstrfmt("cannot write '%s': %s", ss->spec_path, strerror(errno));
 		goto out;

@@ -371,26 +371,7 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 		selected[i] = r->s[i].state == SS_PENDING;
 	preflight_check(r->sp, o->agent, selected, &pf);
 	if (o->dry_run) {
-		printf("project %s at %s, workflow %s, max_parallel %d\n", r->sp->project,
-		       r->sp->root, r->sp->workflow->name, r->max_parallel);
-		for (size_t i = 0; i < r->n; i++)
-			if (r->s[i].state == SS_PENDING)
-				printf("  %-8s %-10s %s\n", r->s[i].cfg->id, r->s[i].agent,
-				       r->s[i].cfg->title);
-		if (r->sp->nskipped) {
-			int w = 0;
-
-			for (size_t i = 0; i < r->sp->nskipped; i++)
-				if ((int)strlen(r->sp->skipped[i].key) > w)
-					w = (int)strlen(r->sp->skipped[i].key);
-			printf("skipped:\n");
-			for (size_t i = 0; i < r->sp->nskipped; i++)
-				printf("  %-*s  %s\n", w > 40 ? 40 : w, r->sp->skipped[i].key,
-				       r->sp->skipped[i].reason);
-		}
-		fflush(stdout);
-		preflight_print(&pf, stderr, "automator", false);
-		rc = pf.errors ? EXIT_UNAVAILABLE : EXIT_OK;
+		rc = run__plan(r, &pf, o->json);
 		goto out;
 	}
 	preflight_print(&pf, stderr, "automator", false);

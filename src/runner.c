@@ -1,8 +1,9 @@
 /*
  * runner.c: the in-pane runner. Reads its spec with jansson, starts the
  * agent directly (no shell) through its terminal relay (runner_relay.c),
- * which writes the session log, then writes the exit record atomically and
- * the end marker. Must not talk to tmux, sqlite or the orchestrator.
+ * which writes the session log (and the pane, in words for a JSON agent:
+ * render.h), then writes the exit record atomically and the end marker.
+ * Must not talk to tmux, sqlite or the orchestrator.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "render.h"
 #include "runner.h"
 #include "runner_int.h"
 #include "util.h"
@@ -31,9 +33,9 @@ static json_t *strarray(const char *const *v)
 
 int runner_write_spec(const char *path, const struct runner_spec *s)
 {
-	json_t *o = json_pack("{s:o,s:o,s:s,s:s,s:s,s:s?}", "argv", strarray(s->argv), "env",
+	json_t *o = json_pack("{s:o,s:o,s:s,s:s,s:s,s:s?,s:s?}", "argv", strarray(s->argv), "env",
 			      strarray(s->env), "cwd", s->cwd, "log_file", s->log_file, "exit_file",
-			      s->exit_file, "marker", s->marker);
+			      s->exit_file, "marker", s->marker, "render", s->render);
 	char *text;
 	int ret;
 
@@ -44,6 +46,17 @@ int runner_write_spec(const char *path, const struct runner_spec *s)
 	/* not durable: a spawn that did not happen is spawned again on resume */
 	ret = write_file_replace(path, text, strlen(text), 0600);
 	free(text);
+	return ret;
+}
+
+char *runner_spec_render(const char *path)
+{
+	json_error_t err;
+	json_t *o = json_load_file(path, 0, &err);
+	const char *v = json_string_value(json_object_get(o, "render"));
+	char *ret = v ? xstrdup(v) : NULL;
+
+	json_decref(o);
 	return ret;
 }
 
@@ -86,6 +99,30 @@ static void write_exit(const char *path, int status, int sig)
 		fprintf(stderr, "automator runner: cannot write '%s': %s\n", path, strerror(errno));
 	free(text);
 	json_decref(o);
+}
+
+/* The pane, for the renderer: what the relay would have written there. */
+static void pane_out(const char *s, size_t n, void *arg)
+{
+	struct relay *rl = arg;
+
+	if (rl->pane_ok)
+		relay_write_all(STDOUT_FILENO, s, n);
+}
+
+/*
+ * A renderer for the pane when the spec asks for one (a JSON agent); the
+ * pane is raw while the agent runs, so lines end in "\r\n". Colour unless
+ * NO_COLOR is set (no-color.org).
+ */
+static struct render *pane_render(struct relay *rl, const char *name)
+{
+	const char *nc = getenv("NO_COLOR");
+	struct render_opts o = { RENDER_TEXT, !(nc && *nc), true, 0 };
+
+	if (!name || render_mode_parse(name, &o.mode) < 0 || o.mode == RENDER_TEXT)
+		return NULL;
+	return render_new(&o, pane_out, rl);
 }
 
 /* argv or env from the spec as a NULL-terminated vector. */
@@ -137,6 +174,7 @@ int runner_main(int argc, char **argv)
 	if (rl.log_fd < 0)
 		fprintf(stderr, "automator runner: cannot open '%s': %s\n", log_file,
 			strerror(errno));
+	rl.render = pane_render(&rl, json_string_value(json_object_get(spec, "render")));
 	if (relay_spawn(&rl, cwd, args.v, env.v) < 0) {
 		char *why = xstrfmt("automator runner: cannot start the agent: %s\r\n",
 				    strerror(errno));
@@ -168,6 +206,7 @@ int runner_main(int argc, char **argv)
 	}
 	if (rl.log_fd >= 0)
 		close(rl.log_fd);
+	render_free(rl.render);
 	json_decref(spec);
 	strvec_release(&args);
 	strvec_release(&env);

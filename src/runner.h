@@ -3,9 +3,9 @@
  * orchestrator writes a spec file (argv, env, directory, log and exit file
  * paths) and starts `automator __runner SPEC` in the pane; the runner runs
  * the agent with no shell on a terminal of its own, appends its output to
- * the log while copying it to the pane, and records how it ended in the
- * exit file (written atomically), so the outcome survives the orchestrator
- * dying.
+ * the log while copying it to the pane (in words, render.h, for an agent
+ * that writes JSON events), and records how it ended in the exit file
+ * (written atomically), so the outcome survives the orchestrator dying.
  */
 #ifndef AU_RUNNER_H
 #define AU_RUNNER_H
@@ -19,6 +19,12 @@ struct runner_spec {
 	const char *log_file;  /* the agent's output is appended here */
 	const char *exit_file; /* {"status":N,"signal":S,...} */
 	const char *marker; /* printed after the agent ended (may be NULL): the end of its output */
+	/*
+	 * The agent's output format when the pane is to show it in words
+	 * (render.h: "claude-stream-json", "codex-json"); NULL or "text": the
+	 * pane shows the bytes as they come. The log gets the bytes either way.
+	 */
+	const char *render;
 };
 
 /* Writes the spec as JSON to path (atomically, 0600). Returns 0 or -1 (errno). */
@@ -35,6 +41,13 @@ struct runner_exit {
  * does not exist yet, -1 when it is unreadable (*cause).
  */
 int runner_read_exit(const char *path, struct runner_exit *out, char **cause);
+
+/*
+ * The "render" of the spec at path (newly allocated), for whoever reads the
+ * session's log later; NULL when the spec is not there, not readable or
+ * has none (a session spawned before the key existed).
+ */
+char *runner_spec_render(const char *path);
 
 /* `automator __runner SPEC`: never returns to the command table. */
 int runner_main(int argc, char **argv);

@@ -9,6 +9,8 @@
 #include <sys/types.h>
 #include <termios.h>
 
+struct render;
+
 struct relay {
 	int log_fd;   /* the session log, appended to */
 	int out_fd;   /* the agent's output: its terminal's master side, or a pipe */
@@ -16,6 +18,7 @@ struct relay {
 	bool pane_ok; /* the pane is there to copy output to */
 	bool restore; /* the pane's modes are saved (it is raw while the agent runs) */
 	bool kill_armed;
+	struct render *render; /* the pane shows the output through it; NULL: as it comes */
 	struct termios saved;
 	pid_t child;
 };
@@ -27,11 +30,15 @@ struct relay {
 int relay_spawn(struct relay *rl, const char *cwd, char **argv, char **env);
 
 /*
- * Copies the agent's output to the log and the pane and the pane's input to
- * the agent until the agent has ended and its output is read; hang-ups and
+ * Copies the agent's output to the log and the pane (rendered when
+ * rl->render is set, the log always raw) and the pane's input to the
+ * agent until the agent has ended and its output is read; hang-ups and
  * terminations go on to the agent. Returns its wait status.
  */
 int relay_run(struct relay *rl);
+
+/* Writes p[0..n) to fd, whatever write(2) takes at a time; gives up on an error. */
+void relay_write_all(int fd, const char *p, size_t n);
 
 /* Writes text to the log and, while it is there, the pane. */
 void relay_say(struct relay *rl, const char *text);

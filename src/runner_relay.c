@@ -1,8 +1,10 @@
 /*
  * runner_relay.c: the runner's terminal relay. The agent runs on a
  * pseudo-terminal of its own (a pipe where none can be had); everything it
- * writes is appended to the session log and copied to the pane, and what is
- * typed into the pane (tmux send-keys) is passed on to it. The log is thus
+ * writes is appended to the session log and copied to the pane (through
+ * the renderer, render.h, when the runner made one: the pane shows a JSON
+ * agent's events in words, the log keeps the bytes), and what is typed
+ * into the pane (tmux send-keys) is passed on to it. The log is thus
  * complete the moment the agent's output is, with no tmux pipe-pane and no
  * process between. Like script(1). Must not talk to tmux, sqlite or the
  * orchestrator.
@@ -20,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "render.h"
 #include "runner_int.h"
 #include "util.h"
 
@@ -50,7 +53,7 @@ static void on_signal(int sig)
 	errno = e;
 }
 
-static void write_all(int fd, const char *p, size_t n)
+void relay_write_all(int fd, const char *p, size_t n)
 {
 	while (fd >= 0 && n > 0) {
 		ssize_t w = write(fd, p, n);
@@ -66,9 +69,9 @@ static void write_all(int fd, const char *p, size_t n)
 
 void relay_say(struct relay *rl, const char *text)
 {
-	write_all(rl->log_fd, text, strlen(text));
+	relay_write_all(rl->log_fd, text, strlen(text));
 	if (rl->pane_ok)
-		write_all(STDOUT_FILENO, text, strlen(text));
+		relay_write_all(STDOUT_FILENO, text, strlen(text));
 }
 
 /* The pane's own terminal modes and size become the agent's; the pane goes raw. */
@@ -156,11 +159,14 @@ static bool pump(struct relay *rl, int from, int to, bool logged)
 	if (n <= 0)
 		return false;
 	if (logged) {
-		write_all(rl->log_fd, b, (size_t)n);
-		if (rl->pane_ok)
-			write_all(to, b, (size_t)n);
+		/* the log gets the bytes as they are: the judge reads it */
+		relay_write_all(rl->log_fd, b, (size_t)n);
+		if (rl->render && rl->pane_ok)
+			render_feed(rl->render, b, (size_t)n);
+		else if (rl->pane_ok)
+			relay_write_all(to, b, (size_t)n);
 	} else {
-		write_all(to, b, (size_t)n);
+		relay_write_all(to, b, (size_t)n);
 	}
 	return true;
 }
@@ -288,6 +294,9 @@ int relay_run(struct relay *rl)
 		handle_signals(rl);
 	}
 	alarm(0);
+	/* the last words, when the agent's output did not end with a line end */
+	if (rl->render)
+		render_finish(rl->render);
 	if (rl->restore)
 		tcsetattr(STDIN_FILENO, TCSANOW, &rl->saved);
 	close(rl->out_fd);

@@ -61,7 +61,7 @@ validate_ok "$tmp" "$good/sprint.yaml"
 rc=0
 "$AUTOMATOR" validate >"$tmp/out" 2>"$tmp/err" || rc=$?
 [ "$rc" -eq 64 ] || fail "validate with no file: exit $rc, expected 64"
-grep -q '^usage: automator validate FILE\.\.\.$' "$tmp/err" || fail "validate with no file: no usage on stderr"
+grep -q '^usage: automator validate \[--json\] FILE\.\.\.$' "$tmp/err" || fail "validate with no file: no usage on stderr"
 [ -s "$tmp/out" ] && fail "validate with no file: printed on stdout"
 rc=0
 "$AUTOMATOR" validate --bogus "$good/sprint.yaml" >"$tmp/out" 2>"$tmp/err" || rc=$?

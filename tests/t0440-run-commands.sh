@@ -41,7 +41,7 @@ expect_grep "$TMP/au.out" "1.2 *fake *Hangs in dev" "dry run lists the stories"
 [ ! -e "$P/.automator" ] || fail "dry run wrote .automator/"
 au "$P" run cmd-sprint.yaml --dry-run --stories 1.1,1-3
 [ "$rc" = 0 ] || fail "dry run --stories: exit $rc"
-grep -q "1.2 " "$TMP/au.out" && fail "--stories 1.1,1-3 kept 1.2"
+grep -q "^ *1.2 " "$TMP/au.out" && fail "--stories 1.1,1-3 kept 1.2"
 expect_grep "$TMP/au.out" "1.3 *fake" "--stories keeps 1.3 (named by its prefix)"
 au "$P" run cmd-sprint.yaml --dry-run --stories 9.9
 [ "$rc" = 64 ] || fail "--stories matching nothing: exit $rc, want 64"
