@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Writes OUT: a C array of the migrations in SQL_DIR (NNN-name.sql, applied
 # in file-name order; NNN is the schema version the file brings).
 file(GLOB files ${SQL_DIR}/*.sql)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # man-completion.cmake: the man pages (man/*.scd through scdoc) and the
 # shell completions (written by the built binary from its command tables:
 # `automator completion bash|zsh|fish`), built with `all` and installed to

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # static-deps.cmake: how automator links its libraries (docs in
 # bench/README.md, "helper-latency"). orchestrator-helper is started once
 # per check by scripts and agents, so loading and relocating shared

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # version.cmake: writes OUT (version_git.h) with the git description of SRC
 # (`git describe --always --dirty --tags`), or an empty one outside git or
 # without git. Run at every build by the au_version target; the file is

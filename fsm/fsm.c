@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsm.c: the table-driven engine shared by the run and story machines:
  * lookup (first matching row whose guard holds), the fire step (journal,

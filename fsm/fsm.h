@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsm.h: the table-driven engine and the two machines (run, story).
  *

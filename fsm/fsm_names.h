@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsm_names.h: the names of both machines' states, events, guards and
  * actions, as X-macro lists. Enums, name strings and docs/fsm.md all come

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsm_queue.c: the FIFO of follow-up events. Actions push, the caller's
  * loop pops; nothing here fires an event.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsm_run.c: the run machine's transition table and names. A run loads,
  * dispatches stories, pauses while a CRITICAL escalation is open and ends

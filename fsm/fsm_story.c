@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fsm_story.c: the story machine's transition table and names. One story
  * walks its workflow's steps: each step's kind (session, review, commit,

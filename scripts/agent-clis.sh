@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # agent-clis.sh: installs the real agent CLIs the tests run against the
 # loopback mock API (tests/mockapi.py), at pinned versions, into a cache
 # directory outside the checkout. Idempotent: nothing is fetched when both

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # format.sh: clang-format over fsm/, src/ and tests/ with the checked-in
 # .clang-format. Tables are fenced with clang-format off/on.
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # gen-fsm-doc.sh: writes docs/fsm.md to stdout from the binary's own view of
 # the machines (automator fsm --doc and --table), so the document never
 # drifts from fsm/fsm_names.h and the tables.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # install-deps.sh: installs what automator needs to build and test, with
 # apt-get (Debian 12 or later). Idempotent: packages already installed are
 # skipped, and nothing is fetched when nothing is missing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * banned.h: functions that must not be used in automator.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bmad.c: reading BMAD sprint-status.yaml. Parses YAML (never regexes), so
  * quoted values, comments and nested {status: x} forms all work; only a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bmad.h: BMAD sprint-status.yaml, read as YAML. Keys of the
  * development_status map are stories, epics (epic-N, epic-auth,

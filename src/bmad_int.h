@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bmad_int.h: shared by bmad.c (the YAML reading, loading, matching) and
  * bmad_lines.c (the line-by-line reading). Not for other modules.

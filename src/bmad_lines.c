@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bmad_lines.c: the line-by-line reading of a sprint-status.yaml that
  * libyaml refuses (an LLM's broken indentation, a tab, a stray quote):

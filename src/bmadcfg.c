@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bmadcfg.c: BMAD's configuration, read for the paths automator needs (the
  * story folders). Lenient: these files are BMAD's, not ours; a file that

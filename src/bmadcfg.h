@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bmadcfg.h: where a BMAD project keeps its story files, read from BMAD's
  * own configuration. Reads only; never writes a file.

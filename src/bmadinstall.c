@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bmadinstall.c: the BMAD form installed for an agent and the words that
  * invoke its workflows (bmadinstall.h). Only stats and lists directories.

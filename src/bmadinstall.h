@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bmadinstall.h: which form of the BMAD method is installed for an agent,
  * and how a prompt invokes one of its workflows in that form.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * clock.c: monotonic time with a test offset. Must not sleep or keep timers;
  * the run loop does that.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * clock.h: the one clock every timeout reads. Monotonic milliseconds, plus
  * an offset read from the file named by $AUTOMATOR_TEST_CLOCK (a decimal

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd.c: help, usage errors and option parsing for the command tables. Must
  * not know what any command does.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd.h: the command tables of automator and orchestrator-helper. Each
  * command is a data-only entry; main.c dispatches on the program name and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_abort.c: automator abort: stops a run (its process, its sessions)
  * and records it ABORTED through journaled transitions; without a readable

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_completion.c: `automator completion bash|zsh|fish` writes the shell's
  * completion script for automator and orchestrator-helper from their

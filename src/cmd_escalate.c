@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_escalate.c: automator answer and automator escalations. They read and
  * write escalations in the state store only; a live run picks answers up

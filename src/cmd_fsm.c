@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_fsm.c: automator fsm [--table|--dot|--doc] [run|story]. Prints the
  * machines of fsm/ as an aligned table (the default), a Graphviz digraph

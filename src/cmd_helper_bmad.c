@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_helper_bmad.c: what the orchestrator-helper commands that read a BMAD
  * project share (cmd_helper_verify.c, cmd_helper_status.c): their negative

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_helper_bmad.h: what the orchestrator-helper commands reading a BMAD
  * project share (cmd_helper_bmad.c): cmd_helper_verify.c and

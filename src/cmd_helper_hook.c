@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_helper_hook.c: orchestrator-helper stop-hook: Claude Code's Stop
  * hook asks whether a run still needs the agent (install-stop-hook is

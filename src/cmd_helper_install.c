@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_helper_install.c: orchestrator-helper install-stop-hook: adds the
  * stop hook to Claude Code's settings of the project (by default the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_helper_int.h: what the orchestrator-helper commands of
  * cmd_helper_state.c and cmd_helper_hook.c share.

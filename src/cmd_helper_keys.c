@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_helper_keys.c: orchestrator-helper normalize-key. Prints one JSON
  * object built with jansson (or, with --to, one key form as a bare word);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_helper_marker.c: orchestrator-helper marker create|remove|check|
  * heartbeat, the run marker .automator/active for scripts and hooks. Prints

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_helper_state.c: orchestrator-helper state-summary and list-sessions:
  * what scripts ask about a project's run. Prints one compact JSON object

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_helper_status.c: orchestrator-helper sprint-status (get, exists,
  * check-epic) and story-file-status: what a BMAD project's sprint-status

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_helper_verify.c: orchestrator-helper verify-code-review and
  * verify-step: read-only questions about the workflow truth of a BMAD

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_init.c: `automator init`: a sprint.yaml for the project in the
  * current directory, commented, to edit and run. In a BMAD project it

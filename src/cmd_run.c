@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_run.c: automator run and resume: parses their arguments; the
  * orchestration itself is run.c and its run_*.c files.

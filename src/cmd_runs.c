@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_runs.c: `automator runs` and `automator watch`, the operator's view
  * of runs: those of this project, or with --all of every project in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_validate.c: `automator validate FILE...`. Tells each file's kind from
  * its top-level keys, loads it with the matching loader and prints either

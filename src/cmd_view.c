@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_view.c: automator status, log and attach: read a project's state
  * store and its logs (in words through render.h, or raw), and look at its

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * cmd_view.h: a project's run as the reading commands see it (status, log,
  * attach, abort).

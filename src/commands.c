@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * commands.c: the command tables. One entry per command, NULL-terminated;
  * the exec functions live in cmd_<name>.c.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* commands.h: exec functions of the commands listed in commands.c. */
 #ifndef AU_COMMANDS_H
 #define AU_COMMANDS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * completion.h: shell completion, read from the command tables
  * (completion_spec.c) and written as bash, zsh and fish scripts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * completion_spec.c: what a shell may complete after each command, read
  * from the command tables (cmd.h): the options a usage line and help text

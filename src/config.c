@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.c: what the loaders share (config_agents.c, config_workflow.c,
  * config_triggers.c, config_sprint.c: schema tables over ynode trees; every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config.h: the typed, immutable configuration: agent presets, workflows,
  * the trigger catalogue and sprints. Loaders read YAML through ydoc and the

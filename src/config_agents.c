@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config_agents.c: the agent presets (data/agents.yaml and a sprint's agents:):
  * command, environment, output format, fallbacks and the pattern classes.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config_bmadsprint.c: a BMAD sprint-status as a sprint: which stories are
  * queued (work left), which are skipped and why, and a sprint.yaml's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config_int.h: what the loaders of config.c, config_agents.c,
  * config_workflow.c, config_triggers.c, config_sprint.c,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config_operator.c: a sprint's operator: section, the LLM that proposes
  * (assist) or answers (auto) an escalation's decision:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config_sprint.c: sprints (sprint.yaml, or a BMAD sprint-status read as
  * one): stories, dependencies, the project root, the workflow; sprint_load.

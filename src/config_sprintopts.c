@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config_sprintopts.c: a sprint's options: limits, agent overrides,
  * notify routes, trigger overrides, the review contract.

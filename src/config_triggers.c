@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config_triggers.c: escalation triggers (data/triggers.yaml): category,
  * severity, message and numbered options with their actions.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * config_workflow.c: workflows (workflows/<name>.yaml): steps, their kinds,
  * prompts, patterns and verifiers, checked before a run starts.

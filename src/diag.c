@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * diag.c: collection and printing of positioned errors. Must not decide what
  * is an error; callers do. Printing happens only when the command layer asks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * diag.h: positioned error messages. Loaders collect every error they find
  * into a struct diags; only the command layer prints them. A message reads

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gitx.c: git through proc_run: repository checks, the .automator/ exclude
  * line, story snapshots and scoped commits. Must not hand git a string

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gitx.h: the git operations a run needs, always through proc_run with an
  * argv (`git -C ROOT ...`), a timeout and GIT_TERMINAL_PROMPT=0, never a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gitx_commit.c: scoped commits: exactly a story's paths, through a scratch
  * index seeded from HEAD (hooks run, never --no-verify, no author set),

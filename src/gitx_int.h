@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gitx_int.h: what gitx.c, gitx_snapshot.c and gitx_commit.c share. Not for
  * other files.

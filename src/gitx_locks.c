@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gitx_locks.c: the lock files a git process killed with us leaves behind.
  * git creates NAME.lock before it changes NAME (a ref, the index, HEAD)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gitx_snapshot.c: what a story changed: a snapshot of the dirty paths
  * (with content hashes) when it starts, compared with the tree when it is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gitx_worktree.c: a story's own worktree and branch, and integrating the
  * branch into the target: git worktree add/remove, rebase, fast-forward.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * jsonw.c: the streaming JSON writer (jsonw.h). Formats numbers and escapes
  * strings as jansson does, so that a tree written either way is the same

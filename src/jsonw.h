@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * jsonw.h: a streaming JSON writer for large outputs (status of a
  * 10,000-story run), writing compact JSON straight into a buffer in the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * jsonx.c: small jansson helpers shared by the JSON writers.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * jsonx.h: small jansson helpers shared by the JSON writers: a string
  * that is never NULL, and warnings as an array.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * judge.c: judges one agent session from the bytes of its output. With
  * judge_feed.c it turns a byte stream cut anywhere into lines (terminal

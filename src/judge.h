@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * judge.h: judging one agent session from its output. Pure: the caller reads
  * the session's log and feeds the bytes; the judge assembles lines, strips

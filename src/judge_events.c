@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * judge_events.c: reads the agents' own JSON events for the judge: the text
  * in them (model text and error text, judge.h), and the machine fields that

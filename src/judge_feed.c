@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * judge_feed.c: bytes to lines for the judge: terminal escape sequences
  * taken out, a carriage return starting the line again, an overlong line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * judge_int.h: the judge's insides, shared by judge.c (lines and patterns),
  * judge_feed.c (bytes to lines),

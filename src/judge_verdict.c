@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * judge_verdict.c: the judge's decision. From what judge.c (lines and
  * patterns) and judge_events.c (the agents' own fields) recorded, and the

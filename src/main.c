@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * main.c: the entry point of automator and orchestrator-helper (the same
  * binary, dispatching on the name it was started as). Handles the program

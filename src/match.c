@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * match.c: the pcre2 adapter, the only file that includes pcre2.h. Compiles
  * with PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, tries JIT and falls back to the

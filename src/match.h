@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * match.h: compiled regular expressions (pcre2, 8-bit, UTF with invalid
  * UTF tolerated, JIT when available). Patterns are compiled once, when the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * migrations.h: the store's schema migrations, generated at build time from
  * data/sql/NNN-name.sql (cmake/embed-sql.cmake). Migration i brings the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * notify.c: sends an escalation on the routes its severity is configured
  * for: a JSON lines log, the terminal bell, a tmux banner, a desktop

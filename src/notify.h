@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * notify.h: telling the human that an escalation needs a decision, on the
  * routes a sprint's notify: config lists for the escalation's severity

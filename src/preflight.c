@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * preflight.c: the checks made before a run spends agent time (preflight.h):
  * programs looked up the way execvp will look them up, git asked

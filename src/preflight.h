@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * preflight.h: what a run needs from the machine before any agent time is
  * spent: tmux and git installed, the project a git repository with a

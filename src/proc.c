@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proc.c: posix_spawn with pipes, a deadline and no shell. Must not
  * interpret any string as a command line; callers pass argv.

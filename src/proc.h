@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proc.h: running other programs. Always argv (execvp, never a shell),
  * always with a timeout, stdin from /dev/null unless given, stdout and

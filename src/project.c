@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * project.c: the .automator/ directory, the run lock and the marker file.
  * Must not decide anything about runs; it only keeps the files right.

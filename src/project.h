@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * project.h: a project's automator directory (.automator/ under the root):
  * its layout, the lock that allows one live run per project, the marker

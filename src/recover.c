@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * recover.c: a project whose journal cannot be read. Finds the run's tmux
  * sessions without it (the marker's slug, the socket named after the

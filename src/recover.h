@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * recover.h: a project whose journal (.automator/state.db) cannot be read:
  * what to tell the user, and the sessions found without it.

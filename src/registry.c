@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * registry.c: the per-user list of runs, so that `automator runs --all`
  * and `watch --all` find every project on the machine. One sqlite file,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * registry.h: the per-user list of projects with runs
  * ($XDG_STATE_HOME/automator/runs.db), for `runs --all` and `watch`,

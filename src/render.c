@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * render.c: the renderer's core (render.h): bytes to lines as a terminal
  * would leave them (carriage returns, backspaces, erase-in-line and column

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * render.h: an agent's output in words, for people: the session pane and
  * `automator log`. Streaming and line-based: bytes go in as they come

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * render_claude.c: Claude Code's stream-json events in words (render.h).
  * Must not: keep more than the tool calls awaiting a result and the last

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * render_codex.c: Codex's `exec --json` events in words (render.h). Must
  * not keep more than the items started and not yet completed, or fail on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * render_int.h: the renderer's insides, shared by render.c (bytes to
  * lines, the text mode), render_say.c (the output) and the event

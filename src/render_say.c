@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * render_say.c: the renderer's output (render_int.h): a line in a style
  * (colour only when asked), text line by line, one-line excerpts of

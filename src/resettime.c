@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * resettime.c: reads the reset time out of a usage-limit message (forms in
  * resettime.h). A small hand-written scanner over a lowercased copy: a

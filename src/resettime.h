@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * resettime.h: when a usage limit resets, read from the message an agent CLI
  * printed. Pure apart from the time zone database: the caller passes "now".

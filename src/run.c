@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run.c: the orchestrator loop: journals every transition with the intent
  * of its side effect before running it (fire), drains the event queue and

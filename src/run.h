@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run.h: the orchestrator. Drives every story of a sprint through the story
  * machine in one process and one poll(2) loop: tmux sessions watched

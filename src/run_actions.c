@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_actions.c: the fsm tables' guards and actions bound to real side
  * effects (sprint-status, the marker, escalations); the actions that run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_answer.c: answers to escalations, from the run's terminal or from
  * `automator answer` through the store, applied to the stories; stale

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_changelog.c: the changelog route. When an escalation is answered and
  * the sprint's notify: routes list `changelog` for its severity, a dated

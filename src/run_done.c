@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_done.c: work done before the run. A story is done already when the
  * sprint-status says `done` for it, or a commit reachable from HEAD

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_escalate.c: raising an escalation: its message and options, the
  * notification, the prompt on the run's terminal.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_events.c: what wakes the loop. One poll(2) over: the session logs
  * (one inotify watch per log), the runners' ends (a pidfd per runner;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_int.h: the orchestrator's insides, shared by its files: run.c (the
  * loop, sessions, actions, escalations, replay) and run_wait.c (waits for

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_integrator.c: integrations beside the loop. A story's integration
  * (run__integrate_now: the rebase, the status commit, the fast-forward,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_monitor.c: scheduling (dependencies, max_parallel, conflicts) and
  * monitoring of running sessions (timeouts, idleness, prompts, exits).

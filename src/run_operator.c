@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_operator.c: the operator (a sprint's operator:, issue 14). When an
  * escalation opens and the mode is not off, the operator's agent preset

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_output.c: what a run prints: progress lines, the live block on a
  * terminal, the closing summary.

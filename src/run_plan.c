@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_plan.c: `automator run --dry-run`: the plan of a run that is not
  * started. The stories queued in dependency waves (a wave starts once the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_resume.c: `automator resume`: the run rebuilt from its story rows and
  * journal, and every side effect whose intent was journaled but not known

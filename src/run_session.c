@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_session.c: an agent step's tmux session: spawned through the runner
  * (argv and environment in a JSON spec, never a shell), its log read and

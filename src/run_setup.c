@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_setup.c: a run set up: the project opened and locked, the stories
  * selected, `automator run` started (or planned with --dry-run).

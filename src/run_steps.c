@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_steps.c: the actions that run a story's step: start (or re-attach)
  * its agent session, run its verifier, make its commit. Each queues the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_wait.c: what the orchestrator does when an agent's service, not the
  * code, is the trouble, and what agents cost. A usage or rate limit, an

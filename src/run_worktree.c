@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * run_worktree.c: isolation: worktree. Each story works in its own git
  * worktree (.automator/worktrees/<story>) on its own branch

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner.c: the in-pane runner. Reads its spec with jansson, starts the
  * agent directly (no shell) through its terminal relay (runner_relay.c),

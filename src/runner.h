@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner.h: the small process that runs an agent inside a tmux pane. The
  * orchestrator writes a spec file (argv, env, directory, log and exit file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner_int.h: between the runner (runner.c: spec, exit record) and its
  * terminal relay (runner_relay.c: the agent's pseudo-terminal, the log).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runner_relay.c: the runner's terminal relay. The agent runs on a
  * pseudo-terminal of its own (a pipe where none can be had); everything it

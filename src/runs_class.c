@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runs_class.c: the classification of runs for `runs` and `watch`
  * (runs_class.h). Pure: no I/O.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * runs_class.h: how `runs` and `watch` classify a run, from its journal
  * state, its process and how long it has been quiet (the operator policy:

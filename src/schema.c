@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * schema.c: field-table reader over ynode trees. Knows YAML scalar typing
  * and error wording; must not know any particular file format (those are

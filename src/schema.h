@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * schema.h: typed reading of ynode trees through field tables, in the style
  * of libcyaml: {key, type, offset, flags, handler}. Every problem is added

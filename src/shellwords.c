@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shellwords.c: a command string split into argv words by shell quoting
  * rules (shellwords.h). Must not expand anything or start a shell: the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * shellwords.h: splitting a command string into argv words by POSIX shell
  * quoting rules, with no shell involved: single quotes, double quotes and

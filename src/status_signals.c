@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * status_signals.c: what `automator status` reads besides the stories: the
  * run's open escalations, whether its process is alive, and the signals

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * status_signals.h: what `automator status` reads besides the stories: the
  * run's open escalations, whether its process is alive, and the signals a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * status_usage.c: waits and usage for `automator status` (status_usage.h).
  * Reads the store only.

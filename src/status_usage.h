@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * status_usage.h: what `automator status` adds about the agents' services
  * and cost: each story's wait (waiting_until, waiting_reason) and usage,

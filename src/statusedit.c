@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * statusedit.c: rewriting one value of a BMAD sprint-status.yaml. The new
  * value is spliced into the byte span the parser reported for the old one,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * statusedit.h: updating one story's value in a BMAD sprint-status.yaml in
  * place. Only the bytes of that value change (the parser's span, quoting

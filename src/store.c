@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.c: the state store on sqlite3. With store_runs.c, store_journal.c,
  * store_sessions.c, store_escalations.c and store_usage.c (the only files

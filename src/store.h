@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store.h: the state store. Runs, stories, agent sessions, escalations with
  * their answers, and the transition journal live in one sqlite database

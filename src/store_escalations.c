@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_escalations.c: escalations (opened once per trigger and story,
  * acknowledged, answered, closed, re-notified) and the decisions answers

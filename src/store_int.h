@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_int.h: the state store's insides, shared by the store's files
  * (store.c: opening, migrations, the statements; store_runs.c,

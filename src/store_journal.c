@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_journal.c: the transition journal: each transition with its
  * from-state checked and its intent, in one transaction with the state

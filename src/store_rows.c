@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_rows.c: the store's statement helpers, shared by its files:
  * binding values, reading columns, stepping a statement that returns no

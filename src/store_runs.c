@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_runs.c: runs and their stories in the state store.
  * Bound parameters only (store.c has the statements).

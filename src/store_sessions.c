@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_sessions.c: agent sessions, one row per step attempt.
  * Bound parameters only (store.c has the statements).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * store_usage.c: the state store's record of what agents used (cost,
  * tokens, turns, time per session) and of waits for their services (per

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * storyfile.c: a BMAD story's file: where it is (the folders of bmadcfg,
  * the lookup by key, prefix and slug, companion files left out), its

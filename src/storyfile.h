@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * storyfile.h: a BMAD story's file: where the lookup finds it, its Status,
  * its open review findings. Reads only; never writes a file.

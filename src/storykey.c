@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * storykey.c: parsing and comparing story keys. Pure string work: must not
  * read files or know about sprints.

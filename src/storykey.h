@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * storykey.h: story key forms. '1.2' (id), '1-2' (prefix) and
  * '1-2-password-reset' (key) name the same story; letter suffixes ('1.4b',

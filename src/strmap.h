@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * strmap.h: a hash map from borrowed strings (pointer and length; the
  * caller keeps them alive) to indexes, for the loaders' duplicate and

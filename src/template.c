@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * template.c: placeholder substitution. Must not quote, escape or
  * interpret the values: callers pass results as argv words or file text.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * template.h: {name} placeholder substitution for prompts, messages, argv
  * words and globs. Values are inserted verbatim: the result is data (an

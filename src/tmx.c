@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tmx.c: tmux through argv execs with timeouts (proc.c). Must not build a
  * shell string, and must not pass any argument that ends in ';' (tmux

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tmx.h: the tmux adapter. Every call is an argv exec of tmux with a
  * timeout, on a private server (-L SOCKET -f /dev/null), never the user's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.c: allocation wrappers, growable strings and file helpers. Must not
  * know about any product concept; must not print except in xdie().

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * util.h: allocation, growable strings and small helpers shared by all of
  * src/. Allocation failure aborts (the only abort-class exit besides broken

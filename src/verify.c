@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify.c: the step verifiers. Reads sprint-status (as YAML, through
  * bmad), story files, globs under the project root and the exit of a

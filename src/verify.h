@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify.h: step verifiers, the checks of workflow truth made after an
  * agent's step: the session's exit, BMAD review completion (sprint-status,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify_int.h: what verify.c (the review contract and review completion)
  * and verify_steps.c (the step verifiers) share. Not for other files.

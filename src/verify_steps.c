@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * verify_steps.c: the step verifiers of verify_run: the session's exit,
  * review completion, a story's file (the BMAD lookup), a glob's matches,

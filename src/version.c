@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * version.c: the version compiled in by CMake, the git description of the
  * source tree it was built from (generated/version_git.h, empty outside

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ydoc.c: libyaml events to a ynode tree with positions. This file is the
  * only one that includes <yaml.h>. It must not know about sprints, workflows

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ydoc.h: YAML documents as a small tree with source positions. The only
  * module that talks to libyaml; no libyaml type appears here.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ydoc_fast.c: the fast reader (ydoc_int.h). Reads the block-style subset
  * of YAML our files and BMAD's are written in straight into a ynode tree,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * ydoc_int.h: what ydoc.c (the libyaml builder) and ydoc_fast.c (the fast
  * reader) share. Not for other modules: they use ydoc.h.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tests/lib.sh: shared helpers for the shell tests (sourced, not run).
 # ctest sets AUTOMATOR (the binary), SOURCE_DIR and BUILD_DIR.
 set -u

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """mockapi.py: a loopback stand-in for the model APIs the real agent CLIs call.
 
 Claude Code talks the Anthropic Messages API (POST /v1/messages, SSE when the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0010-cli: the command tables of automator and orchestrator-helper:
 # --help for every command, version, usage errors exit 64 on stderr.
 . "$(dirname "$0")/lib.sh"

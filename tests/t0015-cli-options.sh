@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0015-cli-options: short options, did-you-mean for commands and options,
 # `answer` never taking a number alone for an option, "not found" exits 1,
 # `version` with the git description and the data directory, and the bash

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0020-install: `cmake --install` into a prefix installs both programs
 # (orchestrator-helper as a link, listed in install_manifest.txt), the man
 # pages (which render without warnings), the completions where each shell

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0025-init-plan: `automator init` (a starter sprint and workflow that run
 # as written with the fake agent; in a BMAD project, a sprint taking its
 # stories from the sprint-status with the agent BMAD is installed for;

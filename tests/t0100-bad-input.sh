@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0100-bad-input.sh: every tests/fixtures/bad/NAME.yaml is refused by
 # `automator validate NAME.yaml` (run in the fixture directory) with exit
 # status 65, and the first line on stderr is exactly NAME.err. Validating

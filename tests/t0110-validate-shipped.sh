@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0110-validate-shipped.sh: every shipped file (data/agents.yaml,
 # data/triggers.yaml, workflows/*.yaml) and every tests/fixtures/good/*.yaml
 # validates ok; validate's usage errors exit 64; several files with one bad

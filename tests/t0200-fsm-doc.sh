@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0200-fsm-doc.sh: docs/fsm.md is what scripts/gen-fsm-doc.sh makes of the
 # current binary, and `automator fsm` renders and refuses what it should.
 # Env: AUTOMATOR (the binary), SOURCE_DIR.

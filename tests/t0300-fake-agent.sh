@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0300-fake-agent: scripts/fake-agent run directly (no tmux) in copies of
 # examples/demo: every behaviour's exit status, result line and edits, the
 # sprint-status edits (one value changed, everything else byte for byte), the

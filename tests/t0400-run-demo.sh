@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0400-run-demo: the demo sprint runs to completion with the fake agent on
 # a real tmux server, a real git repository and a real sqlite journal:
 # every story DONE, sprint-status 'done' for each with its comments intact,

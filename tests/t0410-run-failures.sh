@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0410-run-failures: a dev step that keeps crashing is retried up to the
 # crash budget, then escalates; a review that passes on cycle 3 takes
 # exactly 3 review sessions; a review that never passes stops after

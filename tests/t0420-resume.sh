@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0420-resume: kill -9 of automator at several points, then `automator
 # resume`: the run completes, no story is committed twice and no step
 # attempt runs twice. Points: during a dev session (SPAWN) that resume

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2154 # rc is set by au() in lib.sh
 # t0425-crash-windows: kill -9 at the points between two side effects that
 # t0420 does not reach, then `automator resume`, and the end state is

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0430-run-safety: one live run per project (a second exits 75 naming the
 # holder's pid); a story title holding $(touch pwned), quotes and a newline
 # reaches the agent's prompt byte for byte and executes nothing; a missing

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2154 # rc is set by au() in lib.sh
 # t0435-journal-faults: a way out of every fault of the journal.
 # - A damaged state.db (after a checkpoint, its header overwritten) while

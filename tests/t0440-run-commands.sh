@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0440-run-commands: status --json against its documented fields, log,
 # attach without a terminal, abort of a live run, run --dry-run, and the
 # commands outside a project.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0450-run-escalations: the other ways a step ends in an escalation, with
 # timeouts driven by the test clock ($AUTOMATOR_TEST_CLOCK), not by sleeps:
 # a silent session is restarted after idle_timeout, found silent on two

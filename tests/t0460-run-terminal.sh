@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0460-run-terminal: on a terminal (a tmux pane of the test's own server,
 # read back with capture-pane) the run shows one live line per active story
 # (state, step and attempt, elapsed time, last output line), in colour

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0470-preflight: run, resume, run --dry-run and validate check what a run
 # needs before any agent time is spent: every agent preset's program, a git
 # repository with a commit, and a git identity. run and resume stop with

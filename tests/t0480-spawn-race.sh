@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0480-spawn-race: 200 agent sessions that each end at once, one at a time
 # (max_parallel 1), all start: killing a finished session that is the
 # server's last must not make the next new-session race the server's exit

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0485-events: the run loop wakes on events, not on a tick (issue 12).
 # - 20 sessions alive and silent for 10 s: the run spawns no process (no
 #   child reaped: the kernel's cminflt of the run does not move), writes

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0487-runner-relay: the runner (`automator __runner SPEC`) in a real tmux
 # pane, on a private server, writes the session log itself (no pipe-pane):
 # - the agent runs on a terminal of its own with the pane's size (200x50)

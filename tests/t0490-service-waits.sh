@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0490-service-waits.sh: waits for an agent's service with a text agent of
 # our own (no AI, no network): a usage limit is journaled, so a run killed
 # (-9) while it waits is resumed waiting for the same reset, never

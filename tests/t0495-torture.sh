@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0495-torture: scripts/torture, bounded: the demo sprint (max_parallel 2)
 # killed with -9 at random moments from a fixed seed (the run, sometimes
 # its resumes too), then once at each named crash point (AUTOMATOR_CRASH_AT),

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0497-done-before: done work is never redone (issue 13, item 5). On the
 # demo project (real git, real tmux, the fake agent):
 # - `run --stories 1.1`, then `run --stories 1.2` (1.2 depends on 1.1):

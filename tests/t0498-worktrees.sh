@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0498-worktrees: `isolation: worktree`, the default (issue 13). Real git, real tmux,
 # the fake agent, the demo project:
 # - 5 stories, max_parallel 3, the user with an uncommitted edit to a

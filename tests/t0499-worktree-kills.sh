@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2154 # rc is set by au() in lib.sh
 # t0499-worktree-kills: kill -9 inside git itself, while it holds its
 # locks (tests/kill-in-git, a reference-transaction hook, kills automator

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0500-helper-marker: orchestrator-helper marker create|remove|check|heartbeat
 # on .automator/active: fields and types, freshness (pid and heartbeat age,
 # time moved with the test clock), corrupt markers, atomic writes, project

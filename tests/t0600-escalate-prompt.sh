@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0600-escalate-prompt: on a terminal (a tmux pane of the test's own
 # server), output that cannot be judged raises the PREFERENCE trigger
 # cannot-parse-output with its four numbered options and `Select option

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0610-escalate-critical: a commit blocked by a failing pre-commit hook
 # raises git-commit-failure (CRITICAL): in the journal the run moves to
 # PAUSED and the marker is gone; with --no-input the process exits 3 and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0620-escalate-reply: an agent waiting at a prompt (fake agent `ask`)
 # raises agent-needs-input; `automator answer ID 1 --reply yes` from
 # another terminal types the reply into the agent's pane while the live

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0630-escalate-routes: notification routes and stale re-escalation. A
 # `command` route receives AUTOMATOR_ESCALATION_* in its environment and
 # its failure is logged, never fatal; the `log` route writes JSON lines. An

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0635-changelog: decisions written where the work lives (issue 14), the
 # `changelog` notification route. Worktrees (the default):
 # - an agent's output no one can parse (cannot-parse-output) answered

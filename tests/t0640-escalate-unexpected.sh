@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0640-escalate-unexpected: a side effect that cannot be carried out at all
 # (here a verify command that does not exist: no verdict on the work) raises
 # unexpected-error, CRITICAL; option 2 (skip current step) moves on and the

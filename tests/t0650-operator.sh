@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2154 # rc is set by au() in lib.sh
 # t0650-operator: the LLM operator (issue 14), with the fake agent answering
 # fixed JSON (its `propose` behaviour in the step "operator"). A dev step

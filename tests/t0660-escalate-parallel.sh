@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0660-escalate-parallel: a BMAD sprint declares no dependencies, so with
 # --max-parallel 2 the run asks before starting a story while another story
 # of its epic is running (dependency-conflict, PREFERENCE) instead of

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0700-helper-verify: orchestrator-helper verify-code-review, verify-step,
 # sprint-status get|exists|check-epic, story-file-status and normalize-key
 # on the fixture projects of tests/fixtures/helper/ (and a generated

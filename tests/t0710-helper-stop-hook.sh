@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0710-helper-stop-hook: orchestrator-helper stop-hook's decisions (no marker,
 # child session, fresh, finished, a dead pid (never blocks, whatever the
 # heartbeat), a live pid with an old heartbeat (blocks), stop_hook_active (blocks again only after progress), corrupt marker,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2154 # rc is set by au() in lib.sh
 # t0715-dead-runs: a run whose process is gone is seen as gone (issue 14).
 # - SIGHUP (the terminal closed) is handled like SIGTERM: exit 3, the

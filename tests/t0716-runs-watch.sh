@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2154 # rc is set by au() in lib.sh
 # t0716-runs-watch: every run on the machine (issue 14). Three projects, each
 # registered in the per-user registry ($XDG_STATE_HOME/automator/runs.db)

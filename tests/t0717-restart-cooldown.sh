@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2154 # rc is set by au() in lib.sh
 # t0717-restart-cooldown: restarts back off (issue 14). An agent that crashes
 # three times, then works, with crash_retries 3, restart_cooldown 20s and

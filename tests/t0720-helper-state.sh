@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0720-helper-state: orchestrator-helper state-summary and list-sessions
 # against a real run (one story hangs in dev): the run, counts, stories,
 # marker and the sessions with their liveness on the private tmux server,

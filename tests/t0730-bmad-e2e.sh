@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2154 # rc is set by au() in lib.sh
 # t0730-bmad-e2e: a BMAD project (tests/fixtures/bmad-project) runs end to
 # end with its sprint-status.yaml as the sprint and the fake agent standing

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0740-bmad-tolerant.sh: sprint-status files as BMAD's tools write them
 # (tests/fixtures/bmad-tolerant/CASE): non-ASCII and long keys, sub-stories,
 # duplicate keys, a line libyaml refuses, named epics, stories numbered

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2154 # rc is set by au() in lib.sh
 # t0750-bmad-queue: what `automator run` queues from a BMAD sprint-status
 # (tests/fixtures/bmad-queue): only stories with work left, in file order;

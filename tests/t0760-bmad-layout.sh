@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0760-bmad-layout.sh: story files where BMAD puts them
 # (tests/fixtures/bmad-layout/CASE): a folder named in _bmad/bmm/config.yaml,
 # stories/ and epic-N/ subfolders, companion files beside the story, a key

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2154 # rc is set by au() in lib.sh
 # t0770-bmad-install: the bmad workflow's prompts invoke BMAD in the form
 # installed for the story's agent (tests/fixtures/bmad-install): Claude Code

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # shellcheck disable=SC2154 # rc is set by au() in lib.sh
 # t0780-bmad-resume: `automator resume` of a run whose sprint is a BMAD
 # sprint-status keeps the stories the run recorded, whatever the file

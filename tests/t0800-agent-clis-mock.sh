@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0800-agent-clis-mock: the real Claude Code and Codex CLIs (pinned by
 # scripts/agent-clis.sh) run against the loopback mock API
 # (tests/mockapi.py), directly, not through automator: a success prints the

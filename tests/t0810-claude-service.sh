@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0810-claude-service.sh: the real Claude Code CLI (scripts/agent-clis.sh)
 # against the loopback mock API (tests/mockapi.py), driven by automator with
 # the shipped `claude` preset. What its service says is never blamed on the

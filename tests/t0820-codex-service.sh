@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # t0820-codex-service.sh: the real Codex CLI (scripts/agent-clis.sh) against
 # the loopback mock API, driven by automator with the shipped `codex` preset
 # unchanged: the mock provider is configured the way a user configures one,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # t0830-log-render: agents you can watch in words. A sprint whose agents
 # replay recorded Claude transcripts (output: claude-stream-json) through
 # the real runner on a private tmux server:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_agents.c: agents_load (data/agents.yaml, config.h) on any bytes.
  * Oracles: no crash, leak or UB; every error about the file is positioned

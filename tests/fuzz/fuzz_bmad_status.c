@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_bmad_status.c: bmad_status_load (a BMAD sprint-status.yaml, bmad.h)
  * on any bytes: YAML, or line by line when libyaml refuses the file.

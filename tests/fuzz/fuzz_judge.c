@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_judge.c: the session judge (judge.h) on any output, in every output
  * format: text (the fake preset), claude-stream-json, codex-json (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_judge_events.c: the agents' JSON events (judge_events.c through
  * judge__event, judge_int.h), each line of the input one event, for a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_resettime.c: resettime_parse (resettime.h) on any text, at two
  * "now"s. Oracles: no crash, leak or UB; the same answer twice; *out

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_shellwords.c: shellwords_split and shellwords_quote (shellwords.h)
  * on any string. Oracles: no crash, leak or UB; on failure out is

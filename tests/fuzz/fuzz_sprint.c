@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_sprint.c: sprint_load (sprint.yaml or a BMAD sprint-status read as a
  * sprint, config.h) on any bytes, written as TMP/sprint/sprint.yaml; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_status_edit.c: statusedit_set (statusedit.h) on any sprint-status
  * bytes. The story and value come from a first line "#fuzz:STORY<TAB>VALUE"

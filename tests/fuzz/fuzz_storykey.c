@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_storykey.c: story keys (storykey.h). The input is up to three keys,
  * one a line. Oracles: no crash, leak or UB; storykey_valid agrees with

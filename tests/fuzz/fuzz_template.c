@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_template.c: template_render and tvars_set (template.h). The input is
  * the template, then NUL-separated values for a fixed list of names (the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_triggers.c: triggers_load (data/triggers.yaml, config.h) on any
  * bytes. Oracles: no crash, leak or UB; errors about the file positioned

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_workflow.c: workflow_load (workflows/<name>.yaml, config.h) on any
  * bytes, written as TMP/workflows/fuzz.yaml next to a link to the shipped

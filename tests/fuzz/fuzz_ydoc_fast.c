@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fuzz_ydoc_fast.c: the fast YAML reader (src/ydoc_fast.c) against
  * libyaml's events (src/ydoc.c) on any bytes: ydoc_parse_flags by default

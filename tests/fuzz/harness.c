@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness.c: the shared part of the fuzz harnesses (harness.h). Must not
  * touch anything outside its own temp directory: the loaders read shipped

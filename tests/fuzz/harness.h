@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * harness.h: what the libFuzzer harnesses of tests/fuzz share (docs/fuzzing.md):
  * the entry points, a private temp directory for the loaders that read a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_bmad.c: BMAD sprint-status.yaml reading (src/bmad.c): file order,
  * quoted, commented and nested values, epic and retrospective keys, CRLF

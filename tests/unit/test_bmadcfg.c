@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_bmadcfg.c: the story folders of a BMAD project from BMAD's own
  * config (_bmad/bmm/config.yaml, bmad/bmm/config.yaml,

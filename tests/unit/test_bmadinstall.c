@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_bmadinstall.c: the BMAD form installed for an agent and the words
  * that invoke its workflows (src/bmadinstall.c), on the fixtures

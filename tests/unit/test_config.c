@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_config.c: the typed loaders of src/config.c on the shipped files
  * (data/agents.yaml, data/triggers.yaml, workflows/simple.yaml), on the good

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_fsm.c: the engine (fsm/fsm.c, fsm/fsm_queue.c) on small synthetic
  * tables defined here, and fsm_validate on purpose-built bad tables and on

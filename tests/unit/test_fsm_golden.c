@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_fsm_golden.c: golden transition traces of the REAL run and story
  * tables. A harness implements every guard and action of both machines as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_gitx.c: git operations against real repositories made with `git
  * init` in a temp directory under $TMPDIR (removed afterwards). HOME points

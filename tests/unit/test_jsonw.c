@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_jsonw.c: the streaming JSON writer writes what jansson writes for
  * the same tree (numbers, escapes, nesting, null), and strings that are not

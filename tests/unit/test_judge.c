@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_judge.c: the session judge fed from memory and from the transcripts
  * in tests/fixtures/judge/. Every rule of judge.h and its precedence, line

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_match.c: the pcre2 adapter: matches, the match limit that stops a
  * catastrophically backtracking pattern with an error (never a silent "no

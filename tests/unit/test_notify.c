@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_notify.c: escalation routes against a temp directory under $TMPDIR
  * (removed afterwards): the JSON lines log read back with jansson, routes

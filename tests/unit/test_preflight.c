@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_preflight.c: what a run needs before agent time is spent
  * (src/preflight.c): programs found as execvp would find them (a fake PATH

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_render.c: the renderer (render.h). Every recorded agent transcript
  * (tests/fixtures/agents/claude-*.log and codex-*.log) and the hand-made

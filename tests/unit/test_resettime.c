@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_resettime.c: reset times read from the limit messages the agent CLIs
  * print (src/resettime.c). "now" is fixed: 2026-12-03T09:30:00Z, a Thursday.

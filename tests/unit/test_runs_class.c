@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_runs_class.c: how `runs` and `watch` classify a run
  * (src/runs_class.c): a dead process is never running, stale runs are

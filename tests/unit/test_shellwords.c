@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_shellwords.c: command strings split into argv words (src/shellwords.c):
  * blanks, single and double quotes, backslashes, adjacent quoted parts,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_statusedit.c: in-place edits of sprint-status.yaml in a temp
  * directory under $TMPDIR (removed afterwards). Every check compares the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_store.c: the state store against a real sqlite file in a temp
  * directory under $TMPDIR (removed afterwards; never $HOME). Every check

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_storykey.c: story key forms (src/storykey.c). '1.2', '1-2' and
  * '1-2-some-slug' name the same story, letter suffixes are valid, and ids

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_strmap.c: the loaders' hash map: first value kept, lookups after
  * growth, keys compared by length and bytes (a NUL-free prefix is another

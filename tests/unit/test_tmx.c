@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_tmx.c: the pure parts of the tmux adapter (src/tmx.c): session names
  * safe for tmux targets, and which tmux failures a spawn retries (a server

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_util.c: the removal of files that processes killed inside a write
  * left behind (dead_pid_files_remove, dead_tmp_files_remove,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_verify.c: the step verifiers against a temp project under $TMPDIR
  * (removed afterwards): sprint-status and story files in the BMAD layout,

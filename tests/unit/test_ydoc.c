@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_ydoc.c: the fast reader (src/ydoc_fast.c) gives the tree libyaml's
  * events give, node for node (kind, line, column, byte span, string,
