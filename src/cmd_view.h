@@ -24,5 +24,7 @@ struct view {
  */
 int view_open(struct view *v, const char *run_id);
 void view_close(struct view *v);
+/* The story of v's run named (its id, or any form of its key), newly allocated; NULL: none. */
+char *view_find_story(struct view *v, const char *story);
 
 #endif
