@@ -31,6 +31,8 @@ struct attempts {
 	const char *story, *step;
 	struct jsonw *w;
 	char *last_log;
+	char *last_step; /* the step and attempt of last_log's session */
+	int last_attempt;
 };
 
 static int add_attempt(const struct store_session *s, void *arg)
@@ -40,7 +42,10 @@ static int add_attempt(const struct store_session *s, void *arg)
 	if (strcmp(s->story_id, a->story) || (a->step && strcmp(s->step, a->step)))
 		return 0;
 	free(a->last_log);
+	free(a->last_step);
 	a->last_log = s->log_path ? xstrdup(s->log_path) : NULL;
+	a->last_step = xstrdup(s->step);
+	a->last_attempt = s->attempt;
 	if (!a->w)
 		return 0;
 	jsonw_obj(a->w, NULL);
@@ -61,19 +66,48 @@ static int add_attempt(const struct store_session *s, void *arg)
 	return 0;
 }
 
+/* --jsonl: each rendered line as {"story", "step", "attempt", "line"}, one a line. */
+struct jsonl_out {
+	const char *story, *step;
+	int attempt;
+	struct buf line;
+};
+
 static void to_stdout(const char *s, size_t n, void *arg)
 {
-	(void)arg;
-	fwrite(s, 1, n, stdout);
+	struct jsonl_out *jl = arg;
+
+	if (!jl) {
+		fwrite(s, 1, n, stdout);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct jsonw w = { BUF_INIT, 0, { false }, { 0 } };
+
+		if (s[i] != '\n') {
+			if (s[i] != '\r')
+				buf_addc(&jl->line, s[i]);
+			continue;
+		}
+		jsonw_obj(&w, NULL);
+		jsonw_str(&w, "story", jl->story);
+		jsonw_str(&w, "step", jl->step);
+		jsonw_int(&w, "attempt", jl->attempt);
+		jsonw_str(&w, "line", buf_str(&jl->line));
+		jsonw_end(&w);
+		printf("%s\n", buf_str(&w.b));
+		buf_release(&w.b);
+		buf_reset(&jl->line);
+	}
 }
 
-/* A renderer to stdout; colour on a terminal without NO_COLOR. */
-static struct render *log_render(enum render_mode m)
+/* A renderer to stdout (jl: as JSON lines); colour on a terminal without NO_COLOR. */
+static struct render *log_render(enum render_mode m, struct jsonl_out *jl)
 {
 	const char *nc = getenv("NO_COLOR");
-	struct render_opts o = { m, isatty(STDOUT_FILENO) && !(nc && *nc), false, 0 };
+	struct render_opts o = { m, !jl && isatty(STDOUT_FILENO) && !(nc && *nc), false, 0 };
 
-	return render_new(&o, to_stdout, NULL);
+	return render_new(&o, to_stdout, jl);
 }
 
 /* The format the runner's spec beside the log (NAME.json) names: 0, or -1 when none. */
@@ -93,7 +127,7 @@ static int spec_mode(const char *path, enum render_mode *m)
  * released): once an event says it, or 50 lines or 256 KiB say none, or
  * (force) the log will not grow.
  */
-static struct render *guess_render(struct buf *head, bool force)
+static struct render *guess_render(struct buf *head, bool force, struct jsonl_out *jl)
 {
 	enum render_mode m = render_detect(buf_str(head), head->len);
 	size_t lines = 0;
@@ -103,17 +137,18 @@ static struct render *guess_render(struct buf *head, bool force)
 		lines++;
 	if (m == RENDER_TEXT && !force && lines < 50 && head->len < 256 * 1024)
 		return NULL;
-	rd = log_render(m);
+	rd = log_render(m, jl);
 	render_feed(rd, buf_str(head), head->len);
 	buf_release(head);
 	return rd;
 }
 
 /*
- * Prints the log at path: the bytes (raw), or in words. follow: until the
- * session's exit record exists and everything before it is printed.
+ * Prints the log at path: the bytes (raw), or in words (as JSON lines with
+ * jl). follow: until the session's exit record exists and everything
+ * before it is printed.
  */
-static void print_log(const char *path, bool raw, bool follow)
+static void print_log(const char *path, bool raw, bool follow, struct jsonl_out *jl)
 {
 	char *exitp = xstrfmt("%.*s.exit", (int)(strlen(path) - 4), path);
 	struct render *rd = NULL;
@@ -122,7 +157,7 @@ static void print_log(const char *path, bool raw, bool follow)
 	off_t off = 0;
 
 	if (!raw && spec_mode(path, &m) == 0)
-		rd = log_render(m);
+		rd = log_render(m, jl);
 	for (;;) {
 		char chunk[65536];
 		size_t n;
@@ -140,13 +175,13 @@ static void print_log(const char *path, bool raw, bool follow)
 					render_feed(rd, chunk, n);
 				} else {
 					buf_add(&head, chunk, n);
-					rd = guess_render(&head, false);
+					rd = guess_render(&head, false, jl);
 				}
 			}
 			fclose(f);
 		}
 		if (!raw && !rd && (ended || !follow))
-			rd = guess_render(&head, true);
+			rd = guess_render(&head, true, jl);
 		fflush(stdout);
 		if (!follow || (ended && stat(path, &stt) == 0 && stt.st_size == off))
 			break;
@@ -164,11 +199,10 @@ static void print_log(const char *path, bool raw, bool follow)
 int cmd_log_exec(int argc, char **argv)
 {
 	const struct cmd *c = cmd_lookup("log");
-	struct cmd_opt opts[] = { { "step", 1, NULL, 0 },
-				  { "follow", 0, NULL, 0 },
-				  { "run", 1, NULL, 0 },
-				  { "raw", 0, NULL, 0 },
-				  { "json", 0, NULL, 0 } };
+	struct cmd_opt opts[] = { { "step", 1, NULL, 0 }, { "follow", 0, NULL, 0 },
+				  { "run", 1, NULL, 0 },  { "raw", 0, NULL, 0 },
+				  { "json", 0, NULL, 0 }, { "jsonl", 0, NULL, 0 } };
+	struct jsonl_out jl = { NULL, NULL, 0, BUF_INIT };
 	struct jsonw w = { BUF_INIT, 0, { 0 }, { 0 } };
 	struct attempts a = { 0 };
 	char **pos, *story, *cause = NULL;
@@ -182,10 +216,14 @@ int cmd_log_exec(int argc, char **argv)
 		free(pos);
 		return cmd_usage_error(c, "expected one story");
 	}
-	if (opts[4].seen && (opts[1].seen || opts[3].seen)) {
+	if (opts[4].seen && (opts[1].seen || opts[3].seen || opts[5].seen)) {
 		free(pos);
-		return cmd_usage_error(c,
-				       "--json lists the attempts: no --follow or --raw with it");
+		return cmd_usage_error(
+			c, "--json lists the attempts: no --follow, --raw or --jsonl with it");
+	}
+	if (opts[5].seen && opts[3].seen) {
+		free(pos);
+		return cmd_usage_error(c, "--jsonl is the log in words: no --raw with it");
 	}
 	if ((ret = view_open(&v, opts[2].value)) != 0 || !v.have_run) {
 		free(pos);
@@ -200,7 +238,7 @@ int cmd_log_exec(int argc, char **argv)
 		ret = EXIT_NEGATIVE;
 		goto out;
 	}
-	a = (struct attempts){ story, opts[0].value, opts[4].seen ? &w : NULL, NULL };
+	a = (struct attempts){ story, opts[0].value, opts[4].seen ? &w : NULL, NULL, NULL, 0 };
 	jsonw_arr(&w, NULL);
 	if (store_sessions_foreach(v.st, v.run.id, add_attempt, &a, &cause) < 0) {
 		fprintf(stderr, "%s: %s\n", progname, cause);
@@ -215,11 +253,16 @@ int cmd_log_exec(int argc, char **argv)
 			opts[0].seen ? " step " : "", opts[0].seen ? opts[0].value : "");
 		ret = EXIT_NEGATIVE;
 	} else {
-		print_log(a.last_log, opts[3].seen, opts[1].seen);
+		jl = (struct jsonl_out){ story, a.last_step, a.last_attempt, BUF_INIT };
+		print_log(a.last_log, opts[3].seen, opts[1].seen, opts[5].seen ? &jl : NULL);
+		if (jl.line.len)
+			to_stdout("\n", 1, &jl); /* a last line without its newline */
 	}
 out:
 	buf_release(&w.b);
+	buf_release(&jl.line);
 	free(a.last_log);
+	free(a.last_step);
 	free(story);
 	free(pos);
 	view_close(&v);

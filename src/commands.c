@@ -174,7 +174,7 @@ const struct cmd automator_cmds[] = {
 	  "                         --jsonl).\n\n"
 	  "Exit status: 0, 64 usage (also: no project here without --all).\n",
 	  cmd_watch_exec },
-	{ "log", "STORY [--step NAME] [--follow] [--raw | --json] [--run ID]",
+	{ "log", "STORY [--step NAME] [--follow] [--raw | --json | --jsonl] [--run ID]",
 	  "print a story's session log, in words",
 	  "Prints the log of the story's latest session (of step NAME when given),\n"
 	  "whatever step the story is at now. A Claude or Codex session's JSON\n"
@@ -183,7 +183,9 @@ const struct cmd automator_cmds[] = {
 	  "out. --raw prints the bytes as they were logged. --follow keeps printing\n"
 	  "as the session writes, until it ends. --json prints the story's attempts\n"
 	  "instead, one array: {step, attempt, session, log_path, started_at,\n"
-	  "ended_at, exit_status, exit_signal} (the exit fields null while running).\n\n"
+	  "ended_at, exit_status, exit_signal} (the exit fields null while running).\n"
+	  "--jsonl prints the log in words as one JSON object a line, {story, step,\n"
+	  "attempt, line}; with --follow, as the session writes.\n\n"
 	  "Exit status: 0, 1 when there is no such story (or run) or the story has\n"
 	  "no session log, 64 usage.\n",
 	  cmd_log_exec },

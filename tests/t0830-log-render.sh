@@ -95,6 +95,17 @@ jq -e '.[0] | .step == "work" and .attempt == 1 and .exit_status == 0 and .exit_
 	"$TMP/au.out" >/dev/null || fail "log --json values: $(cat "$TMP/au.out")"
 log=$(jq -r '.[0].log_path' "$TMP/au.out")
 
+# --jsonl: the same words, one JSON object a line (streams with --follow)
+au "$P" log 1.1 --jsonl
+[ "$rc" = 0 ] || fail "log 1.1 --jsonl: exit $rc"
+[ "$(wc -l <"$TMP/au.out")" = "$(wc -l <"$TMP/rendered")" ] ||
+	fail "log --jsonl: not one object per rendered line: $(cat "$TMP/au.out")"
+jq -e -s --rawfile r "$TMP/rendered" 'all(.[]; .story == "1.1" and .step == "work" and .attempt == 1)
+	and ([.[].line] | join("\n")) + "\n" == $r' "$TMP/au.out" >/dev/null ||
+	fail "log --jsonl is not the rendered log: $(head -3 "$TMP/au.out")"
+au "$P" log 1.1 --jsonl --raw
+[ "$rc" = 64 ] || fail "log --jsonl --raw: exit $rc, want 64"
+
 # --raw: the log's bytes, exactly (the marker too); the log holds the JSON
 au "$P" log 1.1 --raw
 [ "$rc" = 0 ] || fail "log --raw: exit $rc"
