@@ -18,10 +18,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 # (cmake/static-deps.cmake): libyaml.a, libpcre2-8.a, libsqlite3.a,
 # libjansson.a; zlib1g-dev because sqlite3.pc names -lz for a static link,
 # libc6-dev (from build-essential) holds libc.a for the static PIE.
+# zsh and fish: the tests run the completion scripts they get (t0015); man-db
+# renders the man pages in t0020.
 packages=(
 	build-essential cmake pkg-config git tmux sqlite3 python3 jq
 	libyaml-dev libpcre2-dev libsqlite3-dev libjansson-dev libcmocka-dev zlib1g-dev
-	scdoc clang-format tzdata clang libclang-rt-dev
+	scdoc clang-format tzdata clang libclang-rt-dev zsh fish man-db
 )
 
 missing=()

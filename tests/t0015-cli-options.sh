@@ -118,10 +118,19 @@ au "$P" answer --only 1
 # zsh and fish scripts are written too (syntax checked where the shell is)
 for sh in zsh fish; do
 	expect_exit 0 "completion $sh" -- "$AUTOMATOR" completion "$sh"
+	cp "$TMP/out" "$TMP/complete.$sh"
 	expect_grep "$TMP/out" "orchestrator-helper" "$sh script covers the helper"
 	if command -v "$sh" >/dev/null; then
 		"$sh" -n "$TMP/out" || fail "$sh rejects its script"
 	fi
 done
+# fish completes from its script (`complete -C` asks it what a line completes to)
+if command -v fish >/dev/null; then
+	fc() { (cd "$P" && PATH=$(dirname "$AUTOMATOR"):$PATH fish -c "source '$TMP/complete.fish'; complete -C '$1'" | cut -f1); }
+	fc "automator stat" | grep -qx status || fail "fish: commands"
+	fc "automator status --" | grep -qx -- --json || fail "fish: options"
+	fc "automator log " | grep -qx 1.2 || fail "fish: story ids: '$(fc "automator log ")'"
+	fc "automator run --isolation " | grep -qx worktree || fail "fish: option values"
+fi
 expect_exit 64 "completion of an unknown shell" -- "$AUTOMATOR" completion tcsh
 finish
