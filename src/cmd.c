@@ -63,7 +63,7 @@ const struct cmd *cmd_lookup(const char *name)
  */
 const struct cmd_short cmd_shorts[] = {
 	{ 'a', "all" },  { 'f', "follow" },   { 'j', "json" }, { 'n', "dry-run" }, { 'r', "run" },
-	{ 's', "step" }, { 'i', "interval" }, { 'o', "only" }, { 'q', "quiet" },   { 0, NULL },
+	{ 's', "step" }, { 'i', "interval" }, { 'o', "only" }, { 0, NULL },
 };
 
 char cmd_short_of(const char *long_name)

@@ -55,7 +55,8 @@ const struct cmd automator_cmds[] = {
 	  "story and a starter workflow.yaml (dev, review, commit) beside it.\n"
 	  "Never overwrites: when sprint.yaml (or workflow.yaml) exists, nothing is\n"
 	  "written.\n\n"
-	  "Exit status: 0 written, 1 a file exists already, 64 usage.\n",
+	  "Exit status: 0 written, 1 a file exists already, 64 usage, 70 a file\n"
+	  "cannot be created.\n",
 	  cmd_init_exec },
 	{ "run",
 	  "[SPRINT] [--stories LIST] [--epic N] [--max-parallel N] [--agent NAME] [--no-input] "

@@ -406,9 +406,9 @@ int run_resume(const struct run_opts *o)
 		goto out;
 	}
 	if (store_run_get(peek, id, &rec, &cause) != 0) {
-		fprintf(stderr, "automator: no run '%s'\n", id);
+		fprintf(stderr, "automator: no run '%s' (automator runs lists them)\n", id);
 		free(cause);
-		rc = EXIT_USAGE;
+		rc = EXIT_NEGATIVE; /* not found */
 		goto out;
 	}
 	store_close(peek);

@@ -360,7 +360,8 @@ int run_start(const char *sprint_path, const struct run_opts *o)
 		free(sf);
 		for (size_t i = 0; i < r->n; i++)
 			left += r->s[i].state == SS_PENDING;
-		if (left == 0) {
+		/* --dry-run --json: the plan, empty, is the answer (stdout holds JSON only) */
+		if (left == 0 && !(o->dry_run && o->json)) {
 			printf("nothing to run: every story selected is done already\n");
 			rc = EXIT_OK;
 			goto out;
