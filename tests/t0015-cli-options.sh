@@ -70,6 +70,10 @@ expect_grep "$TMP/help" "^usage: automator status" "-h is --help"
 au "$P" status --run nope
 [ "$rc" = 1 ] || fail "status --run nope: exit $rc, want 1"
 expect_grep "$TMP/au.out" "no run 'nope'" "no such run"
+au "$P" resume --run nope --no-input
+[ "$rc" = 1 ] || fail "resume --run nope: exit $rc, want 1"
+au "$P" abort --run nope
+[ "$rc" = 1 ] || fail "abort --run nope: exit $rc, want 1"
 au "$P" answer 999 1
 [ "$rc" = 1 ] || fail "answer to escalation 999: exit $rc, want 1"
 au "$P" escalations ack 999
