@@ -15,6 +15,7 @@
  *   assistant tool_use       one line a call (tool_line below); TodoWrite a short list
  *   user tool_result         Bash:  "  exit 0", or "  exit N: FIRST ERROR LINE";
  *                            other tools: "  error: FIRST LINE" when it failed
+ *                            (without the CLI's <tool_use_error> tags)
  *   rate_limit_event         rejected: usage limit reached (KIND), resets DATE UTC;
  *                            allowed_warning: usage limit warning (KIND)
  *   result                   result: ok|error ..., N turns, Ds, $C[, N denied]
@@ -244,7 +245,14 @@ static void tool_result(struct render *r, const json_t *block)
 			render__say(r, RS_ERROR, "  exit %d", code);
 		free(line);
 	} else {
+		/* "<tool_use_error>String to replace not found in file.\n...</tool_use_error>" */
+		char *end;
+
+		if (str_starts_with(p, "<tool_use_error>"))
+			p += strlen("<tool_use_error>");
 		line = render__oneline(p);
+		if ((end = strstr(line, "</tool_use_error>")))
+			*end = '\0';
 		render__say(r, RS_ERROR, "  error%s%s", *line ? ": " : "", line);
 		free(line);
 	}

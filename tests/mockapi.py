@@ -42,14 +42,26 @@ Options, on a step or at the top level: "text" (the model's reply),
 over reset_in), "claim" (Claude's limit window: five_hour, seven_day,
 seven_day_opus, seven_day_sonnet, overage), "retry_after" (seconds, default
 1), "plan" (Codex plan_type, default "pro"; null for none), "command" (the
-permission-denied Bash command), "delay" (seconds before answering),
-"status"/"body"/"headers" (for "raw"). Changing the file's content
-resets the counters.
+permission-denied Bash command), "calls" (the "tools" script, see
+below), "delay" (seconds before answering), "status"/"body"/"headers" (for
+"raw"). Changing the file's content resets the counters.
 
 Claude scenarios: success, usage-limit, auth-expired, invalid-key, credit,
 429, 529, 500, permission-denied (a Bash tool_use first, the final text once
-the CLI sends the tool_result back), raw.
-Codex scenarios: success, usage-limit, quota, 401, 429, 500, raw.
+the CLI sends the tool_result back), tools (below), raw.
+Codex scenarios: success, usage-limit, quota, 401, 429, 500, tools, raw.
+
+"tools": the model works on story 1.1 of examples/demo in the project the
+CLI runs in (CLAUDE_TOOLS_SCRIPT, CODEX_TOOLS_SCRIPT): reads, a new test
+that fails, an edit the CLI refuses, the edit that fixes it, the test
+passing, the story moved to review, then the final text (with "text" or
+"result" as in success). Each reply is picked by how many tool calls the
+request's conversation already holds, so the CLI runs every call and sends
+its result before the next. Claude: tool_use blocks (Read, Bash, Write,
+Edit: the tools Claude Code 2.1.332 offers); Codex 0.171.0 offers one
+tool, "exec" (a JavaScript cell calling tools.exec_command and
+tools.apply_patch): custom_tool_call items. Bash beyond read-only commands
+needs a permission rule (tests/fixtures/agents/README.md).
 
 What the CLIs need and what each answer makes them print:
 tests/fixtures/agents/README.md. In short: Claude Code prints its own
@@ -61,6 +73,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -231,12 +244,202 @@ def first_user_text(items):
     return texts[0] if texts else ""
 
 
+# ------------------------------------------------------------ "tools" scripts
+#
+# The "tools" scenario: the model works on story 1.1 of examples/demo (the
+# project capture.sh copies) the way a real one would, one tool call (or a
+# few at once) a reply, each reply chosen by how many tool calls the
+# conversation already holds, so the CLI runs every call in the project
+# and sends its result back before the next. A step's "calls" replaces the
+# script: a list of turns, each a list of {"text": T} or {"tool": NAME,
+# "input": {...}} (Claude) or {"text": T} or {"exec": JS} (Codex);
+# "{cwd}" in any string is the project directory the CLI names in its
+# request. After the last turn, the final reply (tools_final_text).
+
+REGISTRY_TEST = """#!/bin/sh
+# tests/registry.sh: every plant of the registry has a watering interval.
+set -u
+cd "$(dirname "$0")/.."
+here=src
+. src/plants.sh
+
+for p in Monstera Basil; do
+	n=$(plants_interval "$p") || { echo "registry: no interval for $p" >&2; exit 1; }
+done
+[ "$(plants_interval Basil)" = 2 ] || { echo "registry: Basil: want every 2 days" >&2; exit 1; }
+echo "registry: ok"
+"""
+
+INTERVAL_FN = """# plants_interval NAME: how often NAME wants water, in days.
+plants_interval() {
+	plants_each | awk -F '\\t' -v name="$1" '$1 == name { print $2; found = 1 } END { exit !found }'
+}
+
+"""
+
+CLAUDE_TOOLS_SCRIPT = [
+    [{"text": "I'll read the plant registry and its data first."},
+     {"tool": "Read", "input": {"file_path": "{cwd}/src/plants.sh"}},
+     {"tool": "Read", "input": {"file_path": "{cwd}/data/plants.txt"}}],
+    [{"tool": "Bash", "input": {"command": "grep -n 'plants_' src/watering.sh",
+                                "description": "Find where the registry is used"}}],
+    [{"tool": "Write", "input": {"file_path": "{cwd}/tests/registry.sh", "content": REGISTRY_TEST}}],
+    [{"tool": "Bash", "input": {"command": "sh tests/registry.sh",
+                                "description": "Run the registry test"}}],
+    # old_string not in the file: the CLI refuses the edit
+    [{"tool": "Edit", "input": {"file_path": "{cwd}/src/plants.sh",
+                                "old_string": "plants_list () {\n",
+                                "new_string": INTERVAL_FN + "plants_list () {\n"}}],
+    [{"text": "The function header has no space; trying again."},
+     {"tool": "Edit", "input": {"file_path": "{cwd}/src/plants.sh",
+                                "old_string": "plants_list() {\n",
+                                "new_string": INTERVAL_FN + "plants_list() {\n"}}],
+    [{"tool": "Bash", "input": {"command": "sh tests/registry.sh && sh tests/check.sh",
+                                "description": "Run the registry test and the project check"}}],
+    [{"tool": "Read", "input": {"file_path": "{cwd}/_bmad-output/implementation-artifacts/sprint-status.yaml"}}],
+    [{"tool": "Edit", "input": {"file_path": "{cwd}/_bmad-output/implementation-artifacts/sprint-status.yaml",
+                                "old_string": "1-1-plant-registry: ready-for-dev",
+                                "new_string": "1-1-plant-registry: review"}}],
+]
+
+
+def js_str(s):
+    """s as a JavaScript string literal."""
+    return json.dumps(s).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def js_command(cmd):
+    return ("const r = await tools.exec_command({cmd: %s});\n"
+            "text(r.output);\n"
+            "text(`exit ${r.exit_code}`);\n" % js_str(cmd))
+
+
+def js_patch(patch):
+    return "text(await tools.apply_patch(%s));\n" % js_str(patch)
+
+
+def patch_add(path, content):
+    return "*** Add File: %s\n%s" % (path, "".join("+" + l + "\n" for l in content.splitlines()))
+
+
+CODEX_TOOLS_SCRIPT = [
+    [{"text": "Reading the plant registry first."},
+     {"exec": js_command("sed -n '1,40p' src/plants.sh")}],
+    [{"exec": js_patch("*** Begin Patch\n" + patch_add("tests/registry.sh", REGISTRY_TEST) + "*** End Patch\n")}],
+    [{"exec": js_command("sh tests/registry.sh")}],
+    # a context line not in the file: the patch is refused
+    [{"exec": js_patch("*** Begin Patch\n*** Update File: src/plants.sh\n@@\n"
+                       + "".join("+" + l + "\n" for l in INTERVAL_FN.splitlines())
+                       + " plants_list () {\n*** End Patch\n")}],
+    [{"text": "The function header has no space; patching again."},
+     {"exec": js_patch("*** Begin Patch\n*** Update File: src/plants.sh\n@@\n"
+                       + "".join("+" + l + "\n" for l in INTERVAL_FN.splitlines())
+                       + " plants_list() {\n"
+                       + "*** Update File: _bmad-output/implementation-artifacts/sprint-status.yaml\n@@\n"
+                       + "-  1-1-plant-registry: ready-for-dev            # the data file and its reader\n"
+                       + "+  1-1-plant-registry: review                   # the data file and its reader\n"
+                       + "*** End Patch\n")}],
+    [{"exec": js_command("sh tests/registry.sh && sh tests/check.sh")}],
+]
+
+TOOLS_RESULT = {"status": "done", "summary": "plants_interval added, with tests/registry.sh"}
+
+
+def tools_final_text(step):
+    if "text" in step or "result" in step:
+        return reply_text(step)
+    return ("Added `plants_interval` to the registry (src/plants.sh) and a test for it, "
+            "tests/registry.sh; it and tests/check.sh pass. Story 1.1 is in review.\n\n"
+            "AUTOMATOR_RESULT " + json.dumps(TOOLS_RESULT, separators=(",", ":")))
+
+
+def with_cwd(v, cwd):
+    if isinstance(v, str):
+        return v.replace("{cwd}", cwd)
+    if isinstance(v, list):
+        return [with_cwd(x, cwd) for x in v]
+    if isinstance(v, dict):
+        return {k: with_cwd(x, cwd) for k, x in v.items()}
+    return v
+
+
+def find_text(v, pattern):
+    """The first match of pattern in any string of a decoded JSON value."""
+    if isinstance(v, str):
+        m = re.search(pattern, v)
+        return m.group(1) if m else None
+    for x in v.values() if isinstance(v, dict) else v if isinstance(v, list) else []:
+        got = find_text(x, pattern)
+        if got:
+            return got
+    return None
+
+
+def claude_tool_turns(body):
+    """How many replies with tool calls the conversation holds."""
+    n = 0
+    for m in body.get("messages") or []:
+        c = m.get("content") if isinstance(m, dict) else None
+        if m.get("role") == "assistant" and isinstance(c, list) and any(
+                isinstance(b, dict) and b.get("type") == "tool_use" for b in c):
+            n += 1
+    return n
+
+
+def codex_tool_turns(body):
+    """How many tool calls the conversation holds (their outputs)."""
+    return sum(1 for it in body.get("input") or []
+               if isinstance(it, dict) and it.get("type") in (
+                   "function_call_output", "custom_tool_call_output", "local_shell_call_output"))
+
+
+def codex_tool_names(body):
+    """The names of the tools a Codex request offers: its "tools", and those
+    of its "additional_tools" input items (namespace.name)."""
+    def names(tools, ns):
+        out = []
+        for t in tools or []:
+            if not isinstance(t, dict):
+                continue
+            n = t.get("name") or t.get("type")
+            if t.get("type") == "namespace":
+                out.extend(names(t.get("tools"), n))
+            else:
+                out.append(ns + "." + n if ns and ns != "functions" else n)
+        return out
+    got = names(body.get("tools"), None)
+    for it in body.get("input") or []:
+        if isinstance(it, dict) and it.get("type") == "additional_tools":
+            got.extend(names(it.get("tools"), None))
+    return got
+
+
+def claude_tools_message(body, step):
+    script = step.get("calls", CLAUDE_TOOLS_SCRIPT)
+    k = claude_tool_turns(body)
+    if not body.get("tools") or k >= len(script):
+        # the last reply, or a request of the CLI's own without tools
+        return [{"type": "text", "text": tools_final_text(step)}], "end_turn"
+    cwd = find_text(body.get("system"), r"Primary working directory: (\S+)") or \
+        find_text(body.get("messages"), r"Primary working directory: (\S+)") or os.getcwd()
+    blocks = []
+    for b in with_cwd(script[k], cwd):
+        if "tool" in b:
+            blocks.append({"type": "tool_use", "id": "toolu_mock" + uuid.uuid4().hex[:16],
+                           "name": b["tool"], "input": b.get("input", {})})
+        else:
+            blocks.append({"type": "text", "text": b.get("text", "")})
+    return blocks, "tool_use"
+
+
 def claude_message(body, step):
     """(content blocks, stop_reason) for a successful reply."""
     if step["name"] == "permission-denied" and not last_user_has_tool_result(body):
         cmd = step.get("command", "./tests/check.sh")
         return [{"type": "tool_use", "id": "toolu_mock" + uuid.uuid4().hex[:16],
                  "name": "Bash", "input": {"command": cmd, "description": "Run the checks"}}], "tool_use"
+    if step["name"] == "tools":
+        return claude_tools_message(body, step)
     return [{"type": "text", "text": reply_text(step)}], "end_turn"
 
 
@@ -390,6 +593,10 @@ class Handler(BaseHTTPRequestHandler):
         else:
             self.claude_success(body, step)
         summary["scenario"] = name
+        if name == "tools":
+            summary["tool_turns"] = claude_tool_turns(body)
+            summary["tool_names"] = [t.get("name") for t in body.get("tools") or []
+                                     if isinstance(t, dict)]
         log({"cli": "claude", "method": "POST", "path": self.path, "status": status,
              "scenario": name, "summary": summary})
 
@@ -490,9 +697,14 @@ class Handler(BaseHTTPRequestHandler):
         elif name == "raw":
             status = int(step.get("status", 500))
             self.send(status, step.get("body", {}), step.get("headers"))
+        elif name == "tools":
+            self.codex_tools(body, step, rid)
         else:
             self.codex_success(body, step, rid)
         summary["scenario"] = name
+        if name == "tools":
+            summary["tool_turns"] = codex_tool_turns(body)
+            summary["tool_names"] = codex_tool_names(body)
         log({"cli": "codex", "method": "POST", "path": self.path, "status": status,
              "scenario": name, "summary": summary})
 
@@ -522,6 +734,64 @@ class Handler(BaseHTTPRequestHandler):
                   sse("response.output_item.done", {"type": "response.output_item.done", "sequence_number": 4,
                                                     "output_index": 0, "item": item}),
                   sse("response.completed", {"type": "response.completed", "sequence_number": 5, "response": done})]
+        self.stream(chunks, {"x-request-id": rid})
+
+    def codex_tools(self, body, step, rid):
+        """A reply of the "tools" script: the turn's message and exec call,
+        or the final message."""
+        script = step.get("calls", CODEX_TOOLS_SCRIPT)
+        k = codex_tool_turns(body)
+        if k >= len(script):
+            turn = [{"text": tools_final_text(step)}]
+        else:
+            cwd = find_text(body.get("input"), r"<cwd>([^<]+)</cwd>") or os.getcwd()
+            turn = with_cwd(script[k], cwd)
+        items = []
+        for b in turn:
+            if "exec" in b:
+                items.append({"type": "custom_tool_call", "id": "ctc_mock" + uuid.uuid4().hex[:16],
+                              "status": "completed", "call_id": "call_mock" + uuid.uuid4().hex[:16],
+                              "name": "exec", "input": b["exec"]})
+            else:
+                items.append({"type": "message", "id": "msg_mock" + uuid.uuid4().hex[:16],
+                              "status": "completed", "role": "assistant",
+                              "content": [{"type": "output_text", "text": b.get("text", ""),
+                                           "annotations": []}]})
+        resp_id = "resp_mock" + uuid.uuid4().hex[:20]
+        u = step.get("usage") or {}
+        usage = {"input_tokens": int(u.get("input_tokens", 1200)),
+                 "input_tokens_details": {"cached_tokens": int(u.get("cached_tokens", 400))},
+                 "output_tokens": int(u.get("output_tokens", 42)),
+                 "output_tokens_details": {"reasoning_tokens": int(u.get("reasoning_tokens", 0))}}
+        usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
+        base = {"id": resp_id, "object": "response", "created_at": int(now()),
+                "model": body.get("model") or "gpt-5", "status": "in_progress", "output": []}
+        seq = [0]
+
+        def ev(kind, data):
+            data = dict({"type": kind, "sequence_number": seq[0]}, **data)
+            seq[0] += 1
+            return sse(kind, data)
+
+        chunks = [ev("response.created", {"response": base}),
+                  ev("response.in_progress", {"response": base})]
+        for i, item in enumerate(items):
+            if item["type"] == "message":
+                text = item["content"][0]["text"]
+                chunks.append(ev("response.output_item.added", {
+                    "output_index": i, "item": dict(item, status="in_progress", content=[])}))
+                chunks.append(ev("response.output_text.delta", {
+                    "item_id": item["id"], "output_index": i, "content_index": 0, "delta": text}))
+            else:
+                chunks.append(ev("response.output_item.added", {
+                    "output_index": i, "item": dict(item, status="in_progress", input="")}))
+                chunks.append(ev("response.custom_tool_call_input.delta", {
+                    "item_id": item["id"], "output_index": i, "delta": item["input"]}))
+                chunks.append(ev("response.custom_tool_call_input.done", {
+                    "item_id": item["id"], "output_index": i, "input": item["input"]}))
+            chunks.append(ev("response.output_item.done", {"output_index": i, "item": item}))
+        chunks.append(ev("response.completed", {"response": dict(base, status="completed",
+                                                                 output=items, usage=usage)}))
         self.stream(chunks, {"x-request-id": rid})
 
 

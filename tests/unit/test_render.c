@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_render.c: the renderer (render.h). Every recorded agent transcript
- * (tests/fixtures/agents/claude-*.log and codex-*.log) and the hand-made
- * ones with tool calls (the .log files of tests/fixtures/render) are rendered and
- * compared byte for byte with tests/golden/render/NAME.txt, fed whole and
- * fed a byte at a time (the output must not depend on how the bytes come).
+ * (tests/fixtures/agents/claude-*.log and codex-*.log, claude-tools.log and
+ * codex-tools.log the real CLIs' tool calls) and the hand-made ones with
+ * what the real ones cannot show (the .log files of tests/fixtures/render)
+ * are rendered and compared byte for byte with tests/golden/render/NAME.txt
+ * (handmade-NAME.txt for the hand-made), fed whole and fed a byte at a time
+ * (the output must not depend on how the bytes come).
  * Then the edges: lines and UTF-8 characters split across chunks, carriage
  * return redraws, escape sequences, malformed JSON, 1 MB lines, lines
  * longer than the limit, and the guess of a log's format.
@@ -74,10 +76,10 @@ static void check(enum render_mode m, const char *s, const char *want)
 
 /* ---- golden renderings of the transcripts ---- */
 
-static int golden_one(const char *dir, const char *name)
+static int golden_one(const char *dir, const char *name, const char *prefix)
 {
 	char *path = xstrfmt("%s/%s/%s", TEST_SOURCE_DIR, dir, name);
-	char *gold = xstrfmt("%s/tests/golden/render/%.*s.txt", TEST_SOURCE_DIR,
+	char *gold = xstrfmt("%s/tests/golden/render/%s%.*s.txt", TEST_SOURCE_DIR, prefix,
 			     (int)(strlen(name) - 4), name);
 	struct render_opts o = { str_starts_with(name, "codex-") ? RENDER_CODEX : RENDER_CLAUDE,
 				 false, false, 0 };
@@ -127,8 +129,8 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Renders every claude-*.log and codex-*.log of dir; returns how many. */
-static size_t golden_dir(const char *dir, int *bad)
+/* Renders every claude-*.log and codex-*.log of dir (goldens PREFIXNAME.txt); returns how many. */
+static size_t golden_dir(const char *dir, const char *prefix, int *bad)
 {
 	char *path = xstrfmt("%s/%s", TEST_SOURCE_DIR, dir);
 	DIR *d = opendir(path);
@@ -146,7 +148,7 @@ static size_t golden_dir(const char *dir, int *bad)
 	if (names.n)
 		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
 	for (size_t i = 0; i < names.n; i++)
-		*bad |= golden_one(dir, names.v[i]);
+		*bad |= golden_one(dir, names.v[i], prefix);
 	free(path);
 	{
 		size_t n = names.n;
@@ -161,9 +163,9 @@ static void test_golden(void **state)
 	int bad = 0;
 
 	(void)state;
-	/* the recorded set has 24 transcripts: an empty glob passes nothing */
-	assert_true(golden_dir("tests/fixtures/agents", &bad) >= 24);
-	assert_true(golden_dir("tests/fixtures/render", &bad) >= 2);
+	/* the recorded set has 26 transcripts: an empty glob passes nothing */
+	assert_true(golden_dir("tests/fixtures/agents", "", &bad) >= 26);
+	assert_true(golden_dir("tests/fixtures/render", "handmade-", &bad) >= 2);
 	assert_int_equal(bad, 0);
 }
 
