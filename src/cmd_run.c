@@ -28,6 +28,26 @@
 #include "util.h"
 
 /*
+ * --color WHEN and --trace, shared by run and resume (opts[0] and opts[1]).
+ * Returns 0, or EXIT_USAGE after saying what is wrong.
+ */
+static int display_opts(const struct cmd *c, const struct cmd_opt *opts, struct run_opts *o)
+{
+	o->trace = opts[1].seen;
+	if (!opts[0].seen)
+		return 0;
+	if (!strcmp(opts[0].value, "auto"))
+		o->color = RUN_COLOR_AUTO;
+	else if (!strcmp(opts[0].value, "always"))
+		o->color = RUN_COLOR_ALWAYS;
+	else if (!strcmp(opts[0].value, "never"))
+		o->color = RUN_COLOR_NEVER;
+	else
+		return cmd_usage_error(c, "--color takes auto, always or never");
+	return 0;
+}
+
+/*
  * The sprint of a plain `automator run`: sprint.yaml here, else the BMAD
  * sprint-status of the project here (where BMAD's config or its defaults
  * put it), said on stderr. NULL after saying there is neither.
@@ -62,6 +82,7 @@ int cmd_run_exec(int argc, char **argv)
 		{ "workflow", 1, NULL, 0 },     { "no-input", 0, NULL, 0 },
 		{ "dry-run", 0, NULL, 0 },      { "include-status", 1, NULL, 0 },
 		{ "isolation", 1, NULL, 0 },    { "json", 0, NULL, 0 },
+		{ "color", 1, NULL, 0 },        { "trace", 0, NULL, 0 },
 	};
 	struct run_opts o = { 0 };
 	char **pos, *end;
@@ -114,6 +135,10 @@ int cmd_run_exec(int argc, char **argv)
 		}
 		o.isolation = opts[8].value;
 	}
+	if (display_opts(c, opts + 10, &o)) {
+		free(pos);
+		return EXIT_USAGE;
+	}
 	if (npos) {
 		ret = run_start(pos[0], &o);
 	} else {
@@ -129,7 +154,10 @@ int cmd_run_exec(int argc, char **argv)
 int cmd_resume_exec(int argc, char **argv)
 {
 	const struct cmd *c = cmd_lookup("resume");
-	struct cmd_opt opts[] = { { "run", 1, NULL, 0 }, { "no-input", 0, NULL, 0 } };
+	struct cmd_opt opts[] = { { "run", 1, NULL, 0 },
+				  { "no-input", 0, NULL, 0 },
+				  { "color", 1, NULL, 0 },
+				  { "trace", 0, NULL, 0 } };
 	struct run_opts o = { 0 };
 	int ret;
 
@@ -138,5 +166,7 @@ int cmd_resume_exec(int argc, char **argv)
 		return ret;
 	o.run_id = opts[0].value;
 	o.no_input = opts[1].seen || !isatty(STDIN_FILENO);
+	if (display_opts(c, opts + 2, &o))
+		return EXIT_USAGE;
 	return run_resume(&o);
 }

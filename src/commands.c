@@ -61,7 +61,7 @@ const struct cmd automator_cmds[] = {
 	{ "run",
 	  "[SPRINT] [--stories LIST] [--epic N] [--max-parallel N] [--agent NAME] [--no-input] "
 	  "[--dry-run [--json]] [--include-status STATUS[,STATUS...]] "
-	  "[--isolation worktree|shared]",
+	  "[--isolation worktree|shared] [--color auto|always|never] [--trace]",
 	  "run every story of a sprint through its workflow",
 	  "Drives every story of SPRINT (default: sprint.yaml here, else the BMAD\n"
 	  "project's sprint-status.yaml; a sprint-status is accepted as SPRINT too)\n"
@@ -85,15 +85,28 @@ const struct cmd automator_cmds[] = {
 	  "  --isolation worktree|shared\n"
 	  "                     each story in a git worktree and branch of its own,\n"
 	  "                     integrated into the branch checked out (the\n"
-	  "                     default), or every story in the project's tree\n\n"
+	  "                     default), or every story in the project's tree\n"
+	  "  --color auto|always|never\n"
+	  "                     colour: on a terminal unless NO_COLOR is set or\n"
+	  "                     TERM is dumb (auto, the default), always, never\n"
+	  "  --trace            also print every transition of the state machines\n"
+	  "                     (the journal has them all the same)\n\n"
 	  "A BMAD sprint-status queues every story with work left: not done and\n"
 	  "not dormant (cancelled, canceled, removed, on-hold, deferred,\n"
 	  "superseded, obsolete, moved-to-*); epics and retrospectives never.\n\n"
-	  "On a terminal one live line per active story shows its state, step,\n"
-	  "attempt, elapsed time and last output line (NO_COLOR is honoured);\n"
-	  "otherwise each transition is printed as a timestamped line. SIGINT,\n"
-	  "SIGTERM or SIGHUP (the terminal closed) stops dispatching and leaves the\n"
-	  "sessions running; the run marker is removed whenever the run exits.\n\n"
+	  "It prints a timestamped line for what happens to each story: started,\n"
+	  "a step done and how long it took, a review asking for changes, a\n"
+	  "retry, committed (short hash), integrated, waiting and until when, a\n"
+	  "decision needed, done or failed with the count of stories done (RFC\n"
+	  "3339 times with the date when stdout is not a terminal). On a terminal\n"
+	  "(not TERM=dumb) a live block below them, redrawn in place and never\n"
+	  "wider than the terminal, shows the progress (done, running, waiting,\n"
+	  "decisions, elapsed time, cost) and one line per active story: its\n"
+	  "step, cycle and attempt, elapsed time and what its agent is doing, in\n"
+	  "words. A summary table ends the run: each story's state, time, commit\n"
+	  "and cost. SIGINT, SIGTERM or SIGHUP (the terminal closed) stops\n"
+	  "dispatching and leaves the sessions running; the run marker is removed\n"
+	  "whenever the run exits.\n\n"
 	  "Before any agent time is spent it checks that every agent preset the\n"
 	  "run uses has its program, git has an identity and the project is a\n"
 	  "repository with a commit. A usage or rate limit, an overload or a 5xx\n"
@@ -105,12 +118,17 @@ const struct cmd automator_cmds[] = {
 	  "70 internal error, 75 the project is locked by another run or has an\n"
 	  "unfinished run.\n",
 	  cmd_run_exec },
-	{ "resume", "[--run ID] [--no-input]", "continue the project's unfinished run",
+	{ "resume", "[--run ID] [--no-input] [--color auto|always|never] [--trace]",
+	  "continue the project's unfinished run",
 	  "Continues the latest unfinished run of the project at or above the\n"
 	  "current directory (or run ID) from its journal: live sessions are\n"
 	  "re-attached and read from where they were, sessions that ended while\n"
 	  "nobody watched are judged from their exit record and log, no step\n"
 	  "attempt is spawned twice and no story is committed twice.\n\n"
+	  "  --run ID           this run, not the latest unfinished one\n"
+	  "  --no-input         never prompt (also when stdin is not a terminal)\n"
+	  "  --color auto|always|never, --trace\n"
+	  "                     what it prints, as for run\n\n"
 	  "Exit status: as for run; 1 when there is nothing to resume.\n",
 	  cmd_resume_exec },
 	{ "status", "[--run ID] [--json]", "show the state of the latest run",

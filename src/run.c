@@ -335,6 +335,7 @@ static char *story_pre_effect(struct run *r, struct rstory *s, const struct fsm_
 	return text;
 }
 
+/* --trace: the transition as the state machine sees it ("1.1 SPAWN --RESULT / VERIFY_STEP--> SPAWN"). */
 static void print_transition(struct run *r, int target, const struct fsm_def *def,
 			     const struct fsm_row *row, int from, int event)
 {
@@ -343,6 +344,8 @@ static void print_transition(struct run *r, int target, const struct fsm_def *de
 	const char *a = row->action ? def->action_names[row->action] : NULL;
 	struct buf extra = BUF_INIT;
 
+	if (!r->opts.trace)
+		return;
 	if (target >= 0) {
 		const struct rstory *s = &r->s[target];
 		const struct step *st = run__cur_step(r, s);
@@ -373,6 +376,7 @@ static void fire(struct run *r, int target, int event)
 	char *intent = NULL, *cause = NULL;
 	int64_t seq = 0;
 	int from = *state;
+	struct counters was = { 0 };
 
 	r->cur = target;
 	row = fsm_lookup(def, impl, r, *state, event);
@@ -431,6 +435,8 @@ static void fire(struct run *r, int target, int event)
 		run__kill_session(r, s->sess->name);
 	}
 	if (s) {
+		was = (struct counters){ s->step_index, s->attempt, s->cycle, s->retries_used,
+					 s->crash_retries_used };
 		s->step_index = c.step_index;
 		s->attempt = c.attempt;
 		s->cycle = c.cycle;
@@ -441,8 +447,14 @@ static void fire(struct run *r, int target, int event)
 	*state = row->next;
 	r->transitions++;
 	print_transition(r, target, def, row, from, event);
+	if (s)
+		run__tell(r, target, row, from, event, was.step_index, was.attempt, was.cycle,
+			  false);
 	if (row->action != FSM_NO_ACTION)
 		impl->actions[row->action](r);
+	if (s && !r->fatal)
+		run__tell(r, target, row, from, event, was.step_index, was.attempt, was.cycle,
+			  true);
 	/* the marker says which story runs and how many remain */
 	if (s && r->state == RS_IN_PROGRESS &&
 	    (row->action == SA_BEGIN_STORY || fsm_is_terminal(def, *state)))
@@ -618,8 +630,7 @@ int run__loop(struct run *r)
 		deadline = min_ll(deadline, r->polled_ms + ANSWER_POLL_MS(r));
 		if (r->state == RS_IN_PROGRESS)
 			deadline = min_ll(deadline, r->last_heartbeat + HEARTBEAT_MS + 1);
-		if (r->tty)
-			deadline = min_ll(deadline, r->live_at + 1000);
+		deadline = min_ll(deadline, run__live_due(r));
 		want_stdin = r->interactive && !r->stdin_eof;
 		woke = run__events_wait(r, deadline, want_stdin);
 		if (woke & RUN_WOKE_STDIN)

@@ -10,6 +10,9 @@
 
 #include <stdbool.h>
 
+/* --color: colour on a terminal without NO_COLOR (auto), always, never. */
+enum run_color { RUN_COLOR_AUTO, RUN_COLOR_ALWAYS, RUN_COLOR_NEVER };
+
 struct run_opts {
 	bool no_input;              /* never prompt; escalations are printed and recorded */
 	bool dry_run;               /* load, plan and print; touch nothing */
@@ -22,6 +25,8 @@ struct run_opts {
 	const char *include_status; /* BMAD: "on-hold,deferred" also queued, or NULL */
 	const char *run_id;         /* resume: this run (NULL: the latest unfinished) */
 	const char *isolation;      /* "worktree" or "shared"; NULL: the sprint's */
+	enum run_color color;       /* colour in what the run prints */
+	bool trace;                 /* every transition printed too, not only the stories' news */
 };
 
 /* `automator run SPRINT`: returns an exit code (docs/cli.md). */

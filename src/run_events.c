@@ -6,7 +6,8 @@
  * tmux only where the pid is not known or to confirm a death), answers
  * from other terminals (the FIFO .automator/wake), signals (a self-pipe),
  * stdin, the running integration's report (run_integrator.c), and the
- * next deadline as poll's timeout. It marks sessions due;
+ * next deadline as poll's timeout. SIGWINCH only wakes it (run_live.c
+ * draws again). It marks sessions due;
  * the monitor (run_monitor.c) acts on them. Must not journal or print.
  */
 #include <errno.h>
@@ -25,6 +26,7 @@
 #include "run_int.h"
 
 volatile sig_atomic_t run__interrupted;
+volatile sig_atomic_t run__resized;
 static int sig_write_fd = -1;
 
 static void on_signal(int sig)
@@ -34,6 +36,19 @@ static void on_signal(int sig)
 	(void)sig;
 	run__interrupted = 1;
 	if (sig_write_fd >= 0 && write(sig_write_fd, "s", 1) < 0) {
+		/* the pipe is full: the loop is woken already */
+	}
+	errno = e;
+}
+
+/* The terminal was resized: the loop wakes to draw the live block again (run_live.c). */
+static void on_winch(int sig)
+{
+	int e = errno;
+
+	(void)sig;
+	run__resized = 1;
+	if (sig_write_fd >= 0 && write(sig_write_fd, "w", 1) < 0) {
 		/* the pipe is full: the loop is woken already */
 	}
 	errno = e;
@@ -91,6 +106,10 @@ void run__events_open(struct run *r)
 	sigaction(SIGTERM, &sa, NULL);
 	/* the terminal closed: like SIGTERM (journaled, sessions keep running) */
 	sigaction(SIGHUP, &sa, NULL);
+	/* a resize interrupts nothing: the calls under way go on */
+	sa.sa_handler = on_winch;
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGWINCH, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 

@@ -93,6 +93,32 @@ struct rstory {
 	const struct trigger *esc;
 	bool esc_critical;
 	char *esc_msg; /* rendered message, to show it again */
+	/* for the display: clock_now_ms when this process saw it begin, its step begin, it end; 0: not seen */
+	long long began_ms, step_began_ms, ended_ms;
+};
+
+/* What an active story's agent is doing, in words (run_live.c): its log's tail rendered. */
+struct run_doing {
+	char *log;      /* the session log it was read from */
+	long long size; /* that log's size when read */
+	char *text;     /* its last line in words; NULL: none yet */
+};
+
+/* What the run prints (run_output.c) and its live block (run_live.c). */
+struct run_out {
+	bool ready;     /* tty, color, live and utf8 decided (run__out_init) */
+	bool live;      /* the live block is drawn: a terminal that moves its cursor */
+	bool utf8;      /* the terminal's characters are UTF-8 (the locale's) */
+	int cols, rows; /* the terminal's size when last read */
+	int *drawn;     /* the columns of each line of the live block on screen */
+	size_t ndrawn, drawn_cap;
+	int *next; /* the same of the block being built */
+	size_t nnext, next_cap;
+	unsigned long long hash;  /* of the block on screen with its width */
+	unsigned long long shape; /* of the stories' states and steps it shows */
+	long long at;             /* when it was last drawn (clock_now_ms) */
+	long long began;          /* when this process began the run (clock_now_ms) */
+	struct run_doing *doing;  /* one per story, or NULL */
 };
 
 struct run_events {
@@ -157,9 +183,8 @@ struct run {
 	int cur; /* the story whose guard or action runs; -1: the run */
 	long long started_wall;
 	long long last_heartbeat;
-	bool tty, color;
-	int live_lines;    /* lines of the live block on screen */
-	long long live_at; /* when it was last drawn */
+	bool tty, color;    /* stdout is a terminal; colour is on (run__out_init) */
+	struct run_out out; /* what is printed and the live block (run_output.c, run_live.c) */
 	int exit_code;
 	bool fatal;
 	bool fatal_told; /* how to go on was printed */
@@ -371,11 +396,70 @@ bool run__waiting_for_decision(struct run *r);
 
 /* run_output.c */
 void run__fail_fatal(struct run *r, const char *what, char *cause);
-void run__live_clear(struct run *r);
-void run__live_refresh(struct run *r);
+/*
+ * What a story's transition means to a person, said as a story-level
+ * line (started, a step done, a review asking for changes, a retry,
+ * integrated, a decision needed, done or failed with the count done).
+ * Called with acted false before the transition's action runs and with
+ * acted true after it; step_index, attempt and cycle are the story's
+ * before the transition. Also keeps the story's clock for the display.
+ */
+void run__tell(struct run *r, int target, const struct fsm_row *row, int from, int event,
+	       int step_index, int attempt, int cycle, bool acted);
 void run__print_summary(struct run *r);
 /* Lists the open escalations and how to answer them (before exit 3). */
 void run__print_open_escalations(struct run *r);
+
+/* run_output.c */
+/* Prints a line above the live block, timestamped (sgr: its colour when colour is on, or NULL). */
+void run__say_line(struct run *r, const char *sgr, const char *text);
+/*
+ * The story's commit, short (7 hex digits, newly allocated): found by its
+ * trailer on the target (a rebase made it anew there) or, not integrated,
+ * where the story works. NULL when there is none.
+ */
+char *run__story_commit(struct run *r, const struct rstory *s);
+
+/* run_live_words.c */
+/* The last line of s's session log in words (borrowed, till the next call); NULL: none yet. */
+const char *run__agent_doing(struct run *r, const struct rstory *s);
+
+/* run_live.c: the terminal and the live block */
+#define SGR_RESET "\033[0m"
+#define SGR_BOLD "\033[1m"
+#define SGR_DIM "\033[2m"
+#define SGR_RED "\033[31m"
+#define SGR_GREEN "\033[32m"
+#define SGR_YELLOW "\033[33m"
+#define SGR_CYAN "\033[36m"
+/* The colour of a story state (SGR). */
+const char *run__state_sgr(int state);
+/* A SIGWINCH arrived: the live block is drawn again at the new width. */
+extern volatile sig_atomic_t run__resized;
+/*
+ * Decides once, at the first output: whether stdout is a terminal, colour
+ * (--color, NO_COLOR, TERM=dumb), the live block (a terminal but not
+ * TERM=dumb) and UTF-8 (the locale).
+ */
+void run__out_init(struct run *r);
+/* Takes the live block off the screen: the cursor goes back up exactly the lines it took. */
+void run__live_clear(struct run *r);
+/* Draws the live block below the cursor (after run__live_clear or a line printed). */
+void run__live_draw(struct run *r);
+/* Draws it again when it changed, at most every 250 ms (at once after a resize). */
+void run__live_refresh(struct run *r);
+/* When the live block is next due (clock_now_ms), or LLONG_MAX without one. */
+long long run__live_due(const struct run *r);
+void run__live_free(struct run *r);
+/*
+ * Appends s to out cut to at most max columns of the terminal: control
+ * characters and invalid UTF-8 shown as '?' or dropped, a UTF-8 character
+ * never split, a wide one counted as 2, and a cut ended by an ellipsis.
+ * Returns the columns appended.
+ */
+int run__fit(const struct run *r, struct buf *out, const char *s, int max);
+/* "4.2s", "42s", "3m07s", "1h02m": a duration of ms. */
+char *run__duration(long long ms);
 
 /* run_resume.c */
 /* The agent preset a story starts with: run --agent, else its own, else the sprint's. */

@@ -1,70 +1,65 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * run_output.c: what a run prints: progress lines, the live block on a
- * terminal, the closing summary.
+ * run_output.c: what a run prints line by line: the timestamped lines
+ * above the live block (run__say; the story-level ones are
+ * run_live_log.c's), a fatal error and how to go on, the closing summary
+ * table and the open escalations. Timestamps are RFC 3339 with the date
+ * when stdout is not a terminal, the time alone on one.
+ *
+ * Must not: print a line without taking the live block off first
+ * (run__live_clear), or move the cursor but to write over the prompt line
+ * (run_live.c moves it for the block).
  */
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <jansson.h>
-#include <poll.h>
-#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "bmad.h"
-#include "bmadinstall.h"
 #include "clock.h"
 #include "config.h"
 #include "fsm.h"
 #include "gitx.h"
-#include "judge.h"
-#include "notify.h"
-#include "preflight.h"
-#include "project.h"
-#include "run.h"
 #include "recover.h"
+#include "run.h"
 #include "run_int.h"
-#include "runner.h"
-#include "statusedit.h"
-#include "storykey.h"
 #include "store.h"
-#include "template.h"
-#include "tmx.h"
 #include "util.h"
-#include "verify.h"
 
-static void live_draw(struct run *r);
-
-void run__say(struct run *r, const char *fmt, ...)
+/* "17:08:38Z " on a terminal, "2026-12-04T17:08:38Z " elsewhere (RFC 3339 with the date). */
+static void add_stamp(struct run *r, struct buf *b)
 {
-	char *t;
-	va_list ap;
+	char *t = clock_iso(clock_wall());
+
+	if (r->color)
+		buf_adds(b, SGR_DIM);
+	buf_adds(b, r->tty ? t + 11 : t);
+	if (r->color)
+		buf_adds(b, SGR_RESET);
+	buf_addc(b, ' ');
+	free(t);
+}
+
+void run__say_line(struct run *r, const char *sgr, const char *text)
+{
+	struct buf b = BUF_INIT;
 
 	if (r->said) {
 		/* an integration's process: the loop says it (run_integrator.c) */
-		struct buf b = BUF_INIT;
-
-		va_start(ap, fmt);
-		buf_vaddf(&b, fmt, ap);
-		va_end(ap);
-		strvec_push_nodup(r->said, buf_detach(&b));
+		strvec_push(r->said, text);
 		return;
 	}
-	t = clock_iso(clock_wall());
 	run__live_clear(r);
+	/* the prompt line is redrawn below */
 	if (r->prompting || r->want_reply)
-		fputs("\r\033[K", stdout); /* the prompt line is redrawn below */
-	printf("%s ", t + 11);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
+		fputs(r->out.live ? "\r\033[K" : "\n", stdout);
+	add_stamp(r, &b);
+	if (sgr && r->color)
+		buf_addf(&b, "%s%s%s", sgr, text, SGR_RESET);
+	else
+		buf_adds(&b, text);
+	buf_addc(&b, '\n');
+	fputs(buf_str(&b), stdout);
+	buf_release(&b);
 	if (r->prompting && !r->want_reply) {
 		struct rstory *s = run__story_of_escalation(r, r->prompting);
 		char *keys = s ? run__option_range(s->esc) : NULL;
@@ -75,15 +70,28 @@ void run__say(struct run *r, const char *fmt, ...)
 	} else if (r->want_reply) {
 		fputs("Reply to type into the agent's pane: ", stdout);
 	}
-	live_draw(r);
+	run__live_draw(r);
 	fflush(stdout);
-	free(t);
+}
+
+void run__say(struct run *r, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+
+	run__out_init(r);
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	run__say_line(r, NULL, buf_str(&b));
+	buf_release(&b);
 }
 
 void run__fail_fatal(struct run *r, const char *what, char *cause)
 {
 	enum store_fault f = store_last_fault();
 
+	run__live_clear(r);
 	fprintf(stderr, "automator: %s: %s\n", what, cause ? cause : "unknown error");
 	free(cause);
 	r->fatal = true;
@@ -109,87 +117,23 @@ void run__fail_fatal(struct run *r, const char *what, char *cause)
 		r->exit_code = EXIT_IOERR;
 }
 
-static const char *state_color(int state)
+char *run__story_commit(struct run *r, const struct rstory *s)
 {
-	switch (state) {
-	case SS_DONE:
-		return "\033[32m";
-	case SS_AWAITING_DECISION:
-		return "\033[33m";
-	case SS_BLOCKED:
-	case SS_FAILED:
-	case SS_ABORTED:
-		return "\033[31m";
-	case SS_SPAWN:
-	case SS_REVIEW:
-	case SS_COMMIT:
-	case SS_VERIFY:
-		return "\033[36m";
-	default:
-		return "";
-	}
+	char *trailer = xstrfmt("%s/%s", r->id, s->cfg->id), *sha = NULL, *cause = NULL, *out;
+	const char *root = s->worktree && r->sp->integrate != INTEGRATE_NONE && s->state == SS_DONE
+				   ? r->pj.root
+				   : run__story_root(r, s);
+
+	if (gitx_find_trailer(root, s->base_commit, "Automator-Story", trailer, &sha, &cause) != 0)
+		sha = NULL;
+	free(cause);
+	free(trailer);
+	out = sha ? xstrndup(sha, 7) : NULL;
+	free(sha);
+	return out;
 }
 
-void run__live_clear(struct run *r)
-{
-	if (r->tty && r->live_lines) {
-		printf("\033[%dF\033[J", r->live_lines);
-		r->live_lines = 0;
-	}
-	/* before anything goes to stderr, or the clear lands after it */
-	fflush(stdout);
-}
-
-static void live_draw(struct run *r)
-{
-	long long now = clock_now_ms();
-
-	if (!r->tty || !r->s || r->prompting || r->want_reply)
-		return;
-	for (size_t i = 0; i < r->n; i++) {
-		const struct rstory *s = &r->s[i];
-		const struct step *st = run__cur_step(r, s);
-		const char *last = s->sess ? judge_last_line(s->sess->judge) : NULL;
-		long long el = s->sess ? (now - s->sess->started_ms) / 1000 : 0;
-		char stepbuf[64] = "";
-
-		if (!(run__story_busy(s) || s->state == SS_AWAITING_DECISION ||
-		      s->state == SS_BLOCKED || s->state == SS_WAITING))
-			continue;
-		if (s->state == SS_WAITING) {
-			char *w = run__wait_text(s);
-
-			printf("  %s%-6s %-17s%s %s\n", r->color ? state_color(s->state) : "",
-			       s->cfg->id, fsm_story.state_names[s->state],
-			       r->color ? "\033[0m" : "", w);
-			free(w);
-			r->live_lines++;
-			continue;
-		}
-		if (st && st->kind == STEP_REVIEW)
-			snprintf(stepbuf, sizeof(stepbuf), "%s c%d/a%d", st->name, s->cycle,
-				 s->attempt);
-		else if (st)
-			snprintf(stepbuf, sizeof(stepbuf), "%s a%d", st->name, s->attempt);
-		printf("  %s%-6s %-17s%s %-14s %3lld:%02lld  %.*s\n",
-		       r->color ? state_color(s->state) : "", s->cfg->id,
-		       fsm_story.state_names[s->state], r->color ? "\033[0m" : "", stepbuf, el / 60,
-		       el % 60, 60, last ? last : "");
-		r->live_lines++;
-	}
-}
-
-void run__live_refresh(struct run *r)
-{
-	long long now = clock_now_ms();
-
-	if (!r->tty || now - r->live_at < 250)
-		return;
-	r->live_at = now;
-	run__live_clear(r);
-	live_draw(r);
-	fflush(stdout);
-}
+/* ---- the summary ---- */
 
 /* Cost and tokens per story and in all, when any agent reported usage. */
 static void print_usage(struct run *r)
@@ -218,37 +162,111 @@ static void print_usage(struct run *r)
 	}
 }
 
-void run__print_summary(struct run *r)
+/* Per story: the first BEGIN_STORY and the last transition (unix seconds), from the journal. */
+struct spans {
+	struct run *r;
+	long long *first, *last;
+};
+
+static int span_row(const struct store_journal_entry *e, void *arg)
 {
-	int done = 0;
-	size_t shown = 0;
-	bool costs = false;
+	struct spans *sp = arg;
+	long long t;
+
+	if (!e->story_id || !e->at)
+		return 0;
+	t = clock_iso_seconds(e->at);
+	for (size_t i = 0; i < sp->r->n; i++) {
+		if (strcmp(sp->r->s[i].cfg->id, e->story_id))
+			continue;
+		if (!sp->first[i] && e->action && !strcmp(e->action, "BEGIN_STORY"))
+			sp->first[i] = t;
+		if (sp->first[i])
+			sp->last[i] = t;
+		break;
+	}
+	return 0;
+}
+
+/* "1m12s", how long each story took (to now when it goes on): this process's clock, else the journal's. */
+static char **story_times(struct run *r)
+{
+	char **t = xcalloc(r->n, sizeof(*t));
+	long long now = clock_now_ms(), *first = NULL, *last = NULL;
+	bool journal = false;
 
 	for (size_t i = 0; i < r->n; i++)
-		costs |= r->s[i].used.has_cost;
+		journal |= !r->s[i].outside && !r->s[i].began_ms && r->s[i].state != SS_PENDING;
+	if (journal && r->st && r->id) {
+		struct spans sp = { r, xcalloc(r->n, sizeof(long long)),
+				    xcalloc(r->n, sizeof(long long)) };
+		char *cause = NULL;
+
+		first = sp.first;
+		last = sp.last;
+		if (store_journal_foreach(r->st, r->id, span_row, &sp, &cause) < 0)
+			memset(first, 0, r->n * sizeof(long long));
+		free(cause);
+	}
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rstory *s = &r->s[i];
+
+		if (s->began_ms)
+			t[i] = run__duration((s->ended_ms ? s->ended_ms : now) - s->began_ms);
+		else if (first && first[i]) {
+			long long secs = (run__story_final(s) ? last[i] : clock_wall()) - first[i];
+
+			/* whole seconds: "3s", not "3.0s" */
+			t[i] = secs < 60 ? xstrfmt("%llds", secs) : run__duration(secs * 1000);
+		}
+	}
+	free(first);
+	free(last);
+	return t;
+}
+
+void run__print_summary(struct run *r)
+{
+	int done = 0, idw = 5;
+	size_t shown = 0;
+	bool costs = false;
+	char **times;
+
 	run__live_clear(r);
-	printf("\n%-8s %-18s %-10s %s%s\n", "story", "state", "step", costs ? "cost      " : "",
-	       "note");
+	for (size_t i = 0; i < r->n; i++) {
+		costs |= r->s[i].used.has_cost;
+		if (!r->s[i].outside && (int)strlen(r->s[i].cfg->id) > idw)
+			idw = (int)strlen(r->s[i].cfg->id);
+	}
+	times = story_times(r);
+	printf("\n%-*s  %-17s  %-10s  %-7s  %-7s  %s%s\n", idw, "story", "state", "step", "time",
+	       "commit", costs ? "cost       " : "", "note");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rstory *s = &r->s[i];
 		const struct step *st = run__cur_step(r, s);
-		char cost[32] = "";
+		char *commit;
 
 		if (s->outside)
 			continue;
 		shown++;
 		done += s->state == SS_DONE;
-		if (costs)
-			snprintf(cost, sizeof(cost), "$%-9.4f", s->used.cost_usd);
-		printf("%-8s %-18s %-10s %s%s\n", s->cfg->id, fsm_story.state_names[s->state],
+		commit = s->state != SS_PENDING ? run__story_commit(r, s) : NULL;
+		printf("%-*s  %s%-17s%s  %-10s  %-7s  %-7s  ", idw, s->cfg->id,
+		       r->color ? run__state_sgr(s->state) : "", fsm_story.state_names[s->state],
+		       r->color ? SGR_RESET : "",
 		       s->state == SS_DONE ? "-"
 		       : st                ? st->name
 					   : "-",
-		       cost,
-		       s->state == SS_DONE ? ""
-		       : s->note           ? s->note
-					   : "");
+		       times[i] ? times[i] : "-", commit ? commit : "-");
+		if (costs && s->used.has_cost)
+			printf("$%-10.4f ", s->used.cost_usd);
+		else if (costs)
+			printf("%-11s ", "-");
+		printf("%s\n", s->state == SS_DONE ? "" : s->note ? s->note : "");
+		free(commit);
+		free(times[i]);
 	}
+	free(times);
 	printf("\n%d of %zu stories done (run %s)\n", done, shown, r->id);
 	run__print_kept(r);
 	print_usage(r);

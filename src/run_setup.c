@@ -46,8 +46,6 @@ struct run *run__new(void)
 
 	r->cur = -1;
 	r->pj.lock_fd = -1;
-	r->tty = isatty(STDOUT_FILENO);
-	r->color = r->tty && !getenv("NO_COLOR");
 	return r;
 }
 
@@ -64,6 +62,7 @@ void run__free(struct run *r)
 		free(r->s[i].esc_msg);
 		strvec_release(&r->s[i].snapshot);
 	}
+	run__live_free(r);
 	free(r->s);
 	run__events_close(r);
 	run__holds_free(r);

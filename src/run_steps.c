@@ -264,7 +264,7 @@ int run__a_run_commit(void *ctx)
 	/* idempotent: a commit made before a crash is found by its trailer */
 	if (gitx_find_trailer(root, s->base_commit, "Automator-Story", trailer, &sha, &cause) ==
 	    0) {
-		run__say(r, "%-6s already committed as %.12s", s->cfg->id, sha);
+		run__say(r, "%-6s already committed as %.7s", s->cfg->id, sha);
 		/* killed between the commit and the index update: finish that */
 		if (gitx_sync_index(root, sha, &cause) < 0) {
 			run__say(r, "warning: cannot update the index after %.12s: %s", sha, cause);
@@ -302,7 +302,7 @@ int run__a_run_commit(void *ctx)
 		run__say(r, "%-6s nothing to commit", s->cfg->id);
 		run__queue(r, r->cur, SE_COMMITTED);
 	} else {
-		run__say(r, "%-6s committed %.12s (%zu file%s)", s->cfg->id, sha, paths.n,
+		run__say(r, "%-6s committed %.7s (%zu file%s)", s->cfg->id, sha, paths.n,
 			 paths.n == 1 ? "" : "s");
 		crash_point("after-commit");
 		run__queue(r, r->cur, SE_COMMITTED);

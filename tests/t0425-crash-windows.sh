@@ -77,7 +77,8 @@ killed_run() {
 # step attempt ran twice; no tmux session left.
 resumed_clean() {
 	local name=$1
-	au "$P" resume --no-input
+	# --trace: a crash would show as an EXITED transition (checked below)
+	au "$P" resume --no-input --trace
 	[ "$rc" = 0 ] || { fail "$name: resume exited $rc, want 0"; sed 's/^/  /' "$TMP/au.out" >&2; }
 	status_json "$P" >"$P/.status.json" 2>/dev/null
 	python3 - "$P" "$AUTOMATOR_FAKE_LOG_DIR/calls.log" <<'PY' || fail "$name: after resume"

@@ -102,7 +102,7 @@ sed -e 's/^project: faults$/project: lost/' -e 's/crash_retries: [0-9]*/crash_re
 	"$P/hang.yaml" >"$K/hang.yaml"
 grep -q "limits" "$K/hang.yaml" || printf 'limits: { crash_retries: 1 }\n' >>"$K/hang.yaml"
 git -C "$K" add hang.yaml && git -C "$K" commit -qm "hanging sprint"
-(cd "$K" && exec "$AUTOMATOR" run hang.yaml --no-input) >"$TMP/killed.out" 2>&1 &
+(cd "$K" && exec "$AUTOMATOR" run hang.yaml --no-input --trace) >"$TMP/killed.out" 2>&1 &
 pid=$!
 for attempt in 1 2; do
 	wait_for 30 grep -q "^1.1 dev $attempt " "$AUTOMATOR_FAKE_LOG_DIR/calls.log" ||
