@@ -102,10 +102,10 @@ static void to_stdout(const char *s, size_t n, void *arg)
 }
 
 /* A renderer to stdout (jl: as JSON lines); colour on a terminal without NO_COLOR. */
-static struct render *log_render(enum render_mode m, struct jsonl_out *jl)
+static struct render *log_render(enum render_mode m, struct jsonl_out *jl, const char *cwd)
 {
 	const char *nc = getenv("NO_COLOR");
-	struct render_opts o = { m, !jl && isatty(STDOUT_FILENO) && !(nc && *nc), false, 0 };
+	struct render_opts o = { m, !jl && isatty(STDOUT_FILENO) && !(nc && *nc), false, 0, cwd };
 
 	return render_new(&o, to_stdout, jl);
 }
@@ -127,7 +127,8 @@ static int spec_mode(const char *path, enum render_mode *m)
  * released): once an event says it, or 50 lines or 256 KiB say none, or
  * (force) the log will not grow.
  */
-static struct render *guess_render(struct buf *head, bool force, struct jsonl_out *jl)
+static struct render *guess_render(struct buf *head, bool force, struct jsonl_out *jl,
+				   const char *cwd)
 {
 	enum render_mode m = render_detect(buf_str(head), head->len);
 	size_t lines = 0;
@@ -137,7 +138,7 @@ static struct render *guess_render(struct buf *head, bool force, struct jsonl_ou
 		lines++;
 	if (m == RENDER_TEXT && !force && lines < 50 && head->len < 256 * 1024)
 		return NULL;
-	rd = log_render(m, jl);
+	rd = log_render(m, jl, cwd);
 	render_feed(rd, buf_str(head), head->len);
 	buf_release(head);
 	return rd;
@@ -155,9 +156,12 @@ static void print_log(const char *path, bool raw, bool follow, struct jsonl_out 
 	struct buf head = BUF_INIT;
 	enum render_mode m;
 	off_t off = 0;
+	/* the spec beside the log names the agent's directory: paths under it relative */
+	char *spec = xstrfmt("%.*s.json", (int)(strlen(path) - 4), path);
+	char *cwd = runner_spec_cwd(spec);
 
 	if (!raw && spec_mode(path, &m) == 0)
-		rd = log_render(m, jl);
+		rd = log_render(m, jl, cwd);
 	for (;;) {
 		char chunk[65536];
 		size_t n;
@@ -175,13 +179,13 @@ static void print_log(const char *path, bool raw, bool follow, struct jsonl_out 
 					render_feed(rd, chunk, n);
 				} else {
 					buf_add(&head, chunk, n);
-					rd = guess_render(&head, false, jl);
+					rd = guess_render(&head, false, jl, cwd);
 				}
 			}
 			fclose(f);
 		}
 		if (!raw && !rd && (ended || !follow))
-			rd = guess_render(&head, true, jl);
+			rd = guess_render(&head, true, jl, cwd);
 		fflush(stdout);
 		if (!follow || (ended && stat(path, &stt) == 0 && stt.st_size == off))
 			break;
@@ -194,6 +198,8 @@ static void print_log(const char *path, bool raw, bool follow, struct jsonl_out 
 	fflush(stdout);
 	buf_release(&head);
 	free(exitp);
+	free(spec);
+	free(cwd);
 }
 
 int cmd_log_exec(int argc, char **argv)

@@ -50,6 +50,8 @@ struct render *render_new(const struct render_opts *o, render_out_fn out, void *
 	struct render *r = xcalloc(1, sizeof(*r));
 
 	r->o = *o;
+	r->o.cwd = NULL;
+	r->cwd = o->cwd ? xstrdup(o->cwd) : NULL;
 	if (!r->o.line_max)
 		r->o.line_max = RENDER_LINE_MAX;
 	if (r->o.line_max < 8)

@@ -49,6 +49,11 @@ struct render_opts {
 	bool color;      /* a little ANSI colour: tool calls cyan, errors red, the result bold */
 	bool crlf;       /* end lines with "\r\n" (a raw terminal), not "\n" */
 	size_t line_max; /* 0: RENDER_LINE_MAX */
+	/*
+	 * The agent's directory (copied): paths under it are told relative.
+	 * NULL: Claude's init event names it; Codex's stream never does.
+	 */
+	const char *cwd;
 };
 
 struct render;

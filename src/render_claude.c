@@ -44,18 +44,6 @@ static bool is(const char *s, const char *want)
 	return s && !strcmp(s, want);
 }
 
-/* A path as the agent's directory sees it: src/app.ts, not /home/x/p/src/app.ts. */
-static const char *path(const struct render *r, const char *p)
-{
-	size_t n = r->cwd ? strlen(r->cwd) : 0;
-
-	if (!p)
-		return "?";
-	if (n && !strncmp(p, r->cwd, n) && p[n] == '/' && p[n + 1])
-		return p + n + 1;
-	return p;
-}
-
 /* ---- tool calls ---- */
 
 /*
@@ -127,7 +115,7 @@ static void todo_list(struct render *r, const json_t *todos, const char *text_ke
 static void quoted(struct render *r, const char *tool, const json_t *in, const char *key)
 {
 	char *what = render__oneline(str(in, key));
-	const char *where = str(in, "path") ? path(r, str(in, "path")) : NULL;
+	const char *where = str(in, "path") ? render__path(r, str(in, "path")) : NULL;
 
 	if (where)
 		render__say(r, RS_TOOL, "%s \"%s\" in %s", tool, what, where);
@@ -152,8 +140,8 @@ static void tool_line(struct render *r, const char *name, const json_t *in)
 		free(one);
 	} else if (is(name, "Edit")) {
 		edit_counts(str(in, "old_string"), str(in, "new_string"), &added, &removed);
-		render__say(r, RS_TOOL, "Edit %s (+%zu −%zu)", path(r, str(in, "file_path")), added,
-			    removed);
+		render__say(r, RS_TOOL, "Edit %s (+%zu −%zu)",
+			    render__path(r, str(in, "file_path")), added, removed);
 	} else if (is(name, "MultiEdit")) {
 		const json_t *edits = json_object_get(in, "edits");
 
@@ -162,15 +150,15 @@ static void tool_line(struct render *r, const char *name, const json_t *in)
 
 			edit_counts(str(e, "old_string"), str(e, "new_string"), &added, &removed);
 		}
-		render__say(r, RS_TOOL, "Edit %s (+%zu −%zu)", path(r, str(in, "file_path")), added,
-			    removed);
+		render__say(r, RS_TOOL, "Edit %s (+%zu −%zu)",
+			    render__path(r, str(in, "file_path")), added, removed);
 	} else if (is(name, "Write")) {
 		size_t n = render__count_lines(str(in, "content"));
 
-		render__say(r, RS_TOOL, "Write %s (%zu line%s)", path(r, str(in, "file_path")), n,
-			    n == 1 ? "" : "s");
+		render__say(r, RS_TOOL, "Write %s (%zu line%s)",
+			    render__path(r, str(in, "file_path")), n, n == 1 ? "" : "s");
 	} else if (is(name, "Read")) {
-		render__say(r, RS_TOOL, "Read %s", path(r, str(in, "file_path")));
+		render__say(r, RS_TOOL, "Read %s", render__path(r, str(in, "file_path")));
 	} else if (is(name, "Grep") || is(name, "Glob")) {
 		quoted(r, name, in, "pattern");
 	} else if (is(name, "WebSearch")) {
@@ -183,7 +171,7 @@ static void tool_line(struct render *r, const char *name, const json_t *in)
 
 		for (size_t i = 0; !arg && i < ARRAY_SIZE(keys); i++)
 			if ((arg = str(in, keys[i])) && i >= 1 && i <= 3)
-				arg = path(r, arg); /* file_path, notebook_path, path */
+				arg = render__path(r, arg); /* file_path, notebook_path, path */
 		if (arg) {
 			char *one = render__oneline(arg);
 

@@ -128,7 +128,7 @@ static void file_change(struct render *r, const json_t *item)
 		const json_t *ch = json_array_get(changes, i);
 
 		buf_addf(&b, "%s %s %s", i ? "," : "", str(ch, "kind") ? str(ch, "kind") : "update",
-			 str(ch, "path") ? str(ch, "path") : "?");
+			 render__path(r, str(ch, "path")));
 	}
 	if (failed)
 		buf_adds(&b, " failed");

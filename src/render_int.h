@@ -92,6 +92,8 @@ char *render__oneline(const char *s);
  * or else the first non-blank one, as render__oneline(); "" when none.
  */
 char *render__error_line(const char *s, size_t skip_lines);
+/* A path as the agent's directory (r->cwd) sees it: src/app.ts, not /home/x/p/src/app.ts. */
+const char *render__path(const struct render *r, const char *p);
 /* Lines of s: its newlines, plus one for an unfinished last line. */
 size_t render__count_lines(const char *s);
 

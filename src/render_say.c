@@ -224,3 +224,14 @@ void render__call_drop(struct render_call *c)
 	c->id = c->name = NULL;
 	c->denied = false;
 }
+
+const char *render__path(const struct render *r, const char *p)
+{
+	size_t n = r->cwd ? strlen(r->cwd) : 0;
+
+	if (!p)
+		return "?";
+	if (n && !strncmp(p, r->cwd, n) && p[n] == '/' && p[n + 1])
+		return p + n + 1;
+	return p;
+}

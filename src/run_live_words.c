@@ -118,6 +118,7 @@ const char *run__agent_doing(struct run *r, const struct rstory *s)
 	if (!a || !a->output || render_mode_parse(a->output, &ro.mode) < 0)
 		ro.mode = render_detect(start, (size_t)(end - start));
 	ro.line_max = LIVE_TAIL;
+	ro.cwd = run__story_root(r, s);
 	rd = render_new(&ro, keep_last, &l);
 	render_feed(rd, start, (size_t)(end - start));
 	render_finish(rd);

@@ -50,15 +50,26 @@ int runner_write_spec(const char *path, const struct runner_spec *s)
 	return ret;
 }
 
-char *runner_spec_render(const char *path)
+/* The string key of the spec at path, newly allocated; NULL when it has none. */
+static char *spec_string(const char *path, const char *key)
 {
 	json_error_t err;
 	json_t *o = json_load_file(path, 0, &err);
-	const char *v = json_string_value(json_object_get(o, "render"));
+	const char *v = json_string_value(json_object_get(o, key));
 	char *ret = v ? xstrdup(v) : NULL;
 
 	json_decref(o);
 	return ret;
+}
+
+char *runner_spec_render(const char *path)
+{
+	return spec_string(path, "render");
+}
+
+char *runner_spec_cwd(const char *path)
+{
+	return spec_string(path, "cwd");
 }
 
 int runner_read_exit(const char *path, struct runner_exit *out, char **cause)
@@ -116,10 +127,10 @@ static void pane_out(const char *s, size_t n, void *arg)
  * pane is raw while the agent runs, so lines end in "\r\n". Colour unless
  * NO_COLOR is set (no-color.org).
  */
-static struct render *pane_render(struct relay *rl, const char *name)
+static struct render *pane_render(struct relay *rl, const char *name, const char *cwd)
 {
 	const char *nc = getenv("NO_COLOR");
-	struct render_opts o = { RENDER_TEXT, !(nc && *nc), true, 0 };
+	struct render_opts o = { RENDER_TEXT, !(nc && *nc), true, 0, cwd };
 
 	if (!name || render_mode_parse(name, &o.mode) < 0 || o.mode == RENDER_TEXT)
 		return NULL;
@@ -175,7 +186,7 @@ int runner_main(int argc, char **argv)
 	if (rl.log_fd < 0)
 		fprintf(stderr, "automator runner: cannot open '%s': %s\n", log_file,
 			strerror(errno));
-	rl.render = pane_render(&rl, json_string_value(json_object_get(spec, "render")));
+	rl.render = pane_render(&rl, json_string_value(json_object_get(spec, "render")), cwd);
 	if (relay_spawn(&rl, cwd, args.v, env.v) < 0) {
 		char *why = xstrfmt("automator runner: cannot start the agent: %s\r\n",
 				    strerror(errno));

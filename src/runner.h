@@ -49,6 +49,8 @@ int runner_read_exit(const char *path, struct runner_exit *out, char **cause);
  * has none (a session spawned before the key existed).
  */
 char *runner_spec_render(const char *path);
+/* The directory the spec at path runs its agent in, newly allocated; NULL: unreadable. */
+char *runner_spec_cwd(const char *path);
 
 /* `automator __runner SPEC`: never returns to the command table. */
 int runner_main(int argc, char **argv);

@@ -54,7 +54,7 @@ static char *render_chunks(const struct render_opts *o, const char *s, size_t n,
 
 static char *render_mode_str(enum render_mode m, const char *s, size_t step)
 {
-	struct render_opts o = { m, false, false, 0 };
+	struct render_opts o = { m, false, false, 0, NULL };
 
 	return render_chunks(&o, s, strlen(s), step);
 }
@@ -82,7 +82,7 @@ static int golden_one(const char *dir, const char *name, const char *prefix)
 	char *gold = xstrfmt("%s/tests/golden/render/%s%.*s.txt", TEST_SOURCE_DIR, prefix,
 			     (int)(strlen(name) - 4), name);
 	struct render_opts o = { str_starts_with(name, "codex-") ? RENDER_CODEX : RENDER_CLAUDE,
-				 false, false, 0 };
+				 false, false, 0, NULL };
 	const char *update = getenv("UPDATE_GOLDEN");
 	char *log, *whole, *bytewise, *want = NULL;
 	size_t len, wlen;
@@ -175,7 +175,7 @@ static void test_line_split_across_chunks(void **state)
 {
 	const char *ev = "{\"type\":\"assistant\",\"message\":{\"content\":[{\"type\":\"text\","
 			 "\"text\":\"hello there\"}]}}\r\n";
-	struct render_opts o = { RENDER_CLAUDE, false, false, 0 };
+	struct render_opts o = { RENDER_CLAUDE, false, false, 0, NULL };
 	struct buf out = BUF_INIT;
 	struct render *r = render_new(&o, collect, &out);
 
@@ -192,9 +192,28 @@ static void test_line_split_across_chunks(void **state)
 	buf_release(&out);
 }
 
+/* Codex names no directory of its own: the one given makes its paths relative. */
+static void test_codex_paths_relative(void **state)
+{
+	struct render_opts o = { RENDER_CODEX, false, false, 0, "/w/p/.automator/worktrees/1.1" };
+	struct buf out = BUF_INIT;
+	struct render *r = render_new(&o, collect, &out);
+	const char *ev = "{\"type\":\"item.completed\",\"item\":{\"id\":\"item_3\",\"type\":"
+			 "\"file_change\",\"changes\":[{\"path\":\"/w/p/.automator/worktrees/1.1/"
+			 "src/a.sh\",\"kind\":\"update\"},{\"path\":\"/elsewhere/b.sh\",\"kind\":"
+			 "\"add\"}],\"status\":\"completed\"}}\n";
+
+	(void)state;
+	render_feed(r, ev, strlen(ev));
+	render_finish(r);
+	assert_string_equal(buf_str(&out), "Patch update src/a.sh, add /elsewhere/b.sh\n");
+	render_free(r);
+	buf_release(&out);
+}
+
 static void test_utf8_split_across_chunks(void **state)
 {
-	struct render_opts o = { RENDER_TEXT, false, false, 0 };
+	struct render_opts o = { RENDER_TEXT, false, false, 0, NULL };
 	struct buf out = BUF_INIT;
 	struct render *r = render_new(&o, collect, &out);
 
@@ -337,7 +356,7 @@ static void test_megabyte_lines(void **state)
 
 static void test_overlong_lines(void **state)
 {
-	struct render_opts o = { RENDER_CLAUDE, false, false, 1000 };
+	struct render_opts o = { RENDER_CLAUDE, false, false, 1000, NULL };
 	struct buf in = BUF_INIT, out = BUF_INIT;
 	struct render *r;
 	char *got;
@@ -392,7 +411,7 @@ static void test_overlong_lines(void **state)
 
 static void test_color_and_crlf(void **state)
 {
-	struct render_opts o = { RENDER_CODEX, true, true, 0 };
+	struct render_opts o = { RENDER_CODEX, true, true, 0, NULL };
 	const char *in = "{\"type\":\"error\",\"message\":\"boom\"}\nplain\n"
 			 "{\"type\":\"item.started\",\"item\":{\"id\":\"1\",\"type\":"
 			 "\"command_execution\",\"command\":\"make\"}}\n";
@@ -438,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_line_split_across_chunks),
 		cmocka_unit_test(test_utf8_split_across_chunks),
+		cmocka_unit_test(test_codex_paths_relative),
 		cmocka_unit_test(test_redraws),
 		cmocka_unit_test(test_escapes_dropped),
 		cmocka_unit_test(test_malformed_json),
