@@ -6,7 +6,8 @@
 # looks, the docs, the demo and the LICENSE; the installed binary holds no
 # path of the source or build tree and, run from elsewhere with nothing
 # pointing at the checkout, finds its data under the prefix and runs the
-# installed demo.
+# installed demo, the checkout and build tree hidden under empty mounts
+# (a user and mount namespace, where the machine allows one).
 . "$(dirname "$0")/lib.sh"
 need cmake man tmux git
 : "${BUILD_DIR:?}" "${SOURCE_DIR:?}"
@@ -60,10 +61,28 @@ grep -q "\"data_dir\":\"$prefix/share/automator\"" "$TMP/version.json" ||
 "$prefix/bin/orchestrator-helper" version >"$TMP/hv.out" || fail "installed helper: exit $?"
 grep -q "^orchestrator-helper [0-9]" "$TMP/hv.out" || fail "helper version: $(cat "$TMP/hv.out")"
 
-# the installed demo, by the installed binary and its fake agent
+# the installed demo, by the installed binary and its fake agent, with the
+# checkout and the build tree out of sight where this machine allows it: a
+# mount namespace with an empty tmpfs over each (else as they are)
+hidden() {
+	local over=("$SOURCE_DIR")
+	case $BUILD_DIR/ in "$SOURCE_DIR"/*) ;; *) over+=("$BUILD_DIR") ;; esac
+	# shellcheck disable=SC2016
+	unshare -rm sh -c 'for d in "$@"; do [ "$d" = -- ] && break; mount -t tmpfs none "$d" || exit 99; done
+		while [ "$1" != -- ]; do shift; done; shift; exec "$@"' sh "${over[@]}" -- "$@"
+}
+if unshare -rm true 2>/dev/null && hidden true 2>/dev/null; then
+	hidden test -e "$SOURCE_DIR/CMakeLists.txt" && fail "the checkout is still visible in the namespace"
+	# tmux's socket directory of our own: uid 0 in the namespace is not the real one
+	mkdir -p "$TMP/tmuxdir"
+	run_installed() { TMUX_TMPDIR=$TMP/tmuxdir hidden "$@"; }
+else
+	echo "note: no mount namespace here: the installed demo runs with the checkout in place" >&2
+	run_installed() { "$@"; }
+fi
 D=$TMP/demo
 make_project "$D" "$prefix/share/doc/automator/examples/demo"
-(cd "$D" && timeout 120 "$prefix/bin/automator" run --no-input sprint.yaml) >"$TMP/demo.out" 2>&1
+(cd "$D" && run_installed timeout 120 "$prefix/bin/automator" run --no-input sprint.yaml) >"$TMP/demo.out" 2>&1
 rc=$?
 [ "$rc" = 0 ] || { fail "installed demo: exit $rc"; tail -20 "$TMP/demo.out" >&2; }
 [ "$(git -C "$D" log --oneline | wc -l)" -ge 6 ] || fail "installed demo: too few commits"
