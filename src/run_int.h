@@ -458,6 +458,14 @@ void run__live_free(struct run *r);
  * Returns the columns appended.
  */
 int run__fit(const struct run *r, struct buf *out, const char *s, int max);
+/*
+ * Appends s as lines of the terminal's width at most (one column spare),
+ * broken at spaces (a word longer than a line is cut), each ended by '\n':
+ * the first has first columns taken already, the others are indented by
+ * indent spaces. For log lines above the live block: the terminal never
+ * wraps a line itself, and nothing of it is lost.
+ */
+void run__wrap(const struct run *r, struct buf *out, const char *s, int first, int indent);
 /* "4.2s", "42s", "3m07s", "1h02m": a duration of ms. */
 char *run__duration(long long ms);
 

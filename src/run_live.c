@@ -109,6 +109,53 @@ static struct ch next_char(const struct run *r, const char *s, size_t n)
 	return (struct ch){ k, 1, "?" };
 }
 
+void run__wrap(const struct run *r, struct buf *out, const char *s, int first, int indent)
+{
+	int width = (r->out.cols > 0 ? r->out.cols : 80) - 1, room = width - first;
+	size_t n = strlen(s);
+
+	if (indent > width / 2)
+		indent = width / 2;
+	for (size_t i = 0; i < n;) {
+		size_t end = i, brk = 0;
+		int used = 0;
+
+		/* as many characters as fit; back to the last space when the line goes on */
+		while (end < n) {
+			struct ch c = next_char(r, s + end, n - end);
+
+			if (used + c.cols > room && used > 0)
+				break;
+			if (s[end] == ' ')
+				brk = end;
+			used += c.cols;
+			end += c.len;
+		}
+		if (end < n && brk > i)
+			end = brk;
+		for (size_t k = i; k < end;) {
+			struct ch c = next_char(r, s + k, end - k);
+
+			if (c.as)
+				buf_adds(out, c.as);
+			else
+				buf_add(out, s + k, c.len);
+			k += c.len;
+		}
+		buf_addc(out, '\n');
+		i = end;
+		while (i < n && s[i] == ' ')
+			i++;
+		if (i < n) {
+			for (int k = 0; k < indent; k++)
+				buf_addc(out, ' ');
+			room = width - indent;
+		}
+	}
+	if (n == 0)
+		buf_addc(out, '\n');
+}
+
 int run__fit(const struct run *r, struct buf *out, const char *s, int max)
 {
 	const char *ell = r->out.utf8 ? "\u2026" : ".";

@@ -53,11 +53,23 @@ void run__say_line(struct run *r, const char *sgr, const char *text)
 	if (r->prompting || r->want_reply)
 		fputs(r->out.live ? "\r\033[K" : "\n", stdout);
 	add_stamp(r, &b);
-	if (sgr && r->color)
-		buf_addf(&b, "%s%s%s", sgr, text, SGR_RESET);
-	else
+	if (r->out.live) {
+		/* "HH:MM:SSZ " then the story column: continuation lines start under the text */
+		int first = r->tty ? 10 : 21;
+
+		if (sgr && r->color)
+			buf_adds(&b, sgr);
+		run__wrap(r, &b, text, first, first + 7);
+		if (sgr && r->color) {
+			b.len--; /* the SGR reset before the last newline */
+			buf_addf(&b, "%s\n", SGR_RESET);
+		}
+	} else if (sgr && r->color) {
+		buf_addf(&b, "%s%s%s\n", sgr, text, SGR_RESET);
+	} else {
 		buf_adds(&b, text);
-	buf_addc(&b, '\n');
+		buf_addc(&b, '\n');
+	}
 	fputs(buf_str(&b), stdout);
 	buf_release(&b);
 	if (r->prompting && !r->want_reply) {

@@ -159,6 +159,20 @@ grep -aq 'Edited src/毎日[^…]*…' "$TMP/narrow.raw" || fail "narrow: the wi
 grep -aq $'\033\\[3[0-9]m' "$TMP/narrow.raw" || fail "narrow: no colour on a terminal"
 # the agents' results in words, never their raw result line
 grep -aq 'AUTOMATOR_RESULT' "$TMP/narrow.raw" && fail "narrow: a raw AUTOMATOR_RESULT line on the terminal"
+# nothing the run printed wrapped, log lines included (they are broken at
+# spaces by the run itself, continuation lines indented): the whole
+# scrollback, wrapped lines joined (-J), fits in 79 columns
+python3 - "$TMP/narrow.all" <<'PY' || fail "narrow: a line wider than the terminal (see above)"
+import sys, unicodedata
+def width(s):
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in s)
+bad = [l for l in open(sys.argv[1], encoding="utf-8").read().split("\n") if width(l) > 79]
+for l in bad:
+    print("  %d columns: %r" % (width(l), l), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+grep -q "^ \{17\}[^ ]" "$TMP/narrow.all" || fail "narrow: no log line was long enough to be continued"
 
 # ---- 200x50, narrowed to 70 columns while it runs (SIGWINCH) ----
 pane_run wide 200 50 xterm-256color 0.1
