@@ -114,6 +114,8 @@ struct run_out {
 	size_t ndrawn, drawn_cap;
 	int *next; /* the same of the block being built */
 	size_t nnext, next_cap;
+	struct buf shown;         /* the block on screen, its lines as drawn */
+	int shown_cols;           /* the width it was drawn for */
 	unsigned long long hash;  /* of the block on screen with its width */
 	unsigned long long shape; /* of the stories' states and steps it shows */
 	long long at;             /* when it was last drawn (clock_now_ms) */

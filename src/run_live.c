@@ -63,6 +63,7 @@ void run__live_free(struct run *r)
 	r->out.doing = NULL;
 	free(r->out.drawn);
 	free(r->out.next);
+	buf_release(&r->out.shown);
 	r->out.drawn = r->out.next = NULL;
 	r->out.ndrawn = r->out.drawn_cap = r->out.nnext = r->out.next_cap = 0;
 	r->out.live = false;
@@ -464,13 +465,15 @@ void run__live_clear(struct run *r)
 		printf("\r\033[%dA\033[J", rows);
 		r->out.ndrawn = 0;
 		r->out.hash = 0;
+		buf_reset(&r->out.shown);
 	}
 	/* before anything goes to stderr, or the clear lands after it */
 	fflush(stdout);
 }
 
 /* Draws the frame built (the block is off the screen): its line columns become out.drawn. */
-static void draw(struct run *r, const struct buf *frame)
+/* The frame built is on screen now: its line columns become out.drawn. */
+static void drawn_now(struct run *r)
 {
 	int *v = r->out.drawn;
 	size_t cap = r->out.drawn_cap;
@@ -483,6 +486,11 @@ static void draw(struct run *r, const struct buf *frame)
 	r->out.next_cap = cap;
 	r->out.at = clock_now_ms();
 	r->out.shape = shape_hash(r);
+}
+
+static void draw(struct run *r, const struct buf *frame)
+{
+	drawn_now(r);
 	/* too narrow for anything: no block */
 	if (r->out.cols < 8) {
 		r->out.ndrawn = 0;
@@ -490,6 +498,50 @@ static void draw(struct run *r, const struct buf *frame)
 	}
 	fwrite(frame->s, 1, frame->len, stdout);
 	r->out.hash = frame_hash(frame, r->out.cols);
+	buf_reset(&r->out.shown);
+	buf_add(&r->out.shown, frame->s, frame->len);
+	r->out.shown_cols = r->out.cols;
+}
+
+/* The lines of a frame: each ends in '\n'. */
+static size_t frame_lines(const struct buf *f)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->len; i++)
+		n += f->s[i] == '\n';
+	return n;
+}
+
+/*
+ * Draws frame over the block on screen, rewriting only the lines that
+ * changed: when both have as many lines, at the same width (no line wraps,
+ * so a line is a row). False when it cannot: the caller clears and draws.
+ */
+static bool draw_changes(struct run *r, const struct buf *frame)
+{
+	const char *o = r->out.shown.s, *n = frame->s;
+	size_t lines = frame_lines(frame);
+
+	if (!r->out.ndrawn || lines != r->out.ndrawn || frame_lines(&r->out.shown) != lines ||
+	    r->out.shown_cols != r->out.cols || r->out.cols < 8)
+		return false;
+	printf("\r\033[%zuA", lines);
+	for (size_t k = 0; k < lines; k++) {
+		const char *oe = strchr(o, '\n'), *ne = strchr(n, '\n');
+
+		if (oe - o == ne - n && !memcmp(o, n, (size_t)(ne - n)))
+			putchar('\n'); /* the same: stepped over */
+		else
+			printf("\033[2K%.*s\n", (int)(ne - n), n);
+		o = oe + 1;
+		n = ne + 1;
+	}
+	drawn_now(r);
+	r->out.hash = frame_hash(frame, r->out.cols);
+	buf_reset(&r->out.shown);
+	buf_add(&r->out.shown, frame->s, frame->len);
+	return true;
 }
 
 void run__live_draw(struct run *r)
@@ -518,7 +570,7 @@ void run__live_refresh(struct run *r)
 	frame_build(r, &frame);
 	if (r->out.ndrawn && frame_hash(&frame, r->out.cols) == r->out.hash) {
 		r->out.at = now; /* nothing changed: what is on screen stays */
-	} else {
+	} else if (!draw_changes(r, &frame)) {
 		run__live_clear(r);
 		draw(r, &frame);
 	}

@@ -173,6 +173,23 @@ for l in bad:
 sys.exit(1 if bad else 0)
 PY
 grep -q "^ \{17\}[^ ]" "$TMP/narrow.all" || fail "narrow: no log line was long enough to be continued"
+# redraws rewrite only the lines that changed: after some cursor-up to the
+# block's top (not followed by a clear), fewer lines are erased and written
+# than the block has
+python3 - "$TMP/narrow.raw" <<'PY' || fail "narrow: every redraw rewrote the whole block"
+import re, sys
+raw = open(sys.argv[1], "rb").read()
+ups = [(m.start(), int(m.group(1))) for m in re.finditer(rb"\r\x1b\[(\d+)A", raw)]
+partial = 0
+for i, (pos, n) in enumerate(ups):
+    seg = raw[pos:ups[i + 1][0] if i + 1 < len(ups) else len(raw)]
+    if re.match(rb"\r\x1b\[\d+A\x1b\[J", seg):
+        continue  # cleared: a log line goes above, or the block's shape changed
+    if seg[:seg.find(b"\x1b[J") if b"\x1b[J" in seg else len(seg)].count(b"\x1b[2K") < n:
+        partial += 1
+print("  %d of %d redraws rewrote only some lines" % (partial, len(ups)), file=sys.stderr)
+sys.exit(0 if partial else 1)
+PY
 
 # ---- 200x50, narrowed to 70 columns while it runs (SIGWINCH) ----
 pane_run wide 200 50 xterm-256color 0.1
