@@ -44,12 +44,16 @@ for page in "$prefix"/share/man/man*/*; do
 done
 [ "$n" -ge 4 ] || fail "only $n man pages installed"
 
-# no path of this checkout in the installed binary
-if grep -a -q -F "$SOURCE_DIR" "$prefix/bin/automator"; then
-	fail "the installed binary names the source tree $SOURCE_DIR"
-fi
-if grep -a -q -F "$BUILD_DIR" "$prefix/bin/automator"; then
-	fail "the installed binary names the build tree $BUILD_DIR"
+# no path of this checkout in the installed binary (an ASan build aside:
+# its instrumentation names each source file as given, whatever
+# -ffile-prefix-map says; it is never one to install)
+if grep -q '^AUTOMATOR_SANITIZE:BOOL=ON' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null; then
+	echo "note: a sanitizer build: the binary's paths are not checked" >&2
+else
+	for tree in "$SOURCE_DIR" "$BUILD_DIR"; do
+		grep -a -q -F "$tree" "$prefix/bin/automator" &&
+			fail "the installed binary names the checkout's path $tree"
+	done
 fi
 
 # from elsewhere, nothing pointing at the checkout: data from the prefix
