@@ -76,7 +76,7 @@ static const char bash_tail[] =
 	"\"$cur\")) ;;\n"
 	"\t\tdir) COMPREPLY=($(compgen -d -- \"$cur\")) ;;\n"
 	"\t\tfile) COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
-	"\t\t=*) k=${v#*:=}; COMPREPLY=($(compgen -W \"${k//,/ }\" -- \"$cur\")) ;;\n"
+	"\t\t@*) k=${v#*:@}; COMPREPLY=($(compgen -W \"${k//,/ }\" -- \"$cur\")) ;;\n"
 	"\t\tesac\n"
 	"\t\treturn\n"
 	"\tdone\n"
@@ -141,7 +141,7 @@ static const char zsh_tail[] =
 	"2>/dev/null)\"} ;;\n"
 	"\t\tdir) _files -/ ;;\n"
 	"\t\tfile) _files ;;\n"
-	"\t\t=*) compadd -- ${(s:,:)${v#*:=}} ;;\n"
+	"\t\t@*) compadd -- ${(s:,:)${v#*:@}} ;;\n"
 	"\t\tesac\n"
 	"\t\treturn\n"
 	"\tdone\n"
@@ -260,7 +260,7 @@ static void write_fish_prog(struct buf *b, const char *prog, const struct compl_
 				buf_adds(b, " -x -a '(__fish_complete_directories)'");
 			else if (kind && !strcmp(kind, "file"))
 				buf_adds(b, " -r -F");
-			else if (kind && kind[0] == '=')
+			else if (kind && kind[0] == '@')
 				fish_words(b, kind + 1);
 			else if (kind)
 				buf_adds(b, " -x");

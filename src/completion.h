@@ -18,7 +18,8 @@ struct compl_cmd {
 	const char *name;
 	const char *summary;
 	struct strvec opts;    /* "--json", "--run", ... and "--help" */
-	struct strvec valopts; /* "--run:runs", "--step:" (an option taking a value: its kind) */
+	/* an option taking a value, and its kind: "--run:runs", "--step:", "--to:@id,prefix,key" */
+	struct strvec valopts;
 	struct strvec words;   /* literal arguments: "list", "ack", "run", "story" */
 	struct strvec kinds;   /* argument kinds: stories, escalations, runs, file, dir, commands */
 };

@@ -102,7 +102,7 @@ static void scan_opts(struct compl_cmd *c, const char *text)
 	}
 }
 
-/* "--to id|prefix|key": the option's value is one of the words ("=id,prefix,key"). */
+/* "--to id|prefix|key": the option's value is one of the words ("@id,prefix,key"). */
 static void literal_values(struct compl_cmd *c, const char *opt, const char *alts)
 {
 	size_t ol = strcspn(opt, "=");
@@ -114,13 +114,32 @@ static void literal_values(struct compl_cmd *c, const char *opt, const char *alt
 	for (size_t i = 0; i < c->valopts.n; i++) {
 		if (!strncmp(c->valopts.v[i], opt, ol) && c->valopts.v[i][ol] == ':') {
 			free(c->valopts.v[i]);
-			c->valopts.v[i] = xstrfmt("%.*s:=%s", (int)ol, opt, list);
+			c->valopts.v[i] = xstrfmt("%.*s:@%s", (int)ol, opt, list);
 			free(list);
 			return;
 		}
 	}
-	strvec_push_nodup(&c->valopts, xstrfmt("%.*s:=%s", (int)ol, opt, list));
+	strvec_push_nodup(&c->valopts, xstrfmt("%.*s:@%s", (int)ol, opt, list));
 	free(list);
+}
+
+/* Whether opt ("--run") was seen taking a value ("--run ID"). */
+static bool takes_value(const struct compl_cmd *c, const char *opt)
+{
+	size_t ol = strlen(opt);
+
+	for (size_t i = 0; i < c->valopts.n; i++)
+		if (!strncmp(c->valopts.v[i], opt, ol) && c->valopts.v[i][ol] == ':')
+			return true;
+	return false;
+}
+
+/* The first character of the next token strtok_r will give from rest. */
+static char next_word(const char *rest)
+{
+	while (rest && (*rest == ' ' || *rest == '[' || *rest == ']'))
+		rest++;
+	return rest ? *rest : '\0';
 }
 
 /*
@@ -134,8 +153,10 @@ static void scan_args(struct compl_cmd *c, const char *usage)
 
 	for (char *t = strtok_r(copy, " []", &save); t; t = strtok_r(NULL, " []", &save)) {
 		if (t[0] == '-') {
-			/* "--table|--dot|--doc", "--x=VAL": no value follows */
+			/* "--table|--dot|--doc", "--x=VAL", a switch: no value follows */
 			opt = strchr(t, '|') || strchr(t, '=') ? NULL : t;
+			if (opt && !takes_value(c, opt) && !islower((unsigned char)next_word(save)))
+				opt = NULL;
 			continue;
 		}
 		if (opt && islower((unsigned char)t[0])) {

@@ -136,5 +136,25 @@ if command -v fish >/dev/null; then
 	fc "automator log " | grep -qx 1.2 || fail "fish: story ids: '$(fc "automator log ")'"
 	fc "automator run --isolation " | grep -qx worktree || fail "fish: option values"
 fi
+# zsh: its function called as the completion system would (compadd and
+# _files stood in for, words and CURRENT set); zsh itself filters by prefix
+if command -v zsh >/dev/null; then
+	cat >"$TMP/zc.zsh" <<'ZSH'
+compadd() { local i=${@[(i)--]}; print -l -- "${@[i+1,-1]}"; }
+_files() { print -- "<files>"; }
+source "$1" >/dev/null
+shift
+words=("$@")
+CURRENT=$#
+_automator
+ZSH
+	zc() { (cd "$P" && PATH=$(dirname "$AUTOMATOR"):$PATH zsh -f "$TMP/zc.zsh" "$TMP/complete.zsh" "$@"); }
+	zc automator stat | grep -qx status || fail "zsh: commands"
+	zc automator status --j | grep -qx -- --json || fail "zsh: options"
+	zc automator log "" | grep -qx 1.2 || fail "zsh: story ids: '$(zc automator log "" | tr '\n' ' ')'"
+	zc automator answer "" | grep -qx "$id" || fail "zsh: escalation ids"
+	zc automator run --isolation "" | grep -qx worktree || fail "zsh: option values"
+	zc automator validate "" | grep -qx "<files>" || fail "zsh: files"
+fi
 expect_exit 64 "completion of an unknown shell" -- "$AUTOMATOR" completion tcsh
 finish
