@@ -17,11 +17,11 @@
 struct compl_cmd {
 	const char *name;
 	const char *summary;
-	struct strvec opts;    /* "--json", "--run", ... and "--help" */
+	struct strvec opts; /* "--json", "--run", ... and "--help" */
 	/* an option taking a value, and its kind: "--run:runs", "--step:", "--to:@id,prefix,key" */
 	struct strvec valopts;
-	struct strvec words;   /* literal arguments: "list", "ack", "run", "story" */
-	struct strvec kinds;   /* argument kinds: stories, escalations, runs, file, dir, commands */
+	struct strvec words; /* literal arguments: "list", "ack", "run", "story" */
+	struct strvec kinds; /* argument kinds: stories, escalations, runs, file, dir, commands */
 };
 
 /* One entry per command of table, in its order; free with compl_spec_free. */
