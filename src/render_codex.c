@@ -211,16 +211,11 @@ static void turn_completed(struct render *r, const json_t *ev)
 
 bool render__codex_line(struct render *r, const char *s, size_t n)
 {
-	json_error_t err;
-	json_t *ev = json_loadb(s, n, 0, &err);
+	json_t *ev = render__event(s, n);
 	const char *type;
 
 	if (!ev)
 		return false;
-	if (!json_is_object(ev)) {
-		json_decref(ev);
-		return false;
-	}
 	type = str(ev, "type");
 	if (type && str_starts_with(type, "item."))
 		item_event(r, type, json_object_get(ev, "item"));

@@ -8,6 +8,7 @@
 #ifndef AU_RENDER_INT_H
 #define AU_RENDER_INT_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -92,6 +93,8 @@ char *render__oneline(const char *s);
  * or else the first non-blank one, as render__oneline(); "" when none.
  */
 char *render__error_line(const char *s, size_t skip_lines);
+/* A line parsed as a JSON object (json_decref it), or NULL: not one. */
+json_t *render__event(const char *s, size_t n);
 /* A path as the agent's directory (r->cwd) sees it: src/app.ts, not /home/x/p/src/app.ts. */
 const char *render__path(const struct render *r, const char *p);
 /* Lines of s: its newlines, plus one for an unfinished last line. */

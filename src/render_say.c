@@ -235,3 +235,15 @@ const char *render__path(const struct render *r, const char *p)
 		return p + n + 1;
 	return p;
 }
+
+json_t *render__event(const char *s, size_t n)
+{
+	json_error_t err;
+	json_t *ev = json_loadb(s, n, 0, &err);
+
+	if (ev && !json_is_object(ev)) {
+		json_decref(ev);
+		ev = NULL;
+	}
+	return ev;
+}

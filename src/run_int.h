@@ -225,6 +225,9 @@ struct run {
 
 /* run.c */
 void run__say(struct run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* run__say in the colour sgr (when colour is on; NULL: none). */
+void run__say_sgr(struct run *r, const char *sgr, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 struct rstory *run__cur(struct run *r);
 const struct step *run__cur_step(struct run *r, const struct rstory *s);
 int run__story_index(struct run *r, const struct rstory *s);

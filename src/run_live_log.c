@@ -23,22 +23,6 @@
 #include "run_int.h"
 #include "util.h"
 
-static void tell(struct run *r, const char *sgr, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void tell(struct run *r, const char *sgr, const char *fmt, ...)
-{
-	struct buf b = BUF_INIT;
-	va_list ap;
-
-	run__out_init(r);
-	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
-	va_end(ap);
-	run__say_line(r, sgr, buf_str(&b));
-	buf_release(&b);
-}
-
 /* "3/5 done", "3/5 done, 1 stopped" (failed, skipped or aborted): the stories of the run. */
 static char *progress(const struct run *r)
 {
@@ -108,11 +92,11 @@ static void step_done(struct run *r, struct rstory *s, const struct step *st, in
 		return;
 	t = took(began, now);
 	if (st->kind == STEP_REVIEW && cycle > 1)
-		tell(r, NULL, "%-6s %s done%s after %d cycles%s", s->cfg->id, st->name, t, cycle,
-		     event == SE_VERIFIED ? "" : " (as decided)");
+		run__say_sgr(r, NULL, "%-6s %s done%s after %d cycles%s", s->cfg->id, st->name, t,
+			     cycle, event == SE_VERIFIED ? "" : " (as decided)");
 	else
-		tell(r, NULL, "%-6s %s done%s%s", s->cfg->id, st->name, t,
-		     event == SE_VERIFIED || event == SE_COMMITTED ? "" : " (as decided)");
+		run__say_sgr(r, NULL, "%-6s %s done%s%s", s->cfg->id, st->name, t,
+			     event == SE_VERIFIED || event == SE_COMMITTED ? "" : " (as decided)");
 	free(t);
 }
 
@@ -125,11 +109,11 @@ static void story_final(struct run *r, struct rstory *s, long long now)
 	for (char *c = word; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	if (s->state == SS_DONE)
-		tell(r, SGR_GREEN, "%-6s done%s: %s", s->cfg->id, t, p);
+		run__say_sgr(r, SGR_GREEN, "%-6s done%s: %s", s->cfg->id, t, p);
 	else
-		tell(r, s->state == SS_SKIPPED ? SGR_YELLOW : SGR_RED, "%-6s %s%s%s%s: %s",
-		     s->cfg->id, word, s->note ? " (" : "", s->note ? s->note : "",
-		     s->note ? ")" : "", p);
+		run__say_sgr(r, s->state == SS_SKIPPED ? SGR_YELLOW : SGR_RED, "%-6s %s%s%s%s: %s",
+			     s->cfg->id, word, s->note ? " (" : "", s->note ? s->note : "",
+			     s->note ? ")" : "", p);
 	free(word);
 	free(p);
 	free(t);
@@ -148,17 +132,18 @@ void run__tell(struct run *r, int target, const struct fsm_row *row, int from, i
 		/* an escalation has its id and title once its action ran */
 		if (!strncmp(action, "ESCALATE_", 9) && s->esc_id && s->esc &&
 		    (s->state == SS_AWAITING_DECISION || s->state == SS_BLOCKED))
-			tell(r, SGR_YELLOW, "%-6s decision needed: escalation %lld, %s%s",
-			     s->cfg->id, (long long)s->esc_id,
-			     s->esc->title ? s->esc->title : s->esc->key,
-			     s->esc_critical ? " (critical: the run pauses)" : "");
+			run__say_sgr(r, SGR_YELLOW, "%-6s decision needed: escalation %lld, %s%s",
+				     s->cfg->id, (long long)s->esc_id,
+				     s->esc->title ? s->esc->title : s->esc->key,
+				     s->esc_critical ? " (critical: the run pauses)" : "");
 		return;
 	}
 	switch (row->action) {
 	case SA_BEGIN_STORY:
 		s->began_ms = s->step_began_ms = now;
 		s->ended_ms = 0;
-		tell(r, NULL, "%-6s started: %s", s->cfg->id, s->cfg->title ? s->cfg->title : "");
+		run__say_sgr(r, NULL, "%-6s started: %s", s->cfg->id,
+			     s->cfg->title ? s->cfg->title : "");
 		break;
 	case SA_NEXT_STEP: {
 		long long began = s->step_began_ms;
@@ -172,8 +157,8 @@ void run__tell(struct run *r, int target, const struct fsm_row *row, int from, i
 		s->step_began_ms = now;
 		break;
 	case SA_NEW_CYCLE:
-		tell(r, NULL, "%-6s %s asks for changes: cycle %d of %d", s->cfg->id,
-		     was ? was->name : "review", s->cycle, r->sp->limits.review_cycles);
+		run__say_sgr(r, NULL, "%-6s %s asks for changes: cycle %d of %d", s->cfg->id,
+			     was ? was->name : "review", s->cycle, r->sp->limits.review_cycles);
 		break;
 	case SA_RETRY_STEP:
 	case SA_RESTART_STEP:
@@ -184,15 +169,15 @@ void run__tell(struct run *r, int target, const struct fsm_row *row, int from, i
 		if (!why || !was)
 			break;
 		if (row->action == SA_RETRY_STEP || row->action == SA_RESTART_STEP)
-			tell(r, NULL, "%-6s %s attempt %d %s: attempt %d", s->cfg->id, was->name,
-			     attempt, why, s->attempt);
+			run__say_sgr(r, NULL, "%-6s %s attempt %d %s: attempt %d", s->cfg->id,
+				     was->name, attempt, why, s->attempt);
 		else
-			tell(r, NULL, "%-6s %s attempt %d %s: attempt %d after a pause", s->cfg->id,
-			     was->name, attempt, why, s->attempt);
+			run__say_sgr(r, NULL, "%-6s %s attempt %d %s: attempt %d after a pause",
+				     s->cfg->id, was->name, attempt, why, s->attempt);
 		break;
 	case SA_RESUME_STEP:
-		tell(r, NULL, "%-6s wait over: %s goes on", s->cfg->id,
-		     was ? was->name : "its step");
+		run__say_sgr(r, NULL, "%-6s wait over: %s goes on", s->cfg->id,
+			     was ? was->name : "its step");
 		break;
 	case SA_MARK_DONE:
 		if (event == SE_INTEGRATED && s->worktree && r->sp->integrate != INTEGRATE_NONE) {
@@ -200,9 +185,10 @@ void run__tell(struct run *r, int target, const struct fsm_row *row, int from, i
 			char *c = r->sp->integrate == INTEGRATE_MERGE ? NULL
 								      : run__story_commit(r, s);
 
-			tell(r, NULL, "%-6s %s into %s%s%s", s->cfg->id,
-			     r->sp->integrate == INTEGRATE_MERGE ? "merged" : "integrated",
-			     r->target ? r->target : "the target", c ? " as " : "", c ? c : "");
+			run__say_sgr(r, NULL, "%-6s %s into %s%s%s", s->cfg->id,
+				     r->sp->integrate == INTEGRATE_MERGE ? "merged" : "integrated",
+				     r->target ? r->target : "the target", c ? " as " : "",
+				     c ? c : "");
 			free(c);
 		}
 		break;

@@ -86,17 +86,32 @@ void run__say_line(struct run *r, const char *sgr, const char *text)
 	fflush(stdout);
 }
 
-void run__say(struct run *r, const char *fmt, ...)
+static void sayv(struct run *r, const char *sgr, const char *fmt, va_list ap)
 {
 	struct buf b = BUF_INIT;
-	va_list ap;
 
 	run__out_init(r);
-	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
-	va_end(ap);
-	run__say_line(r, NULL, buf_str(&b));
+	run__say_line(r, sgr, buf_str(&b));
 	buf_release(&b);
+}
+
+void run__say(struct run *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sayv(r, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void run__say_sgr(struct run *r, const char *sgr, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	sayv(r, sgr, fmt, ap);
+	va_end(ap);
 }
 
 void run__fail_fatal(struct run *r, const char *what, char *cause)
