@@ -5,7 +5,6 @@
  * level flags (--help, --version) and --help for every command; everything
  * else belongs to the commands.
  */
-#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,8 +43,6 @@ int main(int argc, char **argv)
 	const char *base = strrchr(argv[0], '/');
 	const struct cmd *c;
 
-	/* characters as the terminal has them (a run measures its lines in columns); nothing else */
-	setlocale(LC_CTYPE, "");
 	base = base ? base + 1 : argv[0];
 	progname = strcmp(base, "orchestrator-helper") ? "automator" : "orchestrator-helper";
 

@@ -456,6 +456,14 @@ void run__live_refresh(struct run *r);
 /* When the live block is next due (clock_now_ms), or LLONG_MAX without one. */
 long long run__live_due(const struct run *r);
 void run__live_free(struct run *r);
+/* The run's stories (those selected) by where they are; cost as the agents reported it. */
+struct run_counts {
+	int total, done, running, waiting, deciding;
+	int stopped; /* failed, skipped or aborted */
+	double cost;
+	bool costs; /* some agent reported a cost */
+};
+void run__counts(const struct run *r, struct run_counts *c);
 /*
  * Appends s to out cut to at most max columns of the terminal: control
  * characters and invalid UTF-8 shown as '?' or dropped, a UTF-8 character

@@ -17,6 +17,7 @@
  * Must not: print anywhere but stdout, journal, or change a story.
  */
 #include <langinfo.h>
+#include <locale.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,11 @@ void run__out_init(struct run *r)
 	if (r->out.ready)
 		return;
 	r->out.ready = true;
+	/*
+	 * characters as the terminal has them (lines are measured in columns);
+	 * only here: no other command pays for reading the locale at start-up
+	 */
+	setlocale(LC_CTYPE, "");
 	r->out.began = clock_now_ms();
 	r->tty = isatty(STDOUT_FILENO);
 	r->out.live = r->tty && !dumb;
@@ -267,6 +273,25 @@ static void add_line(struct run *r, struct buf *frame, const char *sgr, const ch
 	r->out.next[r->out.nnext++] = cols;
 }
 
+void run__counts(const struct run *r, struct run_counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rstory *s = &r->s[i];
+
+		if (s->outside)
+			continue;
+		c->total++;
+		c->done += s->state == SS_DONE;
+		c->waiting += s->state == SS_WAITING;
+		c->running += run__story_busy(s) && s->state != SS_WAITING;
+		c->deciding += s->state == SS_AWAITING_DECISION || s->state == SS_BLOCKED;
+		c->stopped += run__story_final(s) && s->state != SS_DONE;
+		c->costs |= s->used.has_cost;
+		c->cost += s->used.cost_usd;
+	}
+}
+
 static bool shown(const struct rstory *s)
 {
 	return run__story_busy(s) || s->state == SS_AWAITING_DECISION || s->state == SS_BLOCKED;
@@ -276,35 +301,20 @@ static bool shown(const struct rstory *s)
 static void header(struct run *r, struct buf *b)
 {
 	const char *sep = r->out.utf8 ? " \u00b7 " : " | ";
-	int total = 0, done = 0, running = 0, waiting = 0, deciding = 0, failed = 0;
-	double cost = 0;
-	bool costs = false;
+	struct run_counts c;
 
-	for (size_t i = 0; i < r->n; i++) {
-		const struct rstory *s = &r->s[i];
-
-		if (s->outside)
-			continue;
-		total++;
-		done += s->state == SS_DONE;
-		waiting += s->state == SS_WAITING;
-		running += run__story_busy(s) && s->state != SS_WAITING;
-		deciding += s->state == SS_AWAITING_DECISION || s->state == SS_BLOCKED;
-		failed += s->state == SS_FAILED || s->state == SS_SKIPPED || s->state == SS_ABORTED;
-		costs |= s->used.has_cost;
-		cost += s->used.cost_usd;
-	}
-	buf_addf(b, "%d/%d done%s%d running", done, total, sep, running);
-	if (waiting)
-		buf_addf(b, "%s%d waiting", sep, waiting);
-	if (deciding)
-		buf_addf(b, "%s%d need%s a decision", sep, deciding, deciding == 1 ? "s" : "");
-	if (failed)
-		buf_addf(b, "%s%d stopped", sep, failed);
+	run__counts(r, &c);
+	buf_addf(b, "%d/%d done%s%d running", c.done, c.total, sep, c.running);
+	if (c.waiting)
+		buf_addf(b, "%s%d waiting", sep, c.waiting);
+	if (c.deciding)
+		buf_addf(b, "%s%d need%s a decision", sep, c.deciding, c.deciding == 1 ? "s" : "");
+	if (c.stopped)
+		buf_addf(b, "%s%d stopped", sep, c.stopped);
 	buf_adds(b, sep);
 	add_clock(b, clock_now_ms() - r->out.began);
-	if (costs)
-		buf_addf(b, "%s$%.4f", sep, cost);
+	if (c.costs)
+		buf_addf(b, "%s$%.4f", sep, c.cost);
 }
 
 /* The story's session is its current step's (not the one of the step before, ended). */

@@ -26,20 +26,12 @@
 /* "3/5 done", "3/5 done, 1 stopped" (failed, skipped or aborted): the stories of the run. */
 static char *progress(const struct run *r)
 {
-	int total = 0, done = 0, failed = 0;
+	struct run_counts c;
 
-	for (size_t i = 0; i < r->n; i++) {
-		const struct rstory *s = &r->s[i];
-
-		if (s->outside)
-			continue;
-		total++;
-		done += s->state == SS_DONE;
-		failed += run__story_final(s) && s->state != SS_DONE;
-	}
-	if (failed)
-		return xstrfmt("%d/%d done, %d stopped", done, total, failed);
-	return xstrfmt("%d/%d done", done, total);
+	run__counts(r, &c);
+	if (c.stopped)
+		return xstrfmt("%d/%d done, %d stopped", c.done, c.total, c.stopped);
+	return xstrfmt("%d/%d done", c.done, c.total);
 }
 
 /* Why an attempt ended, for a retry line; NULL: not one of those. */
