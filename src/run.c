@@ -623,7 +623,7 @@ int run__loop(struct run *r)
 		if (r->q.len || r->scheduled_at != r->transitions)
 			continue;
 		/* sessions whose verdicts are journaled: killed once nothing else is due */
-		if (r->kills.n || r->nreap)
+		if ((r->kills.n && now >= r->kills_due_ms) || r->nreap)
 			run__kills_start(r);
 		run__idle_work(r);
 		deadline = min_ll(housekeep_ms, run__sessions_deadline(r));
@@ -631,6 +631,8 @@ int run__loop(struct run *r)
 		if (r->state == RS_IN_PROGRESS)
 			deadline = min_ll(deadline, r->last_heartbeat + HEARTBEAT_MS + 1);
 		deadline = min_ll(deadline, run__live_due(r));
+		if (r->kills.n)
+			deadline = min_ll(deadline, r->kills_due_ms);
 		want_stdin = r->interactive && !r->stdin_eof;
 		woke = run__events_wait(r, deadline, want_stdin);
 		if (woke & RUN_WOKE_STDIN)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * run_events.c: what wakes the loop. One poll(2) over: the session logs
- * (one inotify watch per log), the runners' ends (a pidfd per runner;
+ * (one inotify watch per log, read lazily), their closes (the runner's
+ * last write: a second inotify, read at once), the runners' ends (a pidfd per runner;
  * kill(pid, 0) every SESSION_CHECK_MS where pidfd_open(2) is missing,
  * tmux only where the pid is not known or to confirm a death), answers
  * from other terminals (the FIFO .automator/wake), signals (a self-pipe),
@@ -82,6 +83,7 @@ void run__events_open(struct run *r)
 	r->integ.fd = -1;
 	r->oper.fd = -1;
 	ev->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	ev->ino_end = ev->ino >= 0 ? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
 	ev->sig[0] = ev->sig[1] = -1;
 	if (pipe2(ev->sig, O_NONBLOCK | O_CLOEXEC) == 0)
 		sig_write_fd = ev->sig[1];
@@ -128,6 +130,8 @@ void run__events_close(struct run *r)
 	sig_write_fd = -1;
 	if (ev->ino >= 0)
 		close(ev->ino);
+	if (ev->ino_end >= 0)
+		close(ev->ino_end);
 	for (int i = 0; i < 2; i++)
 		if (ev->sig[i] >= 0)
 			close(ev->sig[i]);
@@ -161,6 +165,11 @@ void run__session_watch(struct run *r, struct session *ss, int pid)
 		ss->wd = inotify_add_watch(r->ev.ino, ss->log_path, IN_MODIFY);
 		ss->ino = ss->wd >= 0 ? r->ev.ino : -1;
 	}
+	/* the runner closes the log after its last write: looked at at once */
+	if (r->ev.ino_end >= 0 && ss->wd_end < 0) {
+		ss->wd_end = inotify_add_watch(r->ev.ino_end, ss->log_path, IN_CLOSE_WRITE);
+		ss->ino_end = ss->wd_end >= 0 ? r->ev.ino_end : -1;
+	}
 	/* resumed: the pane's process, asked once; a dead pane has ended */
 	if (pid <= 0) {
 		int rc = tmx_pane_pid(&r->tmx, ss->name, &pid, &cause);
@@ -182,9 +191,17 @@ void run__session_watch(struct run *r, struct session *ss, int pid)
 	ss->output_due = true;
 }
 
+/*
+ * Sessions are killed a while after the last verdict: their runners have
+ * written everything, and killing them (tmux's work for each dead pane)
+ * waits until the sessions ending at the same time are judged.
+ */
+#define KILL_DELAY_MS 100
+
 void run__kill_session(struct run *r, const char *name)
 {
 	strvec_push(&r->kills, name);
+	r->kills_due_ms = clock_now_ms() + KILL_DELAY_MS;
 }
 
 /* Sessions killed by one tmux client, at most. */
@@ -253,26 +270,27 @@ void run__kills_wait(struct run *r)
 	}
 }
 
-static struct session *session_of_wd(struct run *r, int wd)
+static struct session *session_of_wd(struct run *r, int fd, int wd)
 {
 	for (size_t k = 0; k < r->nactive; k++) {
 		struct session *ss = r->s[r->active[k]].sess;
 
-		if (ss && ss->wd == wd)
+		if (ss && (fd == r->ev.ino ? ss->wd : ss->wd_end) == wd)
 			return ss;
 	}
 	return NULL;
 }
 
-static void read_inotify(struct run *r)
+/* Marks the sessions whose logs the events on fd (ev.ino or ev.ino_end) name as due. */
+static void read_inotify(struct run *r, int fd)
 {
 	char b[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
-	while ((n = read(r->ev.ino, b, sizeof(b))) > 0) {
+	while ((n = read(fd, b, sizeof(b))) > 0) {
 		for (char *p = b; p < b + n;) {
 			const struct inotify_event *e = (const struct inotify_event *)p;
-			struct session *ss = e->wd >= 0 ? session_of_wd(r, e->wd) : NULL;
+			struct session *ss = e->wd >= 0 ? session_of_wd(r, fd, e->wd) : NULL;
 
 			if (ss)
 				ss->output_due = true;
@@ -283,7 +301,8 @@ static void read_inotify(struct run *r)
 			p += sizeof(*e) + e->len;
 		}
 	}
-	r->ev.output_ms = clock_now_ms();
+	if (fd == r->ev.ino)
+		r->ev.output_ms = clock_now_ms();
 }
 
 /*
@@ -329,6 +348,8 @@ int run__events_wait(struct run *r, long long deadline, bool want_stdin)
 		deadline = r->ev.output_ms + window;
 	if (ino_on)
 		p[n++] = (struct pollfd){ r->ev.ino, POLLIN, 0 };
+	if (r->ev.ino_end >= 0)
+		p[n++] = (struct pollfd){ r->ev.ino_end, POLLIN, 0 };
 	/* an integration's report, the operator's answer: read by their collect */
 	if (r->integ.pid > 0 && r->integ.fd >= 0)
 		p[n++] = (struct pollfd){ r->integ.fd, POLLIN, 0 };
@@ -363,8 +384,8 @@ int run__events_wait(struct run *r, long long deadline, bool want_stdin)
 		} else if (p[i].fd == r->ev.wake) {
 			drain_fd(p[i].fd);
 			woke |= RUN_WOKE_ANSWER;
-		} else if (p[i].fd == r->ev.ino) {
-			read_inotify(r);
+		} else if (p[i].fd == r->ev.ino || p[i].fd == r->ev.ino_end) {
+			read_inotify(r, p[i].fd);
 		} else if (p[i].fd == r->integ.fd || p[i].fd == r->oper.fd) {
 			woke |= RUN_WOKE_CHILD;
 		} else if (i >= first_pid) {

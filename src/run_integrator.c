@@ -51,6 +51,9 @@ static void write_all(int fd, const char *p, size_t n)
 }
 
 /* In the child: the integration, then its report on fd. Does not return. */
+/* The integration's niceness over the loop's. */
+#define INTEGRATE_NICE 10
+
 static void child(struct run *r, int story, int fd)
 {
 	struct strvec said = STRVEC_INIT;
@@ -62,6 +65,14 @@ static void child(struct run *r, int story, int fd)
 	r->q = (struct fsm_queue)FSM_QUEUE_INIT; /* the parent's copy: not ours to fire */
 	r->verdicts_ahead = 0;
 	r->cur = story;
+	/*
+	 * background work: the loop (judging, journaling) comes first when
+	 * both want the CPU; git's processes inherit this
+	 */
+	errno = 0;
+	if (nice(INTEGRATE_NICE) == -1 && errno) {
+		/* not lowered: the integration runs all the same */
+	}
 	run__integrate_now(r);
 	ev = json_array();
 	while (fsm_queue_pop(&r->q, &it))

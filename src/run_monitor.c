@@ -234,6 +234,13 @@ static void check_runner(struct run *r, struct rstory *s, struct session *ss, lo
 
 	if (ss->exited)
 		return;
+	/* the log's end said how the agent ended: the runner's own end is not waited for */
+	if (ss->end_known) {
+		ss->exit = ss->end_exit;
+		ss->exited = true;
+		ss->exit_seen_ms = now;
+		return;
+	}
 	if (!ss->pid_dead && ss->pidfd < 0 && now - ss->checked_ms > SESSION_CHECK_MS) {
 		if (ss->pid <= 0) {
 			check_pane(r, s, ss, now);

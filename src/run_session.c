@@ -48,6 +48,8 @@ void run__session_free(struct session *ss)
 		close(ss->fd);
 	if (ss->ino >= 0 && ss->wd >= 0)
 		inotify_rm_watch(ss->ino, ss->wd);
+	if (ss->ino_end >= 0 && ss->wd_end >= 0)
+		inotify_rm_watch(ss->ino_end, ss->wd_end);
 	if (ss->pidfd >= 0)
 		close(ss->pidfd);
 	judge_free(ss->judge);
@@ -76,7 +78,7 @@ struct session *run__session_new(struct run *r, struct rstory *s)
 	char *base = xstrfmt("%s-%s-%d", s->cfg->id, st->name, s->attempt);
 	char *nonce = xstrfmt("%s-%s", r->id, base);
 
-	ss->fd = ss->ino = ss->wd = ss->pidfd = -1;
+	ss->fd = ss->ino = ss->wd = ss->ino_end = ss->wd_end = ss->pidfd = -1;
 	ss->name = tmx_session_name(r->pj.slug, s->cfg->id, st->name, s->attempt);
 	ss->log_path = xstrfmt("%s/%s.log", r->logdir, base);
 	ss->exit_path = xstrfmt("%s/%s.exit", r->logdir, base);
@@ -230,6 +232,13 @@ void run__session_read(struct run *r, struct rstory *s, struct session *ss)
 		buf_add(&ss->pending, chunk, (size_t)n);
 		m = memmem(ss->pending.s, ss->pending.len, ss->marker, mlen);
 		if (m) {
+			const char *tail = m + mlen;
+
+			/* how the agent ended, written with the marker (runner.h) */
+			ss->end_known =
+				runner_parse_end(tail,
+						 (size_t)(ss->pending.s + ss->pending.len - tail),
+						 &ss->end_exit) == 0;
 			judge_feed(ss->judge, ss->pending.s, (size_t)(m - ss->pending.s));
 			buf_reset(&ss->pending);
 			ss->marker_seen = true;

@@ -78,8 +78,13 @@ int runner_read_exit(const char *path, struct runner_exit *out, char **cause)
 	json_t *o;
 	json_int_t st = -1, sig = 0, at = 0;
 
-	if (access(path, F_OK) < 0)
+	struct stat sb;
+
+	if (stat(path, &sb) < 0)
 		return errno == ENOENT ? 0 : -1;
+	/* created, not yet written (write_exit) */
+	if (sb.st_size == 0)
+		return 0;
 	o = json_load_file(path, 0, &err);
 	if (!o) {
 		*cause = xstrfmt("unreadable exit record '%s': %s", path, err.text);
@@ -97,17 +102,77 @@ int runner_read_exit(const char *path, struct runner_exit *out, char **cause)
 	return 1;
 }
 
+/* How long a runner waits, its agent ended, for the orchestrator to kill its session. */
+#define LINGER_S 2
+
+#define END_EXITED "automator: the agent exited with status "
+#define END_KILLED "automator: the agent was killed by signal "
+
+char *runner_end_text(const char *marker, int status, int sig)
+{
+	if (sig)
+		return xstrfmt("%s\r\n" END_KILLED "%d\r\n", marker, sig);
+	return xstrfmt("%s\r\n" END_EXITED "%d\r\n", marker, status);
+}
+
+/* A decimal number of at most 4 digits, then a line end, at s[0..n). */
+static int end_number(const char *s, size_t n, int *out)
+{
+	size_t i = 0;
+	int v = 0;
+
+	while (i < n && i < 4 && s[i] >= '0' && s[i] <= '9')
+		v = v * 10 + (s[i++] - '0');
+	if (i == 0 || i >= n || (s[i] != '\r' && s[i] != '\n'))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int runner_parse_end(const char *s, size_t n, struct runner_exit *out)
+{
+	size_t le = strlen(END_EXITED), lk = strlen(END_KILLED);
+	int v;
+
+	if (n >= 2 && s[0] == '\r' && s[1] == '\n') {
+		s += 2;
+		n -= 2;
+	} else if (n >= 1 && s[0] == '\n') {
+		s++;
+		n--;
+	} else {
+		return -1;
+	}
+	if (n > le && !memcmp(s, END_EXITED, le) && end_number(s + le, n - le, &v) == 0) {
+		*out = (struct runner_exit){ v, 0, (long long)time(NULL) };
+		return 0;
+	}
+	if (n > lk && !memcmp(s, END_KILLED, lk) && end_number(s + lk, n - lk, &v) == 0 && v > 0) {
+		*out = (struct runner_exit){ -1, v, (long long)time(NULL) };
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * One write(2) of a few dozen bytes into a new file, no temporary and no
+ * rename: a reader finds it empty or whole (runner_read_exit takes empty
+ * for not yet written). Not fsynced: read by the orchestrator (or a resume
+ * after its kill) from the page cache; a power loss takes the session with
+ * it anyway.
+ */
 static void write_exit(const char *path, int status, int sig)
 {
 	json_t *o = json_pack("{s:i,s:i,s:I}", "status", status, "signal", sig, "ended_at",
 			      (json_int_t)time(NULL));
 	char *text = json_dumps(o, JSON_COMPACT);
+	size_t len = strlen(text);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	bool ok = fd >= 0 && write(fd, text, len) == (ssize_t)len;
 
-	/*
-	 * not fsynced: read by the orchestrator (or a resume after its kill)
-	 * from the page cache; a power loss takes the session with it anyway
-	 */
-	if (write_file_replace(path, text, strlen(text), 0600) < 0)
+	if (fd >= 0 && close(fd) < 0)
+		ok = false;
+	if (!ok)
 		fprintf(stderr, "automator runner: cannot write '%s': %s\n", path, strerror(errno));
 	free(text);
 	json_decref(o);
@@ -204,20 +269,24 @@ int runner_main(int argc, char **argv)
 	} else {
 		status = WEXITSTATUS(wstatus);
 	}
-	write_exit(exit_file, status, sig);
-	/* everything the agent wrote is in the log before this: the log ends here */
+	/*
+	 * Everything the agent wrote is in the log before this: the log ends
+	 * with the marker and how the agent ended, in one write, and is closed
+	 * (the orchestrator watches for that close and judges at once). The
+	 * exit record follows, for whoever comes later (a resume, `log`).
+	 */
 	if (marker) {
-		if (sig)
-			end = xstrfmt("%s\r\nautomator: the agent was killed by signal %d\r\n",
-				      marker, sig);
-		else
-			end = xstrfmt("%s\r\nautomator: the agent exited with status %d\r\n",
-				      marker, status);
+		end = runner_end_text(marker, status, sig);
 		relay_say(&rl, end);
 		free(end);
 	}
 	if (rl.log_fd >= 0)
 		close(rl.log_fd);
+	rl.log_fd = -1;
+	write_exit(exit_file, status, sig);
+	/* the orchestrator kills the session once it has journaled the verdict */
+	if (marker)
+		relay_linger(LINGER_S);
 	render_free(rl.render);
 	json_decref(spec);
 	strvec_release(&args);

@@ -5,8 +5,10 @@
  * paths) and starts `automator __runner SPEC` in the pane; the runner runs
  * the agent with no shell on a terminal of its own, appends its output to
  * the log while copying it to the pane (in words, render.h, for an agent
- * that writes JSON events), and records how it ended in the exit file
- * (written atomically), so the outcome survives the orchestrator dying.
+ * that writes JSON events), ends the log with the marker and how the agent
+ * ended (runner_end_text), and records that in the exit file too, so the
+ * outcome survives the orchestrator dying. Then it waits, 2 s at most,
+ * for its session to be killed.
  */
 #ifndef AU_RUNNER_H
 #define AU_RUNNER_H
@@ -51,6 +53,19 @@ int runner_read_exit(const char *path, struct runner_exit *out, char **cause);
 char *runner_spec_render(const char *path);
 /* The directory the spec at path runs its agent in, newly allocated; NULL: unreadable. */
 char *runner_spec_cwd(const char *path);
+
+/*
+ * What the runner writes after the agent ended, in one write: the marker,
+ * then "automator: the agent exited with status N" or "... was killed by
+ * signal N", each line ending in CRLF (newly allocated).
+ */
+char *runner_end_text(const char *marker, int status, int sig);
+/*
+ * How the agent ended, from the bytes that follow the marker in the log
+ * (s[0..n)); 0, or -1 when they are not (yet) a whole end line. ended_at
+ * is now.
+ */
+int runner_parse_end(const char *s, size_t n, struct runner_exit *out);
 
 /* `automator __runner SPEC`: never returns to the command table. */
 int runner_main(int argc, char **argv);

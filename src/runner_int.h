@@ -38,6 +38,14 @@ int relay_spawn(struct relay *rl, const char *cwd, char **argv, char **env);
  */
 int relay_run(struct relay *rl);
 
+/*
+ * Waits until the pane is killed (SIGHUP, SIGTERM) or seconds have passed:
+ * the pane's end (the runner's exit, tmux's bookkeeping for the dead pane)
+ * comes when the orchestrator has journaled its verdict and kills it, not
+ * while it is still reading the ends of others.
+ */
+void relay_linger(unsigned seconds);
+
 /* Writes p[0..n) to fd, whatever write(2) takes at a time; gives up on an error. */
 void relay_write_all(int fd, const char *p, size_t n);
 

@@ -307,3 +307,21 @@ int relay_run(struct relay *rl)
 	sig_pipe[0] = sig_pipe[1] = -1;
 	return wstatus;
 }
+
+void relay_linger(unsigned seconds)
+{
+	sigset_t block, old;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGALRM);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	got_alarm = 0;
+	alarm(seconds);
+	/* a hang-up before this (the session killed already) ends it at once */
+	while (!got_stop && !got_alarm)
+		sigsuspend(&old);
+	alarm(0);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}

@@ -13,7 +13,11 @@
 #   run asleep in poll(2) at once (the FIFO .automator/wake) instead of at
 #   the next look for answers (every 30 s).
 # - an integration runs beside the loop: while one story's fast-forward is
-#   held, the other story goes through all its steps and is journaled.
+#   held, the other story goes through all its steps and is journaled; its
+#   git runs 10 nicer than the run (the loop comes first for the CPU).
+# - a session is judged from the end of its log (the runner's marker and
+#   exit line), not from the runner's exit record: an exit record that
+#   cannot be written (a directory in its place) changes nothing.
 . "$(dirname "$0")/lib.sh"
 need tmux git sqlite3 python3
 
@@ -156,6 +160,7 @@ cat >"$P/.git/hooks/reference-transaction" <<HOOK
 #!/bin/sh
 [ "\$1" = prepared ] || exit 0
 grep -q ' refs/heads/main\$' || exit 0
+sed 's/^.*) //' /proc/\$\$/stat | awk '{ print \$17 }' >>"$TMP/integ-nice"
 [ -f "$TMP/hold" ] || exit 0
 rm -f "$TMP/hold"
 n=\$(sqlite3 "$P/.automator/state.db" "SELECT count(*) FROM transitions WHERE story_id = '1.2' AND event = 'STEPS_DONE'")
@@ -182,5 +187,50 @@ for id in 1.1 1.2; do
 	git -C "$P" log --format=%s main | grep -q "^$id:" || fail "$id is not on main"
 done
 [ "$(git -C "$P" worktree list | wc -l)" = 1 ] || fail "integ: worktrees left"
+own=$(stat_field $$ 19)
+want=$((own + 10 > 19 ? 19 : own + 10))
+[ -s "$TMP/integ-nice" ] || fail "integ: the hook never saw an integration"
+grep -vqx "$want" "$TMP/integ-nice" &&
+	fail "integ: git ran at niceness $(sort -u "$TMP/integ-nice" | tr '\n' ' ')where $want was due"
+
+# ---- judged from the log's end, not from the exit record ----
+P=$TMP/endline
+make_project "$P"
+mkdir -p "$P/wf"
+cat >"$P/wf/one.yaml" <<'YAML'
+name: one
+steps:
+  - name: work
+    kind: session
+    prompt: "Story {story.id}"
+    verifier: session_exit
+YAML
+# the agent puts a directory where its runner's exit record goes
+cat >"$P/endline-sprint.yaml" <<'YAML'
+project: endline
+isolation: shared
+root: .
+workflow: wf/one.yaml
+agent: blocker
+max_parallel: 1
+agents:
+  blocker:
+    command: ["sh", "-c", "mkdir -p \"$AUTOMATOR_PROJECT_ROOT/.automator/logs/$AUTOMATOR_RUN/$AUTOMATOR_STORY-work-1.exit\" && echo 'AUTOMATOR_RESULT {\"status\":\"done\",\"summary\":\"ok\"}'"]
+    output: text
+stories:
+  - id: "1.1"
+    title: No exit record
+YAML
+git -C "$P" add -A && git -C "$P" commit -q -m "endline sprint"
+(cd "$P" && exec "$AUTOMATOR" run endline-sprint.yaml --no-input) >"$TMP/endline.out" 2>&1 &
+pid=$!
+wait_for 30 sh -c "! kill -0 $pid 2>/dev/null" || { kill -TERM "$pid"; fail "endline: the run did not end in 30 s"; }
+wait "$pid" && rc=0 || rc=$?
+[ -d "$(echo "$P"/.automator/logs/*/1.1-work-1.exit)" ] || fail "endline: the agent did not block the exit record"
+[ "$rc" = 0 ] || { fail "endline: exit $rc"; tail -20 "$TMP/endline.out" >&2; }
+[ "$(sql "$P" "SELECT state FROM stories WHERE story_id = '1.1'")" = DONE ] ||
+	fail "endline: 1.1 is not DONE: $(tail -5 "$TMP/endline.out")"
+journaled 1.1 RESULT >/dev/null || fail "endline: no RESULT journaled"
+au "$P" abort >/dev/null 2>&1 || true
 
 finish

@@ -7,6 +7,9 @@
 # - the log holds the agent's output, then the end marker and the exit
 #   line, and is complete when the exit record exists; the pane shows the
 #   same output; tmux pipes nothing (#{pane_pipe} is 0);
+# - its agent ended, the runner waits for its session to be killed (the
+#   pane stays alive) and ends at once when it is; left alone, it ends by
+#   itself 2 s later;
 # - keys typed into the pane (send-keys) reach the agent's stdin;
 # - killing the session (SIGHUP) ends the agent: the exit record says the
 #   signal, and the agent's process is gone;
@@ -56,6 +59,20 @@ sleep 0.2
 [ "$($T display-message -p -t out '#{pane_pipe}')" = 0 ] || fail "tmux pipes the pane"
 $T capture-pane -p -t out >"$TMP/pane"
 expect_grep "$TMP/pane" "tty-ok" "the pane shows the agent's output"
+# the runner waits to be killed, then gives up by itself
+[ "$($T display-message -p -t out '#{pane_dead}')" = 0 ] ||
+	fail "out: the runner did not wait for its session to be killed"
+wait_for 6 sh -c "[ \"\$($T display-message -p -t out '#{pane_dead}')\" = 1 ]" ||
+	fail "out: the runner still waits 6 s after its agent ended"
+
+# ---- the session killed after the agent ended: the runner ends at once ----
+spec done '["sh", "-c", "echo finished"]'
+start done
+wait_for 10 test -e "$D/done.exit" || fail "done: no exit record"
+rpid=$($T display-message -p -t done '#{pane_pid}')
+kill -0 "$rpid" 2>/dev/null || fail "done: the runner ended before its session was killed"
+$T kill-session -t done
+wait_for 1 sh -c "! kill -0 $rpid 2>/dev/null" || fail "done: the runner outlived its session by 1 s"
 
 # ---- keys typed into the pane reach the agent ----
 spec keys '["sh", "-c", "read line; echo \"got=$line\""]'
