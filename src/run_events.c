@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * run_events.c: what wakes the loop. One poll(2) over: the session logs
- * (one inotify watch per log, read lazily), their closes (the runner's
- * last write: a second inotify, read at once), the runners' ends (a pidfd per runner;
+ * (one inotify watch of the run's log directory, read lazily), the logs'
+ * closes (the runner's last write: a second inotify, read at once), the
+ * runners' ends (a pidfd per runner;
  * kill(pid, 0) every SESSION_CHECK_MS where pidfd_open(2) is missing,
  * tmux only where the pid is not known or to confirm a death), answers
  * from other terminals (the FIFO .automator/wake), signals (a self-pipe),
@@ -84,6 +85,7 @@ void run__events_open(struct run *r)
 	r->oper.fd = -1;
 	ev->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	ev->ino_end = ev->ino >= 0 ? inotify_init1(IN_NONBLOCK | IN_CLOEXEC) : -1;
+	ev->log_wd = ev->log_wd_end = -1;
 	ev->sig[0] = ev->sig[1] = -1;
 	if (pipe2(ev->sig, O_NONBLOCK | O_CLOEXEC) == 0)
 		sig_write_fd = ev->sig[1];
@@ -161,15 +163,16 @@ void run__session_watch(struct run *r, struct session *ss, int pid)
 {
 	char *cause = NULL;
 
-	if (r->ev.ino >= 0 && ss->wd < 0) {
-		ss->wd = inotify_add_watch(r->ev.ino, ss->log_path, IN_MODIFY);
-		ss->ino = ss->wd >= 0 ? r->ev.ino : -1;
-	}
-	/* the runner closes the log after its last write: looked at at once */
-	if (r->ev.ino_end >= 0 && ss->wd_end < 0) {
-		ss->wd_end = inotify_add_watch(r->ev.ino_end, ss->log_path, IN_CLOSE_WRITE);
-		ss->ino_end = ss->wd_end >= 0 ? r->ev.ino_end : -1;
-	}
+	/*
+	 * one watch of the run's log directory for all its sessions (the
+	 * runner makes its log): writes, read lazily, and closes, at once
+	 */
+	if (r->ev.ino >= 0 && r->ev.log_wd < 0)
+		r->ev.log_wd = inotify_add_watch(r->ev.ino, r->logdir, IN_MODIFY | IN_ONLYDIR);
+	if (r->ev.ino_end >= 0 && r->ev.log_wd_end < 0)
+		r->ev.log_wd_end =
+			inotify_add_watch(r->ev.ino_end, r->logdir, IN_CLOSE_WRITE | IN_ONLYDIR);
+	ss->wd = r->ev.log_wd;
 	/* resumed: the pane's process, asked once; a dead pane has ended */
 	if (pid <= 0) {
 		int rc = tmx_pane_pid(&r->tmx, ss->name, &pid, &cause);
@@ -270,12 +273,14 @@ void run__kills_wait(struct run *r)
 	}
 }
 
-static struct session *session_of_wd(struct run *r, int fd, int wd)
+/* The active session whose log is name in the log directory. */
+static struct session *session_of_name(struct run *r, const char *name)
 {
 	for (size_t k = 0; k < r->nactive; k++) {
 		struct session *ss = r->s[r->active[k]].sess;
+		const char *base = ss ? strrchr(ss->log_path, '/') : NULL;
 
-		if (ss && (fd == r->ev.ino ? ss->wd : ss->wd_end) == wd)
+		if (base && !strcmp(base + 1, name))
 			return ss;
 	}
 	return NULL;
@@ -290,7 +295,7 @@ static void read_inotify(struct run *r, int fd)
 	while ((n = read(fd, b, sizeof(b))) > 0) {
 		for (char *p = b; p < b + n;) {
 			const struct inotify_event *e = (const struct inotify_event *)p;
-			struct session *ss = e->wd >= 0 ? session_of_wd(r, fd, e->wd) : NULL;
+			struct session *ss = e->len ? session_of_name(r, e->name) : NULL;
 
 			if (ss)
 				ss->output_due = true;

@@ -52,9 +52,8 @@ struct session {
 	bool forgiven;          /* PROGRESSED was queued for it */
 	bool vanished;          /* gone from tmux without an exit record (server killed) */
 	/* event sources (run_events.c) */
-	int ino, wd;         /* its log's inotify watch (-1: none) and the inotify fd */
-	int ino_end, wd_end; /* the same for the log's close (the runner's last write) */
-	bool end_known;      /* the log's end says how the agent ended: end_exit */
+	int wd;         /* the run's watch of the log directory (-1: none, read every tick) */
+	bool end_known; /* the log's end says how the agent ended: end_exit */
 	struct runner_exit end_exit;
 	int pid, pidfd;       /* the runner's pid (0: unknown) and its pidfd (-1: none) */
 	bool output_due;      /* the log changed since it was last read */
@@ -129,8 +128,9 @@ struct run_out {
 struct run_events {
 	int ino;     /* inotify: the session logs (-1 when missing: read every TICK_MS) */
 	int ino_end; /* inotify: the logs' closes, the runners' ends (always read) */
-	int sig[2];  /* self-pipe written by the signal handler */
-	int wake;    /* the FIFO other terminals write to after an answer (-1: none) */
+	int log_wd, log_wd_end; /* their watches of the log directory (-1: not yet) */
+	int sig[2];             /* self-pipe written by the signal handler */
+	int wake;               /* the FIFO other terminals write to after an answer (-1: none) */
 	char *wake_path;
 	long long output_ms; /* when inotify was last read (coalescing) */
 	bool test_clock;     /* $AUTOMATOR_TEST_CLOCK: time moves without an event */

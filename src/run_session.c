@@ -46,10 +46,6 @@ void run__session_free(struct session *ss)
 		return;
 	if (ss->fd >= 0)
 		close(ss->fd);
-	if (ss->ino >= 0 && ss->wd >= 0)
-		inotify_rm_watch(ss->ino, ss->wd);
-	if (ss->ino_end >= 0 && ss->wd_end >= 0)
-		inotify_rm_watch(ss->ino_end, ss->wd_end);
 	if (ss->pidfd >= 0)
 		close(ss->pidfd);
 	judge_free(ss->judge);
@@ -78,7 +74,7 @@ struct session *run__session_new(struct run *r, struct rstory *s)
 	char *base = xstrfmt("%s-%s-%d", s->cfg->id, st->name, s->attempt);
 	char *nonce = xstrfmt("%s-%s", r->id, base);
 
-	ss->fd = ss->ino = ss->wd = ss->ino_end = ss->wd_end = ss->pidfd = -1;
+	ss->fd = ss->wd = ss->pidfd = -1;
 	ss->name = tmx_session_name(r->pj.slug, s->cfg->id, st->name, s->attempt);
 	ss->log_path = xstrfmt("%s/%s.log", r->logdir, base);
 	ss->exit_path = xstrfmt("%s/%s.exit", r->logdir, base);
@@ -148,7 +144,7 @@ int run__session_spawn(struct run *r, struct rstory *s, struct session *ss, char
 	struct runner_spec spec;
 	struct tmx_spawn sp;
 	ssize_t n;
-	int ret = -1, fd, pid = 0;
+	int ret = -1, pid = 0;
 
 	if (!a) {
 		*cause = xstrfmt("unknown agent '%s'", s->agent);
@@ -173,10 +169,6 @@ int run__session_spawn(struct run *r, struct rstory *s, struct session *ss, char
 		*cause = xstrfmt("cannot write '%s': %s", ss->spec_path, strerror(errno));
 		goto out;
 	}
-	/* the log exists (empty, 0600) before the runner appends to it, to be watched */
-	fd = open(ss->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n <= 0) {
 		*cause = xstrdup("cannot find the automator binary");
@@ -194,11 +186,8 @@ int run__session_spawn(struct run *r, struct rstory *s, struct session *ss, char
 		if (tmx_spawn(&r->tmx, &sp, &pid, cause) < 0)
 			goto out;
 	}
-	ret = run__open_log(ss);
-	if (ret < 0) {
-		*cause = xstrfmt("cannot open '%s': %s", ss->log_path, strerror(errno));
-		goto out;
-	}
+	/* the runner makes the log: the directory is watched, not the file */
+	ret = 0;
 	run__session_watch(r, ss, pid);
 	run__activate(r, s);
 out:

@@ -283,6 +283,7 @@ int runner_main(int argc, char **argv)
 	if (rl.log_fd >= 0)
 		close(rl.log_fd);
 	rl.log_fd = -1;
+	relay_close(&rl);
 	write_exit(exit_file, status, sig);
 	/* the orchestrator kills the session once it has journaled the verdict */
 	if (marker)

@@ -46,6 +46,13 @@ int relay_run(struct relay *rl);
  */
 void relay_linger(unsigned seconds);
 
+/*
+ * After relay_run: the pane's modes back, the agent's terminal and the
+ * self-pipe closed. Not before the log's end is written: the orchestrator
+ * waits for that, not for this.
+ */
+void relay_close(struct relay *rl);
+
 /* Writes p[0..n) to fd, whatever write(2) takes at a time; gives up on an error. */
 void relay_write_all(int fd, const char *p, size_t n);
 

@@ -298,14 +298,21 @@ int relay_run(struct relay *rl)
 	/* the last words, when the agent's output did not end with a line end */
 	if (rl->render)
 		render_finish(rl->render);
+	return wstatus;
+}
+
+void relay_close(struct relay *rl)
+{
 	if (rl->restore)
 		tcsetattr(STDIN_FILENO, TCSANOW, &rl->saved);
-	close(rl->out_fd);
+	rl->restore = false;
+	if (rl->out_fd >= 0)
+		close(rl->out_fd);
+	rl->out_fd = -1;
 	for (int i = 0; i < 2; i++)
 		if (sig_pipe[i] >= 0)
 			close(sig_pipe[i]);
 	sig_pipe[0] = sig_pipe[1] = -1;
-	return wstatus;
 }
 
 void relay_linger(unsigned seconds)
