@@ -195,16 +195,19 @@ void run__session_watch(struct run *r, struct session *ss, int pid)
 }
 
 /*
- * Sessions are killed a while after the last verdict: their runners have
- * written everything, and killing them (tmux's work for each dead pane)
- * waits until the sessions ending at the same time are judged.
+ * Judged sessions are killed together, KILL_DELAY_MS after the first of
+ * them was judged: their runners have written everything, and killing
+ * them (tmux's work for each dead pane) waits until the sessions ending at
+ * the same time are judged too. Never later than that: a steady stream of
+ * verdicts does not put the kills off.
  */
 #define KILL_DELAY_MS 100
 
 void run__kill_session(struct run *r, const char *name)
 {
+	if (r->kills.n == 0)
+		r->kills_due_ms = clock_now_ms() + KILL_DELAY_MS;
 	strvec_push(&r->kills, name);
-	r->kills_due_ms = clock_now_ms() + KILL_DELAY_MS;
 }
 
 /* Sessions killed by one tmux client, at most. */

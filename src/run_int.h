@@ -213,7 +213,7 @@ struct run {
 	size_t *active; /* stories that have a session not yet ended */
 	size_t nactive, active_cap;
 	struct strvec kills;     /* sessions to kill once the transition is journaled */
-	long long kills_due_ms;  /* when to start them: a while after the last was asked for */
+	long long kills_due_ms;  /* when to start them: a while after the first was asked for */
 	struct kill_batch *reap; /* tmux clients killing sessions, not yet reaped */
 	size_t nreap, reap_cap;
 	unsigned long transitions;  /* fired so far */
