@@ -71,56 +71,6 @@ static void line_put(struct judge *j, char c)
 	j->line[j->len] = '\0';
 }
 
-/* True when c is part of an escape sequence (and consumed). */
-static bool judge_escape(struct judge *j, unsigned char c)
-{
-	switch (j->esc) {
-	case ESC_NONE:
-		return false;
-	case ESC_ESC:
-		if (c == '[') {
-			j->esc = ESC_CSI;
-		} else if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_') {
-			j->esc = ESC_STR;
-		} else if (c >= 0x20 && c <= 0x2f) {
-			j->esc = ESC_INTER;
-		} else if (c != 0x1b) {
-			j->esc = ESC_NONE;
-			return c >= 0x30 && c <= 0x7e;
-		}
-		return true;
-	case ESC_INTER:
-		if (c >= 0x20 && c <= 0x2f)
-			return true;
-		j->esc = ESC_NONE;
-		return c >= 0x30 && c <= 0x7e;
-	case ESC_CSI:
-		if (c >= 0x20 && c <= 0x3f)
-			return true;
-		j->esc = ESC_NONE;
-		return c >= 0x40 && c <= 0x7e;
-	case ESC_STR:
-		if (c == 0x07) {
-			j->esc = ESC_NONE;
-		} else if (c == 0x1b) {
-			j->esc = ESC_STR_ESC;
-		} else if (c == '\n') {
-			/* unterminated: never let it swallow lines */
-			j->esc = ESC_NONE;
-			return false;
-		}
-		return true;
-	case ESC_STR_ESC:
-		if (c == '\\') {
-			j->esc = ESC_NONE;
-			return true;
-		}
-		j->esc = ESC_ESC;
-		return judge_escape(j, c);
-	}
-	return false;
-}
-
 static bool plain_byte(unsigned char c)
 {
 	return c == '\t' || (c >= 0x20 && c != 0x7f);
@@ -154,7 +104,7 @@ void judge_feed(struct judge *j, const char *data, size_t len)
 		unsigned char c = (unsigned char)data[i];
 
 		/* outside an escape sequence, plain text is copied a run at a time */
-		if (j->esc == ESC_NONE && !j->pending_cr && plain_byte(c)) {
+		if (j->ansi.state == ANSI_NONE && !j->pending_cr && plain_byte(c)) {
 			size_t end = i + 1;
 
 			while (end < len && plain_byte((unsigned char)data[end]))
@@ -164,10 +114,10 @@ void judge_feed(struct judge *j, const char *data, size_t len)
 			continue;
 		}
 
-		if (judge_escape(j, c))
+		if (ansi_byte(&j->ansi, c) != ANSI_TEXT)
 			continue;
 		if (c == 0x1b)
-			j->esc = ESC_ESC;
+			ansi_begin(&j->ansi);
 		else if (c == '\n')
 			line_end(j);
 		else if (c == '\r')
@@ -183,7 +133,7 @@ void judge__flush(struct judge *j)
 		return;
 	if (j->len || j->split)
 		line_end(j);
-	j->esc = ESC_NONE;
+	j->ansi.state = ANSI_NONE;
 	j->pending_cr = false;
 	j->finished = true;
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ansi.h"
 #include "judge.h"
 #include "util.h"
 
@@ -24,16 +25,6 @@ enum judge_format { FMT_TEXT, FMT_CLAUDE, FMT_CODEX };
 
 /* Where a line of text came from (judge.h: plain, model and error text). */
 enum judge_src { SRC_PLAIN, SRC_MODEL, SRC_ERROR };
-
-/* Escape sequence being skipped. */
-enum judge_esc {
-	ESC_NONE,
-	ESC_ESC,     /* after ESC */
-	ESC_INTER,   /* ESC, intermediate bytes (ESC ( B) */
-	ESC_CSI,     /* ESC [ parameters, intermediates, final */
-	ESC_STR,     /* OSC, DCS, SOS, PM, APC: up to BEL or ESC \ */
-	ESC_STR_ESC, /* ESC inside a string sequence */
-};
 
 /* The first line that matched a list, or the first event of a kind. */
 struct judge_hit {
@@ -60,10 +51,10 @@ struct judge {
 	/* line assembly */
 	char line[JUDGE_LINE_MAX + 1]; /* the current line, stripped, NUL-terminated */
 	size_t len;
-	enum judge_esc esc;
-	bool pending_cr; /* a \r was seen: the next visible byte starts the line over */
-	bool split;      /* the current line has been judged in pieces */
-	bool opaque;     /* ... and it is an overlong JSON event: not judged */
+	struct ansi ansi; /* the escape sequence under way */
+	bool pending_cr;  /* a \r was seen: the next visible byte starts the line over */
+	bool split;       /* the current line has been judged in pieces */
+	bool opaque;      /* ... and it is an overlong JSON event: not judged */
 	size_t bytes;
 	bool finished;
 

@@ -244,13 +244,13 @@ static void csi(struct render *r, unsigned char final)
 	size_t arg = 0, col;
 	bool given = false;
 
-	r->params[r->nparams] = '\0';
-	for (size_t i = 0; i < r->nparams && r->params[i] >= '0' && r->params[i] <= '9'; i++) {
+	for (size_t i = 0;
+	     i < r->ansi.nparams && r->ansi.params[i] >= '0' && r->ansi.params[i] <= '9'; i++) {
 		if (arg < 100000)
-			arg = arg * 10 + (size_t)(r->params[i] - '0');
+			arg = arg * 10 + (size_t)(r->ansi.params[i] - '0');
 		given = true;
 	}
-	if (r->nparams && (r->params[0] < '0' || r->params[0] > ';'))
+	if (r->ansi.nparams && (r->ansi.params[0] < '0' || r->ansi.params[0] > ';'))
 		return; /* a private sequence (ESC [ ? 25 h): a mode, not text */
 	switch (final) {
 	case 'K': /* erase in line */
@@ -297,59 +297,15 @@ static void csi(struct render *r, unsigned char final)
 /* True when c belongs to an escape sequence (and was taken). */
 static bool escape(struct render *r, unsigned char c)
 {
-	switch (r->esc) {
-	case RX_NONE:
+	switch (ansi_byte(&r->ansi, c)) {
+	case ANSI_TEXT:
 		return false;
-	case RX_ESC:
-		if (c == '[') {
-			r->esc = RX_CSI;
-			r->nparams = 0;
-		} else if (c == ']' || c == 'P' || c == 'X' || c == '^' || c == '_') {
-			r->esc = RX_STR;
-		} else if (c >= 0x20 && c <= 0x2f) {
-			r->esc = RX_INTER;
-		} else if (c != 0x1b) {
-			r->esc = RX_NONE;
-			return c >= 0x30 && c <= 0x7e;
-		}
+	case ANSI_FINAL:
+		csi(r, c);
 		return true;
-	case RX_INTER:
-		if (c >= 0x20 && c <= 0x2f)
-			return true;
-		r->esc = RX_NONE;
-		return c >= 0x30 && c <= 0x7e;
-	case RX_CSI:
-		if (c >= 0x20 && c <= 0x3f) {
-			if (r->nparams < sizeof(r->params) - 1)
-				r->params[r->nparams++] = (char)c;
-			return true;
-		}
-		r->esc = RX_NONE;
-		if (c >= 0x40 && c <= 0x7e) {
-			csi(r, c);
-			return true;
-		}
-		return false;
-	case RX_STR:
-		if (c == 0x07) {
-			r->esc = RX_NONE;
-		} else if (c == 0x1b) {
-			r->esc = RX_STR_ESC;
-		} else if (c == '\n') {
-			/* unterminated: never let it swallow lines */
-			r->esc = RX_NONE;
-			return false;
-		}
+	default:
 		return true;
-	case RX_STR_ESC:
-		if (c == '\\') {
-			r->esc = RX_NONE;
-			return true;
-		}
-		r->esc = RX_ESC;
-		return escape(r, c);
 	}
-	return false;
 }
 
 static void byte(struct render *r, unsigned char c)
@@ -371,7 +327,7 @@ static void byte(struct render *r, unsigned char c)
 		put(r, c);
 		break;
 	case 0x1b:
-		r->esc = RX_ESC;
+		ansi_begin(&r->ansi);
 		r->escaped = true;
 		break;
 	default:
@@ -391,7 +347,7 @@ void render_feed(struct render *r, const char *s, size_t n)
 		size_t j = i;
 
 		/* the common case: printable bytes at the end of the line, taken as a run */
-		if (r->esc == RX_NONE && r->cur == r->line.len)
+		if (r->ansi.state == ANSI_NONE && r->cur == r->line.len)
 			while (j < n && (unsigned char)s[j] >= 0x20 && s[j] != 0x7f)
 				j++;
 		if (j > i) {
@@ -405,7 +361,7 @@ void render_feed(struct render *r, const char *s, size_t n)
 
 void render_finish(struct render *r)
 {
-	r->esc = RX_NONE;
+	r->ansi.state = ANSI_NONE;
 	if (r->line.len || r->overlong)
 		line_end(r);
 	else

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ansi.h"
 #include "render.h"
 #include "util.h"
 
@@ -21,16 +22,6 @@
 #define RENDER_CALLS 64
 /* Items of a to-do list shown. */
 #define RENDER_TODOS 12
-
-/* Escape sequence being taken out. */
-enum render_esc {
-	RX_NONE,
-	RX_ESC,     /* after ESC */
-	RX_INTER,   /* ESC, intermediate bytes (ESC ( B) */
-	RX_CSI,     /* ESC [ parameters, intermediates, final */
-	RX_STR,     /* OSC, DCS, SOS, PM, APC: up to BEL or ESC \ */
-	RX_STR_ESC, /* ESC inside a string sequence */
-};
 
 /* How an output line looks with colour on. */
 enum render_style { RS_PLAIN, RS_TOOL, RS_ERROR, RS_RESULT };
@@ -49,13 +40,11 @@ struct render {
 
 	/* the line being assembled, as a terminal would show it */
 	struct buf line;
-	size_t cur;     /* the cursor: a byte offset in line, at most line.len */
-	bool escaped;   /* the line had an escape sequence or a control character */
-	bool overlong;  /* a JSON line passed line_max: the rest of it is counted, not kept */
-	size_t dropped; /* the bytes of that line */
-	enum render_esc esc;
-	char params[16]; /* a CSI's parameter bytes (the first 15) */
-	size_t nparams;
+	size_t cur;       /* the cursor: a byte offset in line, at most line.len */
+	bool escaped;     /* the line had an escape sequence or a control character */
+	bool overlong;    /* a JSON line passed line_max: the rest of it is counted, not kept */
+	size_t dropped;   /* the bytes of that line */
+	struct ansi ansi; /* the escape sequence under way */
 
 	struct render_call calls[RENDER_CALLS];
 	size_t next_call; /* the slot the next call takes */
