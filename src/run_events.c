@@ -31,29 +31,30 @@ volatile sig_atomic_t run__interrupted;
 volatile sig_atomic_t run__resized;
 static int sig_write_fd = -1;
 
-static void on_signal(int sig)
+/* Wakes the loop from a signal handler: a byte into its self-pipe. */
+static void wake_from_handler(void)
 {
 	int e = errno;
 
-	(void)sig;
-	run__interrupted = 1;
 	if (sig_write_fd >= 0 && write(sig_write_fd, "s", 1) < 0) {
 		/* the pipe is full: the loop is woken already */
 	}
 	errno = e;
 }
 
+static void on_signal(int sig)
+{
+	(void)sig;
+	run__interrupted = 1;
+	wake_from_handler();
+}
+
 /* The terminal was resized: the loop wakes to draw the live block again (run_live.c). */
 static void on_winch(int sig)
 {
-	int e = errno;
-
 	(void)sig;
 	run__resized = 1;
-	if (sig_write_fd >= 0 && write(sig_write_fd, "w", 1) < 0) {
-		/* the pipe is full: the loop is woken already */
-	}
-	errno = e;
+	wake_from_handler();
 }
 
 static int pidfd_open_compat(int pid)

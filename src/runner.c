@@ -77,7 +77,6 @@ int runner_read_exit(const char *path, struct runner_exit *out, char **cause)
 	json_error_t err;
 	json_t *o;
 	json_int_t st = -1, sig = 0, at = 0;
-
 	struct stat sb;
 
 	if (stat(path, &sb) < 0)
