@@ -50,10 +50,10 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-/* In the child: the integration, then its report on fd. Does not return. */
 /* The integration's niceness over the loop's. */
 #define INTEGRATE_NICE 10
 
+/* In the child: the integration, then its report on fd. Does not return. */
 static void child(struct run *r, int story, int fd)
 {
 	struct strvec said = STRVEC_INIT;
