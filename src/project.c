@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -126,7 +125,13 @@ int project_lock(struct project *p, long *holder, char **cause)
 		return -1;
 	}
 	free(path);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	/*
+	 * A POSIX record lock, not flock(2): it belongs to this process, so a
+	 * child forked without exec (an integration) never holds it. With
+	 * flock a child that had not yet run when the loop was killed kept
+	 * the lock, and the resume that followed was refused.
+	 */
+	if (fcntl(fd, F_SETLK, &(struct flock){ .l_type = F_WRLCK, .l_whence = SEEK_SET }) < 0) {
 		ssize_t n = read(fd, pid, sizeof(pid) - 1);
 
 		*holder = n > 0 ? (pid[n] = '\0', atol(pid)) : 0;

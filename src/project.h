@@ -33,9 +33,10 @@ void project_release(struct project *p);
  */
 int project_prepare(struct project *p, char **cause);
 /*
- * Takes the project lock (flock on .automator/lock, O_CLOEXEC so tmux never
- * inherits it) and writes our pid into it. Returns 0; 1 when another live
- * process holds it (*holder gets its pid, or 0 when unknown); -1 (*cause).
+ * Takes the project lock (a POSIX record lock on .automator/lock: this
+ * process's alone, never a forked child's; O_CLOEXEC) and writes our pid
+ * into it. Returns 0; 1 when another live process holds it (*holder gets
+ * its pid, or 0 when unknown); -1 (*cause).
  */
 int project_lock(struct project *p, long *holder, char **cause);
 void project_unlock(struct project *p);
