@@ -271,7 +271,7 @@ static char *short_root(const char *root)
 
 static void print_row(const struct run_row *r)
 {
-	char age[16] = "-", pid[32] = "-", *codes = signal_codes(r), *root = short_root(r->root);
+	char age[24] = "-", pid[32] = "-", *codes = signal_codes(r), *root = short_root(r->root);
 
 	if (r->id)
 		age_text(r->age, age, sizeof(age));

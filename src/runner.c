@@ -272,21 +272,26 @@ int runner_main(int argc, char **argv)
 	 * Everything the agent wrote is in the log before this: the log ends
 	 * with the marker and how the agent ended, in one write, and is closed
 	 * (the orchestrator watches for that close and judges at once). The
-	 * exit record follows, for whoever comes later (a resume, `log`).
+	 * rest waits for the orchestrator's kill: the pane's last line, the
+	 * agent's terminal closed and the exit record (for whoever comes
+	 * later: a resume, `log`) would otherwise take CPU from the others'
+	 * ends when many sessions end together.
 	 */
-	if (marker) {
-		end = runner_end_text(marker, status, sig);
-		relay_say(&rl, end);
-		free(end);
-	}
+	end = marker ? runner_end_text(marker, status, sig) : NULL;
+	if (end)
+		relay_write_all(rl.log_fd, end, strlen(end));
 	if (rl.log_fd >= 0)
 		close(rl.log_fd);
 	rl.log_fd = -1;
+	/* the orchestrator kills the session once it has journaled the verdict */
+	if (!end || !relay_linger(LINGER_S)) {
+		/* not killed: the pane, kept after the runner (remain-on-exit), says how it ended */
+		if (end && rl.pane_ok)
+			relay_write_all(STDOUT_FILENO, end, strlen(end));
+	}
+	free(end);
 	relay_close(&rl);
 	write_exit(exit_file, status, sig);
-	/* the orchestrator kills the session once it has journaled the verdict */
-	if (marker)
-		relay_linger(LINGER_S);
 	render_free(rl.render);
 	json_decref(spec);
 	strvec_release(&args);

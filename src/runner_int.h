@@ -42,9 +42,9 @@ int relay_run(struct relay *rl);
  * Waits until the pane is killed (SIGHUP, SIGTERM) or seconds have passed:
  * the pane's end (the runner's exit, tmux's bookkeeping for the dead pane)
  * comes when the orchestrator has journaled its verdict and kills it, not
- * while it is still reading the ends of others.
+ * while it is still reading the ends of others. True when killed.
  */
-void relay_linger(unsigned seconds);
+bool relay_linger(unsigned seconds);
 
 /*
  * After relay_run: the pane's modes back, the agent's terminal and the

@@ -315,7 +315,7 @@ void relay_close(struct relay *rl)
 	sig_pipe[0] = sig_pipe[1] = -1;
 }
 
-void relay_linger(unsigned seconds)
+bool relay_linger(unsigned seconds)
 {
 	sigset_t block, old;
 
@@ -331,4 +331,5 @@ void relay_linger(unsigned seconds)
 		sigsuspend(&old);
 	alarm(0);
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	return got_stop != 0;
 }

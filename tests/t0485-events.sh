@@ -117,7 +117,7 @@ pid=$!
 wait_for 30 grep -q "DECISION NEEDED: Agent needs input" "$TMP/wake.out" || fail "no agent-needs-input"
 wait_for 30 journaled 1.2 RESULT || fail "1.2: no result journaled"
 at=$(journaled 1.2 RESULT)
-ended=$(stat -c '%.3Y' "$P"/.automator/logs/*/1.2-dev-1.exit | tr -d .)
+ended=$(stat -c '%.3Y' "$P"/.automator/logs/*/1.2-dev-1.log | tr -d .)
 late=$(($(ms_of "$at") - ended))
 [ "$late" -lt 1000 ] || fail "1.2: the result was journaled $late ms after the agent ended"
 # the run sleeps: nothing else is due for seconds

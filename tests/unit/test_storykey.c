@@ -131,7 +131,7 @@ static void test_same(void **state)
 static void test_valid(void **state)
 {
 	struct storykey k;
-	char id[80];
+	char id[160];
 
 	(void)state;
 	assert_true(storykey_valid("1"));
@@ -170,7 +170,7 @@ static void test_valid(void **state)
 
 static void test_problem(void **state)
 {
-	char id[80], *why;
+	char id[160], *why;
 
 	(void)state;
 	assert_null(storykey_problem("1-2-slug"));
