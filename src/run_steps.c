@@ -62,7 +62,8 @@ static bool attempt_recorded(struct run *r, const struct rstory *s, const struct
 
 /*
  * Whether session ss (recorded, not marked spawned) left a trace of running:
- * its tmux session or its exit record. None: it was never started.
+ * its tmux session, its log (the runner makes it) or its exit record. None:
+ * it was never started.
  */
 static bool session_left_trace(struct run *r, const struct session *ss)
 {
@@ -71,7 +72,7 @@ static bool session_left_trace(struct run *r, const struct session *ss)
 	int alive = tmx_has_session(&r->tmx, ss->name, &cause);
 
 	free(cause);
-	return alive == 1 || stat(ss->exit_path, &st) == 0;
+	return alive == 1 || stat(ss->log_path, &st) == 0 || stat(ss->exit_path, &st) == 0;
 }
 
 int run__a_run_session(void *ctx)

@@ -44,8 +44,11 @@ int runner_write_spec(const char *path, const struct runner_spec *s)
 		xdie("cannot build the runner spec (a value is not valid UTF-8?)");
 	text = json_dumps(o, JSON_INDENT(1));
 	json_decref(o);
-	/* not durable: a spawn that did not happen is spawned again on resume */
-	ret = write_file_replace(path, text, strlen(text), 0600);
+	/*
+	 * In place: the runner reads it only once it is written, and a spawn
+	 * that did not happen is spawned again, spec and all, on resume
+	 */
+	ret = write_file_plain(path, text, strlen(text), 0600);
 	free(text);
 	return ret;
 }
@@ -165,13 +168,8 @@ static void write_exit(const char *path, int status, int sig)
 	json_t *o = json_pack("{s:i,s:i,s:I}", "status", status, "signal", sig, "ended_at",
 			      (json_int_t)time(NULL));
 	char *text = json_dumps(o, JSON_COMPACT);
-	size_t len = strlen(text);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	bool ok = fd >= 0 && write(fd, text, len) == (ssize_t)len;
 
-	if (fd >= 0 && close(fd) < 0)
-		ok = false;
-	if (!ok)
+	if (write_file_plain(path, text, strlen(text), 0600) < 0)
 		fprintf(stderr, "automator runner: cannot write '%s': %s\n", path, strerror(errno));
 	free(text);
 	json_decref(o);

@@ -363,25 +363,34 @@ static void sync_dir_of(const char *path)
 	free(dir);
 }
 
-static int write_atomic(const char *path, const void *data, size_t len, int mode, bool durable)
+/* All of data to fd; 0, or -1 with errno. */
+static int write_fd_all(int fd, const void *data, size_t len)
 {
-	char *tmp = xstrfmt("%s.tmp.%ld", path, (long)getpid());
 	const char *p = data;
-	int fd, saved;
 
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		goto fail;
 	while (len) {
 		ssize_t n = write(fd, p, len);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			goto fail_close;
+			return -1;
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
+}
+
+static int write_atomic(const char *path, const void *data, size_t len, int mode, bool durable)
+{
+	char *tmp = xstrfmt("%s.tmp.%ld", path, (long)getpid());
+	int fd, saved;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		goto fail;
+	if (write_fd_all(fd, data, len) < 0)
+		goto fail_close;
 	if (durable && fsync(fd) < 0)
 		goto fail_close;
 	if (close(fd) < 0) {
@@ -425,6 +434,28 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode)
 int write_file_replace(const char *path, const void *data, size_t len, int mode)
 {
 	return write_atomic(path, data, len, mode, false);
+}
+
+int write_file_plain(const char *path, const void *data, size_t len, int mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode), saved;
+
+	if (fd < 0)
+		return -1;
+	if (getenv("AUTOMATOR_CRASH_AT")) {
+		const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+		char *point = xstrfmt("in-plain-write:%s", base);
+
+		crash_point(point); /* the file there, empty */
+		free(point);
+	}
+	if (write_fd_all(fd, data, len) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return close(fd);
 }
 
 int sync_file(const char *path)

@@ -121,6 +121,12 @@ int write_file_atomic(const char *path, const void *data, size_t len, int mode);
  */
 int write_file_replace(const char *path, const void *data, size_t len, int mode);
 /*
+ * Writes data to path in place (created or truncated; no temp file, no
+ * rename, no fsync): for a file nobody reads before it is written, and
+ * that is written again when a crash cut it short. 0, or -1 with errno.
+ */
+int write_file_plain(const char *path, const void *data, size_t len, int mode);
+/*
  * fsync(2)s the file at path (through a symlink) and its directory: what
  * write_file_atomic does after writing, for a write_file_replace done
  * earlier. Returns 0, or -1 (errno).

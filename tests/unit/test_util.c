@@ -3,7 +3,7 @@
  * test_util.c: the removal of files that processes killed inside a write
  * left behind (dead_pid_files_remove, dead_tmp_files_remove,
  * atomic_leftovers_remove), in a temp directory: only a dead pid's files
- * go, a live one's stay.
+ * go, a live one's stay; and write_file_plain, which writes in place.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -119,10 +120,51 @@ static void test_dead_files_removed(void **state)
 	free(spec_live);
 }
 
+/* The file's content, newly allocated. */
+static char *content(const char *path)
+{
+	char *text = NULL, *why = NULL;
+	size_t len;
+
+	assert_int_equal(read_text_file(path, 1024, &text, &len, &why), 0);
+	return text;
+}
+
+/* write_file_plain: created, then truncated and rewritten in place; an error with errno. */
+static void test_plain_write(void **state)
+{
+	char tmpl[] = "/tmp/test_util.XXXXXX";
+	char *dir = mkdtemp(tmpl), *p, *q, *text;
+	ino_t ino;
+	struct stat st;
+
+	(void)state;
+	assert_non_null(dir);
+	p = path_join(dir, "1.1-dev-1.json");
+	assert_int_equal(write_file_plain(p, "a longer first text", 19, 0600), 0);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0600);
+	ino = st.st_ino;
+	assert_int_equal(write_file_plain(p, "short", 5, 0600), 0);
+	text = content(p);
+	assert_string_equal(text, "short");
+	free(text);
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(st.st_ino, ino); /* in place: no rename */
+	q = path_join(dir, "no/such/dir");
+	errno = 0;
+	assert_int_equal(write_file_plain(q, "x", 1, 0600), -1);
+	assert_int_equal(errno, ENOENT);
+	free(q);
+	remove_dir(dir);
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dead_files_removed),
+		cmocka_unit_test(test_plain_write),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
