@@ -180,8 +180,7 @@ static void pane_out(const char *s, size_t n, void *arg)
 {
 	struct relay *rl = arg;
 
-	if (rl->pane_ok)
-		relay_write_all(STDOUT_FILENO, s, n);
+	relay_pane(rl, s, n);
 }
 
 /*
@@ -281,11 +280,13 @@ int runner_main(int argc, char **argv)
 	if (rl.log_fd >= 0)
 		close(rl.log_fd);
 	rl.log_fd = -1;
+	/* the agent's last output, held for a batch, is the pane's now */
+	relay_pane_flush(&rl);
 	/* the orchestrator kills the session once it has journaled the verdict */
-	if (!end || !relay_linger(LINGER_S)) {
+	if (end && !relay_linger(LINGER_S)) {
 		/* not killed: the pane, kept after the runner (remain-on-exit), says how it ended */
-		if (end && rl.pane_ok)
-			relay_write_all(STDOUT_FILENO, end, strlen(end));
+		relay_pane(&rl, end, strlen(end));
+		relay_pane_flush(&rl);
 	}
 	free(end);
 	relay_close(&rl);

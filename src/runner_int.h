@@ -10,6 +10,8 @@
 #include <sys/types.h>
 #include <termios.h>
 
+#include "util.h"
+
 struct render;
 
 struct relay {
@@ -22,6 +24,9 @@ struct relay {
 	struct render *render; /* the pane shows the output through it; NULL: as it comes */
 	struct termios saved;
 	pid_t child;
+	struct buf pane;       /* output for the pane not yet written (relay_pane) */
+	long long pane_due_ms; /* when it is written at the latest */
+	long long typed_ms;    /* when the pane last had input for the agent */
 };
 
 /*
@@ -58,5 +63,15 @@ void relay_write_all(int fd, const char *p, size_t n);
 
 /* Writes text to the log and, while it is there, the pane. */
 void relay_say(struct relay *rl, const char *text);
+
+/*
+ * Output for the pane, while it is there: written within PANE_BATCH_MS
+ * (at once while someone types into the pane), so that an agent printing
+ * line by line costs tmux one read per batch, not one per line. The log
+ * is written as output comes, never batched.
+ */
+void relay_pane(struct relay *rl, const char *s, size_t n);
+/* Writes what relay_pane holds now. */
+void relay_pane_flush(struct relay *rl);
 
 #endif

@@ -32,6 +32,11 @@
 #define DRAIN_MAX_MS 2000
 /* A hang-up or termination passed on to the agent: SIGKILL this much later. */
 #define KILL_GRACE_S 5
+/* The pane's output is written this long after its first byte at the latest... */
+#define PANE_BATCH_MS 50
+/* ...or once this much is held; at once for this long after input was typed */
+#define PANE_BATCH_MAX 16384
+#define PANE_TYPED_MS 1000
 
 static int sig_pipe[2] = { -1, -1 };
 static volatile sig_atomic_t got_chld, got_winch, got_alarm, got_stop;
@@ -68,11 +73,40 @@ void relay_write_all(int fd, const char *p, size_t n)
 	}
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void relay_pane_flush(struct relay *rl)
+{
+	if (rl->pane_ok && rl->pane.len)
+		relay_write_all(STDOUT_FILENO, rl->pane.s, rl->pane.len);
+	buf_reset(&rl->pane);
+}
+
+void relay_pane(struct relay *rl, const char *s, size_t n)
+{
+	long long now;
+
+	if (!rl->pane_ok || n == 0)
+		return;
+	now = now_ms();
+	if (!rl->pane.len)
+		rl->pane_due_ms = now + PANE_BATCH_MS;
+	buf_add(&rl->pane, s, n);
+	if (rl->pane.len >= PANE_BATCH_MAX || now < rl->typed_ms + PANE_TYPED_MS)
+		relay_pane_flush(rl);
+}
+
 void relay_say(struct relay *rl, const char *text)
 {
 	relay_write_all(rl->log_fd, text, strlen(text));
-	if (rl->pane_ok)
-		relay_write_all(STDOUT_FILENO, text, strlen(text));
+	relay_pane(rl, text, strlen(text));
+	relay_pane_flush(rl);
 }
 
 /* The pane's own terminal modes and size become the agent's; the pane goes raw. */
@@ -164,10 +198,11 @@ static bool pump(struct relay *rl, int from, int to, bool logged)
 		relay_write_all(rl->log_fd, b, (size_t)n);
 		if (rl->render && rl->pane_ok)
 			render_feed(rl->render, b, (size_t)n);
-		else if (rl->pane_ok)
-			relay_write_all(to, b, (size_t)n);
+		else
+			relay_pane(rl, b, (size_t)n);
 	} else {
 		relay_write_all(to, b, (size_t)n);
+		rl->typed_ms = now_ms();
 	}
 	return true;
 }
@@ -193,8 +228,10 @@ static void handle_signals(struct relay *rl)
 		int sig = got_stop;
 
 		got_stop = 0;
-		if (sig == SIGHUP)
+		if (sig == SIGHUP) {
+			buf_reset(&rl->pane);
 			rl->pane_ok = false; /* the session is being killed */
+		}
 		if (kill(-rl->child, sig) < 0)
 			kill(rl->child, sig);
 		if (!rl->kill_armed) {
@@ -214,14 +251,6 @@ static void handle_signals(struct relay *rl)
 		if (rl->in_fd >= 0 && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
 			ioctl(rl->out_fd, TIOCSWINSZ, &ws);
 	}
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 int relay_run(struct relay *rl)
@@ -245,6 +274,7 @@ int relay_run(struct relay *rl)
 		struct pollfd p[3];
 		nfds_t n = 0;
 		int timeout = -1;
+		bool pane_wait = false;
 
 		if (got_chld && !reaped) {
 			got_chld = 0;
@@ -269,10 +299,25 @@ int relay_run(struct relay *rl)
 			p[n++] = (struct pollfd){ rl->in_fd, POLLIN, 0 };
 		if (sig_pipe[0] < 0 && !reaped && timeout < 0)
 			timeout = 50; /* no self-pipe: look for the agent's end now and then */
+		if (rl->pane.len) {
+			long long due = rl->pane_due_ms - now_ms();
+
+			if (due <= 0) {
+				relay_pane_flush(rl);
+			} else if (timeout < 0 || due < timeout) {
+				timeout = (int)due;
+				pane_wait = true;
+			}
+		}
 		int got = poll(p, n, timeout);
 
 		if (got < 0 && errno != EINTR)
 			break;
+		if (got == 0 && pane_wait) {
+			relay_pane_flush(rl);
+			pane_wait = false;
+			continue;
+		}
 		if (got == 0 && reaped)
 			break;
 		for (nfds_t i = 0; got > 0 && i < n; i++) {
@@ -303,6 +348,7 @@ int relay_run(struct relay *rl)
 
 void relay_close(struct relay *rl)
 {
+	buf_release(&rl->pane);
 	if (rl->restore)
 		tcsetattr(STDIN_FILENO, TCSANOW, &rl->saved);
 	rl->restore = false;

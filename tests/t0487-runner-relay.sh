@@ -83,6 +83,13 @@ $T kill-session -t done
 wait_for 1 sh -c "! kill -0 $rpid 2>/dev/null" || fail "done: the runner outlived its session by 1 s"
 expect_grep "$D/done.exit" '"status":0' "done: the exit record, written once killed"
 
+# ---- output reaches the pane while the agent still runs (batched, never held) ----
+spec live '["sh", "-c", "echo live-line; exec sleep 30"]'
+start live
+wait_for 3 sh -c "$T capture-pane -p -t live | grep -q live-line" ||
+	fail "live: the pane did not show the output of an agent still running"
+$T kill-session -t live
+
 # ---- keys typed into the pane reach the agent ----
 spec keys '["sh", "-c", "read line; echo \"got=$line\""]'
 start keys
