@@ -183,6 +183,12 @@ int gitx_uncommitted_under(const char *root, const char *const *paths, struct st
  * (the project, the worktrees): 1 then, nothing removed. 0, or -1 with
  * *cause when the repository's git dir cannot be found.
  */
+/*
+ * Waits, up to timeout_ms, while a process named git* has its working
+ * directory under root (a git a killed run's integration had started,
+ * which outlives it). 0: none (any more); 1: one still works.
+ */
+int gitx_wait_idle(const char *root, int timeout_ms);
 int gitx_clear_stale_locks(const char *root, const struct strvec *dirs, struct strvec *removed,
 			   char **cause);
 /*

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gitx.h"
@@ -85,6 +86,19 @@ static void remove_locks(const char *dir, bool deep, struct strvec *removed)
 		free(p);
 	}
 	closedir(d);
+}
+
+int gitx_wait_idle(const char *root, int timeout_ms)
+{
+	struct strvec dirs = STRVEC_INIT;
+	struct timespec step = { 0, 50 * 1000 * 1000 };
+	int ret;
+
+	strvec_push(&dirs, root);
+	for (int waited = 0; (ret = git_running_in(&dirs)) && waited < timeout_ms; waited += 50)
+		nanosleep(&step, NULL);
+	strvec_release(&dirs);
+	return ret ? 1 : 0;
 }
 
 int gitx_clear_stale_locks(const char *root, const struct strvec *dirs, struct strvec *removed,

@@ -350,6 +350,9 @@ static int journal_unreadable(const char *root, const char *db, char *cause)
 	return rc;
 }
 
+/* How long a resume waits for a git that works in the project. */
+#define GIT_IDLE_WAIT_MS 10000
+
 int run_resume(const struct run_opts *o)
 {
 	struct run *r = run__new();
@@ -413,6 +416,19 @@ int run_resume(const struct run_opts *o)
 	}
 	store_close(peek);
 	peek = NULL;
+	/*
+	 * A git the killed run's integration started may still be writing the
+	 * tree (the sprint-status among it): read nothing before it is done
+	 */
+	if (gitx_wait_idle(root, 0) == 1) {
+		fprintf(stderr, "automator: waiting for a git that works in the project "
+				"(one the stopped run started?)\n");
+		if (gitx_wait_idle(root, GIT_IDLE_WAIT_MS) == 1)
+			fprintf(stderr,
+				"automator: a git still works in the project after %d s: "
+				"going on\n",
+				GIT_IDLE_WAIT_MS / 1000);
+	}
 	if ((rc = load_sprint(rec.sprint_file, &r->sp)) != 0)
 		goto out;
 	/* started with --agent NAME: every story runs with it again */
